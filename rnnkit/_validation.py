@@ -1,0 +1,163 @@
+"""The one place where user input is checked.
+
+Every failure is a ``ValueError`` (bad value or shape) or ``TypeError`` (bad type) whose message names
+the argument, what was expected and what was received, e.g.
+"Received an invalid value for argument `num_units`: expected a positive integer, got 0."
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{text} (type {type(value).__name__})"
+
+
+def invalid_value(name: str, expected: str, got: Any) -> ValueError:
+    return ValueError(
+        f"Received an invalid value for argument `{name}`: expected {expected}, got {got}."
+    )
+
+
+def invalid_type(name: str, expected: str, value: Any) -> TypeError:
+    return TypeError(
+        f"Received an invalid type for argument `{name}`: expected {expected}, "
+        f"got {_describe(value)}."
+    )
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise invalid_type(name, "a positive integer", value)
+    if value <= 0:
+        raise invalid_value(name, "a positive integer", value)
+    return int(value)
+
+
+def check_real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise invalid_type(name, "a real number", value)
+    value = float(value)
+    if not np.isfinite(value):
+        raise invalid_value(name, "a finite number", value)
+    return value
+
+
+def check_probability(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    value = check_real(name, value)
+    low_ok = value >= 0.0 if allow_zero else value > 0.0
+    if not (low_ok and value <= 1.0):
+        interval = "[0, 1]" if allow_zero else "(0, 1]"
+        raise invalid_value(name, f"a probability in {interval}", value)
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    if value not in choices:
+        raise invalid_value(name, f"one of {list(choices)}", repr(value))
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise invalid_type(name, "a bool", value)
+    return bool(value)
+
+
+def check_dtype(name: str, dtype: Any) -> torch.dtype | None:
+    """``None`` or a floating torch dtype (numpy dtypes and strings like "float32" accepted)."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, torch.dtype):
+        result = dtype
+    else:
+        try:
+            result = torch.from_numpy(np.zeros(0, dtype=np.dtype(dtype))).dtype
+        except (TypeError, ValueError):
+            raise invalid_type(name, "a floating torch dtype such as torch.float32", dtype) from None
+    if not result.is_floating_point:
+        raise invalid_value(name, "a floating dtype", result)
+    return result
+
+
+def to_tensor(name: str, value: Any, dtype: torch.dtype | None = None, device: Any = None):
+    """Convert a tensor / numpy array / nested list to a floating tensor.
+
+    Integer and bool input is converted to ``dtype`` (default: torch's default dtype), as a TF feed does;
+    floating input keeps its dtype unless ``dtype`` is given.
+    """
+    if isinstance(value, torch.Tensor):
+        t = value
+    elif isinstance(value, (np.ndarray, list, tuple, Real)):
+        try:
+            arr = np.asarray(value)
+        except ValueError as e:
+            raise invalid_value(name, "a rectangular array", f"a ragged sequence ({e})") from None
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise invalid_type(name, "a numeric tensor or array", value)
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    else:
+        raise invalid_type(name, "a torch.Tensor or numpy array", value)
+    if t.is_complex():
+        raise invalid_type(name, "a real-valued tensor", value)
+    target = dtype if dtype is not None else (t.dtype if t.is_floating_point() else None)
+    if target is None:
+        target = torch.get_default_dtype()
+    if t.dtype != target or (device is not None and t.device != torch.device(device)):
+        t = t.to(device=device, dtype=target)
+    return t
+
+
+def check_rank(name: str, tensor: torch.Tensor, rank: int, layout: str) -> None:
+    if tensor.dim() != rank:
+        raise invalid_value(
+            name, f"a rank-{rank} tensor {layout}", f"shape {tuple(tensor.shape)} (rank {tensor.dim()})"
+        )
+
+
+def as_lengths(
+    name: str, value: Any, batch: int, steps: int, device: torch.device
+) -> torch.Tensor | None:
+    """Validate ``sequence_length``: integers of shape (B,), each in [0, T]; returns int64 on device."""
+    if value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError:
+            raise invalid_value(name, f"a vector of {batch} integers", _describe(value)) from None
+        if arr.dtype.kind not in "biuf":
+            raise invalid_type(name, "integer lengths (tensor, array or list)", value)
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    if t.is_floating_point():
+        if not torch.all(t == torch.round(t)):
+            raise invalid_value(name, "integer lengths", _describe(value))
+    elif t.is_complex() or t.dtype == torch.bool:
+        raise invalid_type(name, "integer lengths", value)
+    if t.dim() != 1 or t.shape[0] != batch:
+        raise invalid_value(name, f"shape ({batch},) to match the batch size", f"shape {tuple(t.shape)}")
+    t = t.to(dtype=torch.int64, device="cpu")
+    if batch:
+        low, high = int(t.min()), int(t.max())
+        if low < 0:
+            raise invalid_value(name, "non-negative lengths", f"a minimum of {low}")
+        if high > steps:
+            raise invalid_value(
+                name, f"lengths at most the number of time steps T={steps}", f"a maximum of {high}"
+            )
+    return t.to(device)

@@ -1,0 +1,439 @@
+r"""Recurrent cells with TensorFlow 1.x's formulas and parameter layout.
+
+Shapes: B batch, I input width, H ``num_units``. A cell maps one time step,
+``cell(inputs (B, I), state) -> (output (B, H), new_state)``; the runners in :mod:`rnnkit.runners`
+unroll it over time. Parameters belong to the cell object: calling the same cell twice shares its
+weights, a new cell has new weights, and there is no global variable scope to collide in.
+
+Parameters keep TensorFlow's layout so that checkpoints convert by renaming (see :mod:`rnnkit.interop`):
+a ``kernel`` of shape ``(I + H, G * H)`` whose rows ``[:I]`` multiply the input and rows ``[I:]`` the
+state, and a ``bias`` of shape ``(G * H,)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from rnnkit import _nest
+from rnnkit._validation import (
+    check_bool,
+    check_positive_int,
+    check_rank,
+    check_real,
+    invalid_type,
+    invalid_value,
+    to_tensor,
+)
+
+__all__ = [
+    "RNNCell",
+    "BasicRNNCell",
+    "BasicLSTMCell",
+    "LSTMCell",
+    "GRUCell",
+    "LSTMStateTuple",
+]
+
+StateSize = Any  # int, LSTMStateTuple of ints, or a tuple of those
+State = Any  # a tensor (B, H), LSTMStateTuple of tensors, or a tuple of those
+
+
+class LSTMStateTuple(NamedTuple):
+    """The state of an LSTM cell: memory ``c`` and hidden state ``h``, each ``(B, H)``."""
+
+    c: Any
+    h: Any
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.c.dtype
+
+
+def _glorot_uniform_(tensor: torch.Tensor, generator: torch.Generator | None = None) -> None:
+    fan_in, fan_out = tensor.shape[0], tensor.shape[-1]
+    limit = (6.0 / (fan_in + fan_out)) ** 0.5
+    with torch.no_grad():
+        tensor.uniform_(-limit, limit, generator=generator)
+
+
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+}
+
+
+def _activation_name(fn: Callable[..., Any]) -> str | None:
+    for name, known in _ACTIVATIONS.items():
+        if fn is known or fn in (getattr(torch.nn.functional, name, None), getattr(torch, name)):
+            return name
+    return None
+
+
+class RNNCell(nn.Module):
+    """Base class: one recurrent step with a lazily or eagerly known input width.
+
+    Subclasses define ``state_size``, ``output_size``, ``_create_parameters(input_size, dtype, device)``
+    and ``call(inputs, state)`` (the math, on validated arguments). ``forward`` validates, builds the
+    cell on its first call when ``input_size`` was not given, then runs ``call``.
+    """
+
+    input_size: int | None
+
+    def __init__(self, input_size: int | None = None) -> None:
+        super().__init__()
+        self.input_size = None
+        self._pending_input_size = (
+            None if input_size is None else check_positive_int("input_size", input_size)
+        )
+
+    def _finish_init(self) -> None:
+        """Called by subclasses at the end of ``__init__``: build now if the width is known."""
+        if self._pending_input_size is not None:
+            self.build(self._pending_input_size)
+
+    # -- structure -------------------------------------------------------------------------------
+    @property
+    def state_size(self) -> StateSize:
+        raise NotImplementedError
+
+    @property
+    def output_size(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def built(self) -> bool:
+        return self.input_size is not None
+
+    def _param_dtype_device(self) -> tuple[torch.dtype | None, torch.device | None]:
+        for p in self.parameters():
+            return p.dtype, p.device
+        return None, None
+
+    def build(
+        self, input_size: int, dtype: torch.dtype | None = None, device: Any = None
+    ) -> None:
+        """Create the parameters for inputs of width ``input_size`` (a no-op when already built)."""
+        input_size = check_positive_int("input_size", input_size)
+        if self.input_size is not None:
+            if input_size != self.input_size:
+                raise invalid_value(
+                    "inputs",
+                    f"input width {self.input_size} (the width {type(self).__name__} was built "
+                    "with on its first call)",
+                    input_size,
+                )
+            return
+        self._create_parameters(input_size, dtype or torch.get_default_dtype(), device)
+        self.input_size = input_size
+
+    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
+        raise NotImplementedError
+
+    def _new_parameter(self, *shape: int, dtype: torch.dtype, device: Any, init: str) -> nn.Parameter:
+        tensor = torch.empty(*shape, dtype=dtype, device=device)
+        if init == "glorot":
+            _glorot_uniform_(tensor)
+        elif init == "zeros":
+            tensor.zero_()
+        elif init == "ones":
+            tensor.fill_(1.0)
+        else:  # pragma: no cover - internal
+            raise AssertionError(init)
+        return nn.Parameter(tensor)
+
+    def zero_state(
+        self, batch_size: int, dtype: torch.dtype | None = None, device: Any = None
+    ) -> State:
+        """A state of zeros for ``batch_size`` rows, in the structure of ``state_size``."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 0:
+            raise invalid_value("batch_size", "a non-negative integer", repr(batch_size))
+        p_dtype, p_device = self._param_dtype_device()
+        dtype = dtype or p_dtype or torch.get_default_dtype()
+        device = device if device is not None else p_device
+        return _nest.map_structure(
+            lambda size: torch.zeros(batch_size, size, dtype=dtype, device=device),
+            self.state_size,
+        )
+
+    def start_sequence(self) -> None:
+        """Hook the runners call before each sequence (wrappers reset variational masks here)."""
+
+    # -- running -----------------------------------------------------------------------------------
+    def forward(self, inputs: Any, state: State) -> tuple[torch.Tensor, State]:
+        p_dtype, p_device = self._param_dtype_device()
+        x = to_tensor("inputs", inputs, dtype=p_dtype, device=p_device)
+        check_rank("inputs", x, 2, "(B, I)")
+        self.build(x.shape[1], dtype=x.dtype, device=x.device)
+        state = check_state("state", state, self.state_size, x.shape[0], x.dtype, x.device)
+        return self.call(x, state)
+
+    def call(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"num_units={getattr(self, 'num_units', '?')}, input_size={self.input_size}"
+
+
+def check_state(
+    name: str, state: Any, state_size: StateSize, batch: int, dtype: torch.dtype, device: Any
+) -> State:
+    """Validate ``state`` against ``state_size`` and return it as tensors in the cell's structure."""
+    if _nest.is_sequence(state_size):
+        if not _nest.is_sequence(state) or isinstance(state, torch.Tensor):
+            raise invalid_type(name, f"a structure like {_size_repr(state_size)}", state)
+        if len(state) != len(state_size):
+            raise invalid_value(
+                name,
+                f"{len(state_size)} parts in the structure {_size_repr(state_size)}",
+                f"{len(state)} parts",
+            )
+        fields = getattr(state_size, "_fields", None)
+        parts = [
+            check_state(
+                f"{name}.{fields[i]}" if fields else f"{name}[{i}]", s, size, batch, dtype, device
+            )
+            for i, (s, size) in enumerate(zip(state, state_size))
+        ]
+        return _nest.pack_sequence_as(state_size, parts) if fields else tuple(parts)
+    t = to_tensor(name, state, dtype=dtype, device=device)
+    if t.dim() != 2 or t.shape[0] != batch or t.shape[1] != state_size:
+        raise invalid_value(name, f"shape ({batch}, {state_size})", f"shape {tuple(t.shape)}")
+    return t
+
+
+def _size_repr(state_size: StateSize) -> str:
+    if isinstance(state_size, LSTMStateTuple):
+        return f"LSTMStateTuple(c={state_size.c}, h={state_size.h})"
+    if isinstance(state_size, tuple):
+        return "(" + ", ".join(_size_repr(s) for s in state_size) + ")"
+    return str(state_size)
+
+
+class BasicRNNCell(RNNCell):
+    r"""The basic recurrent cell: :math:`h' = \mathrm{act}([x, h] W + b)`.
+
+    Args:
+        num_units: H, the width of the state and the output.
+        activation: ``torch.tanh`` (default), ``torch.relu``, the strings ``"tanh"``/``"relu"``, or any
+            elementwise callable (other callables run on the plain loop only).
+        input_size: I, or ``None`` to infer it on the first call.
+
+    Parameters: ``kernel (I + H, H)``, ``bias (H,)``. Output and state are both ``h' (B, H)``.
+
+    Example::
+
+        cell = BasicRNNCell(5)
+        h = cell.zero_state(4)
+        y, h = cell(torch.randn(4, 3), h)   # y: (4, 5)
+    """
+
+    def __init__(
+        self,
+        num_units: int,
+        activation: Callable[[torch.Tensor], torch.Tensor] | str = torch.tanh,
+        input_size: int | None = None,
+    ) -> None:
+        super().__init__(input_size)
+        self.num_units = check_positive_int("num_units", num_units)
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise invalid_value("activation", f"one of {list(_ACTIVATIONS)} or a callable", repr(activation))
+            activation = _ACTIVATIONS[activation]
+        if not callable(activation):
+            raise invalid_type("activation", "a callable or 'tanh'/'relu'", activation)
+        self.activation = activation
+        self.activation_name = _activation_name(activation)
+        self._finish_init()
+
+    @property
+    def state_size(self) -> int:
+        return self.num_units
+
+    @property
+    def output_size(self) -> int:
+        return self.num_units
+
+    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
+        H = self.num_units
+        self.kernel = self._new_parameter(input_size + H, H, dtype=dtype, device=device, init="glorot")
+        self.bias = self._new_parameter(H, dtype=dtype, device=device, init="zeros")
+
+    def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.activation(torch.addmm(self.bias, torch.cat([inputs, state], 1), self.kernel))
+        return h, h
+
+
+class _LSTMBase(RNNCell):
+    num_units: int
+    forget_bias: float
+
+    @property
+    def state_size(self) -> LSTMStateTuple:
+        return LSTMStateTuple(self.num_units, self.num_units)
+
+    @property
+    def output_size(self) -> int:
+        return self.num_units
+
+    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
+        H = self.num_units
+        self.kernel = self._new_parameter(input_size + H, 4 * H, dtype=dtype, device=device, init="glorot")
+        self.bias = self._new_parameter(4 * H, dtype=dtype, device=device, init="zeros")
+
+
+class BasicLSTMCell(_LSTMBase):
+    r"""TensorFlow 1.x's ``BasicLSTMCell`` (no peepholes), gate order i, j, f, o.
+
+    .. math::
+        [i, j, f, o] = [x, h] W + b, \quad
+        c' = c \,\sigma(f + b_f) + \sigma(i) \tanh(j), \quad
+        h' = \tanh(c')\, \sigma(o)
+
+    where :math:`b_f` is ``forget_bias``. Parameters: ``kernel (I + H, 4H)``, ``bias (4H,)``.
+    State: ``LSTMStateTuple(c, h)``, each ``(B, H)``; output ``h' (B, H)``.
+
+    Example::
+
+        cell = BasicLSTMCell(8)
+        y, (c, h) = cell(torch.randn(2, 3), cell.zero_state(2))
+    """
+
+    def __init__(self, num_units: int, forget_bias: float = 1.0, input_size: int | None = None) -> None:
+        super().__init__(input_size)
+        self.num_units = check_positive_int("num_units", num_units)
+        self.forget_bias = check_real("forget_bias", forget_bias)
+        self._finish_init()
+
+    def call(self, inputs: torch.Tensor, state: LSTMStateTuple) -> tuple[torch.Tensor, LSTMStateTuple]:
+        c, h = state
+        gates = torch.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
+        i, j, f, o = gates.chunk(4, 1)
+        new_c = c * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * torch.tanh(j)
+        new_h = torch.tanh(new_c) * torch.sigmoid(o)
+        return new_h, LSTMStateTuple(new_c, new_h)
+
+
+class LSTMCell(_LSTMBase):
+    r"""TensorFlow 1.x's ``LSTMCell``, optionally with peephole connections.
+
+    Without peepholes it computes exactly what :class:`BasicLSTMCell` computes. With
+    ``use_peepholes=True`` (parameters ``w_i_diag``, ``w_f_diag``, ``w_o_diag``, each ``(H,)``):
+
+    .. math::
+        c' = \sigma(f + b_f + w_f c)\, c + \sigma(i + w_i c) \tanh(j), \quad
+        h' = \sigma(o + w_o c') \tanh(c')
+
+    Example::
+
+        cell = LSTMCell(8, use_peepholes=True)
+        y, state = cell(torch.randn(2, 3), cell.zero_state(2))
+    """
+
+    def __init__(
+        self,
+        num_units: int,
+        forget_bias: float = 1.0,
+        use_peepholes: bool = False,
+        input_size: int | None = None,
+    ) -> None:
+        super().__init__(input_size)
+        self.num_units = check_positive_int("num_units", num_units)
+        self.forget_bias = check_real("forget_bias", forget_bias)
+        self.use_peepholes = check_bool("use_peepholes", use_peepholes)
+        self._finish_init()
+
+    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
+        super()._create_parameters(input_size, dtype, device)
+        if self.use_peepholes:
+            H = self.num_units
+            for name in ("w_f_diag", "w_i_diag", "w_o_diag"):
+                p = self._new_parameter(H, dtype=dtype, device=device, init="zeros")
+                with torch.no_grad():  # TF draws these from a glorot-like uniform; keep them small
+                    p.uniform_(-(3.0 / H) ** 0.5, (3.0 / H) ** 0.5)
+                setattr(self, name, p)
+
+    def call(self, inputs: torch.Tensor, state: LSTMStateTuple) -> tuple[torch.Tensor, LSTMStateTuple]:
+        c, h = state
+        gates = torch.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
+        i, j, f, o = gates.chunk(4, 1)
+        if self.use_peepholes:
+            new_c = torch.sigmoid(f + self.forget_bias + self.w_f_diag * c) * c + torch.sigmoid(
+                i + self.w_i_diag * c
+            ) * torch.tanh(j)
+            new_h = torch.sigmoid(o + self.w_o_diag * new_c) * torch.tanh(new_c)
+        else:
+            new_c = c * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * torch.tanh(j)
+            new_h = torch.tanh(new_c) * torch.sigmoid(o)
+        return new_h, LSTMStateTuple(new_c, new_h)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", use_peepholes={self.use_peepholes}"
+
+
+class GRUCell(RNNCell):
+    r"""Gated recurrent unit, in TensorFlow 1.x's formulation by default.
+
+    .. math::
+        [r, u] = \sigma([x, h] W_g + b_g), \qquad h' = u\, h + (1 - u)\, c
+
+    ``reset_after=False`` (TensorFlow 1.x ``GRUCell``): the reset gate scales the state *before* the
+    candidate's matmul, :math:`c = \tanh([x, r h] W_c + b_c)`.
+
+    ``reset_after=True`` (the formulation of ``torch.nn.GRU`` and cuDNN): the reset gate scales the
+    recurrent product *after* it, :math:`c = \tanh(x W_c[:I] + b_c + r (h W_c[I:] + b_{rec}))`, with an
+    extra ``candidate_recurrent_bias`` :math:`b_{rec}`.
+
+    Parameters: ``gates_kernel (I + H, 2H)``, ``gates_bias (2H,)`` (r then u; initialised to ones as
+    in TensorFlow), ``candidate_kernel (I + H, H)``, ``candidate_bias (H,)``.
+
+    Example::
+
+        cell = GRUCell(8)
+        y, h = cell(torch.randn(2, 3), cell.zero_state(2))
+    """
+
+    def __init__(self, num_units: int, reset_after: bool = False, input_size: int | None = None) -> None:
+        super().__init__(input_size)
+        self.num_units = check_positive_int("num_units", num_units)
+        self.reset_after = check_bool("reset_after", reset_after)
+        self._finish_init()
+
+    @property
+    def state_size(self) -> int:
+        return self.num_units
+
+    @property
+    def output_size(self) -> int:
+        return self.num_units
+
+    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
+        H, kw = self.num_units, {"dtype": dtype, "device": device}
+        self.gates_kernel = self._new_parameter(input_size + H, 2 * H, init="glorot", **kw)
+        self.gates_bias = self._new_parameter(2 * H, init="ones", **kw)
+        self.candidate_kernel = self._new_parameter(input_size + H, H, init="glorot", **kw)
+        self.candidate_bias = self._new_parameter(H, init="zeros", **kw)
+        if self.reset_after:
+            self.candidate_recurrent_bias = self._new_parameter(H, init="zeros", **kw)
+
+    def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = state
+        gates = torch.sigmoid(torch.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel))
+        r, u = gates.chunk(2, 1)
+        if self.reset_after:
+            I = self.input_size
+            cand_x = torch.addmm(self.candidate_bias, inputs, self.candidate_kernel[:I])
+            cand_h = torch.addmm(self.candidate_recurrent_bias, h, self.candidate_kernel[I:])
+            c = torch.tanh(cand_x + r * cand_h)
+        else:
+            c = torch.tanh(
+                torch.addmm(self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel)
+            )
+        new_h = u * h + (1 - u) * c
+        return new_h, new_h
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", reset_after={self.reset_after}"

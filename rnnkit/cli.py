@@ -1,0 +1,56 @@
+"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,info}``.
+
+Each command lives in its own module exposing ``configure_parser(parser)`` and ``run(args) -> int``;
+modules are imported only when their command is used, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("rnnkit.demo", "walk through the TF1 RNN tutorial with rnnkit (the main job)"),
+    "bench": ("rnnkit.bench", "benchmark the fused engine against the plain loop and peers"),
+    "train": ("rnnkit.train", "train a sequence model on bundled data"),
+    "evaluate": ("rnnkit.evaluate", "recompute the test metrics of a checkpoint"),
+    "info": ("rnnkit.cli", "print the version and the cells rnnkit offers"),
+}
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """The ``info`` command takes no options."""
+
+
+def run(args: argparse.Namespace) -> int:
+    import rnnkit
+
+    print(f"rnnkit {rnnkit.__version__}")
+    print("cells:", ", ".join(rnnkit.CELLS))
+    return 0
+
+
+def build_parser(argv_command: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rnnkit", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == argv_command:  # import only the module of the command being run
+            module = importlib.import_module(module_name)
+            module.configure_parser(p)
+            p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    return int(args._module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

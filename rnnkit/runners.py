@@ -1,0 +1,295 @@
+r"""Unrolling a cell over time, with TensorFlow 1.x's semantics.
+
+Shapes: B batch, T time steps, I input width, H the cell's output width. ``time_major`` tensors are
+``(T, B, I)``, batch-major ones ``(B, T, I)``. Every runner returns ``(outputs, final_state)``.
+
+With ``sequence_length`` (one length per row, ``0 <= length <= T``), a row's outputs past its length are
+zeros and its final state is the state after its last valid step (the initial state when its length is
+0); gradients follow the same rule. Masking selects rather than multiplies, so a NaN in one row never
+reaches another row's values.
+
+The loop each runner performs, in three lines::
+
+    for t in range(T):
+        y[t], s_new = cell(x[t], s)
+        y[t], s = where(t < length, (y[t], s_new), (0, s))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from rnnkit import _nest
+from rnnkit._validation import (
+    as_lengths,
+    check_choice,
+    check_dtype,
+    check_rank,
+    invalid_type,
+    invalid_value,
+    to_tensor,
+)
+from rnnkit.cells import RNNCell, State, check_state
+
+__all__ = ["static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "reverse_sequence"]
+
+ENGINES = ("auto", "fused", "loop")
+
+
+def _check_cell(name: str, cell: Any) -> RNNCell:
+    if not isinstance(cell, RNNCell):
+        raise invalid_type(name, "an rnnkit cell (an RNNCell instance)", cell)
+    return cell
+
+
+def _target_dtype(cell: RNNCell, dtype: torch.dtype | None, initial_state: Any) -> torch.dtype | None:
+    """The dtype integer inputs are converted to: ``dtype``, the state's, the cell's, or None."""
+    if dtype is not None:
+        return dtype
+    leaves = _nest.flatten(initial_state) if initial_state is not None else []
+    for leaf in leaves:
+        if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():
+            return leaf.dtype
+    p_dtype, _ = cell._param_dtype_device()
+    return p_dtype
+
+
+def _prepare(
+    cell: RNNCell,
+    x: torch.Tensor,
+    initial_state: Any,
+    sequence_length: Any,
+    batch: int,
+    steps: int,
+    state_name: str = "initial_state",
+) -> tuple[State, torch.Tensor | None]:
+    """Build the cell for x's width and dtype, then validate the initial state and the lengths."""
+    p_dtype, p_device = cell._param_dtype_device()
+    if p_dtype is not None and p_dtype != x.dtype:
+        raise invalid_type(
+            "inputs",
+            f"dtype {p_dtype} to match the cell's parameters (convert the cell with "
+            f"cell.to({x.dtype}) or pass dtype={p_dtype})",
+            x,
+        )
+    if p_device is not None and p_device != x.device:
+        raise invalid_value("inputs", f"a tensor on the cell's device {p_device}", f"device {x.device}")
+    cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
+    if initial_state is None:
+        state = cell.zero_state(batch, dtype=x.dtype, device=x.device)
+    else:
+        state = check_state(state_name, initial_state, cell.state_size, batch, x.dtype, x.device)
+    lengths = as_lengths("sequence_length", sequence_length, batch, steps, x.device)
+    return state, lengths
+
+
+def _loop(
+    cell: RNNCell, steps: Sequence[torch.Tensor], state: State, lengths: torch.Tensor | None
+) -> tuple[list[torch.Tensor], State]:
+    """The plain unrolled loop: one cell call per step (the reference for every fast path)."""
+    cell.start_sequence()
+    outputs = []
+    zeros = None
+    for t, x_t in enumerate(steps):
+        out, new_state = cell.call(x_t, state)
+        if lengths is not None:
+            valid = (lengths > t).unsqueeze(1)  # (B, 1)
+            if zeros is None:
+                zeros = out.new_zeros(())
+            out = torch.where(valid, out, zeros)
+            new_state = _nest.map_structure(
+                lambda new, old: torch.where(valid, new, old), new_state, state
+            )
+        outputs.append(out)
+        state = new_state
+    return outputs, state
+
+
+def static_rnn(
+    cell: RNNCell,
+    inputs: Sequence[Any],
+    initial_state: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+) -> tuple[list[torch.Tensor], State]:
+    """Unroll ``cell`` over a Python list of T inputs, one step per element.
+
+    Args:
+        cell: an rnnkit cell.
+        inputs: a non-empty list of T tensors or arrays ``(B, I)``.
+        initial_state: the cell's state structure for B rows; zeros when ``None``.
+        dtype: floating dtype for integer inputs (default: the state's, the cell's, or float32).
+        sequence_length: ``(B,)`` integers in ``[0, T]``, or ``None``.
+
+    Returns:
+        ``(outputs, final_state)``: a list of T tensors ``(B, H)`` and the cell's state structure.
+
+    The autograd graph grows with T; :func:`dynamic_rnn` is the scalable path.
+
+    Example::
+
+        cell = BasicRNNCell(5)
+        (y0, y1), h = static_rnn(cell, [x0, x1])
+    """
+    cell = _check_cell("cell", cell)
+    if isinstance(inputs, torch.Tensor) or not isinstance(inputs, (list, tuple)):
+        raise invalid_type("inputs", "a list of T tensors of shape (B, I)", inputs)
+    if len(inputs) == 0:
+        raise invalid_value("inputs", "a non-empty list of tensors of shape (B, I)", "an empty list")
+    dtype = check_dtype("dtype", dtype)
+    target = _target_dtype(cell, dtype, initial_state)
+    steps = []
+    for t, x_t in enumerate(inputs):
+        x_t = to_tensor(f"inputs[{t}]", x_t, dtype=target)
+        check_rank(f"inputs[{t}]", x_t, 2, "(B, I)")
+        if steps:
+            target = steps[0].dtype
+            if x_t.shape != steps[0].shape:
+                raise invalid_value(
+                    f"inputs[{t}]", f"shape {tuple(steps[0].shape)} like inputs[0]", f"shape {tuple(x_t.shape)}"
+                )
+            if x_t.device != steps[0].device:
+                raise invalid_value(f"inputs[{t}]", f"device {steps[0].device}", f"device {x_t.device}")
+        else:
+            target = x_t.dtype
+        steps.append(x_t)
+    if steps[0].shape[1] == 0:
+        raise invalid_value("inputs", "inputs with at least one feature (I > 0)", "I = 0")
+    batch = steps[0].shape[0]
+    state, lengths = _prepare(cell, steps[0], initial_state, sequence_length, batch, len(steps))
+    return _loop(cell, steps, state, lengths)
+
+
+def _time_major_inputs(
+    cell: RNNCell, inputs: Any, dtype: Any, initial_state: Any, time_major: bool
+) -> torch.Tensor:
+    dtype = check_dtype("dtype", dtype)
+    x = to_tensor("inputs", inputs, dtype=_target_dtype(cell, dtype, initial_state))
+    layout = "(T, B, I) (time_major=True)" if time_major else "(B, T, I)"
+    check_rank("inputs", x, 3, layout)
+    if x.shape[2] == 0:
+        raise invalid_value("inputs", f"inputs {layout} with at least one feature", "I = 0")
+    return x if time_major else x.transpose(0, 1)  # (T, B, I)
+
+
+def _run_time_major(
+    cell: RNNCell,
+    x: torch.Tensor,
+    lengths: torch.Tensor | None,
+    state: State,
+    engine: str,
+) -> tuple[torch.Tensor, State]:
+    """Run on validated time-major inputs (T, B, I); returns outputs (T, B, H)."""
+    T, B = x.shape[0], x.shape[1]
+    if T == 0 or B == 0:
+        out = x.new_zeros(T, B, cell.output_size)
+        return out, state
+    if engine != "loop":
+        from rnnkit import _engine_dispatch
+
+        if _engine_dispatch.supports(cell, x):
+            return _engine_dispatch.run(cell, x, lengths, state)
+        if engine == "fused":
+            raise invalid_value(
+                "engine",
+                "'auto' or 'loop' for this cell (the fused engine supports BasicRNNCell (tanh, relu), "
+                "BasicLSTMCell, LSTMCell, GRUCell and MultiRNNCell stacks of them)",
+                f"'fused' with {type(cell).__name__}",
+            )
+    outputs, state = _loop(cell, x.unbind(0), state, lengths)
+    return torch.stack(outputs, 0), state
+
+
+def dynamic_rnn(
+    cell: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state: Any = None,
+    dtype: Any = None,
+    time_major: bool = False,
+    engine: str = "auto",
+) -> tuple[torch.Tensor, State]:
+    """Run ``cell`` over a whole tensor of inputs; any T (including 0) and any B (including 0).
+
+    Args:
+        cell: an rnnkit cell.
+        inputs: ``(B, T, I)``, or ``(T, B, I)`` when ``time_major``; a tensor or numpy array (integer
+            inputs are converted to ``dtype``).
+        sequence_length: ``(B,)`` integers in ``[0, T]`` (tensor, array or list), or ``None``.
+        initial_state: the cell's state structure for B rows; zeros when ``None``.
+        dtype: floating dtype for integer inputs (default: the state's, the cell's, or float32).
+        time_major: layout of ``inputs`` and ``outputs``.
+        engine: ``"auto"`` uses the fused engine when it supports the cell (built-in cells and stacks of
+            them) and falls back to the plain loop otherwise; ``"fused"`` requires the engine;
+            ``"loop"`` forces the plain loop (for debugging and tests). The results agree.
+
+    Returns:
+        ``(outputs, final_state)``: outputs ``(B, T, H)`` (``(T, B, H)`` when ``time_major``).
+
+    Example::
+
+        cell = BasicRNNCell(5)
+        outputs, h = dynamic_rnn(cell, torch.randn(4, 2, 3))   # outputs: (4, 2, 5)
+    """
+    cell = _check_cell("cell", cell)
+    check_choice("engine", engine, ENGINES)
+    x = _time_major_inputs(cell, inputs, dtype, initial_state, bool(time_major))  # (T, B, I)
+    T, B = x.shape[0], x.shape[1]
+    state, lengths = _prepare(cell, x, initial_state, sequence_length, B, T)
+    outputs, state = _run_time_major(cell, x, lengths, state, engine)  # (T, B, H)
+    return (outputs if time_major else outputs.transpose(0, 1)), state
+
+
+def reverse_sequence(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """Reverse time-major ``x (T, B, ...)`` along T, each row only within its first ``lengths[b]`` steps."""
+    if lengths is None:
+        return x.flip(0)
+    T = x.shape[0]
+    t = torch.arange(T, device=x.device).unsqueeze(1)  # (T, 1)
+    L = lengths.unsqueeze(0)  # (1, B)
+    index = torch.where(t < L, L - 1 - t, t)  # (T, B)
+    index = index.view(T, -1, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(0, index)
+
+
+def bidirectional_dynamic_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    time_major: bool = False,
+    engine: str = "auto",
+) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[State, State]]:
+    """Run ``cell_fw`` forward and ``cell_bw`` backward in time over the same inputs.
+
+    The backward direction reverses each row within its own length (as ``tf.reverse_sequence``), runs,
+    and reverses its outputs back, so ``out_bw[b, t]`` has seen inputs ``t .. length_b - 1``.
+
+    Returns:
+        ``((out_fw, out_bw), (state_fw, state_bw))``, outputs laid out like ``inputs``.
+
+    Example::
+
+        (y_fw, y_bw), (s_fw, s_bw) = bidirectional_dynamic_rnn(GRUCell(8), GRUCell(8), x, lengths)
+        y = torch.cat([y_fw, y_bw], -1)   # (B, T, 16)
+    """
+    cell_fw = _check_cell("cell_fw", cell_fw)
+    cell_bw = _check_cell("cell_bw", cell_bw)
+    check_choice("engine", engine, ENGINES)
+    init_any = initial_state_fw if initial_state_fw is not None else initial_state_bw
+    x = _time_major_inputs(cell_fw, inputs, dtype, init_any, bool(time_major))  # (T, B, I)
+    T, B = x.shape[0], x.shape[1]
+    state_fw, lengths = _prepare(cell_fw, x, initial_state_fw, sequence_length, B, T, "initial_state_fw")
+    state_bw, _ = _prepare(cell_bw, x, initial_state_bw, None, B, T, "initial_state_bw")
+    out_fw, state_fw = _run_time_major(cell_fw, x, lengths, state_fw, engine)
+    out_bw, state_bw = _run_time_major(cell_bw, reverse_sequence(x, lengths), lengths, state_bw, engine)
+    out_bw = reverse_sequence(out_bw, lengths)
+    if not time_major:
+        out_fw, out_bw = out_fw.transpose(0, 1), out_bw.transpose(0, 1)
+    return (out_fw, out_bw), (state_fw, state_bw)

@@ -1,0 +1,245 @@
+"""Cells built from other cells: stacks and wrappers, as in TensorFlow 1.x's ``rnn_cell``.
+
+Shapes: B batch, I input width, H the wrapped cell's output width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from rnnkit.cells import RNNCell, State, StateSize
+from rnnkit._validation import (
+    check_bool,
+    check_positive_int,
+    check_probability,
+    invalid_type,
+    invalid_value,
+)
+
+__all__ = ["MultiRNNCell", "DropoutWrapper", "ResidualWrapper", "OutputProjectionWrapper"]
+
+
+def _check_cell(name: str, cell: Any) -> RNNCell:
+    if not isinstance(cell, RNNCell):
+        raise invalid_type(name, "an rnnkit cell (an RNNCell instance)", cell)
+    return cell
+
+
+class MultiRNNCell(RNNCell):
+    """A stack of cells: layer k's output is layer k+1's input.
+
+    State: a tuple with one state per layer; output: the last layer's output ``(B, H_last)``.
+
+    Example::
+
+        stack = MultiRNNCell([BasicLSTMCell(16), GRUCell(8)])
+        outputs, (lstm_state, gru_state) = dynamic_rnn(stack, torch.randn(4, 10, 3))
+    """
+
+    def __init__(self, cells: Sequence[RNNCell], input_size: int | None = None) -> None:
+        super().__init__(input_size)
+        if isinstance(cells, RNNCell) or not isinstance(cells, (list, tuple)):
+            raise invalid_type("cells", "a non-empty list of rnnkit cells", cells)
+        if len(cells) == 0:
+            raise invalid_value("cells", "a non-empty list of rnnkit cells", "an empty list")
+        self.cells = nn.ModuleList(_check_cell(f"cells[{k}]", c) for k, c in enumerate(cells))
+        first = self.cells[0].input_size
+        if first is not None and self._pending_input_size is None:
+            self._pending_input_size = first
+        self._finish_init()
+
+    @property
+    def state_size(self) -> tuple[StateSize, ...]:
+        return tuple(c.state_size for c in self.cells)
+
+    @property
+    def output_size(self) -> int:
+        return self.cells[-1].output_size
+
+    def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
+        input_size = check_positive_int("input_size", input_size)
+        if self.input_size is not None and input_size != self.input_size:
+            raise invalid_value(
+                "inputs",
+                f"input width {self.input_size} (the width MultiRNNCell was built with)",
+                input_size,
+            )
+        width = input_size
+        for k, cell in enumerate(self.cells):
+            if cell.built and cell.input_size != width:
+                raise invalid_value(
+                    f"cells[{k}]",
+                    f"a cell taking inputs of width {width} (the previous layer's output)",
+                    f"a cell built for width {cell.input_size}",
+                )
+            cell.build(width, dtype, device)
+            width = cell.output_size
+        self.input_size = input_size
+
+    def start_sequence(self) -> None:
+        for cell in self.cells:
+            cell.start_sequence()
+
+    def call(self, inputs: torch.Tensor, state: tuple[State, ...]) -> tuple[torch.Tensor, tuple]:
+        new_states = []
+        x = inputs
+        for cell, s in zip(self.cells, state):
+            x, s = cell.call(x, s)
+            new_states.append(s)
+        return x, tuple(new_states)
+
+    def extra_repr(self) -> str:
+        return f"input_size={self.input_size}"
+
+
+class _Wrapper(RNNCell):
+    """A cell that delegates its state to ``self.cell``."""
+
+    def __init__(self, cell: RNNCell) -> None:
+        super().__init__(None)
+        self.cell = _check_cell("cell", cell)
+        self.input_size = cell.input_size
+
+    @property
+    def state_size(self) -> StateSize:
+        return self.cell.state_size
+
+    @property
+    def output_size(self) -> int:
+        return self.cell.output_size
+
+    def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
+        self.cell.build(input_size, dtype, device)
+        self.input_size = self.cell.input_size
+
+    def start_sequence(self) -> None:
+        self.cell.start_sequence()
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class DropoutWrapper(_Wrapper):
+    """Dropout on a cell's inputs, outputs and/or state (active only in training mode).
+
+    ``*_keep_prob`` is the probability of keeping a unit (TensorFlow's convention); kept units are
+    scaled by ``1 / keep_prob``. With ``variational_recurrent=True`` one mask per sequence is drawn at
+    the first step of each run and reused at every step (Gal & Ghahramani), as TensorFlow does.
+    In eval mode (``module.eval()``) the wrapper is the identity.
+
+    Example::
+
+        cell = DropoutWrapper(BasicLSTMCell(32), output_keep_prob=0.8)
+    """
+
+    def __init__(
+        self,
+        cell: RNNCell,
+        input_keep_prob: float = 1.0,
+        output_keep_prob: float = 1.0,
+        state_keep_prob: float = 1.0,
+        variational_recurrent: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(cell)
+        self.input_keep_prob = check_probability("input_keep_prob", input_keep_prob)
+        self.output_keep_prob = check_probability("output_keep_prob", output_keep_prob)
+        self.state_keep_prob = check_probability("state_keep_prob", state_keep_prob)
+        self.variational_recurrent = check_bool("variational_recurrent", variational_recurrent)
+        self._generator: torch.Generator | None = None
+        if seed is not None:
+            self._generator = torch.Generator().manual_seed(int(seed))
+        self._masks: dict[str, Any] = {}
+
+    def start_sequence(self) -> None:
+        self._masks = {}
+        super().start_sequence()
+
+    def _mask(self, key: str, like: torch.Tensor, keep: float) -> torch.Tensor:
+        if self.variational_recurrent and key in self._masks:
+            return self._masks[key]
+        noise = torch.rand(like.shape, generator=self._generator, dtype=like.dtype)
+        mask = (noise < keep).to(like.dtype).to(like.device) / keep
+        if self.variational_recurrent:
+            self._masks[key] = mask
+        return mask
+
+    def _drop(self, key: str, x: Any, keep: float) -> Any:
+        if keep >= 1.0 or not self.training:
+            return x
+        from rnnkit import _nest
+
+        leaves = _nest.flatten(x)
+        dropped = [leaf * self._mask(f"{key}{i}", leaf, keep) for i, leaf in enumerate(leaves)]
+        return _nest.pack_sequence_as(x, dropped) if _nest.is_sequence(x) else dropped[0]
+
+    def call(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        inputs = self._drop("input", inputs, self.input_keep_prob)
+        output, new_state = self.cell.call(inputs, state)
+        new_state = self._drop("state", new_state, self.state_keep_prob)
+        output = self._drop("output", output, self.output_keep_prob)
+        return output, new_state
+
+
+class ResidualWrapper(_Wrapper):
+    """Adds the step's input to the cell's output: ``y = cell(x, s).output + x`` (widths must match).
+
+    Example::
+
+        cell = ResidualWrapper(GRUCell(8))   # inputs must have width 8
+    """
+
+    def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
+        if input_size != self.cell.output_size:
+            raise invalid_value(
+                "inputs",
+                f"input width {self.cell.output_size} (ResidualWrapper adds the input to the "
+                "wrapped cell's output, so the widths must match)",
+                input_size,
+            )
+        super().build(input_size, dtype, device)
+
+    def call(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        output, new_state = self.cell.call(inputs, state)
+        return output + inputs, new_state
+
+
+class OutputProjectionWrapper(_Wrapper):
+    """Projects the cell's output linearly: ``y = cell(x, s).output @ kernel + bias``.
+
+    Parameters: ``kernel (H, output_size)``, ``bias (output_size,)``; the state is the wrapped cell's.
+
+    Example::
+
+        cell = OutputProjectionWrapper(BasicLSTMCell(32), output_size=1)
+    """
+
+    def __init__(self, cell: RNNCell, output_size: int) -> None:
+        self._projection_size = check_positive_int("output_size", output_size)
+        super().__init__(cell)
+        if cell.built:
+            p = next(cell.parameters())
+            self._create_projection(p.dtype, p.device)
+
+    @property
+    def output_size(self) -> int:
+        return self._projection_size
+
+    def _create_projection(self, dtype: torch.dtype, device: Any) -> None:
+        kw = {"dtype": dtype, "device": device}
+        self.kernel = self._new_parameter(self.cell.output_size, self._projection_size, init="glorot", **kw)
+        self.bias = self._new_parameter(self._projection_size, init="zeros", **kw)
+
+    def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
+        super().build(input_size, dtype, device)
+        if not hasattr(self, "kernel"):
+            p = next(self.cell.parameters())
+            self._create_projection(p.dtype, p.device)
+
+    def call(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        output, new_state = self.cell.call(inputs, state)
+        return torch.addmm(self.bias, output, self.kernel), new_state
