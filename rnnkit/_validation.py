@@ -87,7 +87,9 @@ def check_dtype(name: str, dtype: Any) -> torch.dtype | None:
         try:
             result = torch.from_numpy(np.zeros(0, dtype=np.dtype(dtype))).dtype
         except (TypeError, ValueError):
-            raise invalid_type(name, "a floating torch dtype such as torch.float32", dtype) from None
+            raise invalid_type(
+                name, "a floating torch dtype such as torch.float32", dtype
+            ) from None
     if not result.is_floating_point:
         raise invalid_value(name, "a floating dtype", result)
     return result
@@ -96,11 +98,23 @@ def check_dtype(name: str, dtype: Any) -> torch.dtype | None:
 def to_tensor(name: str, value: Any, dtype: torch.dtype | None = None, device: Any = None):
     """Convert a tensor / numpy array / nested list to a floating tensor.
 
-    Integer and bool input is converted to ``dtype`` (default: torch's default dtype), as a TF feed does;
-    floating input keeps its dtype unless ``dtype`` is given.
+    Arrays, lists and integer tensors are converted to ``dtype`` (default: their own floating dtype,
+    else torch's default dtype), as a TF feed does. A floating torch tensor is never cast silently:
+    when ``dtype`` is given it must already have it (``TypeError`` otherwise); likewise ``device``.
     """
     if isinstance(value, torch.Tensor):
         t = value
+        if t.is_floating_point():
+            if dtype is not None and t.dtype != dtype:
+                raise invalid_type(
+                    name,
+                    f"dtype {dtype} to match the cell's parameters or state (convert the tensor with "
+                    f".to({dtype}) or the cell with cell.to({t.dtype}))",
+                    value,
+                )
+            if device is not None and t.device != torch.device(device):
+                raise invalid_value(name, f"a tensor on device {device}", f"device {t.device}")
+            return t
     elif isinstance(value, (np.ndarray, list, tuple, Real)):
         try:
             arr = np.asarray(value)
@@ -116,15 +130,15 @@ def to_tensor(name: str, value: Any, dtype: torch.dtype | None = None, device: A
     target = dtype if dtype is not None else (t.dtype if t.is_floating_point() else None)
     if target is None:
         target = torch.get_default_dtype()
-    if t.dtype != target or (device is not None and t.device != torch.device(device)):
-        t = t.to(device=device, dtype=target)
-    return t
+    return t.to(device=device, dtype=target)
 
 
 def check_rank(name: str, tensor: torch.Tensor, rank: int, layout: str) -> None:
     if tensor.dim() != rank:
         raise invalid_value(
-            name, f"a rank-{rank} tensor {layout}", f"shape {tuple(tensor.shape)} (rank {tensor.dim()})"
+            name,
+            f"a rank-{rank} tensor {layout}",
+            f"shape {tuple(tensor.shape)} (rank {tensor.dim()})",
         )
 
 
@@ -150,7 +164,9 @@ def as_lengths(
     elif t.is_complex() or t.dtype == torch.bool:
         raise invalid_type(name, "integer lengths", value)
     if t.dim() != 1 or t.shape[0] != batch:
-        raise invalid_value(name, f"shape ({batch},) to match the batch size", f"shape {tuple(t.shape)}")
+        raise invalid_value(
+            name, f"shape ({batch},) to match the batch size", f"shape {tuple(t.shape)}"
+        )
     t = t.to(dtype=torch.int64, device="cpu")
     if batch:
         low, high = int(t.min()), int(t.max())

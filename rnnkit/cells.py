@@ -113,9 +113,7 @@ class RNNCell(nn.Module):
             return p.dtype, p.device
         return None, None
 
-    def build(
-        self, input_size: int, dtype: torch.dtype | None = None, device: Any = None
-    ) -> None:
+    def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
         """Create the parameters for inputs of width ``input_size`` (a no-op when already built)."""
         input_size = check_positive_int("input_size", input_size)
         if self.input_size is not None:
@@ -133,7 +131,9 @@ class RNNCell(nn.Module):
     def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
         raise NotImplementedError
 
-    def _new_parameter(self, *shape: int, dtype: torch.dtype, device: Any, init: str) -> nn.Parameter:
+    def _new_parameter(
+        self, *shape: int, dtype: torch.dtype, device: Any, init: str
+    ) -> nn.Parameter:
         tensor = torch.empty(*shape, dtype=dtype, device=device)
         if init == "glorot":
             _glorot_uniform_(tensor)
@@ -241,7 +241,9 @@ class BasicRNNCell(RNNCell):
         self.num_units = check_positive_int("num_units", num_units)
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
-                raise invalid_value("activation", f"one of {list(_ACTIVATIONS)} or a callable", repr(activation))
+                raise invalid_value(
+                    "activation", f"one of {list(_ACTIVATIONS)} or a callable", repr(activation)
+                )
             activation = _ACTIVATIONS[activation]
         if not callable(activation):
             raise invalid_type("activation", "a callable or 'tanh'/'relu'", activation)
@@ -259,7 +261,9 @@ class BasicRNNCell(RNNCell):
 
     def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
         H = self.num_units
-        self.kernel = self._new_parameter(input_size + H, H, dtype=dtype, device=device, init="glorot")
+        self.kernel = self._new_parameter(
+            input_size + H, H, dtype=dtype, device=device, init="glorot"
+        )
         self.bias = self._new_parameter(H, dtype=dtype, device=device, init="zeros")
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -281,7 +285,9 @@ class _LSTMBase(RNNCell):
 
     def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
         H = self.num_units
-        self.kernel = self._new_parameter(input_size + H, 4 * H, dtype=dtype, device=device, init="glorot")
+        self.kernel = self._new_parameter(
+            input_size + H, 4 * H, dtype=dtype, device=device, init="glorot"
+        )
         self.bias = self._new_parameter(4 * H, dtype=dtype, device=device, init="zeros")
 
 
@@ -302,13 +308,17 @@ class BasicLSTMCell(_LSTMBase):
         y, (c, h) = cell(torch.randn(2, 3), cell.zero_state(2))
     """
 
-    def __init__(self, num_units: int, forget_bias: float = 1.0, input_size: int | None = None) -> None:
+    def __init__(
+        self, num_units: int, forget_bias: float = 1.0, input_size: int | None = None
+    ) -> None:
         super().__init__(input_size)
         self.num_units = check_positive_int("num_units", num_units)
         self.forget_bias = check_real("forget_bias", forget_bias)
         self._finish_init()
 
-    def call(self, inputs: torch.Tensor, state: LSTMStateTuple) -> tuple[torch.Tensor, LSTMStateTuple]:
+    def call(
+        self, inputs: torch.Tensor, state: LSTMStateTuple
+    ) -> tuple[torch.Tensor, LSTMStateTuple]:
         c, h = state
         gates = torch.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
         i, j, f, o = gates.chunk(4, 1)
@@ -353,10 +363,12 @@ class LSTMCell(_LSTMBase):
             for name in ("w_f_diag", "w_i_diag", "w_o_diag"):
                 p = self._new_parameter(H, dtype=dtype, device=device, init="zeros")
                 with torch.no_grad():  # TF draws these from a glorot-like uniform; keep them small
-                    p.uniform_(-(3.0 / H) ** 0.5, (3.0 / H) ** 0.5)
+                    p.uniform_(-((3.0 / H) ** 0.5), (3.0 / H) ** 0.5)
                 setattr(self, name, p)
 
-    def call(self, inputs: torch.Tensor, state: LSTMStateTuple) -> tuple[torch.Tensor, LSTMStateTuple]:
+    def call(
+        self, inputs: torch.Tensor, state: LSTMStateTuple
+    ) -> tuple[torch.Tensor, LSTMStateTuple]:
         c, h = state
         gates = torch.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
         i, j, f, o = gates.chunk(4, 1)
@@ -396,7 +408,9 @@ class GRUCell(RNNCell):
         y, h = cell(torch.randn(2, 3), cell.zero_state(2))
     """
 
-    def __init__(self, num_units: int, reset_after: bool = False, input_size: int | None = None) -> None:
+    def __init__(
+        self, num_units: int, reset_after: bool = False, input_size: int | None = None
+    ) -> None:
         super().__init__(input_size)
         self.num_units = check_positive_int("num_units", num_units)
         self.reset_after = check_bool("reset_after", reset_after)
@@ -421,7 +435,9 @@ class GRUCell(RNNCell):
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = state
-        gates = torch.sigmoid(torch.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel))
+        gates = torch.sigmoid(
+            torch.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel)
+        )
         r, u = gates.chunk(2, 1)
         if self.reset_after:
             I = self.input_size
@@ -430,7 +446,9 @@ class GRUCell(RNNCell):
             c = torch.tanh(cand_x + r * cand_h)
         else:
             c = torch.tanh(
-                torch.addmm(self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel)
+                torch.addmm(
+                    self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel
+                )
             )
         new_h = u * h + (1 - u) * c
         return new_h, new_h

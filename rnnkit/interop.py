@@ -110,7 +110,9 @@ def load_tf1_variables(cell: RNNCell, variables: Mapping[str, Any], scope: str =
         load_tf1_variables(cell, {"rnn/basic_rnn_cell/kernel": k, "rnn/basic_rnn_cell/bias": b})
     """
     if not isinstance(variables, Mapping):
-        raise invalid_type("variables", "a mapping from TensorFlow variable names to arrays", variables)
+        raise invalid_type(
+            "variables", "a mapping from TensorFlow variable names to arrays", variables
+        )
     if not isinstance(scope, str) or not scope:
         raise invalid_value("scope", "a non-empty variable scope such as 'rnn'", repr(scope))
     scope = scope.rstrip("/")
@@ -118,7 +120,9 @@ def load_tf1_variables(cell: RNNCell, variables: Mapping[str, Any], scope: str =
     if not cell.built:
         leaf, kernel_name = _first_leaf(cell, scope)
         if kernel_name not in mine:
-            raise invalid_value("variables", f"a variable named {kernel_name!r}", f"names {sorted(mine)}")
+            raise invalid_value(
+                "variables", f"a variable named {kernel_name!r}", f"names {sorted(mine)}"
+            )
         rows = _as_array(kernel_name, mine[kernel_name]).shape[0]
         if rows <= leaf.num_units:
             raise invalid_value(kernel_name, f"a kernel with more than {leaf.num_units} rows", rows)
@@ -157,7 +161,9 @@ def tf1_variables(cell: RNNCell, scope: str = "rnn", grad: bool = False) -> dict
         # {'rnn/basic_rnn_cell/kernel': array (8, 5), 'rnn/basic_rnn_cell/bias': array (5,)}
     """
     if not cell.built:
-        raise invalid_value("cell", "a built cell (give input_size or call it once)", "an unbuilt cell")
+        raise invalid_value(
+            "cell", "a built cell (give input_size or call it once)", "an unbuilt cell"
+        )
     out = {}
     for name, owner, attr in _walk(cell, scope.rstrip("/")):
         param = getattr(owner, attr)
@@ -169,7 +175,12 @@ def tf1_variables(cell: RNNCell, scope: str = "rnn", grad: bool = False) -> dict
 
 
 # -- torch nn.RNN / nn.LSTM / nn.GRU ------------------------------------------------------------------
-_LSTM_PERM = [0, 2, 1, 3]  # TF (i, j, f, o) <-> torch (i, f, g, o); the permutation is its own inverse
+_LSTM_PERM = [
+    0,
+    2,
+    1,
+    3,
+]  # TF (i, j, f, o) <-> torch (i, f, g, o); the permutation is its own inverse
 
 
 def _chunks(t: torch.Tensor, n: int, perm: list[int], dim: int = 0) -> torch.Tensor:
@@ -195,10 +206,16 @@ def _torch_layers(cell: RNNCell) -> list[RNNCell]:
                 c,
             )
         if k and layers[0].num_units != c.num_units:
-            raise invalid_value("cell", "layers of equal num_units (torch requires it)", c.num_units)
+            raise invalid_value(
+                "cell", "layers of equal num_units (torch requires it)", c.num_units
+            )
     lstm_kinds = {BasicLSTMCell, LSTMCell}
     if len(kinds) > 1 and not kinds <= lstm_kinds:
-        raise invalid_value("cell", "layers of one kind (torch layers have one mode)", sorted(k.__name__ for k in kinds))
+        raise invalid_value(
+            "cell",
+            "layers of one kind (torch layers have one mode)",
+            sorted(k.__name__ for k in kinds),
+        )
     return layers
 
 
@@ -210,14 +227,21 @@ def _export_layer(c: RNNCell) -> dict[str, torch.Tensor]:
             "weight_ih": torch.cat([gk[:I].T, ck[:I].T], 0),
             "weight_hh": torch.cat([gk[I:].T, ck[I:].T], 0),
             "bias_ih": torch.cat([c.gates_bias.detach(), c.candidate_bias.detach()]),
-            "bias_hh": torch.cat([torch.zeros_like(c.gates_bias), c.candidate_recurrent_bias.detach()]),
+            "bias_hh": torch.cat(
+                [torch.zeros_like(c.gates_bias), c.candidate_recurrent_bias.detach()]
+            ),
         }
     W, b = c.kernel.detach().T, c.bias.detach().clone()  # (G*H, I+H), (G*H,)
     if isinstance(c, (BasicLSTMCell, LSTMCell)):
         W = _chunks(W, 4, _LSTM_PERM)
         b[2 * H : 3 * H] += c.forget_bias  # after reordering, chunk 1 is f; before it chunk 2 is
         b = _chunks(b, 4, _LSTM_PERM)
-    return {"weight_ih": W[:, :I], "weight_hh": W[:, I:], "bias_ih": b, "bias_hh": torch.zeros_like(b)}
+    return {
+        "weight_ih": W[:, :I],
+        "weight_hh": W[:, I:],
+        "bias_ih": b,
+        "bias_hh": torch.zeros_like(b),
+    }
 
 
 def _import_layer(c: RNNCell, sd: dict[str, torch.Tensor]) -> None:
@@ -256,7 +280,9 @@ def torch_state_dict(cell: RNNCell, cell_bw: RNNCell | None = None) -> dict[str,
         if c is None:
             continue
         if not c.built:
-            raise invalid_value("cell", "a built cell (give input_size or call it once)", "an unbuilt cell")
+            raise invalid_value(
+                "cell", "a built cell (give input_size or call it once)", "an unbuilt cell"
+            )
         for k, layer in enumerate(_torch_layers(c)):
             for key, value in _export_layer(layer).items():
                 out[f"{key}_l{k}{direction}"] = value.clone()
@@ -293,11 +319,15 @@ def load_torch_state_dict(
                     raise invalid_value("state_dict", f"an entry {name!r}", f"keys {sorted(sd)}")
                 if tuple(sd[name].shape) != tuple(ref.shape):
                     raise invalid_value(
-                        "state_dict", f"{name} of shape {tuple(ref.shape)}", f"shape {tuple(sd[name].shape)}"
+                        "state_dict",
+                        f"{name} of shape {tuple(ref.shape)}",
+                        f"shape {tuple(sd[name].shape)}",
                     )
                 part[key] = sd[name].to(ref.dtype)
                 used.add(name)
             _import_layer(layer, part)
     unexpected = sorted(set(sd) - used)
     if unexpected:
-        raise invalid_value("state_dict", "only the entries of the given cells", f"unexpected {unexpected}")
+        raise invalid_value(
+            "state_dict", "only the entries of the given cells", f"unexpected {unexpected}"
+        )

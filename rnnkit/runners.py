@@ -45,7 +45,9 @@ def _check_cell(name: str, cell: Any) -> RNNCell:
     return cell
 
 
-def _target_dtype(cell: RNNCell, dtype: torch.dtype | None, initial_state: Any) -> torch.dtype | None:
+def _target_dtype(
+    cell: RNNCell, dtype: torch.dtype | None, initial_state: Any
+) -> torch.dtype | None:
     """The dtype integer inputs are converted to: ``dtype``, the state's, the cell's, or None."""
     if dtype is not None:
         return dtype
@@ -68,15 +70,7 @@ def _prepare(
 ) -> tuple[State, torch.Tensor | None]:
     """Build the cell for x's width and dtype, then validate the initial state and the lengths."""
     p_dtype, p_device = cell._param_dtype_device()
-    if p_dtype is not None and p_dtype != x.dtype:
-        raise invalid_type(
-            "inputs",
-            f"dtype {p_dtype} to match the cell's parameters (convert the cell with "
-            f"cell.to({x.dtype}) or pass dtype={p_dtype})",
-            x,
-        )
-    if p_device is not None and p_device != x.device:
-        raise invalid_value("inputs", f"a tensor on the cell's device {p_device}", f"device {x.device}")
+    x = to_tensor("inputs", x, dtype=p_dtype, device=p_device)  # checks a built cell's dtype/device
     cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
     if initial_state is None:
         state = cell.zero_state(batch, dtype=x.dtype, device=x.device)
@@ -101,7 +95,7 @@ def _loop(
                 zeros = out.new_zeros(())
             out = torch.where(valid, out, zeros)
             new_state = _nest.map_structure(
-                lambda new, old: torch.where(valid, new, old), new_state, state
+                lambda new, old, valid=valid: torch.where(valid, new, old), new_state, state
             )
         outputs.append(out)
         state = new_state
@@ -138,7 +132,9 @@ def static_rnn(
     if isinstance(inputs, torch.Tensor) or not isinstance(inputs, (list, tuple)):
         raise invalid_type("inputs", "a list of T tensors of shape (B, I)", inputs)
     if len(inputs) == 0:
-        raise invalid_value("inputs", "a non-empty list of tensors of shape (B, I)", "an empty list")
+        raise invalid_value(
+            "inputs", "a non-empty list of tensors of shape (B, I)", "an empty list"
+        )
     dtype = check_dtype("dtype", dtype)
     target = _target_dtype(cell, dtype, initial_state)
     steps = []
@@ -149,10 +145,14 @@ def static_rnn(
             target = steps[0].dtype
             if x_t.shape != steps[0].shape:
                 raise invalid_value(
-                    f"inputs[{t}]", f"shape {tuple(steps[0].shape)} like inputs[0]", f"shape {tuple(x_t.shape)}"
+                    f"inputs[{t}]",
+                    f"shape {tuple(steps[0].shape)} like inputs[0]",
+                    f"shape {tuple(x_t.shape)}",
                 )
             if x_t.device != steps[0].device:
-                raise invalid_value(f"inputs[{t}]", f"device {steps[0].device}", f"device {x_t.device}")
+                raise invalid_value(
+                    f"inputs[{t}]", f"device {steps[0].device}", f"device {x_t.device}"
+                )
         else:
             target = x_t.dtype
         steps.append(x_t)
@@ -185,8 +185,9 @@ def _run_time_major(
     """Run on validated time-major inputs (T, B, I); returns outputs (T, B, H)."""
     T, B = x.shape[0], x.shape[1]
     if T == 0 or B == 0:
-        out = x.new_zeros(T, B, cell.output_size)
-        return out, state
+        # Empty outputs stay attached to the graph (of inputs and weights) so backward() works.
+        anchor = x.sum() + sum(p.sum() for p in cell.parameters())
+        return x.new_zeros(T, B, cell.output_size) + 0 * anchor, state
     if engine != "loop":
         from rnnkit import _engine_dispatch
 
@@ -285,10 +286,14 @@ def bidirectional_dynamic_rnn(
     init_any = initial_state_fw if initial_state_fw is not None else initial_state_bw
     x = _time_major_inputs(cell_fw, inputs, dtype, init_any, bool(time_major))  # (T, B, I)
     T, B = x.shape[0], x.shape[1]
-    state_fw, lengths = _prepare(cell_fw, x, initial_state_fw, sequence_length, B, T, "initial_state_fw")
+    state_fw, lengths = _prepare(
+        cell_fw, x, initial_state_fw, sequence_length, B, T, "initial_state_fw"
+    )
     state_bw, _ = _prepare(cell_bw, x, initial_state_bw, None, B, T, "initial_state_bw")
     out_fw, state_fw = _run_time_major(cell_fw, x, lengths, state_fw, engine)
-    out_bw, state_bw = _run_time_major(cell_bw, reverse_sequence(x, lengths), lengths, state_bw, engine)
+    out_bw, state_bw = _run_time_major(
+        cell_bw, reverse_sequence(x, lengths), lengths, state_bw, engine
+    )
     out_bw = reverse_sequence(out_bw, lengths)
     if not time_major:
         out_fw, out_bw = out_fw.transpose(0, 1), out_bw.transpose(0, 1)

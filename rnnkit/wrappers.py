@@ -11,7 +11,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from rnnkit.cells import RNNCell, State, StateSize
 from rnnkit._validation import (
     check_bool,
     check_positive_int,
@@ -19,6 +18,7 @@ from rnnkit._validation import (
     invalid_type,
     invalid_value,
 )
+from rnnkit.cells import RNNCell, State, StateSize
 
 __all__ = ["MultiRNNCell", "DropoutWrapper", "ResidualWrapper", "OutputProjectionWrapper"]
 
@@ -231,7 +231,9 @@ class OutputProjectionWrapper(_Wrapper):
 
     def _create_projection(self, dtype: torch.dtype, device: Any) -> None:
         kw = {"dtype": dtype, "device": device}
-        self.kernel = self._new_parameter(self.cell.output_size, self._projection_size, init="glorot", **kw)
+        self.kernel = self._new_parameter(
+            self.cell.output_size, self._projection_size, init="glorot", **kw
+        )
         self.bias = self._new_parameter(self._projection_size, init="zeros", **kw)
 
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:

@@ -68,7 +68,9 @@ def build_state(data: dict, prefix: str, template: Any) -> Any:
     return data[prefix]
 
 
-def replay(case: dict, path: Path, engine: str = "auto") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def replay(
+    case: dict, path: Path, engine: str = "auto"
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Run one case; returns {key: (rnnkit value, TensorFlow value)} for values and gradients."""
     data = dict(np.load(path))
     runner = case["runner"]
@@ -94,7 +96,9 @@ def replay(case: dict, path: Path, engine: str = "auto") -> dict[str, tuple[np.n
     def initial(cell: rnnkit.RNNCell, direction: str) -> Any:
         if not case.get("initial_state"):
             return None
-        return build_state(init_leaves, "/".join(p for p in ("init", direction) if p), cell.state_size)
+        return build_state(
+            init_leaves, "/".join(p for p in ("init", direction) if p), cell.state_size
+        )
 
     if runner == "static_rnn":
         cell = cells[""]
@@ -106,17 +110,25 @@ def replay(case: dict, path: Path, engine: str = "auto") -> dict[str, tuple[np.n
     elif runner == "dynamic_rnn":
         cell = cells[""]
         out, state = rnnkit.dynamic_rnn(
-            cell, x, sequence_length=lengths, initial_state=initial(cell, ""),
-            time_major=time_major, engine=engine,
+            cell,
+            x,
+            sequence_length=lengths,
+            initial_state=initial(cell, ""),
+            time_major=time_major,
+            engine=engine,
         )
         outputs = {"out/outputs": out}
         states = state_leaves(state, "out/state")
     else:
         (o_fw, o_bw), (s_fw, s_bw) = rnnkit.bidirectional_dynamic_rnn(
-            cells["fw"], cells["bw"], x, sequence_length=lengths,
+            cells["fw"],
+            cells["bw"],
+            x,
+            sequence_length=lengths,
             initial_state_fw=initial(cells["fw"], "fw"),
             initial_state_bw=initial(cells["bw"], "bw"),
-            time_major=time_major, engine=engine,
+            time_major=time_major,
+            engine=engine,
         )
         outputs = {"out/outputs/fw": o_fw, "out/outputs/bw": o_bw}
         states = {**state_leaves(s_fw, "out/state/fw"), **state_leaves(s_bw, "out/state/bw")}

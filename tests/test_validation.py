@@ -1,0 +1,144 @@
+"""Bad input raises ValueError/TypeError naming the argument, what was expected and what was received."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import rnnkit
+
+
+def raises(exc, *words):
+    """pytest.raises whose message must contain every word (argument name, expected, received)."""
+    pattern = "".join(f"(?=.*{re.escape(w)})" for w in words)
+    return pytest.raises(exc, match=re.compile(pattern, re.S))
+
+
+@pytest.mark.parametrize(
+    "cls", [rnnkit.BasicRNNCell, rnnkit.BasicLSTMCell, rnnkit.LSTMCell, rnnkit.GRUCell]
+)
+@pytest.mark.parametrize(
+    "bad,exc",
+    [(0, ValueError), (-3, ValueError), (2.5, TypeError), ("8", TypeError), (True, TypeError)],
+)
+def test_num_units(cls, bad, exc):
+    with raises(
+        exc,
+        "`num_units`",
+        "positive integer",
+        repr(bad) if exc is ValueError else type(bad).__name__,
+    ):
+        cls(bad)
+
+
+def test_other_constructor_arguments():
+    with raises(ValueError, "`activation`", "'sigmoid'"):
+        rnnkit.BasicRNNCell(3, activation="sigmoid")
+    with raises(TypeError, "`forget_bias`", "real number"):
+        rnnkit.BasicLSTMCell(3, forget_bias="1")
+    with raises(TypeError, "`use_peepholes`", "bool"):
+        rnnkit.LSTMCell(3, use_peepholes=1)
+    with raises(ValueError, "`input_size`", "positive integer", "0"):
+        rnnkit.GRUCell(3, input_size=0)
+    with raises(ValueError, "`cells`", "non-empty", "empty list"):
+        rnnkit.MultiRNNCell([])
+    with raises(TypeError, "`cells[1]`", "rnnkit cell"):
+        rnnkit.MultiRNNCell([rnnkit.GRUCell(2), torch.nn.GRU(2, 2)])
+    with raises(ValueError, "`output_keep_prob`", "(0, 1]", "1.5"):
+        rnnkit.DropoutWrapper(rnnkit.GRUCell(2), output_keep_prob=1.5)
+    with raises(ValueError, "`output_size`", "positive integer"):
+        rnnkit.OutputProjectionWrapper(rnnkit.GRUCell(2), 0)
+    with raises(ValueError, "`batch_size`", "non-negative"):
+        rnnkit.GRUCell(2).zero_state(-1)
+
+
+def test_inputs_rank_and_width():
+    cell = rnnkit.BasicRNNCell(4)
+    with raises(ValueError, "`inputs`", "rank-3", "(B, T, I)", "(2, 3)"):
+        rnnkit.dynamic_rnn(cell, torch.zeros(2, 3))
+    with raises(ValueError, "`inputs`", "(T, B, I)", "time_major"):
+        rnnkit.dynamic_rnn(cell, torch.zeros(2, 3, 4, 5), time_major=True)
+    rnnkit.dynamic_rnn(cell, torch.zeros(2, 3, 5))  # builds with I = 5
+    with raises(ValueError, "`inputs`", "input width 5", "got 6"):
+        rnnkit.dynamic_rnn(cell, torch.zeros(2, 3, 6))
+    with raises(ValueError, "`inputs`", "input width 5", "got 2"):
+        cell(torch.zeros(1, 2), cell.zero_state(1))
+    with raises(TypeError, "`inputs`", "numeric"):
+        rnnkit.dynamic_rnn(cell, np.array([["a"]]))
+    with raises(TypeError, "`inputs`", "torch.Tensor or numpy array"):
+        rnnkit.dynamic_rnn(cell, "hello")
+    with raises(TypeError, "`inputs`", "torch.float32", "float64"):
+        rnnkit.dynamic_rnn(cell, torch.zeros(2, 3, 5, dtype=torch.float64))
+
+
+def test_static_rnn_inputs():
+    cell = rnnkit.BasicRNNCell(4)
+    with raises(ValueError, "`inputs`", "non-empty"):
+        rnnkit.static_rnn(cell, [])
+    with raises(TypeError, "`inputs`", "list of T tensors"):
+        rnnkit.static_rnn(cell, torch.zeros(2, 3, 4))
+    with raises(ValueError, "`inputs[1]`", "(3, 2)", "(4, 2)"):
+        rnnkit.static_rnn(cell, [torch.zeros(3, 2), torch.zeros(4, 2)])
+    with raises(ValueError, "`inputs[0]`", "rank-2"):
+        rnnkit.static_rnn(cell, [torch.zeros(3)])
+
+
+def test_sequence_length():
+    cell = rnnkit.GRUCell(4)
+    x = torch.zeros(3, 5, 2)
+    with raises(ValueError, "`sequence_length`", "(3,)", "(2,)"):
+        rnnkit.dynamic_rnn(cell, x, sequence_length=[1, 2])
+    with raises(ValueError, "`sequence_length`", "non-negative", "-1"):
+        rnnkit.dynamic_rnn(cell, x, sequence_length=[1, -1, 2])
+    with raises(ValueError, "`sequence_length`", "at most", "T=5", "6"):
+        rnnkit.dynamic_rnn(cell, x, sequence_length=[1, 6, 2])
+    with raises(ValueError, "`sequence_length`", "integer"):
+        rnnkit.dynamic_rnn(cell, x, sequence_length=[1.5, 2, 2])
+    with raises(ValueError, "`sequence_length`", "(3,)", "(3, 1)"):
+        rnnkit.dynamic_rnn(cell, x, sequence_length=np.ones((3, 1), dtype=int))
+    with raises(ValueError, "`sequence_length`", "T=5"):
+        rnnkit.static_rnn(cell, list(x.transpose(0, 1)), sequence_length=[9, 1, 1])
+    with raises(ValueError, "`sequence_length`", "(3,)"):
+        rnnkit.bidirectional_dynamic_rnn(cell, rnnkit.GRUCell(4), x, sequence_length=[1])
+
+
+def test_initial_state_structure_and_shape():
+    lstm = rnnkit.BasicLSTMCell(4)
+    x = torch.zeros(3, 5, 2)
+    with raises(ValueError, "`initial_state`", "(3, 4)", "(2, 4)"):
+        rnnkit.dynamic_rnn(rnnkit.GRUCell(4), x, initial_state=torch.zeros(2, 4))
+    with raises(TypeError, "`initial_state`", "LSTMStateTuple(c=4, h=4)"):
+        rnnkit.dynamic_rnn(lstm, x, initial_state=torch.zeros(3, 4))
+    with raises(ValueError, "`initial_state`", "2 parts", "3 parts"):
+        rnnkit.dynamic_rnn(lstm, x, initial_state=(torch.zeros(3, 4),) * 3)
+    with raises(ValueError, "`initial_state.h`", "(3, 4)", "(3, 5)"):
+        rnnkit.dynamic_rnn(lstm, x, initial_state=(torch.zeros(3, 4), torch.zeros(3, 5)))
+    stack = rnnkit.MultiRNNCell([rnnkit.GRUCell(4), rnnkit.BasicLSTMCell(3)])
+    with raises(ValueError, "`initial_state[1].c`", "(3, 3)"):
+        rnnkit.dynamic_rnn(
+            stack, x, initial_state=(torch.zeros(3, 4), (torch.zeros(3, 4), torch.zeros(3, 3)))
+        )
+    with raises(ValueError, "`initial_state_bw`", "(3, 4)"):
+        rnnkit.bidirectional_dynamic_rnn(
+            rnnkit.GRUCell(4), rnnkit.GRUCell(4), x, initial_state_bw=torch.zeros(1, 4)
+        )
+
+
+def test_runner_arguments():
+    x = torch.zeros(3, 5, 2)
+    with raises(TypeError, "`cell`", "rnnkit cell"):
+        rnnkit.dynamic_rnn(torch.nn.GRUCell(2, 2), x)
+    with raises(ValueError, "`engine`", "'auto'", "'cuda'"):
+        rnnkit.dynamic_rnn(rnnkit.GRUCell(2), x, engine="cuda")
+    with raises(ValueError, "`dtype`", "floating"):
+        rnnkit.dynamic_rnn(rnnkit.GRUCell(2), x, dtype=torch.int32)
+
+
+def test_stack_width_mismatch_and_residual_width():
+    a = rnnkit.GRUCell(4, input_size=2)
+    b = rnnkit.GRUCell(3, input_size=7)
+    with raises(ValueError, "`cells[1]`", "width 4", "width 7"):
+        rnnkit.MultiRNNCell([a, b])
+    with raises(ValueError, "`inputs`", "ResidualWrapper", "4"):
+        rnnkit.dynamic_rnn(rnnkit.ResidualWrapper(rnnkit.GRUCell(4)), torch.zeros(2, 3, 5))
