@@ -1,0 +1,551 @@
+"""``python -m rnnkit train TASK``: train a recurrent model on bundled data, safely and reproducibly.
+
+Tasks (see :mod:`rnnkit.data`): ``sine`` (sequence-to-sequence next value), ``digits`` (8x8 digits read
+row by row, classification), ``sunspots`` (one-step-ahead yearly forecast, last 40 years held out).
+The model is rnnkit cells run by ``dynamic_rnn`` with a linear head (:mod:`rnnkit.models`), trained
+with Adam and gradient-norm clipping.
+
+``--out DIR`` receives ``metrics.json``, ``model.safetensors`` + ``config.json`` and PNG plots; after
+every epoch a checkpoint is written atomically under ``DIR/checkpoints`` (:mod:`rnnkit.checkpoint`), and
+``--resume`` continues from the last complete one. Same seed, same metrics (one process): the data
+order comes from a seeded ``torch.Generator`` whose state, like every other RNG state, is saved.
+
+Under ``torchrun`` (``RANK``/``WORLD_SIZE`` set) the model is wrapped in DistributedDataParallel;
+``--batch-size`` is the global batch, split across the processes, so N processes take the same steps
+as one; only rank 0 writes files and prints.
+
+Example::
+
+    python -m rnnkit train digits --out runs/digits
+    torchrun --standalone --nproc_per_node=2 -m rnnkit train digits --out runs/digits-ddp
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# per-task defaults, measured to reach the targets in the README with margin
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sine": {
+        "cell": "gru",
+        "units": 32,
+        "layers": 1,
+        "bidirectional": False,
+        "epochs": 15,
+        "batch_size": 32,
+        "lr": 0.01,
+        "clip": 1.0,
+    },
+    "digits": {
+        "cell": "lstm",
+        "units": 64,
+        "layers": 1,
+        "bidirectional": True,
+        "epochs": 30,
+        "batch_size": 32,
+        "lr": 0.005,
+        "clip": 1.0,
+    },
+    "sunspots": {
+        "cell": "gru",
+        "units": 32,
+        "layers": 1,
+        "bidirectional": False,
+        "epochs": 150,
+        "batch_size": 16,
+        "lr": 0.003,
+        "clip": 1.0,
+    },
+}
+# options that define a run; a resumed run takes the checkpoint's values for those not given
+RUN_KEYS: tuple[str, ...] = (
+    "cell",
+    "units",
+    "layers",
+    "bidirectional",
+    "epochs",
+    "batch_size",
+    "lr",
+    "clip",
+    "seed",
+)
+_RUN_KEY_TYPES: dict[str, type] = {
+    "cell": str,
+    "units": int,
+    "layers": int,
+    "bidirectional": bool,
+    "epochs": int,
+    "batch_size": int,
+    "lr": float,
+    "clip": float,
+    "seed": int,
+}
+DEFAULT_SEED = 0
+
+
+# --------------------------------------------------------------------------- option types
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _finite_float(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = _finite_float(text, "a positive number")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    value = _finite_float(text, "a non-negative number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def device_name(text: str) -> str:
+    """argparse type: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
+    if text in ("auto", "cpu", "cuda"):
+        return text
+    if text.startswith("cuda:") and text[5:].isdigit():
+        return text
+    raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``train`` command (defaults of None are filled per task)."""
+    d = TASK_DEFAULTS
+    tasks = tuple(d)  # == rnnkit.data.TASKS, without importing torch for --help
+    parser.add_argument("task", choices=tasks, help="what to learn: " + ", ".join(tasks))
+    parser.add_argument(
+        "--cell", choices=("rnn", "lstm", "gru"), default=None, help="recurrent cell (per task)"
+    )
+    parser.add_argument("--units", type=positive_int, default=None, help="state width H")
+    parser.add_argument("--layers", type=positive_int, default=None, help="stacked cells")
+    parser.add_argument(
+        "--bidirectional",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read each sequence both ways (digits, sunspots; on by default for digits)",
+    )
+    parser.add_argument("--epochs", type=positive_int, default=None, help="total epochs to reach")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=None, help="global batch size (all processes)"
+    )
+    parser.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate")
+    parser.add_argument(
+        "--clip", type=non_negative_float, default=None, help="gradient-norm clip (0: off)"
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=None, help="random seed (0)")
+    parser.add_argument("--out", default=None, metavar="DIR", help="output directory (runs/TASK)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the last complete epoch in --out"
+    )
+    parser.add_argument(
+        "--device", type=device_name, default="auto", help="auto (default), cpu, cuda or cuda:N"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="plain progress lines instead of a progress bar"
+    )
+    parser.epilog = "per-task defaults: " + "; ".join(
+        f"{t}: {v['cell']} x{v['units']}, {v['epochs']} epochs, batch {v['batch_size']}, lr {v['lr']}"
+        for t, v in d.items()
+    )
+    parser.set_defaults(_parser=parser)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def resolve_device(name: str, local_rank: int, distributed: bool):  # -> torch.device
+    """The torch device for ``--device name``; ValueError if it is not available."""
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: CUDA is not available on this machine")
+        if name == "cuda":
+            name = f"cuda:{local_rank if distributed else torch.cuda.current_device()}"
+    return torch.device(name)
+
+
+def _check_run_config(path: Path, config: dict[str, Any]) -> None:
+    from rnnkit.checkpoint import CheckpointError, require
+
+    for key, kind in _RUN_KEY_TYPES.items():
+        require(path, config, key, kind)
+    if config["cell"] not in ("rnn", "lstm", "gru"):
+        raise CheckpointError(path, f"unknown cell {config['cell']!r}")
+
+
+def _resolve_config(
+    args: argparse.Namespace, saved: dict[str, Any] | None, saved_path: Path | None
+):
+    """The run config: explicit options, else the checkpoint's values (on resume), else defaults."""
+    from rnnkit.checkpoint import CheckpointError
+
+    explicit = {k: getattr(args, k) for k in RUN_KEYS if getattr(args, k) is not None}
+    if saved is None:
+        config = {**TASK_DEFAULTS[args.task], "seed": DEFAULT_SEED, **explicit}
+    else:
+        assert saved_path is not None
+        _check_run_config(saved_path, saved)
+        if saved.get("task") != args.task:
+            raise CheckpointError(
+                saved_path, f"is a checkpoint of task {saved.get('task')!r}, not {args.task!r}"
+            )
+        for key, value in explicit.items():
+            if key != "epochs" and saved[key] != value:
+                option = "--" + key.replace("_", "-")
+                raise CheckpointError(
+                    saved_path,
+                    f"does not match the requested run: it was trained with {option} {saved[key]}, "
+                    f"not {value} (drop {option} or use another --out)",
+                )
+        config = {k: saved[k] for k in RUN_KEYS}
+        config.update({k: v for k, v in explicit.items() if k == "epochs"})
+    config["lr"] = float(config["lr"])
+    config["clip"] = float(config["clip"])
+    return {"task": args.task, **config}
+
+
+# --------------------------------------------------------------------------- training
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; returns the exit code (2 for a damaged or mismatched checkpoint)."""
+    from rnnkit import _distributed
+    from rnnkit.checkpoint import CheckpointError
+
+    if args.bidirectional and args.task == "sine":
+        args._parser.error(
+            "argument --bidirectional: not available for task sine (each step's prediction may "
+            "only see the past)"
+        )
+    try:
+        info = _distributed.from_env()
+        device = resolve_device(args.device, info.local_rank, info.enabled)
+    except ValueError as e:
+        print(f"rnnkit train: error: {e}", file=sys.stderr)
+        return 2
+    _distributed.start(info, device)
+    try:
+        return _train(args, info, device)
+    except CheckpointError as e:
+        print(f"rnnkit train: error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        _distributed.stop()
+
+
+def _train(args: argparse.Namespace, info, device) -> int:
+    import numpy as np
+    import torch
+    from torch.nn.parallel import DistributedDataParallel
+
+    from rnnkit import _distributed
+    from rnnkit.checkpoint import (
+        CHECKPOINT_DIR,
+        atomic_write_json,
+        get_rng_states,
+        latest_checkpoint,
+        load_state_into,
+        load_training_state,
+        restore_optimizer,
+        save_model,
+        save_training_state,
+        set_rng_states,
+    )
+    from rnnkit.data import load_task
+    from rnnkit.evaluate import test_metrics
+    from rnnkit.models import build_model
+
+    out_dir = Path(args.out) if args.out else Path("runs") / args.task
+    ckpt_json = latest_checkpoint(out_dir) if args.resume else None
+    meta = model_t = opt_t = None
+    if ckpt_json is not None:
+        meta, model_t, opt_t = load_training_state(ckpt_json)
+    config = _resolve_config(args, meta["config"] if meta else None, ckpt_json)
+    data = load_task(args.task)
+    model_config = {
+        "cell": config["cell"],
+        "units": config["units"],
+        "layers": config["layers"],
+        "bidirectional": config["bidirectional"],
+        "input_size": data.input_size,
+        "output_size": data.output_size,
+        "per_step": data.kind == "seq2seq",
+    }
+    if model_config["bidirectional"] and model_config["per_step"]:
+        args._parser.error(f"argument --bidirectional: not available for task {args.task}")
+
+    seed = config["seed"]
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    shuffle = torch.Generator().manual_seed(seed)
+    model = build_model(model_config)  # initialised from the seeded global RNG
+    optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
+    start_epoch, history, train_seconds = 0, [], 0.0
+    if meta is not None:
+        load_state_into(ckpt_json.with_suffix(".safetensors"), model, model_t)
+        restore_optimizer(ckpt_json, optimizer, meta, opt_t)
+        set_rng_states(ckpt_json, meta.get("rng"), shuffle)
+        start_epoch = meta["epoch"]
+        history = list(meta.get("history", []))
+        train_seconds = float(meta.get("train_seconds", 0.0))
+    elif args.resume and info.is_main:
+        print(f"no checkpoint in {out_dir / CHECKPOINT_DIR}; starting from epoch 0", flush=True)
+    model.to(device)
+    _optimizer_to(optimizer, device)
+    if info.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if meta is None:  # a fresh run must never resume into an older run's checkpoint
+            shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
+    _distributed.barrier()
+    net = DistributedDataParallel(model) if info.enabled else model
+    saved_config = {
+        "task": args.task,
+        "model": model_config,
+        "train": {k: config[k] for k in RUN_KEYS},
+    }
+
+    x_train = data.x_train.to(device)
+    y_train = data.y_train.to(device)
+    n = len(x_train)
+    classification = data.kind == "classification"
+    per_example = 1 if classification else int(np.prod(data.y_train.shape[1:]))
+    loss_fn = torch.nn.CrossEntropyLoss(reduction="sum") if classification else None
+    metric_name = "acc" if classification else "mae"
+
+    progress = _Progress(
+        info.is_main, args.quiet, start_epoch, config["epochs"], args.task, metric_name
+    )
+    for epoch in range(start_epoch, config["epochs"]):
+        t0 = time.perf_counter()
+        net.train()
+        perm = torch.randperm(n, generator=shuffle).to(device)
+        totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, metric sum, count
+        for begin in range(0, n, config["batch_size"]):
+            batch = perm[begin : begin + config["batch_size"]]
+            if len(batch) < info.world_size:  # every process needs rows for DDP's all-reduce
+                continue
+            local = batch[info.rank :: info.world_size]
+            xb, yb = x_train[local], y_train[local]
+            out = net(xb)
+            if classification:
+                loss_sum = loss_fn(out, yb)
+                metric_sum = (out.argmax(-1) == yb).sum()
+            else:
+                diff = out - yb
+                loss_sum = diff.square().sum()
+                metric_sum = diff.abs().sum() * data.target_std
+            # scaled so that DDP's average over processes is the mean over the global batch
+            loss = loss_sum * (info.world_size / (len(batch) * per_example))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config["clip"] > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config["clip"])
+            optimizer.step()
+            totals += torch.stack(
+                [
+                    loss_sum.detach().double(),
+                    metric_sum.detach().double(),
+                    torch.tensor(len(local) * per_example, dtype=torch.float64, device=device),
+                ]
+            )
+        _distributed.all_reduce_sum(totals)
+        loss_sum, metric_sum, count = totals.tolist()
+        count = max(count, 1.0)
+        entry = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / count,
+            f"train_{'accuracy' if classification else 'mae'}": metric_sum
+            / (count if not classification else count),
+        }
+        history.append(entry)
+        train_seconds += time.perf_counter() - t0
+        if info.is_main:
+            save_model(out_dir, model, saved_config)
+            state = {
+                "config": {"task": args.task, **{k: config[k] for k in RUN_KEYS}},
+                "rng": get_rng_states(shuffle),
+                "history": history,
+                "train_seconds": train_seconds,
+            }
+            save_training_state(out_dir, epoch + 1, model, optimizer, state)
+        progress.update(entry)
+    progress.close()
+
+    if info.is_main:
+        model.eval()
+        metrics, predictions = test_metrics(model, data, device)
+        result = {
+            "task": args.task,
+            **metrics,
+            "epochs_completed": config["epochs"] if start_epoch < config["epochs"] else start_epoch,
+            "resumed_from_epoch": start_epoch,
+            "train_seconds": round(train_seconds, 3),
+            "world_size": info.world_size,
+            "device": str(device),
+            "config": {k: config[k] for k in RUN_KEYS},
+            "history": history,
+        }
+        save_model(out_dir, model, saved_config)
+        atomic_write_json(out_dir / "metrics.json", result)
+        _plots(out_dir, data, history, predictions)
+        summary = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+        print(f"{args.task}: {summary}; {train_seconds:.1f}s of training; wrote {out_dir}")
+    _distributed.barrier()
+    return 0
+
+
+def _optimizer_to(optimizer, device) -> None:
+    import torch
+
+    for state in optimizer.state.values():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and key != "step":
+                state[key] = value.to(device)
+
+
+class _Progress:
+    """A tqdm bar over epochs on a terminal; one plain line per epoch otherwise or with --quiet."""
+
+    def __init__(
+        self, enabled: bool, quiet: bool, start: int, total: int, task: str, metric: str
+    ) -> None:
+        self.enabled, self.total, self.metric = enabled, total, metric
+        self.bar = None
+        if enabled and not quiet and sys.stdout.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=start, desc=f"train {task}", unit="epoch")
+
+    def update(self, entry: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        metric = next(v for k, v in entry.items() if k.startswith("train_") and k != "train_loss")
+        if self.bar is not None:
+            self.bar.set_postfix(
+                loss=f"{entry['train_loss']:.4f}", **{self.metric: f"{metric:.4f}"}
+            )
+            self.bar.update(1)
+        else:
+            print(
+                f"epoch {entry['epoch']}/{self.total}  loss {entry['train_loss']:.4f}  "
+                f"train {self.metric} {metric:.4f}",
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _plots(out_dir: Path, data, history: list[dict[str, Any]], predictions) -> None:
+    """loss.png, and confusion.png (classification) or forecast.png (regression)."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([h["epoch"] for h in history], [h["train_loss"] for h in history], marker=".")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss" + (" (cross-entropy)" if data.num_classes else " (MSE)"))
+    ax.set_yscale("log")
+    ax.set_title(f"{data.name}: training loss")
+    fig.tight_layout()
+    fig.savefig(out_dir / "loss.png", dpi=100)
+    plt.close(fig)
+
+    if data.kind == "classification":
+        k = data.num_classes
+        cm = np.zeros((k, k), dtype=np.int64)
+        np.add.at(cm, (data.y_test.numpy(), predictions.numpy()), 1)
+        fig, ax = plt.subplots(figsize=(5.5, 5))
+        ax.imshow(cm, cmap="Blues")
+        for i in range(k):
+            for j in range(k):
+                if cm[i, j]:
+                    color = "white" if cm[i, j] > cm.max() / 2 else "black"
+                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=8)
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        acc = np.trace(cm) / cm.sum()
+        ax.set_title(f"{data.name}: test confusion matrix (accuracy {acc:.3f})")
+        fig.tight_layout()
+        fig.savefig(out_dir / "confusion.png", dpi=100)
+        plt.close(fig)
+        return
+
+    truth = data.denormalize(data.y_test.double()).numpy()
+    pred = predictions.numpy()
+    if data.kind == "seq2seq":
+        fig, axes = plt.subplots(3, 1, figsize=(7, 6), sharex=True)
+        for row, ax in enumerate(axes):
+            ax.plot(truth[row, :, 0], label="truth")
+            ax.plot(pred[row, :, 0], label="prediction", linestyle="--")
+        axes[0].legend()
+        axes[0].set_title(f"{data.name}: next-value predictions on test sequences")
+        axes[-1].set_xlabel("step")
+    else:
+        years = data.info["test_years"]
+        persistence = data.denormalize(data.x_test[:, -1, 0].double()).numpy()
+        fig, ax = plt.subplots(figsize=(8, 4))
+        ax.plot(years, truth[:, 0], label="truth", marker=".")
+        ax.plot(years, pred[:, 0], label="model", marker=".")
+        ax.plot(years, persistence, label="persistence", linestyle=":")
+        ax.set_xlabel("year")
+        ax.set_ylabel("sunspot number")
+        ax.set_title(f"{data.name}: one-year-ahead forecast on held-out years")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_dir / "forecast.png", dpi=100)
+    plt.close(fig)
