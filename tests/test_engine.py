@@ -1,0 +1,328 @@
+"""The fused engine (rnnkit._engine) against the plain loop, TensorFlow's numbers and gradcheck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rnnkit
+from rnnkit import _engine, _kernels, _nest
+from tests._tf1 import load_cases, replay
+
+KINDS = ("tanh", "relu", "basic_lstm", "lstm", "lstm_peep", "gru", "gru_after", "multi")
+
+
+def make_cell(kind: str, H: int, I: int, dtype=torch.float64, seed: int = 0) -> rnnkit.RNNCell:
+    makers = {
+        "tanh": lambda: rnnkit.BasicRNNCell(H, input_size=I),
+        "relu": lambda: rnnkit.BasicRNNCell(H, activation=torch.relu, input_size=I),
+        "basic_lstm": lambda: rnnkit.BasicLSTMCell(H, forget_bias=0.7, input_size=I),
+        "lstm": lambda: rnnkit.LSTMCell(H, input_size=I),
+        "lstm_peep": lambda: rnnkit.LSTMCell(H, forget_bias=0.5, use_peepholes=True, input_size=I),
+        "gru": lambda: rnnkit.GRUCell(H, input_size=I),
+        "gru_after": lambda: rnnkit.GRUCell(H, reset_after=True, input_size=I),
+        "multi": lambda: rnnkit.MultiRNNCell(
+            [
+                rnnkit.LSTMCell(H, use_peepholes=True),
+                rnnkit.GRUCell(H + 1),
+                rnnkit.BasicRNNCell(H),
+                rnnkit.GRUCell(H, reset_after=True),
+            ],
+            input_size=I,
+        ),
+    }
+    torch.manual_seed(seed)
+    cell = makers[kind]().to(dtype)
+    with torch.no_grad():  # non-trivial biases and peepholes, so every gradient path is exercised
+        for p in cell.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return cell
+
+
+def random_state(cell: rnnkit.RNNCell, B: int, dtype) -> object:
+    return _nest.map_structure(
+        lambda s: torch.randn_like(s).requires_grad_(), cell.zero_state(B, dtype)
+    )
+
+
+def run_and_grad(cell, x, lengths, state, engine, time_major):
+    y, s = rnnkit.dynamic_rnn(
+        cell, x, sequence_length=lengths, initial_state=state, time_major=time_major, engine=engine
+    )
+    leaves = [y, *_nest.flatten(s)]
+    gen = torch.Generator().manual_seed(1)
+    loss = sum(
+        (leaf * torch.randn(leaf.shape, generator=gen, dtype=leaf.dtype)).sum() for leaf in leaves
+    )
+    wrt = [x, *(_nest.flatten(state) if state is not None else []), *cell.parameters()]
+    grads = torch.autograd.grad(loss, [w for w in wrt if w.requires_grad], allow_unused=True)
+    return [t.detach() for t in leaves], [g if g is not None else None for g in grads]
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    """Count calls of the engine so a test can check the fused path really ran."""
+    calls = []
+    original = _engine.dynamic_rnn_fused
+
+    def spy(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_engine, "dynamic_rnn_fused", spy)
+    return calls
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    kind=st.sampled_from(KINDS),
+    T=st.integers(1, 5),
+    B=st.integers(1, 4),
+    I=st.integers(1, 4),
+    H=st.integers(1, 4),
+    use_lengths=st.booleans(),
+    time_major=st.booleans(),
+    with_state=st.booleans(),
+    strided=st.booleans(),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+    data=st.data(),
+)
+def test_fused_matches_loop(
+    kind, T, B, I, H, use_lengths, time_major, with_state, strided, dtype, data
+):
+    cell = make_cell(kind, H, I, dtype)
+    shape = (T, B, I) if time_major else (B, T, I)
+    if strided:  # a non-contiguous view: every other feature of a wider tensor, axes swapped
+        base = torch.randn(shape[1], shape[0], 2 * I, dtype=dtype)
+        x = base[:, :, ::2].transpose(0, 1)
+        x.requires_grad_()
+    else:
+        x = torch.randn(shape, dtype=dtype, requires_grad=True)
+    lengths = (
+        torch.tensor(data.draw(st.lists(st.integers(0, T), min_size=B, max_size=B)))
+        if use_lengths
+        else None
+    )
+    state = random_state(cell, B, dtype) if with_state else None
+    fused = run_and_grad(cell, x, lengths, state, "fused", time_major)
+    loop = run_and_grad(cell, x, lengths, state, "loop", time_major)
+    tol = {"rtol": 1e-10, "atol": 1e-10} if dtype == torch.float64 else {"rtol": 1e-4, "atol": 1e-5}
+    for a, b in zip(fused[0] + fused[1], loop[0] + loop[1]):
+        torch.testing.assert_close(a, b, **tol)
+    if lengths is not None:  # outputs past each row's length are exactly zero
+        y = fused[0][0] if time_major else fused[0][0].transpose(0, 1)
+        for b, n in enumerate(lengths.tolist()):
+            assert torch.all(y[n:, b] == 0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gradcheck_float64(kind):
+    T, B, I, H = 4, 3, 2, 3
+    cell = make_cell(kind, H, I)
+    lengths = torch.tensor([4, 2, 0])
+    state0 = random_state(cell, B, torch.float64)
+    leaves0 = _nest.flatten(state0)
+    params = list(cell.parameters())
+    x = torch.randn(T, B, I, dtype=torch.float64, requires_grad=True)
+
+    names = [n for n, _ in cell.named_parameters()]
+
+    def g(x, *args):  # parameters enter as plain leaves so gradcheck perturbs them
+        state = _nest.pack_sequence_as(cell.state_size, list(args[: len(leaves0)]))
+        with _swap(cell, dict(zip(names, args[len(leaves0) :]))):
+            y, s = _engine.dynamic_rnn_fused(cell, x, lengths, state)
+        return (y, *_nest.flatten(s))
+
+    inputs = (x, *leaves0, *[p.detach().clone().requires_grad_() for p in params])
+    assert torch.autograd.gradcheck(g, inputs, eps=1e-6, atol=1e-6)
+
+
+class _swap:
+    """Temporarily replace a module's parameters (by dotted name) with given tensors."""
+
+    def __init__(self, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+        self.module, self.tensors, self.saved = module, tensors, {}
+
+    def _owner(self, name):
+        parts = name.split(".")
+        mod = self.module
+        for p in parts[:-1]:
+            mod = getattr(mod, p)
+        return mod, parts[-1]
+
+    def __enter__(self):
+        for name, t in self.tensors.items():
+            mod, attr = self._owner(name)
+            self.saved[name] = mod._parameters[attr]
+            del mod._parameters[attr]
+            setattr(mod, attr, t)
+        return self
+
+    def __exit__(self, *exc):
+        for name, p in self.saved.items():
+            mod, attr = self._owner(name)
+            delattr(mod, attr)
+            mod._parameters[attr] = p
+        return False
+
+
+DYNAMIC_CASES = [(c, p) for c, p in load_cases() if c["runner"] != "static_rnn"]
+
+
+@pytest.mark.parametrize("case,path", DYNAMIC_CASES, ids=[c["name"] for c, _ in DYNAMIC_CASES])
+def test_tf1_reference_cases_through_fused_path(case, path, fused_calls):
+    results = replay(case, path, engine="fused")
+    assert fused_calls, "the fused engine was not used"
+    for key, (ours, theirs) in results.items():
+        np.testing.assert_allclose(
+            ours, theirs, rtol=1e-4, atol=1e-5, err_msg=f"{case['name']} {key}"
+        )
+
+
+def test_tf1_reference_cases_exist():
+    assert len(DYNAMIC_CASES) >= 10
+
+
+def test_fused_path_is_the_default_for_builtin_cells(fused_calls):
+    cell = rnnkit.BasicLSTMCell(4)
+    rnnkit.dynamic_rnn(cell, torch.randn(2, 3, 5))
+    assert len(fused_calls) == 1
+    rnnkit.dynamic_rnn(cell, torch.randn(2, 3, 5), engine="loop")
+    assert len(fused_calls) == 1
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        rnnkit.BasicRNNCell(3, activation=torch.sigmoid, input_size=2),
+        rnnkit.DropoutWrapper(rnnkit.BasicRNNCell(3, input_size=2), output_keep_prob=0.5),
+        rnnkit.MultiRNNCell(
+            [rnnkit.BasicRNNCell(3), rnnkit.ResidualWrapper(rnnkit.BasicRNNCell(3))]
+        ),
+    ],
+    ids=["sigmoid", "dropout", "multi_with_wrapper"],
+)
+def test_unsupported_cells_take_the_loop(cell, fused_calls):
+    x = torch.randn(2, 4, 2)
+    assert not _engine.supports(cell, x.transpose(0, 1))
+    y, _ = rnnkit.dynamic_rnn(cell, x)
+    assert y.shape == (2, 4, 3) and not fused_calls
+    with pytest.raises(ValueError, match="engine"):
+        rnnkit.dynamic_rnn(cell, x, engine="fused")
+
+
+def test_subclass_of_a_builtin_cell_is_not_fused():
+    class MyCell(rnnkit.BasicRNNCell):
+        def call(self, inputs, state):
+            h = torch.sin(
+                inputs @ self.kernel[: self.input_size] + state @ self.kernel[self.input_size :]
+            )
+            return h, h
+
+    assert not _engine.supports(MyCell(3, input_size=2), torch.randn(4, 2, 2))
+
+
+@pytest.fixture
+def no_kernels(monkeypatch):
+    """Make every kernel raise, so a test proves bad input is rejected before any kernel runs."""
+
+    def boom(*a, **k):
+        raise AssertionError("a kernel was called")
+
+    for name in dir(_kernels):
+        if name.endswith(("_forward", "_backward")):
+            monkeypatch.setattr(_kernels, name, boom)
+
+
+@pytest.mark.parametrize(
+    "args,exc,match",
+    [
+        (lambda c: (torch.randn(3, 2, 5), None, c.zero_state(2)), ValueError, "inputs"),
+        (lambda c: (torch.randn(3, 2), None, c.zero_state(2)), ValueError, "inputs"),
+        (lambda c: (torch.randn(3, 2, 4).int(), None, c.zero_state(2)), TypeError, "inputs"),
+        (lambda c: (torch.randn(3, 2, 4), torch.tensor([1, 2, 3]), c.zero_state(2)), ValueError,
+         "sequence_length"),
+        (lambda c: (torch.randn(3, 2, 4), torch.tensor([1.0, 2.0]), c.zero_state(2)), TypeError,
+         "sequence_length"),
+        (lambda c: (torch.randn(3, 2, 4), torch.tensor([[1, 2]]), c.zero_state(2)), ValueError,
+         "sequence_length"),
+        (lambda c: (torch.randn(3, 2, 4), None, c.zero_state(3)), ValueError, "initial_state"),
+        (lambda c: (torch.randn(3, 2, 4), None, torch.zeros(2, 5)), TypeError, "initial_state"),
+        (lambda c: (torch.randn(3, 2, 4).double(), None, c.zero_state(2)), TypeError, "cell"),
+    ],
+    ids=["width", "rank", "int", "lengths_shape", "lengths_float", "lengths_rank", "state_batch",
+         "state_structure", "dtype_mismatch"],
+)  # fmt: skip
+def test_bad_input_raises_before_any_kernel(args, exc, match, no_kernels):
+    cell = rnnkit.BasicLSTMCell(5, input_size=4)
+    inputs, lengths, state = args(cell)
+    with pytest.raises(exc, match=match):
+        _engine.dynamic_rnn_fused(cell, inputs, lengths, state)
+
+
+def test_unbuilt_cell_is_rejected(no_kernels):
+    cell = rnnkit.GRUCell(3)
+    with pytest.raises(ValueError, match="inputs"):
+        _engine.dynamic_rnn_fused(cell, torch.randn(2, 2, 3), None, torch.zeros(2, 3))
+
+
+def test_no_work_past_the_longest_sequence(monkeypatch):
+    seen = []
+    original = _kernels.rnn_forward
+
+    def spy(xw, wh, h, lengths, tmax, relu, tmp):
+        seen.append(tmax)
+        return original(xw, wh, h, lengths, tmax, relu, tmp)
+
+    monkeypatch.setattr(_kernels, "rnn_forward", spy)
+    cell = rnnkit.BasicRNNCell(3, input_size=2)
+    y, h = rnnkit.dynamic_rnn(cell, torch.randn(2, 50, 2), sequence_length=[4, 7])
+    assert seen == [7]
+    assert torch.all(y[:, 7:] == 0)
+
+
+def test_saves_only_what_backward_needs():
+    """tanh: one autograd node per layer; it keeps the outputs, not per-step pre-activations."""
+    cell = rnnkit.MultiRNNCell([rnnkit.BasicRNNCell(8), rnnkit.BasicRNNCell(8)], input_size=3)
+    x = torch.randn(20, 4, 3, requires_grad=True)
+    y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
+    node = y.grad_fn
+    names = set()
+    while node is not None and "RNNFn" not in type(node).__name__:
+        node = node.next_functions[0][0] if node.next_functions else None
+    assert node is not None, "no fused autograd node found"
+    saved = [t for t in node.saved_tensors]
+    big = [t for t in saved if t.numel() >= 20 * 4 * 8]
+    names = {tuple(t.shape) for t in big}
+    assert names == {(20, 4, 8)}, names  # the outputs (and the layer input of width 8)
+    # a single node for the whole sequence: backward needs no per-step graph
+    assert type(node).__name__.endswith("Backward")
+
+
+def test_respects_torch_threads(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
+        blas = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
+        assert blas and all(i["num_threads"] == 1 for i in blas)
+    finally:
+        torch.set_num_threads(old)
+        rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
+
+
+def test_long_sequence_backward_in_chunks(monkeypatch):
+    """Chunked BPTT (bounded memory) gives the same gradients as one chunk."""
+    cell = make_cell("gru_after", 3, 2)
+    x = torch.randn(37, 2, 2, dtype=torch.float64, requires_grad=True)
+    lengths = torch.tensor([37, 20])
+    ref = run_and_grad(cell, x, lengths, None, "fused", True)
+    monkeypatch.setattr(_engine, "CHUNK_ELEMENTS", 2 * 4 * 3 * 5)  # 5 steps per chunk
+    small = run_and_grad(cell, x, lengths, None, "fused", True)
+    for a, b in zip(ref[0] + ref[1], small[0] + small[1]):
+        torch.testing.assert_close(a, b)
