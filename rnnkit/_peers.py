@@ -13,12 +13,15 @@ all weights, loss = sum of the outputs) of one RNN layer over batch-major float3
 
     {"framework": ..., "cell": ..., "fwd_ms_median": ..., "fwdbwd_ms_median": ..., "version": ...}
 
+(plus the sizes, the thread count and the median process CPU milliseconds per call).
+
 Frameworks:
 
 - ``flax``: ``flax.linen.RNN`` over ``SimpleCell`` / ``OptimizedLSTMCell`` / ``GRUCell``,
   ``jax.jit``-compiled, ``block_until_ready``.
 - ``keras``: Keras 3 on the TensorFlow backend, ``keras.layers.SimpleRNN`` / ``LSTM`` / ``GRU``;
-  forward in a ``tf.function``, gradients with ``tf.GradientTape`` inside a ``tf.function``.
+  forward in a ``tf.function``, gradients with ``tf.GradientTape`` inside a ``tf.function``
+  (``--keras-jit``: both with ``jit_compile=True``).
 - ``tf1``: ``tf.compat.v1`` graph mode, ``dynamic_rnn`` with ``BasicRNNCell`` / ``BasicLSTMCell`` /
   ``GRUCell``; ``Session.run`` of the outputs and of ``tf.gradients``. With TensorFlow 2.16 or later
   this needs the ``tf-keras`` package (the script sets ``TF_USE_LEGACY_KERAS=1`` for this one).
@@ -71,15 +74,18 @@ def _set_threads(framework: str, threads: int) -> None:
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 
-def _median_ms(fn, warmup: int, repeats: int) -> float:
+def _median_ms(fn, warmup: int, repeats: int) -> tuple[float, float]:
+    """Median wall and median process CPU milliseconds per call, after ``warmup`` calls."""
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+        wall.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _data(args):
@@ -149,11 +155,11 @@ def bench_keras(args, threads):
     layer.build(x.shape)
     weights = list(layer.trainable_variables)
 
-    @tf.function
+    @tf.function(jit_compile=args.keras_jit)
     def fwd(x):
         return layer(x)
 
-    @tf.function
+    @tf.function(jit_compile=args.keras_jit)
     def fwdbwd(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -169,6 +175,8 @@ def bench_keras(args, threads):
             raise RuntimeError("a Keras gradient is None")
 
     version = f"keras {keras.__version__}, tensorflow {tf.__version__}"
+    if args.keras_jit:
+        version += " (tf.function jit_compile=True)"
     return run_fwd, run_fwdbwd, version
 
 
@@ -241,6 +249,11 @@ def main(argv=None) -> int:
         default="values",
         help="tf1: fetch the arrays (default) or only run the ops",
     )
+    p.add_argument(
+        "--keras-jit",
+        action="store_true",
+        help="keras: compile the tf.functions with XLA (jit_compile=True)",
+    )
     args = p.parse_args(argv)
     if min(args.batch, args.steps, args.input, args.units, args.repeats) < 1 or args.warmup < 0:
         p.error("sizes and --repeats must be positive, --warmup non-negative")
@@ -254,14 +267,18 @@ def main(argv=None) -> int:
     else:
         run_fwd, run_fwdbwd, version = bench_tf1(args, threads)
 
-    fwd_ms = _median_ms(run_fwd, args.warmup, args.repeats)
-    fwdbwd_ms = _median_ms(run_fwdbwd, args.warmup, args.repeats)
+    fwd_ms, fwd_cpu = _median_ms(run_fwd, args.warmup, args.repeats)
+    fwdbwd_ms, fwdbwd_cpu = _median_ms(run_fwdbwd, args.warmup, args.repeats)
     result = {
         "framework": args.framework,
         "cell": args.cell,
         "fwd_ms_median": round(fwd_ms, 4),
         "fwdbwd_ms_median": round(fwdbwd_ms, 4),
         "version": version,
+        # CPU time of all this process's threads per call: a check on contention from other
+        # processes (wall time well above cpu/threads means the CPUs were busy elsewhere).
+        "fwd_cpu_ms_median": round(fwd_cpu, 4),
+        "fwdbwd_cpu_ms_median": round(fwdbwd_cpu, 4),
         "batch": args.batch,
         "steps": args.steps,
         "input": args.input,
