@@ -117,6 +117,10 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
+def _empty(*shape: int, like: np.ndarray) -> np.ndarray:
+    return np.empty(shape, dtype=like.dtype)
+
+
 def _lengths_np(lengths: torch.Tensor | None, B: int, T: int) -> tuple[np.ndarray, int]:
     if lengths is None:
         return np.full(B, T, dtype=np.int64), T
@@ -135,97 +139,104 @@ def _chunks(tmax: int, row_elems: int):
         t1 = t0
 
 
-def _input_projection(x: torch.Tensor, Wx: torch.Tensor, bx: torch.Tensor, tmax: int, rows: int):
-    """``x[:tmax] @ Wx + bx`` as one matmul into a fresh ``(rows, B, G*H)`` buffer (rows >= tmax)."""
+def _projection(x: np.ndarray, wx: np.ndarray, rows: int, tmax: int) -> np.ndarray:
+    """``x[:tmax] @ wx`` as ONE matmul into a fresh ``(rows, B, G*H)`` buffer (bias added per step)."""
     T, B, I = x.shape
-    GH = Wx.shape[1]
-    xw = torch.empty(rows, B, GH, dtype=x.dtype)
-    if tmax:
-        torch.addmm(bx, x[:tmax].reshape(tmax * B, I), Wx, out=xw[:tmax].view(tmax * B, GH))
-    if rows > tmax:
-        xw[tmax:].zero_()
+    xw = np.empty((rows, B, wx.shape[1]), dtype=x.dtype)
+    K.project(x.reshape(T * B, I), wx, xw.reshape(rows * B, wx.shape[1]), tmax * B)
     return xw
 
 
 class _Grads:
-    """Accumulates the large-matmul gradients of one layer over backward chunks."""
+    """The large-matmul gradients of one layer, accumulated over backward chunks (numpy, OpenBLAS)."""
 
-    def __init__(self, ctx: Any, x: torch.Tensor, Wx: torch.Tensor, GH: int) -> None:
+    def __init__(self, ctx: Any, x: np.ndarray, wx: np.ndarray, GH: int) -> None:
         T, B, I = x.shape
-        self.x, self.Wx, self.B, self.I = x, Wx, B, I
+        self.x2, self.B, self.I = x.reshape(T * B, I), B, I
         self.need_x, self.need_w = ctx.needs_input_grad[1], any(ctx.needs_input_grad[3:])
-        self.dx = torch.zeros_like(x) if self.need_x else None
-        self.dWx = torch.zeros_like(Wx) if self.need_w else None
-        self.dbx = torch.zeros(GH, dtype=x.dtype) if self.need_w else None
+        self.wxt = np.ascontiguousarray(wx.T)  # (G*H, I)
+        self.dx = np.zeros_like(x) if self.need_x else None
+        self.dwx = np.zeros_like(wx) if self.need_w else None
+        self.dbx = np.zeros(GH, dtype=x.dtype) if self.need_w else None
+        self.first = True
 
-    def add(self, t0: int, t1: int, dg: torch.Tensor) -> None:
+    def add(self, t0: int, t1: int, dg: np.ndarray) -> None:
         """``dg (Tc, B, G*H)``: gradients w.r.t. the input projection of steps ``[t0, t1)``."""
-        n = (t1 - t0) * self.B
-        dg2 = dg[: t1 - t0].reshape(n, -1)
+        B = self.B
+        dg2 = dg[: t1 - t0].reshape((t1 - t0) * B, -1)
         if self.need_x:
-            torch.mm(dg2, self.Wx.t(), out=self.dx[t0:t1].view(n, self.I))
+            K.gemm(dg2, self.wxt, self.dx.reshape(-1, self.I)[t0 * B : t1 * B])
         if self.need_w:
-            self.dWx.addmm_(self.x[t0:t1].reshape(n, self.I).t(), dg2)
-            self.dbx.add_(dg2.sum(0))
+            _mm_acc(self.x2[t0 * B : t1 * B].T, dg2, self.dwx, self.first)
+            self.dbx += dg2.sum(0)
+        self.first = False
+
+    def result(self):
+        f = _tensor
+        return f(self.dx), f(self.dwx), f(self.dbx)
 
 
-def _prev_h(h0: torch.Tensor, out: torch.Tensor, t0: int, t1: int) -> torch.Tensor:
-    """``h_{t-1}`` for t in ``[t0, t1)`` as ``((t1 - t0) * B, H)``; rows past their length unused."""
-    if t0 > 0:
-        hp = out[t0 - 1 : t1 - 1]
+def _mm_acc(a: np.ndarray, b: np.ndarray, out: np.ndarray, first: bool) -> None:
+    """``out = a @ b`` on the first chunk, ``out += a @ b`` after."""
+    if first:
+        K.gemm(a, b, out)
     else:
-        hp = torch.cat([h0.unsqueeze(0), out[: t1 - 1]], 0)
-    return hp.reshape(-1, hp.shape[-1])
+        K.gemm_acc(a, b, out, np.empty_like(out))
+
+
+def _tensor(a: np.ndarray | None) -> torch.Tensor | None:
+    return None if a is None else torch.from_numpy(a)
+
+
+def _prev_h(h0: np.ndarray, out: np.ndarray, t0: int, t1: int) -> np.ndarray:
+    """``h_{t-1}`` for t in ``[t0, t1)`` as ``((t1 - t0) * B, H)``; rows past their length unused."""
+    B, H = h0.shape
+    if t0 > 0:
+        return out[t0 - 1 : t1 - 1].reshape(-1, H)
+    hp = np.empty((t1 - t0, B, H), dtype=out.dtype)
+    hp[0] = h0
+    hp[1:] = out[: t1 - 1]
+    return hp.reshape(-1, H)
 
 
 def _dout(grad_out: torch.Tensor, t0: int, t1: int) -> np.ndarray:
-    return _np(grad_out[t0:t1].contiguous())
+    return np.ascontiguousarray(_np(grad_out[t0:t1]))
 
 
 # --------------------------------------------------------------------------------------- tanh/relu
 class _RNNFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, relu, x, h0, Wx, bx, Wh, lengths, tmax):  # type: ignore[override]
-        T, B, _ = x.shape
-        H = Wh.shape[0]
-        out = _input_projection(x, Wx, bx, tmax, T)  # (T, B, H), becomes the outputs
-        h = h0.detach().clone()
-        tmp = np.empty((B, H), dtype=_np(h).dtype)
-        K.rnn_forward(_np(out), _np(Wh), _np(h), lengths, tmax, relu, tmp)
+        xn, h0n = _np(x), _np(h0)
+        T, B, _ = xn.shape
+        out = _projection(xn, _np(Wx), T, tmax)  # (T, B, H), becomes the outputs
+        h = h0n.copy()
+        K.rnn_forward(out, _np(bx), _np(Wh), h, lengths, tmax, relu, np.empty_like(h))
         ctx.relu, ctx.lengths, ctx.tmax = relu, lengths, tmax
-        ctx.save_for_backward(x, h0, Wx, Wh, out)
-        return out, h
+        out_t = torch.from_numpy(out)
+        ctx.save_for_backward(x, h0, Wx, Wh, out_t)
+        return out_t, torch.from_numpy(h)
 
     @staticmethod
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, Wx, Wh, out = ctx.saved_tensors
+        x, h0, Wx, Wh, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         g = _Grads(ctx, x, Wx, H)
-        dh = grad_h.detach().clone().contiguous()
-        dWh = torch.zeros_like(Wh) if g.need_w else None
-        wht = _np(Wh.t().contiguous())
-        tmp = np.empty((B, H), dtype=wht.dtype)
+        dh = _np(grad_h).copy()
+        dwh = np.zeros_like(Wh) if g.need_w else None
+        wht = np.ascontiguousarray(Wh.T)
+        tmp = np.empty_like(dh)
         dg = None
         for t0, t1 in _chunks(ctx.tmax, B * H):
             if dg is None:
-                dg = torch.empty(t1 - t0, B, H, dtype=x.dtype)
-            dgn = _np(dg)
-            K.rnn_backward(
-                _dout(grad_out, t0, t1),
-                _np(out),
-                wht,
-                _np(dh),
-                ctx.lengths,
-                t0,
-                t1,
-                ctx.relu,
-                dgn,
-                tmp,
-            )
-            g.add(t0, t1, dg)
+                dg = _empty(t1 - t0, B, H, like=dh)
+            dgo = _dout(grad_out, t0, t1)
+            K.rnn_backward(dgo, out, wht, dh, ctx.lengths, t0, t1, ctx.relu, dg, tmp)
             if g.need_w:
-                dWh.addmm_(_prev_h(h0, out, t0, t1).t(), dg[: t1 - t0].reshape(-1, H))
-        return None, g.dx, dh, g.dWx, g.dbx, dWh, None, None
+                _mm_acc(_prev_h(h0, out, t0, t1).T, dg[: t1 - t0].reshape(-1, H), dwh, g.first)
+            g.add(t0, t1, dg)
+        dx, dwx, dbx = g.result()
+        return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwh), None, None
 
 
 # --------------------------------------------------------------------------------------- LSTM
@@ -233,148 +244,159 @@ class _LSTMFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cfg, x, c0, h0, Wx, bx, Wh, wi, wf, wo, lengths, tmax):  # type: ignore[override]
         forget_bias, peep = cfg
-        T, B, _ = x.shape
+        xn = _np(x)
+        T, B, _ = xn.shape
         H = Wh.shape[0]
-        gates = _input_projection(x, Wx, bx, tmax, tmax)  # (tmax, B, 4H), becomes activations
-        cs = torch.empty(tmax, B, H, dtype=x.dtype)
-        out = torch.empty(T, B, H, dtype=x.dtype)
-        out[tmax:].zero_()
-        c, h = c0.detach().clone(), h0.detach().clone()
-        dt = _np(h).dtype
-        tmp = np.empty((B, 4 * H), dtype=dt)
+        gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 4H), becomes activations
+        cs = _empty(tmax, B, H, like=xn)
+        out = _empty(T, B, H, like=xn)
+        c, h = _np(c0).copy(), _np(h0).copy()
+        dt = xn.dtype
         K.lstm_forward(
-            _np(gates), _np(Wh), _np(c), _np(h), _np(cs), _np(out), lengths, tmax,
-            dt.type(forget_bias), peep, _np(wi), _np(wf), _np(wo), tmp,
+            gates, _np(bx), _np(Wh), c, h, cs, out, lengths, tmax, dt.type(forget_bias),
+            _np(wi), _np(wf), _np(wo), _empty(B, 4 * H, like=xn),
         )  # fmt: skip
         ctx.peep, ctx.lengths, ctx.tmax = peep, lengths, tmax
-        ctx.save_for_backward(x, c0, h0, Wx, Wh, wi, wf, wo, gates, cs, out)
-        return out, c, h
+        out_t = torch.from_numpy(out)
+        ctx.save_for_backward(
+            x, c0, h0, Wx, Wh, wi, wf, wo, torch.from_numpy(gates), torch.from_numpy(cs), out_t
+        )
+        return out_t, torch.from_numpy(c), torch.from_numpy(h)
 
     @staticmethod
     def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
-        x, c0, h0, Wx, Wh, wi, wf, wo, gates, cs, out = ctx.saved_tensors
+        x, c0, h0, Wx, Wh, wi, wf, wo, gates, cs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         g = _Grads(ctx, x, Wx, 4 * H)
-        dh = grad_h.detach().clone().contiguous()
-        dc = grad_c.detach().clone().contiguous()
-        dWh = torch.zeros_like(Wh) if g.need_w else None
-        dpeep = torch.zeros(3, H, dtype=x.dtype)
-        wht = _np(Wh.t().contiguous())
-        tmp = np.empty((B, H), dtype=wht.dtype)
+        dh, dc = _np(grad_h).copy(), _np(grad_c).copy()
+        dwh = np.zeros_like(Wh) if g.need_w else None
+        dpeep = np.zeros((3, H), dtype=x.dtype)
+        wht = np.ascontiguousarray(Wh.T)
+        tmp = np.empty_like(dh)
         dg = None
         for t0, t1 in _chunks(ctx.tmax, B * 4 * H):
             if dg is None:
-                dg = torch.empty(t1 - t0, B, 4 * H, dtype=x.dtype)
+                dg = _empty(t1 - t0, B, 4 * H, like=dh)
             K.lstm_backward(
-                _dout(grad_out, t0, t1), _np(gates), _np(cs), _np(c0), wht, _np(dh), _np(dc),
-                ctx.lengths, t0, t1, ctx.peep, _np(wi), _np(wf), _np(wo), _np(dpeep), _np(dg), tmp,
+                _dout(grad_out, t0, t1), gates, cs, c0, wht, dh, dc, ctx.lengths, t0, t1,
+                wi, wf, wo, dpeep, dg, tmp,
             )  # fmt: skip
-            g.add(t0, t1, dg)
             if g.need_w:
-                dWh.addmm_(_prev_h(h0, out, t0, t1).t(), dg[: t1 - t0].reshape(-1, 4 * H))
-        dwi, dwf, dwo = (dpeep[0], dpeep[1], dpeep[2]) if ctx.peep else (None, None, None)
-        return None, g.dx, dc, dh, g.dWx, g.dbx, dWh, dwi, dwf, dwo, None, None
+                _mm_acc(_prev_h(h0, out, t0, t1).T, dg[: t1 - t0].reshape(-1, 4 * H), dwh, g.first)
+            g.add(t0, t1, dg)
+        dx, dwx, dbx = g.result()
+        dp = torch.from_numpy(dpeep)
+        dwi, dwf, dwo = (dp[0], dp[1], dp[2]) if ctx.peep else (None, None, None)
+        dc_t, dh_t = torch.from_numpy(dc), torch.from_numpy(dh)
+        return None, dx, dc_t, dh_t, dwx, dbx, _tensor(dwh), dwi, dwf, dwo, None, None
 
 
 # --------------------------------------------------------------------------------------- GRU (TF1)
 class _GRUFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, _cfg, x, h0, Wx, bx, Wgh, Wch, lengths, tmax):  # type: ignore[override]
-        T, B, _ = x.shape
+        xn = _np(x)
+        T, B, _ = xn.shape
         H = Wch.shape[0]
-        gates = _input_projection(x, Wx, bx, tmax, tmax)  # (tmax, B, 3H) -> r, u, c
-        out = torch.empty(T, B, H, dtype=x.dtype)
-        out[tmax:].zero_()
-        h = h0.detach().clone()
-        dt = _np(h).dtype
-        tmp2, rh, tmp1 = np.empty((B, 2 * H), dt), np.zeros((B, H), dt), np.empty((B, H), dt)
+        gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
+        out = _empty(T, B, H, like=xn)
+        h = _np(h0).copy()
         K.gru_forward(
-            _np(gates), _np(Wgh), _np(Wch), _np(h), _np(out), lengths, tmax, tmp2, rh, tmp1
-        )
+            gates, _np(bx), _np(Wgh), _np(Wch), h, out, lengths, tmax,
+            _empty(B, 2 * H, like=xn), np.zeros_like(h), np.empty_like(h),
+        )  # fmt: skip
         ctx.lengths, ctx.tmax = lengths, tmax
-        ctx.save_for_backward(x, h0, Wx, Wgh, Wch, gates, out)
-        return out, h
+        out_t = torch.from_numpy(out)
+        ctx.save_for_backward(x, h0, Wx, Wgh, Wch, torch.from_numpy(gates), out_t)
+        return out_t, torch.from_numpy(h)
 
     @staticmethod
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, Wx, Wgh, Wch, gates, out = ctx.saved_tensors
+        x, h0, Wx, Wgh, Wch, gates, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         g = _Grads(ctx, x, Wx, 3 * H)
-        dh = grad_h.detach().clone().contiguous()
-        dWgh = torch.zeros_like(Wgh) if g.need_w else None
-        dWch = torch.zeros_like(Wch) if g.need_w else None
-        wght, wcht = _np(Wgh.t().contiguous()), _np(Wch.t().contiguous())
-        dt = wght.dtype
-        dpc, dgu = np.empty((B, H), dt), np.empty((B, 2 * H), dt)
-        drh, acc = np.empty((B, H), dt), np.empty((B, H), dt)
+        dh = _np(grad_h).copy()
+        dwgh = np.zeros_like(Wgh) if g.need_w else None
+        dwch = np.zeros_like(Wch) if g.need_w else None
+        wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
+        dpc, dgu, drh, acc = (np.empty_like(dh), _empty(B, 2 * H, like=dh), np.empty_like(dh),
+                              np.empty_like(dh))  # fmt: skip
         dg = None
         for t0, t1 in _chunks(ctx.tmax, B * 3 * H):
             if dg is None:
-                dg = torch.empty(t1 - t0, B, 3 * H, dtype=x.dtype)
+                dg = _empty(t1 - t0, B, 3 * H, like=dh)
             K.gru_backward(
-                _dout(grad_out, t0, t1), _np(out), _np(gates), _np(h0), wght, wcht, _np(dh),
-                ctx.lengths, t0, t1, _np(dg), dpc, dgu, drh, acc,
+                _dout(grad_out, t0, t1), out, gates, h0, wght, wcht, dh, ctx.lengths, t0, t1,
+                dg, dpc, dgu, drh, acc,
             )  # fmt: skip
-            g.add(t0, t1, dg)
             if g.need_w:
                 n = (t1 - t0) * B
                 d = dg[: t1 - t0].reshape(n, 3 * H)
                 hp = _prev_h(h0, out, t0, t1)  # (n, H)
-                dWgh.addmm_(hp.t(), d[:, : 2 * H])
+                _mm_acc(hp.T, np.ascontiguousarray(d[:, : 2 * H]), dwgh, g.first)
                 rh = gates[t0:t1, :, :H].reshape(n, H) * hp  # r * h_{t-1}
-                dWch.addmm_(rh.t(), d[:, 2 * H :])
-        return None, g.dx, dh, g.dWx, g.dbx, dWgh, dWch, None, None
+                _mm_acc(rh.T, np.ascontiguousarray(d[:, 2 * H :]), dwch, g.first)
+            g.add(t0, t1, dg)
+        dx, dwx, dbx = g.result()
+        return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwgh), _tensor(dwch), None, None
 
 
 # --------------------------------------------------------------------------------------- GRU (after)
 class _GRURFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, _cfg, x, h0, Wx, bx, Wh, brec, lengths, tmax):  # type: ignore[override]
-        T, B, _ = x.shape
+        xn = _np(x)
+        T, B, _ = xn.shape
         H = Wh.shape[0]
-        gates = _input_projection(x, Wx, bx, tmax, tmax)  # (tmax, B, 3H) -> r, u, c
-        hcs = torch.empty(tmax, B, H, dtype=x.dtype)
-        out = torch.empty(T, B, H, dtype=x.dtype)
-        out[tmax:].zero_()
-        h = h0.detach().clone()
-        tmp = np.empty((B, 3 * H), _np(h).dtype)
+        gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
+        hcs = _empty(tmax, B, H, like=xn)
+        out = _empty(T, B, H, like=xn)
+        h = _np(h0).copy()
         K.grur_forward(
-            _np(gates), _np(Wh), _np(brec), _np(h), _np(hcs), _np(out), lengths, tmax, tmp
-        )
+            gates, _np(bx), _np(Wh), _np(brec), h, hcs, out, lengths, tmax,
+            _empty(B, 3 * H, like=xn),
+        )  # fmt: skip
         ctx.lengths, ctx.tmax = lengths, tmax
-        ctx.save_for_backward(x, h0, Wx, Wh, gates, hcs, out)
-        return out, h
+        out_t = torch.from_numpy(out)
+        ctx.save_for_backward(x, h0, Wx, Wh, torch.from_numpy(gates), torch.from_numpy(hcs), out_t)
+        return out_t, torch.from_numpy(h)
 
     @staticmethod
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, Wx, Wh, gates, hcs, out = ctx.saved_tensors
+        x, h0, Wx, Wh, gates, hcs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         g = _Grads(ctx, x, Wx, 3 * H)
-        dh = grad_h.detach().clone().contiguous()
-        dWh = torch.zeros_like(Wh) if g.need_w else None
-        dbrec = torch.zeros(H, dtype=x.dtype) if g.need_w else None
-        wht = _np(Wh.t().contiguous())
-        dt = wht.dtype
-        drec, tmp = np.empty((B, 3 * H), dt), np.empty((B, H), dt)
+        dh = _np(grad_h).copy()
+        dwh = np.zeros_like(Wh) if g.need_w else None
+        dbrec = np.zeros(H, dtype=x.dtype) if g.need_w else None
+        wht = np.ascontiguousarray(Wh.T)
+        drec, tmp = _empty(B, 3 * H, like=dh), np.empty_like(dh)
         dg = dhc = None
         for t0, t1 in _chunks(ctx.tmax, B * 4 * H):
             if dg is None:
-                dg = torch.empty(t1 - t0, B, 3 * H, dtype=x.dtype)
-                dhc = torch.empty(t1 - t0, B, H, dtype=x.dtype)
+                dg = _empty(t1 - t0, B, 3 * H, like=dh)
+                dhc = _empty(t1 - t0, B, H, like=dh)
             K.grur_backward(
-                _dout(grad_out, t0, t1), _np(out), _np(gates), _np(hcs), _np(h0), wht, _np(dh),
-                ctx.lengths, t0, t1, _np(dg), _np(dhc), drec, tmp,
+                _dout(grad_out, t0, t1), out, gates, hcs, h0, wht, dh, ctx.lengths, t0, t1,
+                dg, dhc, drec, tmp,
             )  # fmt: skip
-            g.add(t0, t1, dg)
             if g.need_w:
                 n = (t1 - t0) * B
                 d = dg[: t1 - t0].reshape(n, 3 * H)
-                dc = dhc[: t1 - t0].reshape(n, H)
+                dcr = dhc[: t1 - t0].reshape(n, H)
                 hp = _prev_h(h0, out, t0, t1)
-                dWh[:, : 2 * H].addmm_(hp.t(), d[:, : 2 * H])
-                dWh[:, 2 * H :].addmm_(hp.t(), dc)
-                dbrec.add_(dc.sum(0))
-        return None, g.dx, dh, g.dWx, g.dbx, dWh, dbrec, None, None
+                dwh[:, : 2 * H] += _mm(hp.T, np.ascontiguousarray(d[:, : 2 * H]))
+                dwh[:, 2 * H :] += _mm(hp.T, dcr)
+                dbrec += dcr.sum(0)
+            g.add(t0, t1, dg)
+        dx, dwx, dbx = g.result()
+        return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwh), _tensor(dbrec), None, None
+
+
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    K.gemm(a, b, out)
+    return out
 
 
 # --------------------------------------------------------------------------------------- layers
@@ -428,7 +450,7 @@ def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> None:
             f"input width {cell.input_size} (the width the cell was built with)",
             f"shape {tuple(inputs_tbi.shape)}",
         )
-    for name, p in cell.named_parameters():
+    for p in cell.parameters():
         if p.dtype != inputs_tbi.dtype or p.device != inputs_tbi.device:
             raise invalid_type(
                 "cell", f"parameters of dtype {inputs_tbi.dtype} on {inputs_tbi.device}", p

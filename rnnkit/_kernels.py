@@ -22,231 +22,316 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
+# float32 tanh as a rational function (Eigen's generic_fast_tanh_float, max error a few ulp): pure
+# arithmetic, so the elementwise loops vectorise; float64 keeps libm's tanh/exp for gradcheck accuracy.
+_CLAMP = np.float32(7.90531110763549805)
+_A = tuple(
+    np.float32(v)
+    for v in (
+        -2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+        1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03,
+    )
+)  # fmt: skip
+_B = tuple(
+    np.float32(v)
+    for v in (
+        1.19825839466702e-06,
+        1.18534705686654e-04,
+        2.26843463243900e-03,
+        4.89352518554385e-03,
+    )
+)
+_A13, _A11, _A9, _A7, _A5, _A3, _A1 = _A
+_B6, _B4, _B2, _B0 = _B
+_HALF = np.float32(0.5)
 
-@njit(**_JIT)
-def _sigmoid(x):
+
+@njit
+def _tanh_rational(x):
+    x = _CLAMP if x > _CLAMP else x  # comparisons keep NaN
+    x = -_CLAMP if x < -_CLAMP else x
+    x2 = x * x
+    p = x2 * _A13 + _A11
+    p = x2 * p + _A9
+    p = x2 * p + _A7
+    p = x2 * p + _A5
+    p = x2 * p + _A3
+    p = x2 * p + _A1
+    q = x2 * _B6 + _B4
+    q = x2 * q + _B2
+    q = x2 * q + _B0
+    return x * p / q
+
+
+def _tanh(x):  # pragma: no cover - replaced by the overload below inside compiled code
+    return math.tanh(x)
+
+
+def _sigmoid(x):  # pragma: no cover
     return 1.0 / (1.0 + math.exp(-x))
 
 
-# ----------------------------------------------------------------------------- tanh / relu RNN
+def _one(a):  # pragma: no cover
+    return 1
+
+
+@overload(_tanh)
+def _ol_tanh(x):
+    if x == types.float32:
+        return lambda x: _tanh_rational(x)
+    return lambda x: math.tanh(x)
+
+
+@overload(_sigmoid)
+def _ol_sigmoid(x):
+    if x == types.float32:
+        return lambda x: _HALF + _HALF * _tanh_rational(_HALF * x)
+    return lambda x: 1.0 / (1.0 + math.exp(-x))
+
+
+@overload(_one)
+def _ol_one(a):
+    dt = a.dtype
+    return lambda a: dt(1)  # 1 in the array's dtype, so float32 arithmetic stays float32
+
+
 @njit(**_JIT)
-def rnn_forward(xw, wh, h, lengths, tmax, relu, tmp):  # pragma: no cover - compiled
-    """``h_t = act(xw[t] + h_{t-1} @ wh)``; ``xw (T, B, H)`` becomes the outputs; ``h (B, H)`` in/out."""
+def gemm(a, b, out):  # pragma: no cover - compiled
+    """``out = a @ b`` (BLAS gemm; ``a``/``b`` C- or F-contiguous, ``out`` C-contiguous)."""
+    np.dot(a, b, out)
+
+
+@njit(**_JIT)
+def gemm_acc(a, b, out, scratch):  # pragma: no cover - compiled
+    """``out += a @ b`` through ``scratch`` (same shape as ``out``)."""
+    np.dot(a, b, scratch)
+    out += scratch
+
+
+@njit(**_JIT)
+def project(x2, wx, xw2, rows):  # pragma: no cover - compiled
+    """``xw2[:rows] = x2[:rows] @ wx`` (the input projection of all steps, bias added per step)."""
+    if rows > 0:
+        np.dot(x2[:rows], wx, xw2[:rows])
+
+
+# ----------------------------------------------------------------------------- tanh / relu RNN
+# Elementwise work is written as short loops over one row of H values with one activation each, so
+# LLVM vectorises them; ``one`` is 1 in the arrays' dtype (float32 math stays float32).
+
+
+@njit(**_JIT)
+def rnn_forward(xw, bx, wh, h, lengths, tmax, relu, tmp):  # pragma: no cover - compiled
+    """``h_t = act(xw[t] + b + h_{t-1} @ wh)``; ``xw (T, B, H)`` becomes the outputs; ``h`` in/out."""
     B, H = h.shape
+    zero = _one(h) * 0
     for t in range(tmax):
         np.dot(h, wh, tmp)  # (B, H)
-        xt = xw[t]
         for b in range(B):
+            xr, hr, tr = xw[t, b], h[b], tmp[b]
             if t < lengths[b]:
-                for k in range(H):
-                    v = xt[b, k] + tmp[b, k]
-                    if relu:
-                        v = v if v > 0 else v * 0
-                    else:
-                        v = math.tanh(v)
-                    xt[b, k] = v
-                    h[b, k] = v
+                if relu:
+                    for k in range(H):
+                        v = xr[k] + bx[k] + tr[k]
+                        v = v if v > zero else zero
+                        xr[k] = v
+                        hr[k] = v
+                else:
+                    for k in range(H):
+                        v = _tanh(xr[k] + bx[k] + tr[k])
+                        xr[k] = v
+                        hr[k] = v
             else:
-                for k in range(H):
-                    xt[b, k] = 0
+                xr[:] = zero
+    xw[tmax:] = zero
 
 
 @njit(**_JIT)
 def rnn_backward(dout, out, wht, dh, lengths, t0, t1, relu, dg, tmp):  # pragma: no cover
     """BPTT over steps ``[t0, t1)``: ``dg[t - t0] = dL/d(pre-activation)``; ``dh (B, H)`` carry in/out."""
     B, H = dh.shape
+    one = _one(dh)
+    zero = one * 0
     for t in range(t1 - 1, t0 - 1, -1):
         tt = t - t0
         for b in range(B):
+            d, go, o, c = dg[tt, b], dout[tt, b], out[t, b], dh[b]
             if t < lengths[b]:
-                for k in range(H):
-                    g = dout[tt, b, k] + dh[b, k]
-                    v = out[t, b, k]
-                    if relu:
-                        dg[tt, b, k] = g if v > 0 else g * 0
-                    else:
-                        dg[tt, b, k] = g * (1 - v * v)
+                if relu:
+                    for k in range(H):
+                        d[k] = go[k] + c[k] if o[k] > zero else zero
+                else:
+                    for k in range(H):
+                        d[k] = (go[k] + c[k]) * (one - o[k] * o[k])
             else:
-                for k in range(H):
-                    dg[tt, b, k] = 0
+                d[:] = zero
         np.dot(dg[tt], wht, tmp)  # (B, H)
         for b in range(B):
             if t < lengths[b]:
-                for k in range(H):
-                    dh[b, k] = tmp[b, k]
+                dh[b, :] = tmp[b]
 
 
 # ----------------------------------------------------------------------------- LSTM
 @njit(**_JIT)
 def lstm_forward(
-    xw, wh, c, h, cs, out, lengths, tmax, forget_bias, peep, wi, wf, wo, tmp
-):  # pragma: no cover
-    """Gate order i, j, f, o. ``xw (T, B, 4H)`` becomes the activated gates; ``cs``/``out (T, B, H)``."""
+    xw, bx, wh, c, h, cs, out, lengths, tmax, forget_bias, wi, wf, wo, tmp
+):  # pragma: no cover - compiled
+    """Gate order i, j, f, o; without peepholes ``wi = wf = wo = 0``.
+
+    ``xw (tmax, B, 4H)`` (x @ W_x) becomes the activated gates; ``cs``/``out (T, B, H)``.
+    """
     B, H = h.shape
+    zero = _one(h) * 0
     for t in range(tmax):
         np.dot(h, wh, tmp)  # (B, 4H)
-        g = xw[t]
         for b in range(B):
+            g, r, cr, hr = xw[t, b], tmp[b], c[b], h[b]
             if t < lengths[b]:
+                for k in range(4 * H):
+                    r[k] += g[k] + bx[k]
                 for k in range(H):
-                    cp = c[b, k]
-                    pi = g[b, k] + tmp[b, k]
-                    pj = g[b, H + k] + tmp[b, H + k]
-                    pf = g[b, 2 * H + k] + tmp[b, 2 * H + k] + forget_bias
-                    po = g[b, 3 * H + k] + tmp[b, 3 * H + k]
-                    if peep:
-                        pi += wi[k] * cp
-                        pf += wf[k] * cp
-                    i = _sigmoid(pi)
-                    j = math.tanh(pj)
-                    f = _sigmoid(pf)
-                    cn = f * cp + i * j
-                    if peep:
-                        po += wo[k] * cn
-                    o = _sigmoid(po)
-                    hn = o * math.tanh(cn)
-                    g[b, k] = i
-                    g[b, H + k] = j
-                    g[b, 2 * H + k] = f
-                    g[b, 3 * H + k] = o
-                    cs[t, b, k] = cn
-                    out[t, b, k] = hn
-                    c[b, k] = cn
-                    h[b, k] = hn
+                    g[k] = _sigmoid(r[k] + wi[k] * cr[k])
+                for k in range(H):
+                    g[H + k] = _tanh(r[H + k])
+                for k in range(H):
+                    g[2 * H + k] = _sigmoid(r[2 * H + k] + forget_bias + wf[k] * cr[k])
+                for k in range(H):
+                    cr[k] = g[2 * H + k] * cr[k] + g[k] * g[H + k]
+                for k in range(H):
+                    g[3 * H + k] = _sigmoid(r[3 * H + k] + wo[k] * cr[k])
+                for k in range(H):
+                    hr[k] = g[3 * H + k] * _tanh(cr[k])
+                out[t, b, :] = hr
             else:
-                for k in range(H):
-                    out[t, b, k] = 0
-                    cs[t, b, k] = c[b, k]
+                out[t, b, :] = zero
+            cs[t, b, :] = cr
+    out[tmax:] = zero
 
 
 @njit(**_JIT)
 def lstm_backward(
-    dout, gates, cs, c0, wht, dh, dc, lengths, t0, t1, peep, wi, wf, wo, dpeep, dg, tmp
-):  # pragma: no cover
+    dout, gates, cs, c0, wht, dh, dc, lengths, t0, t1, wi, wf, wo, dpeep, dg, tmp
+):  # pragma: no cover - compiled
     """BPTT over ``[t0, t1)``; ``dg (Tc, B, 4H)``; carries ``dh``, ``dc (B, H)``; ``dpeep (3, H)`` += i, f, o."""
     B, H = dh.shape
+    one = _one(dh)
+    zero = one * 0
     for t in range(t1 - 1, t0 - 1, -1):
         tt = t - t0
-        gt = gates[t]
-        d = dg[tt]
         for b in range(B):
+            d = dg[tt, b]
             if t < lengths[b]:
+                gt, cn, go, dhr, dcr = gates[t, b], cs[t, b], dout[tt, b], dh[b], dc[b]
+                cp = cs[t - 1, b] if t > 0 else c0[b]
                 for k in range(H):
-                    i = gt[b, k]
-                    j = gt[b, H + k]
-                    f = gt[b, 2 * H + k]
-                    o = gt[b, 3 * H + k]
-                    cn = cs[t, b, k]
-                    cp = cs[t - 1, b, k] if t > 0 else c0[b, k]
-                    ghd = dout[tt, b, k] + dh[b, k]
-                    tc = math.tanh(cn)
-                    dpo = ghd * tc * o * (1 - o)
-                    gc = dc[b, k] + ghd * o * (1 - tc * tc)
-                    if peep:
-                        gc += dpo * wo[k]
-                    dpi = gc * j * i * (1 - i)
-                    dpj = gc * i * (1 - j * j)
-                    dpf = gc * cp * f * (1 - f)
-                    gcp = gc * f
-                    if peep:
-                        gcp += dpi * wi[k] + dpf * wf[k]
-                        dpeep[0, k] += dpi * cp
-                        dpeep[1, k] += dpf * cp
-                        dpeep[2, k] += dpo * cn
-                    d[b, k] = dpi
-                    d[b, H + k] = dpj
-                    d[b, 2 * H + k] = dpf
-                    d[b, 3 * H + k] = dpo
-                    dc[b, k] = gcp
+                    i = gt[k]
+                    j = gt[H + k]
+                    f = gt[2 * H + k]
+                    o = gt[3 * H + k]
+                    ghd = go[k] + dhr[k]
+                    tc = _tanh(cn[k])
+                    dpo = ghd * tc * o * (one - o)
+                    gc = dcr[k] + ghd * o * (one - tc * tc) + dpo * wo[k]
+                    dpi = gc * j * i * (one - i)
+                    dpj = gc * i * (one - j * j)
+                    dpf = gc * cp[k] * f * (one - f)
+                    dcr[k] = gc * f + dpi * wi[k] + dpf * wf[k]
+                    dpeep[0, k] += dpi * cp[k]
+                    dpeep[1, k] += dpf * cp[k]
+                    dpeep[2, k] += dpo * cn[k]
+                    d[k] = dpi
+                    d[H + k] = dpj
+                    d[2 * H + k] = dpf
+                    d[3 * H + k] = dpo
             else:
-                for k in range(4 * H):
-                    d[b, k] = 0
-        np.dot(d, wht, tmp)  # (B, H)
+                d[:] = zero
+        np.dot(dg[tt], wht, tmp)  # (B, H)
         for b in range(B):
             if t < lengths[b]:
-                for k in range(H):
-                    dh[b, k] = tmp[b, k]
+                dh[b, :] = tmp[b]
 
 
 # ----------------------------------------------------------------------------- GRU, TF1 (reset before)
 @njit(**_JIT)
-def gru_forward(xw, wgh, wch, h, out, lengths, tmax, tmp2, rh, tmp1):  # pragma: no cover
-    """``xw (T, B, 3H)`` = [x Wg + bg | x Wc + bc] becomes [r, u, c]; ``rh``/``tmp1 (B, H)``, ``tmp2 (B, 2H)``."""
+def gru_forward(xw, bx, wgh, wch, h, out, lengths, tmax, tmp2, rh, tmp1):  # pragma: no cover
+    """``xw (tmax, B, 3H)`` = x @ [Wg | Wc] becomes [r, u, c]; ``rh``/``tmp1 (B, H)``, ``tmp2 (B, 2H)``."""
     B, H = h.shape
+    one = _one(h)
+    zero = one * 0
     for t in range(tmax):
         np.dot(h, wgh, tmp2)  # (B, 2H)
-        g = xw[t]
         for b in range(B):
+            g, r2, hr, rr = xw[t, b], tmp2[b], h[b], rh[b]
             if t < lengths[b]:
+                for k in range(2 * H):
+                    g[k] = _sigmoid(g[k] + bx[k] + r2[k])
                 for k in range(H):
-                    r = _sigmoid(g[b, k] + tmp2[b, k])
-                    g[b, k] = r
-                    g[b, H + k] = _sigmoid(g[b, H + k] + tmp2[b, H + k])
-                    rh[b, k] = r * h[b, k]
+                    rr[k] = g[k] * hr[k]
             else:
-                for k in range(H):
-                    rh[b, k] = 0
+                rr[:] = zero
         np.dot(rh, wch, tmp1)  # (B, H)
         for b in range(B):
+            g, r1, hr = xw[t, b], tmp1[b], h[b]
             if t < lengths[b]:
                 for k in range(H):
-                    cc = math.tanh(g[b, 2 * H + k] + tmp1[b, k])
-                    u = g[b, H + k]
-                    g[b, 2 * H + k] = cc
-                    hn = u * h[b, k] + (1 - u) * cc
-                    out[t, b, k] = hn
-                    h[b, k] = hn
-            else:
+                    g[2 * H + k] = _tanh(g[2 * H + k] + bx[2 * H + k] + r1[k])
                 for k in range(H):
-                    out[t, b, k] = 0
+                    u = g[H + k]
+                    hr[k] = u * hr[k] + (one - u) * g[2 * H + k]
+                out[t, b, :] = hr
+            else:
+                out[t, b, :] = zero
+    out[tmax:] = zero
 
 
 @njit(**_JIT)
 def gru_backward(
     dout, out, gates, h0, wght, wcht, dh, lengths, t0, t1, dg, dpc, dgu, drh, acc
-):  # pragma: no cover
+):  # pragma: no cover - compiled
     """BPTT over ``[t0, t1)``; ``dg (Tc, B, 3H)`` = d[pre r, pre u, pre c]; scratch (B, H)/(B, 2H)."""
     B, H = dh.shape
+    one = _one(dh)
+    zero = one * 0
     for t in range(t1 - 1, t0 - 1, -1):
         tt = t - t0
-        gt = gates[t]
-        d = dg[tt]
         for b in range(B):
+            d = dg[tt, b]
             if t < lengths[b]:
+                gt, go, dhr, pc, gu, ac = gates[t, b], dout[tt, b], dh[b], dpc[b], dgu[b], acc[b]
+                hp = out[t - 1, b] if t > 0 else h0[b]
                 for k in range(H):
-                    u = gt[b, H + k]
-                    cc = gt[b, 2 * H + k]
-                    hp = out[t - 1, b, k] if t > 0 else h0[b, k]
-                    ghd = dout[tt, b, k] + dh[b, k]
-                    pc = ghd * (1 - u) * (1 - cc * cc)
-                    pu = ghd * (hp - cc) * u * (1 - u)
-                    dpc[b, k] = pc
-                    d[b, 2 * H + k] = pc
-                    d[b, H + k] = pu
-                    dgu[b, H + k] = pu
-                    acc[b, k] = ghd * u
+                    u = gt[H + k]
+                    cc = gt[2 * H + k]
+                    ghd = go[k] + dhr[k]
+                    p = ghd * (one - u) * (one - cc * cc)
+                    pu = ghd * (hp[k] - cc) * u * (one - u)
+                    pc[k] = p
+                    d[2 * H + k] = p
+                    d[H + k] = pu
+                    gu[H + k] = pu
+                    ac[k] = ghd * u
             else:
-                for k in range(H):
-                    dpc[b, k] = 0
+                dpc[b, :] = zero
         np.dot(dpc, wcht, drh)  # d(r*h) (B, H)
         for b in range(B):
+            d = dg[tt, b]
             if t < lengths[b]:
+                gt, dr, gu, ac = gates[t, b], drh[b], dgu[b], acc[b]
+                hp = out[t - 1, b] if t > 0 else h0[b]
                 for k in range(H):
-                    r = gt[b, k]
-                    hp = out[t - 1, b, k] if t > 0 else h0[b, k]
-                    pr = drh[b, k] * hp * r * (1 - r)
-                    d[b, k] = pr
-                    dgu[b, k] = pr
-                    acc[b, k] += drh[b, k] * r
+                    r = gt[k]
+                    pr = dr[k] * hp[k] * r * (one - r)
+                    d[k] = pr
+                    gu[k] = pr
+                    ac[k] += dr[k] * r
             else:
-                for k in range(3 * H):
-                    d[b, k] = 0
-                for k in range(2 * H):
-                    dgu[b, k] = 0
+                d[:] = zero
+                dgu[b, :] = zero
         np.dot(dgu, wght, dpc)  # (B, H), dpc reused as scratch
         for b in range(B):
             if t < lengths[b]:
@@ -256,67 +341,67 @@ def gru_backward(
 
 # ----------------------------------------------------------------------------- GRU, reset after
 @njit(**_JIT)
-def grur_forward(xw, wh, brec, h, hcs, out, lengths, tmax, tmp):  # pragma: no cover
-    """``c = tanh(xc + r * (h @ Wch + brec))``; ``xw (T, B, 3H)`` becomes [r, u, c]; ``hcs (T, B, H)``."""
+def grur_forward(xw, bx, wh, brec, h, hcs, out, lengths, tmax, tmp):  # pragma: no cover
+    """``c = tanh(xc + r * (h @ Wch + brec))``; ``xw (tmax, B, 3H)`` becomes [r, u, c]; ``hcs (tmax, B, H)``."""
     B, H = h.shape
+    one = _one(h)
+    zero = one * 0
     for t in range(tmax):
         np.dot(h, wh, tmp)  # (B, 3H)
-        g = xw[t]
         for b in range(B):
+            g, r3, hr, hc = xw[t, b], tmp[b], h[b], hcs[t, b]
             if t < lengths[b]:
+                for k in range(2 * H):
+                    g[k] = _sigmoid(g[k] + bx[k] + r3[k])
                 for k in range(H):
-                    r = _sigmoid(g[b, k] + tmp[b, k])
-                    u = _sigmoid(g[b, H + k] + tmp[b, H + k])
-                    hc = tmp[b, 2 * H + k] + brec[k]
-                    cc = math.tanh(g[b, 2 * H + k] + r * hc)
-                    g[b, k] = r
-                    g[b, H + k] = u
-                    g[b, 2 * H + k] = cc
-                    hcs[t, b, k] = hc
-                    hn = u * h[b, k] + (1 - u) * cc
-                    out[t, b, k] = hn
-                    h[b, k] = hn
+                    hc[k] = r3[2 * H + k] + brec[k]
+                for k in range(H):
+                    g[2 * H + k] = _tanh(g[2 * H + k] + bx[2 * H + k] + g[k] * hc[k])
+                for k in range(H):
+                    u = g[H + k]
+                    hr[k] = u * hr[k] + (one - u) * g[2 * H + k]
+                out[t, b, :] = hr
             else:
-                for k in range(H):
-                    out[t, b, k] = 0
+                out[t, b, :] = zero
+    out[tmax:] = zero
 
 
 @njit(**_JIT)
 def grur_backward(
     dout, out, gates, hcs, h0, wht, dh, lengths, t0, t1, dg, dhc, drec, tmp
-):  # pragma: no cover
+):  # pragma: no cover - compiled
     """``dg (Tc, B, 3H)`` = d[pre r, pre u, pre c (input side)]; ``dhc (Tc, B, H)`` = d(h @ Wch + brec)."""
     B, H = dh.shape
+    one = _one(dh)
+    zero = one * 0
     for t in range(t1 - 1, t0 - 1, -1):
         tt = t - t0
-        gt = gates[t]
-        d = dg[tt]
         for b in range(B):
+            d, dr, dc = dg[tt, b], drec[b], dhc[tt, b]
             if t < lengths[b]:
+                gt, hc, go, dhr = gates[t, b], hcs[t, b], dout[tt, b], dh[b]
+                hp = out[t - 1, b] if t > 0 else h0[b]
                 for k in range(H):
-                    r = gt[b, k]
-                    u = gt[b, H + k]
-                    cc = gt[b, 2 * H + k]
-                    hp = out[t - 1, b, k] if t > 0 else h0[b, k]
-                    ghd = dout[tt, b, k] + dh[b, k]
-                    pc = ghd * (1 - u) * (1 - cc * cc)
-                    pu = ghd * (hp - cc) * u * (1 - u)
-                    pr = pc * hcs[t, b, k] * r * (1 - r)
+                    r = gt[k]
+                    u = gt[H + k]
+                    cc = gt[2 * H + k]
+                    ghd = go[k] + dhr[k]
+                    pc = ghd * (one - u) * (one - cc * cc)
+                    pu = ghd * (hp[k] - cc) * u * (one - u)
+                    pr = pc * hc[k] * r * (one - r)
                     phc = pc * r
-                    d[b, k] = pr
-                    d[b, H + k] = pu
-                    d[b, 2 * H + k] = pc
-                    dhc[tt, b, k] = phc
-                    drec[b, k] = pr
-                    drec[b, H + k] = pu
-                    drec[b, 2 * H + k] = phc
-                    dh[b, k] = ghd * u
+                    d[k] = pr
+                    d[H + k] = pu
+                    d[2 * H + k] = pc
+                    dc[k] = phc
+                    dr[k] = pr
+                    dr[H + k] = pu
+                    dr[2 * H + k] = phc
+                    dhr[k] = ghd * u
             else:
-                for k in range(3 * H):
-                    d[b, k] = 0
-                    drec[b, k] = 0
-                for k in range(H):
-                    dhc[tt, b, k] = 0
+                d[:] = zero
+                dr[:] = zero
+                dc[:] = zero
         np.dot(drec, wht, tmp)  # (B, H)
         for b in range(B):
             if t < lengths[b]:
