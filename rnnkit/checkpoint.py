@@ -298,6 +298,9 @@ def load_training_state(
     digest = require(json_path, meta, "tensors_sha256", str)
     require(json_path, meta, "optimizer", dict)
     require(json_path, meta, "config", dict)
+    require(json_path, meta, "rng", dict)
+    require(json_path, meta, "history", list)
+    require(json_path, meta, "train_seconds", float)
     tensors_path = json_path.parent / Path(name).name
     data = _read_bytes(tensors_path)
     if hashlib.sha256(data).hexdigest() != digest:

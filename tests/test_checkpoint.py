@@ -84,7 +84,7 @@ def test_uncommitted_checkpoint_is_ignored_and_cleaned(tmp_path: Path) -> None:
     model = build_model(MODEL_CONFIG)
     opt = torch.optim.Adam(model.parameters())
     gen = torch.Generator().manual_seed(0)
-    state = {"config": {}, "rng": ck.get_rng_states(gen), "history": []}
+    state = {"config": {}, "rng": ck.get_rng_states(gen), "history": [], "train_seconds": 0.0}
     ck.save_training_state(tmp_path, 1, model, opt, state)
     # a writer killed during epoch 2: tensors written, JSON (the commit) not yet; a stray temp file
     t2, j2 = ck.checkpoint_paths(tmp_path, 2)
@@ -118,7 +118,7 @@ def test_optimizer_and_rng_round_trip_exactly(tmp_path: Path) -> None:
         step()
     gen = torch.Generator().manual_seed(5)
     torch.randperm(10, generator=gen)
-    state = {"config": {}, "rng": ck.get_rng_states(gen), "history": []}
+    state = {"config": {}, "rng": ck.get_rng_states(gen), "history": [], "train_seconds": 0.0}
     path = ck.save_training_state(tmp_path, 3, model, opt, state)
     step()  # the reference continues
     expected_next = torch.randperm(10, generator=gen)
