@@ -46,22 +46,44 @@ CHUNK_ELEMENTS = 1 << 23
 _FLOAT_DTYPES = (torch.float32, torch.float64)
 
 # --------------------------------------------------------------------------------------- threads
-_blas_threads: int | None = None
+# The kernels' matmuls run on the OpenBLAS that numba's np.dot calls (scipy's), with at most
+# torch.get_num_threads() threads. By default it runs single-threaded (BIG_THREADS = STEP_THREADS =
+# 1): measured on the 2-core machine, a second OpenBLAS pool next to torch's OpenMP pool made the
+# engine up to 20x slower (both pools' idle threads spin), while the single-threaded OpenBLAS kernel
+# is about as fast as torch's two-threaded MKL on these shapes. Raise BIG_THREADS (input projection
+# and weight gradients) or STEP_THREADS (per-step recurrent product) on an idle many-core machine.
+BIG_THREADS = 1
+STEP_THREADS = 1
+_blas_libs: list[Any] | None = None
+_blas_now: int | None = None
 
 
-def _sync_blas_threads() -> None:
-    """Give OpenBLAS (used by the kernels' per-step matmuls) torch's thread count, once per change."""
-    global _blas_threads
-    n = torch.get_num_threads()
-    if n == _blas_threads:
+def _blas_threads(n: int) -> None:
+    """Set the thread count of the OpenBLAS behind the kernels (cheap when unchanged)."""
+    global _blas_libs, _blas_now
+    if n == _blas_now:
         return
-    try:
-        from threadpoolctl import ThreadpoolController
+    if _blas_libs is None:
+        try:
+            import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls)
+            from threadpoolctl import ThreadpoolController
 
-        ThreadpoolController().select(internal_api="openblas").limit(limits=n)
-    except Exception:  # pragma: no cover - threadpoolctl missing or an exotic BLAS
-        pass
-    _blas_threads = n
+            libs = ThreadpoolController().select(internal_api="openblas").lib_controllers
+            # only scipy's copy (numba's np.dot); numpy's own OpenBLAS is left to the user
+            _blas_libs = [lib for lib in libs if "scipy.libs" in lib.filepath] or list(libs)
+        except Exception:  # pragma: no cover - threadpoolctl missing or an exotic BLAS
+            _blas_libs = []
+    for lib in _blas_libs:
+        lib.set_num_threads(n)
+    _blas_now = n
+
+
+def _big_threads() -> None:
+    _blas_threads(max(1, min(BIG_THREADS, torch.get_num_threads())))
+
+
+def _step_threads() -> None:
+    _blas_threads(max(1, min(STEP_THREADS, torch.get_num_threads())))
 
 
 # --------------------------------------------------------------------------------------- support
@@ -143,7 +165,9 @@ def _projection(x: np.ndarray, wx: np.ndarray, rows: int, tmax: int) -> np.ndarr
     """``x[:tmax] @ wx`` as ONE matmul into a fresh ``(rows, B, G*H)`` buffer (bias added per step)."""
     T, B, I = x.shape
     xw = np.empty((rows, B, wx.shape[1]), dtype=x.dtype)
+    _big_threads()
     K.project(x.reshape(T * B, I), wx, xw.reshape(rows * B, wx.shape[1]), tmax * B)
+    _step_threads()
     return xw
 
 
@@ -159,17 +183,20 @@ class _Grads:
         self.dwx = np.zeros_like(wx) if self.need_w else None
         self.dbx = np.zeros(GH, dtype=x.dtype) if self.need_w else None
         self.first = True
+        _step_threads()
 
     def add(self, t0: int, t1: int, dg: np.ndarray) -> None:
         """``dg (Tc, B, G*H)``: gradients w.r.t. the input projection of steps ``[t0, t1)``."""
         B = self.B
         dg2 = dg[: t1 - t0].reshape((t1 - t0) * B, -1)
+        _big_threads()
         if self.need_x:
             K.gemm(dg2, self.wxt, self.dx.reshape(-1, self.I)[t0 * B : t1 * B])
         if self.need_w:
             _mm_acc(self.x2[t0 * B : t1 * B].T, dg2, self.dwx, self.first)
             self.dbx += dg2.sum(0)
         self.first = False
+        _step_threads()
 
     def result(self):
         f = _tensor
@@ -178,6 +205,7 @@ class _Grads:
 
 def _mm_acc(a: np.ndarray, b: np.ndarray, out: np.ndarray, first: bool) -> None:
     """``out = a @ b`` on the first chunk, ``out += a @ b`` after."""
+    _big_threads()
     if first:
         K.gemm(a, b, out)
     else:
@@ -394,6 +422,7 @@ class _GRURFn(torch.autograd.Function):
 
 
 def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    _big_threads()
     out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
     K.gemm(a, b, out)
     return out
@@ -500,7 +529,6 @@ def dynamic_rnn_fused(
         return _engine_cuda.dynamic_rnn_cudnn(cell, inputs_tbi, lengths, state)
     if inputs_tbi.device.type != "cpu":
         raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
-    _sync_blas_threads()
     lengths_np, tmax = _lengths_np(lengths, B, T)
     layers = _layers(cell)
     states = _flatten_states(cell, state)  # one state per layer, like ``layers``

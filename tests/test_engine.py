@@ -309,8 +309,17 @@ def test_respects_torch_threads(monkeypatch):
     try:
         torch.set_num_threads(1)
         rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
-        blas = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
+        blas = [
+            i
+            for i in threadpool_info()
+            if i["filepath"] in {b.filepath for b in _engine._blas_libs}
+        ]
         assert blas and all(i["num_threads"] == 1 for i in blas)
+        torch.set_num_threads(2)
+        monkeypatch.setattr(_engine, "BIG_THREADS", 8)
+        monkeypatch.setattr(_engine, "STEP_THREADS", 8)
+        _engine._big_threads()
+        assert all(b.num_threads <= 2 for b in _engine._blas_libs)
     finally:
         torch.set_num_threads(old)
         rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
