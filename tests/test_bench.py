@@ -1,0 +1,57 @@
+"""``python -m rnnkit bench`` in its tiny modes (speed itself is never asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rnnkit import bench
+from rnnkit.cli import main
+
+
+def test_quick_bench_writes_table_json_and_chart(tmp_path, capsys):
+    rc = main(
+        ["bench", "--quick", "--sizes", "seed", "--cells", "tanh,gru", "--out", str(tmp_path)]
+    )
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "| seed | tanh | fused |" in text and "| seed | gru | torch |" in text
+    doc = json.loads((tmp_path / "bench.json").read_text())
+    assert doc["sgemm_gflops"]["peak"] > 0
+    (seed_tanh, seed_gru) = doc["results"]
+    for impl in ("fused", "plain", "torch"):
+        assert seed_tanh["impls"][impl]["fwdbwd"] > 0
+        assert seed_tanh["impls"][impl]["fwd"] > 0
+    assert (tmp_path / "bench.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_rejects_unknown_sizes(tmp_path):
+    assert main(["bench", "--sizes", "XL", "--out", str(tmp_path)]) == 2
+
+
+def test_missing_peer_is_skipped():
+    assert not bench.peer_available("/nonexistent/python", "flax")
+
+
+def test_flops_formula():
+    B, T, I, H = bench.SIZES["S"]
+    assert bench.flops("S", "tanh", "fwdbwd") == 6 * B * T * H * (I + H)
+    assert bench.flops("S", "lstm", "fwd") == 2 * B * T * H * (I + H) * 4
+
+
+@pytest.mark.parametrize("runner", ["static", "loop", "fused"])
+def test_sweep_point(runner):
+    d = bench.sweep_point(runner, 50)
+    assert d["T"] == 50 and d["fwdbwd_s"] >= d["first_result_s"] > 0
+    assert d["outputs_bytes"] == 50 * 4 * 32 * 4
+
+
+def test_sweep_writes_results(tmp_path, capsys):
+    rc = main(["bench", "--sweep", "--sweep-steps", "20", "--sweep-static-max", "10",
+               "--out", str(tmp_path)])  # fmt: skip
+    assert rc == 0
+    rows = json.loads((tmp_path / "sweep.json").read_text())
+    assert {r["runner"] for r in rows} == {"static", "loop", "fused"}
+    assert any("skipped" in r for r in rows if r["runner"] == "static")
+    assert all("us_per_step" in r for r in rows if r["runner"] != "static")
