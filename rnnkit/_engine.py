@@ -139,6 +139,11 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
+def _npc(t: torch.Tensor) -> np.ndarray:
+    """A C-contiguous numpy view (or single-threaded copy) of ``t``: strided inputs are accepted."""
+    return np.ascontiguousarray(t.detach().numpy())
+
+
 def _empty(*shape: int, like: np.ndarray) -> np.ndarray:
     return np.empty(shape, dtype=like.dtype)
 
@@ -176,10 +181,10 @@ class _Grads:
 
     def __init__(self, ctx: Any, x: np.ndarray, wx: np.ndarray, GH: int) -> None:
         T, B, I = x.shape
-        self.x2, self.B, self.I = x.reshape(T * B, I), B, I
+        self.x2, self.B, self.I = np.ascontiguousarray(x).reshape(T * B, I), B, I
         self.need_x, self.need_w = ctx.needs_input_grad[1], any(ctx.needs_input_grad[3:])
         self.wxt = np.ascontiguousarray(wx.T)  # (G*H, I)
-        self.dx = np.zeros_like(x) if self.need_x else None
+        self.dx = np.zeros(x.shape, dtype=x.dtype) if self.need_x else None
         self.dwx = np.zeros_like(wx) if self.need_w else None
         self.dbx = np.zeros(GH, dtype=x.dtype) if self.need_w else None
         self.first = True
@@ -235,7 +240,7 @@ def _dout(grad_out: torch.Tensor, t0: int, t1: int) -> np.ndarray:
 class _RNNFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, relu, x, h0, Wx, bx, Wh, lengths, tmax):  # type: ignore[override]
-        xn, h0n = _np(x), _np(h0)
+        xn, h0n = _npc(x), _np(h0)
         T, B, _ = xn.shape
         out = _projection(xn, _np(Wx), T, tmax)  # (T, B, H), becomes the outputs
         h = h0n.copy()
@@ -272,7 +277,7 @@ class _LSTMFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cfg, x, c0, h0, Wx, bx, Wh, wi, wf, wo, lengths, tmax):  # type: ignore[override]
         forget_bias, peep = cfg
-        xn = _np(x)
+        xn = _npc(x)
         T, B, _ = xn.shape
         H = Wh.shape[0]
         gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 4H), becomes activations
@@ -307,10 +312,16 @@ class _LSTMFn(torch.autograd.Function):
                 dg = _empty(t1 - t0, B, 4 * H, like=dh)
             K.lstm_backward(
                 _dout(grad_out, t0, t1), gates, cs, c0, wht, dh, dc, ctx.lengths, t0, t1,
-                wi, wf, wo, dpeep, dg, tmp,
+                wi, wf, wo, dg, tmp,
             )  # fmt: skip
             if g.need_w:
                 _mm_acc(_prev_h(h0, out, t0, t1).T, dg[: t1 - t0].reshape(-1, 4 * H), dwh, g.first)
+            if ctx.peep:  # peephole gradients: sum over steps and rows of gate gradient * cell
+                d = dg[: t1 - t0]
+                cprev = _prev_h(c0, cs, t0, t1).reshape(t1 - t0, B, H)
+                dpeep[0] += np.einsum("tbh,tbh->h", d[..., :H], cprev)
+                dpeep[1] += np.einsum("tbh,tbh->h", d[..., 2 * H : 3 * H], cprev)
+                dpeep[2] += np.einsum("tbh,tbh->h", d[..., 3 * H :], cs[t0:t1])
             g.add(t0, t1, dg)
         dx, dwx, dbx = g.result()
         dp = torch.from_numpy(dpeep)
@@ -323,7 +334,7 @@ class _LSTMFn(torch.autograd.Function):
 class _GRUFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, _cfg, x, h0, Wx, bx, Wgh, Wch, lengths, tmax):  # type: ignore[override]
-        xn = _np(x)
+        xn = _npc(x)
         T, B, _ = xn.shape
         H = Wch.shape[0]
         gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
@@ -373,7 +384,7 @@ class _GRUFn(torch.autograd.Function):
 class _GRURFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, _cfg, x, h0, Wx, bx, Wh, brec, lengths, tmax):  # type: ignore[override]
-        xn = _np(x)
+        xn = _npc(x)
         T, B, _ = xn.shape
         H = Wh.shape[0]
         gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
@@ -532,7 +543,7 @@ def dynamic_rnn_fused(
     lengths_np, tmax = _lengths_np(lengths, B, T)
     layers = _layers(cell)
     states = _flatten_states(cell, state)  # one state per layer, like ``layers``
-    x = inputs_tbi.contiguous()
+    x = inputs_tbi  # (T, B, I), any strides: the kernels' entry copies to C order if needed
     finals = []
     for layer, s in zip(layers, states):
         s = _contiguous_state(s)

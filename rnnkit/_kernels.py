@@ -215,9 +215,12 @@ def lstm_forward(
 
 @njit(**_JIT)
 def lstm_backward(
-    dout, gates, cs, c0, wht, dh, dc, lengths, t0, t1, wi, wf, wo, dpeep, dg, tmp
+    dout, gates, cs, c0, wht, dh, dc, lengths, t0, t1, wi, wf, wo, dg, tmp
 ):  # pragma: no cover - compiled
-    """BPTT over ``[t0, t1)``; ``dg (Tc, B, 4H)``; carries ``dh``, ``dc (B, H)``; ``dpeep (3, H)`` += i, f, o."""
+    """BPTT over ``[t0, t1)``; ``dg (Tc, B, 4H)``; carries ``dh``, ``dc (B, H)``.
+
+    Peephole weight gradients are reductions of ``dg`` (``sum dpi * c_{t-1}`` ...), left to the caller.
+    """
     B, H = dh.shape
     one = _one(dh)
     zero = one * 0
@@ -228,26 +231,24 @@ def lstm_backward(
             if t < lengths[b]:
                 gt, cn, go, dhr, dcr = gates[t, b], cs[t, b], dout[tt, b], dh[b], dc[b]
                 cp = cs[t - 1, b] if t > 0 else c0[b]
-                for k in range(H):
-                    i = gt[k]
-                    j = gt[H + k]
-                    f = gt[2 * H + k]
+                for k in range(H):  # output gate and the cell gradient
                     o = gt[3 * H + k]
                     ghd = go[k] + dhr[k]
                     tc = _tanh(cn[k])
                     dpo = ghd * tc * o * (one - o)
-                    gc = dcr[k] + ghd * o * (one - tc * tc) + dpo * wo[k]
-                    dpi = gc * j * i * (one - i)
-                    dpj = gc * i * (one - j * j)
-                    dpf = gc * cp[k] * f * (one - f)
-                    dcr[k] = gc * f + dpi * wi[k] + dpf * wf[k]
-                    dpeep[0, k] += dpi * cp[k]
-                    dpeep[1, k] += dpf * cp[k]
-                    dpeep[2, k] += dpo * cn[k]
-                    d[k] = dpi
-                    d[H + k] = dpj
-                    d[2 * H + k] = dpf
                     d[3 * H + k] = dpo
+                    dcr[k] += ghd * o * (one - tc * tc) + dpo * wo[k]
+                for k in range(H):  # input, candidate and forget gates
+                    i = gt[k]
+                    j = gt[H + k]
+                    f = gt[2 * H + k]
+                    gc = dcr[k]
+                    dpi = gc * j * i * (one - i)
+                    dpf = gc * cp[k] * f * (one - f)
+                    d[k] = dpi
+                    d[H + k] = gc * i * (one - j * j)
+                    d[2 * H + k] = dpf
+                    dcr[k] = gc * f + dpi * wi[k] + dpf * wf[k]
             else:
                 d[:] = zero
         np.dot(dg[tt], wht, tmp)  # (B, H)
