@@ -47,13 +47,24 @@ _FLOAT_DTYPES = (torch.float32, torch.float64)
 
 # --------------------------------------------------------------------------------------- threads
 # The kernels' matmuls run on the OpenBLAS that numba's np.dot calls (scipy's), with at most
-# torch.get_num_threads() threads. By default it runs single-threaded (BIG_THREADS = STEP_THREADS =
-# 1): measured on the 2-core machine, a second OpenBLAS pool next to torch's OpenMP pool made the
-# engine up to 20x slower (both pools' idle threads spin), while the single-threaded OpenBLAS kernel
-# is about as fast as torch's two-threaded MKL on these shapes. Raise BIG_THREADS (input projection
-# and weight gradients) or STEP_THREADS (per-step recurrent product) on an idle many-core machine.
-BIG_THREADS = 1
-STEP_THREADS = 1
+# torch.get_num_threads() threads. Measured on the 2-core machine: for small layers (S: B=32, H=64) a
+# second OpenBLAS thread next to torch's OpenMP pool makes forward+backward ~2x slower (idle threads
+# of both pools spin), for large ones (M, L) two threads are ~1.5-1.9x faster. So by default a layer
+# whose per-step product has at least PARALLEL_MIN_MACS multiply-adds (B*H*G*H) uses torch's thread
+# count, smaller ones one thread. BIG_THREADS (input projection, weight gradients) and STEP_THREADS
+# (per-step product) override that when set to an int (still capped by torch.get_num_threads()).
+BIG_THREADS: int | None = None
+STEP_THREADS: int | None = None
+PARALLEL_MIN_MACS = 1 << 20
+_auto_threads = 1
+
+
+def _plan_threads(B: int, H: int, GH: int) -> None:
+    """Pick the layer's OpenBLAS thread count from the size of its per-step product."""
+    global _auto_threads
+    _auto_threads = torch.get_num_threads() if B * H * GH >= PARALLEL_MIN_MACS else 1
+
+
 _blas_libs: list[Any] | None = None
 _blas_now: int | None = None
 
@@ -79,11 +90,13 @@ def _blas_threads(n: int) -> None:
 
 
 def _big_threads() -> None:
-    _blas_threads(max(1, min(BIG_THREADS, torch.get_num_threads())))
+    n = _auto_threads if BIG_THREADS is None else BIG_THREADS
+    _blas_threads(max(1, min(n, torch.get_num_threads())))
 
 
 def _step_threads() -> None:
-    _blas_threads(max(1, min(STEP_THREADS, torch.get_num_threads())))
+    n = _auto_threads if STEP_THREADS is None else STEP_THREADS
+    _blas_threads(max(1, min(n, torch.get_num_threads())))
 
 
 # --------------------------------------------------------------------------------------- support
@@ -179,7 +192,7 @@ def _projection(x: np.ndarray, wx: np.ndarray, rows: int, tmax: int) -> np.ndarr
 class _Grads:
     """The large-matmul gradients of one layer, accumulated over backward chunks (numpy, OpenBLAS)."""
 
-    def __init__(self, ctx: Any, x: np.ndarray, wx: np.ndarray, GH: int) -> None:
+    def __init__(self, ctx: Any, x: np.ndarray, wx: np.ndarray, GH: int, H: int) -> None:
         T, B, I = x.shape
         self.x2, self.B, self.I = np.ascontiguousarray(x).reshape(T * B, I), B, I
         self.need_x, self.need_w = ctx.needs_input_grad[1], any(ctx.needs_input_grad[3:])
@@ -188,6 +201,7 @@ class _Grads:
         self.dwx = np.zeros_like(wx) if self.need_w else None
         self.dbx = np.zeros(GH, dtype=x.dtype) if self.need_w else None
         self.first = True
+        _plan_threads(B, H, GH)
         _step_threads()
 
     def add(self, t0: int, t1: int, dg: np.ndarray) -> None:
@@ -242,6 +256,7 @@ class _RNNFn(torch.autograd.Function):
     def forward(ctx, relu, x, h0, Wx, bx, Wh, lengths, tmax):  # type: ignore[override]
         xn, h0n = _npc(x), _np(h0)
         T, B, _ = xn.shape
+        _plan_threads(B, Wh.shape[0], Wh.shape[1])
         out = _projection(xn, _np(Wx), T, tmax)  # (T, B, H), becomes the outputs
         h = h0n.copy()
         K.rnn_forward(out, _np(bx), _np(Wh), h, lengths, tmax, relu, np.empty_like(h))
@@ -254,7 +269,7 @@ class _RNNFn(torch.autograd.Function):
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         x, h0, Wx, Wh, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
-        g = _Grads(ctx, x, Wx, H)
+        g = _Grads(ctx, x, Wx, H, H)
         dh = _np(grad_h).copy()
         dwh = np.zeros_like(Wh) if g.need_w else None
         wht = np.ascontiguousarray(Wh.T)
@@ -280,6 +295,7 @@ class _LSTMFn(torch.autograd.Function):
         xn = _npc(x)
         T, B, _ = xn.shape
         H = Wh.shape[0]
+        _plan_threads(B, H, Wx.shape[1])
         gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 4H), becomes activations
         cs = _empty(tmax, B, H, like=xn)
         out = _empty(T, B, H, like=xn)
@@ -300,7 +316,7 @@ class _LSTMFn(torch.autograd.Function):
     def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
         x, c0, h0, Wx, Wh, wi, wf, wo, gates, cs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
-        g = _Grads(ctx, x, Wx, 4 * H)
+        g = _Grads(ctx, x, Wx, 4 * H, H)
         dh, dc = _np(grad_h).copy(), _np(grad_c).copy()
         dwh = np.zeros_like(Wh) if g.need_w else None
         dpeep = np.zeros((3, H), dtype=x.dtype)
@@ -337,6 +353,7 @@ class _GRUFn(torch.autograd.Function):
         xn = _npc(x)
         T, B, _ = xn.shape
         H = Wch.shape[0]
+        _plan_threads(B, H, Wx.shape[1])
         gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
         out = _empty(T, B, H, like=xn)
         h = _np(h0).copy()
@@ -353,7 +370,7 @@ class _GRUFn(torch.autograd.Function):
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         x, h0, Wx, Wgh, Wch, gates, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
-        g = _Grads(ctx, x, Wx, 3 * H)
+        g = _Grads(ctx, x, Wx, 3 * H, H)
         dh = _np(grad_h).copy()
         dwgh = np.zeros_like(Wgh) if g.need_w else None
         dwch = np.zeros_like(Wch) if g.need_w else None
@@ -387,6 +404,7 @@ class _GRURFn(torch.autograd.Function):
         xn = _npc(x)
         T, B, _ = xn.shape
         H = Wh.shape[0]
+        _plan_threads(B, H, Wx.shape[1])
         gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
         hcs = _empty(tmax, B, H, like=xn)
         out = _empty(T, B, H, like=xn)
@@ -404,7 +422,7 @@ class _GRURFn(torch.autograd.Function):
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         x, h0, Wx, Wh, gates, hcs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
-        g = _Grads(ctx, x, Wx, 3 * H)
+        g = _Grads(ctx, x, Wx, 3 * H, H)
         dh = _np(grad_h).copy()
         dwh = np.zeros_like(Wh) if g.need_w else None
         dbrec = np.zeros(H, dtype=x.dtype) if g.need_w else None
