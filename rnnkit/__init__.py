@@ -13,6 +13,7 @@ from rnnkit.cells import (
     LSTMStateTuple,
     RNNCell,
 )
+from rnnkit.fused import FusedRNN
 from rnnkit.runners import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn
 from rnnkit.wrappers import (
     DropoutWrapper,
@@ -48,5 +49,6 @@ __all__ = [
     "static_rnn",
     "dynamic_rnn",
     "bidirectional_dynamic_rnn",
+    "FusedRNN",
     "__version__",
 ]
