@@ -99,6 +99,21 @@ def _step_threads() -> None:
     _blas_threads(max(1, min(n, torch.get_num_threads())))
 
 
+def _first_order_only(backward: Any) -> Any:
+    """Refuse ``create_graph=True``: the numpy backward is not differentiable, so second derivatives
+    would silently miss the engine's part. Raise instead, pointing at the plain loop."""
+
+    def wrapper(ctx: Any, *grads: Any) -> Any:
+        if torch.is_grad_enabled():  # the autograd engine enables grad mode only for create_graph
+            raise RuntimeError(
+                "rnnkit's fused engine computes first derivatives only; for higher-order gradients "
+                "(create_graph=True) run dynamic_rnn with engine='loop'"
+            )
+        return backward(ctx, *grads)
+
+    return wrapper
+
+
 # --------------------------------------------------------------------------------------- support
 def _cell_kind(cell: Any) -> str | None:
     t = type(cell)
@@ -266,6 +281,7 @@ class _RNNFn(torch.autograd.Function):
         return out_t, torch.from_numpy(h)
 
     @staticmethod
+    @_first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         x, h0, Wx, Wh, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
@@ -313,6 +329,7 @@ class _LSTMFn(torch.autograd.Function):
         return out_t, torch.from_numpy(c), torch.from_numpy(h)
 
     @staticmethod
+    @_first_order_only
     def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
         x, c0, h0, Wx, Wh, wi, wf, wo, gates, cs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
@@ -367,6 +384,7 @@ class _GRUFn(torch.autograd.Function):
         return out_t, torch.from_numpy(h)
 
     @staticmethod
+    @_first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         x, h0, Wx, Wgh, Wch, gates, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
@@ -419,6 +437,7 @@ class _GRURFn(torch.autograd.Function):
         return out_t, torch.from_numpy(h)
 
     @staticmethod
+    @_first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         x, h0, Wx, Wh, gates, hcs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape

@@ -335,3 +335,24 @@ def test_long_sequence_backward_in_chunks(monkeypatch):
     small = run_and_grad(cell, x, lengths, None, "fused", True)
     for a, b in zip(ref[0] + ref[1], small[0] + small[1]):
         torch.testing.assert_close(a, b)
+
+
+def test_second_derivatives_raise_instead_of_going_silently_wrong():
+    torch.manual_seed(0)
+    cell = rnnkit.GRUCell(3, input_size=2)
+    x = torch.randn(2, 4, 2, requires_grad=True)
+
+    def first_grad(engine):
+        out, _ = rnnkit.dynamic_rnn(cell, x, engine=engine)
+        loss = (out**2).sum() + (x**3).sum()  # a direct term keeps the first gradient attached
+        return torch.autograd.grad(loss, x, create_graph=True)[0]
+
+    with pytest.raises(RuntimeError, match="engine='loop'"):
+        first_grad("fused")
+    second = torch.autograd.grad(first_grad("loop").sum(), x)[
+        0
+    ]  # the plain loop differentiates twice
+    assert not torch.allclose(second, 6 * x)  # the RNN's own second-order part is there
+    out, _ = rnnkit.dynamic_rnn(cell, x, engine="fused")
+    out.sum().backward()  # first-order backward is unaffected
+    assert x.grad is not None
