@@ -178,6 +178,13 @@ class RNNCell(nn.Module):
         return f"num_units={getattr(self, 'num_units', '?')}, input_size={self.input_size}"
 
 
+def check_cell(name: str, cell: Any) -> RNNCell:
+    """``cell`` must be an rnnkit cell (``TypeError`` naming the argument otherwise)."""
+    if not isinstance(cell, RNNCell):
+        raise invalid_type(name, "an rnnkit cell (an RNNCell instance)", cell)
+    return cell
+
+
 def check_state(
     name: str, state: Any, state_size: StateSize, batch: int, dtype: torch.dtype, device: Any
 ) -> State:

@@ -245,7 +245,6 @@ def _export_layer(c: RNNCell) -> dict[str, torch.Tensor]:
 
 
 def _import_layer(c: RNNCell, sd: dict[str, torch.Tensor]) -> None:
-    I = c.input_size
     w_ih, w_hh, b_ih, b_hh = sd["weight_ih"], sd["weight_hh"], sd["bias_ih"], sd["bias_hh"]
     with torch.no_grad():
         if isinstance(c, GRUCell):
@@ -264,7 +263,6 @@ def _import_layer(c: RNNCell, sd: dict[str, torch.Tensor]) -> None:
             b[2 * H : 3 * H] -= c.forget_bias
         c.kernel.copy_(W.T)
         c.bias.copy_(b)
-    del I
 
 
 def torch_state_dict(cell: RNNCell, cell_bw: RNNCell | None = None) -> dict[str, torch.Tensor]:

@@ -32,17 +32,11 @@ from rnnkit._validation import (
     invalid_value,
     to_tensor,
 )
-from rnnkit.cells import RNNCell, State, check_state
+from rnnkit.cells import RNNCell, State, check_cell, check_state
 
 __all__ = ["static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "reverse_sequence"]
 
 ENGINES = ("auto", "fused", "loop")
-
-
-def _check_cell(name: str, cell: Any) -> RNNCell:
-    if not isinstance(cell, RNNCell):
-        raise invalid_type(name, "an rnnkit cell (an RNNCell instance)", cell)
-    return cell
 
 
 def _target_dtype(
@@ -128,7 +122,7 @@ def static_rnn(
         cell = BasicRNNCell(5)
         (y0, y1), h = static_rnn(cell, [x0, x1])
     """
-    cell = _check_cell("cell", cell)
+    cell = check_cell("cell", cell)
     if isinstance(inputs, torch.Tensor) or not isinstance(inputs, (list, tuple)):
         raise invalid_type("inputs", "a list of T tensors of shape (B, I)", inputs)
     if len(inputs) == 0:
@@ -235,7 +229,7 @@ def dynamic_rnn(
         cell = BasicRNNCell(5)
         outputs, h = dynamic_rnn(cell, torch.randn(4, 2, 3))   # outputs: (4, 2, 5)
     """
-    cell = _check_cell("cell", cell)
+    cell = check_cell("cell", cell)
     check_choice("engine", engine, ENGINES)
     x = _time_major_inputs(cell, inputs, dtype, initial_state, bool(time_major))  # (T, B, I)
     T, B = x.shape[0], x.shape[1]
@@ -280,8 +274,8 @@ def bidirectional_dynamic_rnn(
         (y_fw, y_bw), (s_fw, s_bw) = bidirectional_dynamic_rnn(GRUCell(8), GRUCell(8), x, lengths)
         y = torch.cat([y_fw, y_bw], -1)   # (B, T, 16)
     """
-    cell_fw = _check_cell("cell_fw", cell_fw)
-    cell_bw = _check_cell("cell_bw", cell_bw)
+    cell_fw = check_cell("cell_fw", cell_fw)
+    cell_bw = check_cell("cell_bw", cell_bw)
     check_choice("engine", engine, ENGINES)
     init_any = initial_state_fw if initial_state_fw is not None else initial_state_bw
     x = _time_major_inputs(cell_fw, inputs, dtype, init_any, bool(time_major))  # (T, B, I)

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from rnnkit import _nest
 from rnnkit._validation import (
     check_bool,
     check_positive_int,
@@ -18,15 +19,9 @@ from rnnkit._validation import (
     invalid_type,
     invalid_value,
 )
-from rnnkit.cells import RNNCell, State, StateSize
+from rnnkit.cells import RNNCell, State, StateSize, check_cell
 
 __all__ = ["MultiRNNCell", "DropoutWrapper", "ResidualWrapper", "OutputProjectionWrapper"]
-
-
-def _check_cell(name: str, cell: Any) -> RNNCell:
-    if not isinstance(cell, RNNCell):
-        raise invalid_type(name, "an rnnkit cell (an RNNCell instance)", cell)
-    return cell
 
 
 class MultiRNNCell(RNNCell):
@@ -46,7 +41,7 @@ class MultiRNNCell(RNNCell):
             raise invalid_type("cells", "a non-empty list of rnnkit cells", cells)
         if len(cells) == 0:
             raise invalid_value("cells", "a non-empty list of rnnkit cells", "an empty list")
-        self.cells = nn.ModuleList(_check_cell(f"cells[{k}]", c) for k, c in enumerate(cells))
+        self.cells = nn.ModuleList(check_cell(f"cells[{k}]", c) for k, c in enumerate(cells))
         first = self.cells[0].input_size
         if first is not None and self._pending_input_size is None:
             self._pending_input_size = first
@@ -101,7 +96,7 @@ class _Wrapper(RNNCell):
 
     def __init__(self, cell: RNNCell) -> None:
         super().__init__(None)
-        self.cell = _check_cell("cell", cell)
+        self.cell = check_cell("cell", cell)
         self.input_size = cell.input_size
 
     @property
@@ -171,8 +166,6 @@ class DropoutWrapper(_Wrapper):
     def _drop(self, key: str, x: Any, keep: float) -> Any:
         if keep >= 1.0 or not self.training:
             return x
-        from rnnkit import _nest
-
         leaves = _nest.flatten(x)
         dropped = [leaf * self._mask(f"{key}{i}", leaf, keep) for i, leaf in enumerate(leaves)]
         return _nest.pack_sequence_as(x, dropped) if _nest.is_sequence(x) else dropped[0]
