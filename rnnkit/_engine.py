@@ -27,6 +27,8 @@ Example::
 
 from __future__ import annotations
 
+import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -177,6 +179,37 @@ def _empty(*shape: int, like: np.ndarray) -> np.ndarray:
     return np.empty(shape, dtype=like.dtype)
 
 
+# --------------------------------------------------------------------------------------- scratch
+class _ScratchBuffers(threading.local):
+    def __init__(self) -> None:
+        self.bufs: dict[tuple[str, np.dtype], np.ndarray] = {}
+
+
+_SCRATCH = _ScratchBuffers()
+
+
+def _scratch(name: str, *shape: int, like: np.ndarray) -> np.ndarray:
+    """An uninitialised buffer for a temporary that never leaves one forward or backward call.
+
+    Buffers are reused across calls: one per name and dtype, per thread, grown to the largest size
+    seen (the gate gradients are bounded by CHUNK_ELEMENTS). Fresh multi-MB temporaries cost page
+    faults on every call, as glibc hands freed memory back to the OS: measured on the 2-core machine
+    in a new process, S-size forward+backward spent about a third of its time in them.
+    """
+    n = math.prod(shape)
+    key = (name, like.dtype)
+    buf = _SCRATCH.bufs.get(key)
+    if buf is None or buf.size < n:
+        buf = np.empty(max(n, 1), dtype=like.dtype)
+        _SCRATCH.bufs[key] = buf
+    return buf[:n].reshape(shape)
+
+
+def release_scratch() -> None:
+    """Free this thread's scratch buffers (they are reallocated on the next fused call)."""
+    _SCRATCH.bufs.clear()
+
+
 def _lengths_np(lengths: torch.Tensor | None, B: int, T: int) -> tuple[np.ndarray, int]:
     if lengths is None:
         return np.full(B, T, dtype=np.int64), T
@@ -209,10 +242,10 @@ class _Grads:
     """The large-matmul gradients of one layer, accumulated over backward chunks (numpy, OpenBLAS)."""
 
     def __init__(self, ctx: Any, x: np.ndarray, wx: np.ndarray, GH: int, H: int) -> None:
-        T, B, I = x.shape
-        self.x2, self.B, self.I = np.ascontiguousarray(x).reshape(T * B, I), B, I
+        T, B, I = x.shape  # x: the C-contiguous inputs saved by forward
+        self.x2, self.B, self.I = x.reshape(T * B, I), B, I
         self.need_x, self.need_w = ctx.needs_input_grad[1], any(ctx.needs_input_grad[3:])
-        self.wxt = np.ascontiguousarray(wx.T)  # (G*H, I)
+        self.wxt = wx.T  # (G*H, I), a transposed view
         self.dx = np.zeros(x.shape, dtype=x.dtype) if self.need_x else None
         self.dwx = np.zeros_like(wx) if self.need_w else None
         self.dbx = np.zeros(GH, dtype=x.dtype) if self.need_w else None
@@ -251,6 +284,7 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
     uses several OpenBLAS threads keep OpenBLAS, as OpenBLAS's waiting threads and torch's pool
     contend for the cores (M-size LSTM forward+backward measured ~35% slower with torch's matmul)."""
     if (_auto_threads if BIG_THREADS is None else BIG_THREADS) > 1:
+        a, b = _blas_ready(a), _blas_ready(b)
         _big_threads()
         if accumulate:
             K.gemm_acc(a, b, out, np.empty_like(out))
@@ -265,23 +299,52 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
         torch.mm(f(a), f(b), out=f(out))
 
 
+def _blas_ready(a: np.ndarray) -> np.ndarray:
+    """``a`` if numba's gemm takes it as is (C or F order), else a contiguous copy."""
+    return a if a.flags.c_contiguous or a.flags.f_contiguous else np.ascontiguousarray(a)
+
+
 def _tensor(a: np.ndarray | None) -> torch.Tensor | None:
     return None if a is None else torch.from_numpy(a)
 
 
-def _prev_h(h0: np.ndarray, out: np.ndarray, t0: int, t1: int) -> np.ndarray:
-    """``h_{t-1}`` for t in ``[t0, t1)`` as ``((t1 - t0) * B, H)``; rows past their length unused."""
+def _acc_prev(h0: np.ndarray, hist: np.ndarray, t0: int, t1: int, d: np.ndarray,
+              out: np.ndarray, first: bool) -> None:  # fmt: skip
+    """``out (+)= sum_t h_{t-1}^T d_t`` over steps ``[t0, t1)``, where ``h_{t-1}`` is ``hist[t-1]`` and
+    ``h0`` at ``t = 0``; ``d ((t1 - t0) * B, N)``. Two products instead of copying ``[h0, hist]``."""
     B, H = h0.shape
     if t0 > 0:
-        return out[t0 - 1 : t1 - 1].reshape(-1, H)
-    hp = np.empty((t1 - t0, B, H), dtype=out.dtype)
+        _mm_acc(hist[t0 - 1 : t1 - 1].reshape(-1, H).T, d, out, first)
+        return
+    _mm_acc(h0.T, d[:B], out, first)
+    if t1 > 1:
+        _mm_acc(hist[: t1 - 1].reshape(-1, H).T, d[B:], out, False)
+
+
+def _prev(h0: np.ndarray, hist: np.ndarray, t0: int, t1: int) -> np.ndarray:
+    """``h_{t-1}`` for t in ``[t0, t1)`` as ``(t1 - t0, B, H)`` (a view when ``t0 > 0``)."""
+    if t0 > 0:
+        return hist[t0 - 1 : t1 - 1]
+    hp = _scratch("prev", t1 - t0, *h0.shape, like=h0)
     hp[0] = h0
-    hp[1:] = out[: t1 - 1]
-    return hp.reshape(-1, H)
+    hp[1:] = hist[: t1 - 1]
+    return hp
 
 
 def _dout(grad_out: torch.Tensor, t0: int, t1: int) -> np.ndarray:
-    return np.ascontiguousarray(_np(grad_out[t0:t1]))
+    """The output gradients of steps ``[t0, t1)``, C-contiguous (copied into scratch if needed)."""
+    g = _np(grad_out[t0:t1])
+    if g.flags.c_contiguous:
+        return g
+    buf = _scratch("dout", *g.shape, like=g)
+    np.copyto(buf, g)
+    return buf
+
+
+def _save_x(x: torch.Tensor, xn: np.ndarray) -> torch.Tensor:
+    """What forward saves of the inputs: ``x`` itself when it is C-contiguous (so autograd still sees
+    in-place changes to it), else the private contiguous copy the projection used."""
+    return x if x.is_contiguous() else torch.from_numpy(xn)
 
 
 # --------------------------------------------------------------------------------------- tanh/relu
@@ -293,10 +356,12 @@ class _RNNFn(torch.autograd.Function):
         _plan_threads(B, Wh.shape[0], Wh.shape[1])
         out = _projection(xn, _np(Wx), T, tmax)  # (T, B, H), becomes the outputs
         h = h0n.copy()
-        K.rnn_forward(out, _np(bx), _np(Wh), h, lengths, tmax, relu, np.empty_like(h))
+        K.rnn_forward(
+            out, _np(bx), _np(Wh), h, lengths, tmax, relu, _scratch("s0", *h.shape, like=h)
+        )
         ctx.relu, ctx.lengths, ctx.tmax = relu, lengths, tmax
         out_t = torch.from_numpy(out)
-        ctx.save_for_backward(x, h0, Wx, Wh, out_t)
+        ctx.save_for_backward(_save_x(x, xn), h0, Wx, Wh, out_t)
         return out_t, torch.from_numpy(h)
 
     @staticmethod
@@ -308,15 +373,15 @@ class _RNNFn(torch.autograd.Function):
         dh = _np(grad_h).copy()
         dwh = np.zeros_like(Wh) if g.need_w else None
         wht = np.ascontiguousarray(Wh.T)
-        tmp = np.empty_like(dh)
+        tmp = _scratch("s0", B, H, like=dh)
         dg = None
         for t0, t1 in _chunks(ctx.tmax, B * H):
             if dg is None:
-                dg = _empty(t1 - t0, B, H, like=dh)
+                dg = _scratch("dg", t1 - t0, B, H, like=dh)
             dgo = _dout(grad_out, t0, t1)
             K.rnn_backward(dgo, out, wht, dh, ctx.lengths, t0, t1, ctx.relu, dg, tmp)
             if g.need_w:
-                _mm_acc(_prev_h(h0, out, t0, t1).T, dg[: t1 - t0].reshape(-1, H), dwh, g.first)
+                _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, H), dwh, g.first)
             g.add(t0, t1, dg)
         dx, dwx, dbx = g.result()
         return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwh), None, None
@@ -338,13 +403,14 @@ class _LSTMFn(torch.autograd.Function):
         dt = xn.dtype
         K.lstm_forward(
             gates, _np(bx), _np(Wh), c, h, cs, out, lengths, tmax, dt.type(forget_bias),
-            _np(wi), _np(wf), _np(wo), _empty(B, 4 * H, like=xn),
+            _np(wi), _np(wf), _np(wo), _scratch("s0", B, 4 * H, like=xn),
         )  # fmt: skip
         ctx.peep, ctx.lengths, ctx.tmax = peep, lengths, tmax
         out_t = torch.from_numpy(out)
         ctx.save_for_backward(
-            x, c0, h0, Wx, Wh, wi, wf, wo, torch.from_numpy(gates), torch.from_numpy(cs), out_t
-        )
+            _save_x(x, xn), c0, h0, Wx, Wh, wi, wf, wo, torch.from_numpy(gates),
+            torch.from_numpy(cs), out_t,
+        )  # fmt: skip
         return out_t, torch.from_numpy(c), torch.from_numpy(h)
 
     @staticmethod
@@ -357,20 +423,20 @@ class _LSTMFn(torch.autograd.Function):
         dwh = np.zeros_like(Wh) if g.need_w else None
         dpeep = np.zeros((3, H), dtype=x.dtype)
         wht = np.ascontiguousarray(Wh.T)
-        tmp = np.empty_like(dh)
+        tmp = _scratch("s0", B, H, like=dh)
         dg = None
         for t0, t1 in _chunks(ctx.tmax, B * 4 * H):
             if dg is None:
-                dg = _empty(t1 - t0, B, 4 * H, like=dh)
+                dg = _scratch("dg", t1 - t0, B, 4 * H, like=dh)
             K.lstm_backward(
                 _dout(grad_out, t0, t1), gates, cs, c0, wht, dh, dc, ctx.lengths, t0, t1,
                 wi, wf, wo, dg, tmp,
             )  # fmt: skip
             if g.need_w:
-                _mm_acc(_prev_h(h0, out, t0, t1).T, dg[: t1 - t0].reshape(-1, 4 * H), dwh, g.first)
+                _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, 4 * H), dwh, g.first)
             if ctx.peep:  # peephole gradients: sum over steps and rows of gate gradient * cell
                 d = dg[: t1 - t0]
-                cprev = _prev_h(c0, cs, t0, t1).reshape(t1 - t0, B, H)
+                cprev = _prev(c0, cs, t0, t1)
                 dpeep[0] += np.einsum("tbh,tbh->h", d[..., :H], cprev)
                 dpeep[1] += np.einsum("tbh,tbh->h", d[..., 2 * H : 3 * H], cprev)
                 dpeep[2] += np.einsum("tbh,tbh->h", d[..., 3 * H :], cs[t0:t1])
@@ -395,11 +461,11 @@ class _GRUFn(torch.autograd.Function):
         h = _np(h0).copy()
         K.gru_forward(
             gates, _np(bx), _np(Wgh), _np(Wch), h, out, lengths, tmax,
-            _empty(B, 2 * H, like=xn), np.zeros_like(h), np.empty_like(h),
+            _scratch("s0", B, 2 * H, like=xn), np.zeros_like(h), _scratch("s1", B, H, like=xn),
         )  # fmt: skip
         ctx.lengths, ctx.tmax = lengths, tmax
         out_t = torch.from_numpy(out)
-        ctx.save_for_backward(x, h0, Wx, Wgh, Wch, torch.from_numpy(gates), out_t)
+        ctx.save_for_backward(_save_x(x, xn), h0, Wx, Wgh, Wch, torch.from_numpy(gates), out_t)
         return out_t, torch.from_numpy(h)
 
     @staticmethod
@@ -412,12 +478,12 @@ class _GRUFn(torch.autograd.Function):
         dwgh = np.zeros_like(Wgh) if g.need_w else None
         dwch = np.zeros_like(Wch) if g.need_w else None
         wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
-        dpc, dgu, drh, acc = (np.empty_like(dh), _empty(B, 2 * H, like=dh), np.empty_like(dh),
-                              np.empty_like(dh))  # fmt: skip
+        dpc, dgu, drh, acc = (_scratch("s0", B, H, like=dh), _scratch("s1", B, 2 * H, like=dh),
+                              _scratch("s2", B, H, like=dh), _scratch("s3", B, H, like=dh))  # fmt: skip
         dg = None
         for t0, t1 in _chunks(ctx.tmax, B * 3 * H):
             if dg is None:
-                dg = _empty(t1 - t0, B, 3 * H, like=dh)
+                dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
             K.gru_backward(
                 _dout(grad_out, t0, t1), out, gates, h0, wght, wcht, dh, ctx.lengths, t0, t1,
                 dg, dpc, dgu, drh, acc,
@@ -425,10 +491,10 @@ class _GRUFn(torch.autograd.Function):
             if g.need_w:
                 n = (t1 - t0) * B
                 d = dg[: t1 - t0].reshape(n, 3 * H)
-                hp = _prev_h(h0, out, t0, t1)  # (n, H)
-                _mm_acc(hp.T, np.ascontiguousarray(d[:, : 2 * H]), dwgh, g.first)
-                rh = gates[t0:t1, :, :H].reshape(n, H) * hp  # r * h_{t-1}
-                _mm_acc(rh.T, np.ascontiguousarray(d[:, 2 * H :]), dwch, g.first)
+                _acc_prev(h0, out, t0, t1, d[:, : 2 * H], dwgh, g.first)
+                rh = _scratch("rh", t1 - t0, B, H, like=dh)
+                np.multiply(gates[t0:t1, :, :H], _prev(h0, out, t0, t1), out=rh)  # r * h_{t-1}
+                _mm_acc(rh.reshape(n, H).T, d[:, 2 * H :], dwch, g.first)
             g.add(t0, t1, dg)
         dx, dwx, dbx = g.result()
         return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwgh), _tensor(dwch), None, None
@@ -448,11 +514,13 @@ class _GRURFn(torch.autograd.Function):
         h = _np(h0).copy()
         K.grur_forward(
             gates, _np(bx), _np(Wh), _np(brec), h, hcs, out, lengths, tmax,
-            _empty(B, 3 * H, like=xn),
+            _scratch("s0", B, 3 * H, like=xn),
         )  # fmt: skip
         ctx.lengths, ctx.tmax = lengths, tmax
         out_t = torch.from_numpy(out)
-        ctx.save_for_backward(x, h0, Wx, Wh, torch.from_numpy(gates), torch.from_numpy(hcs), out_t)
+        ctx.save_for_backward(
+            _save_x(x, xn), h0, Wx, Wh, torch.from_numpy(gates), torch.from_numpy(hcs), out_t
+        )
         return out_t, torch.from_numpy(h)
 
     @staticmethod
@@ -465,33 +533,24 @@ class _GRURFn(torch.autograd.Function):
         dwh = np.zeros_like(Wh) if g.need_w else None
         dbrec = np.zeros(H, dtype=x.dtype) if g.need_w else None
         wht = np.ascontiguousarray(Wh.T)
-        drec, tmp = _empty(B, 3 * H, like=dh), np.empty_like(dh)
-        dg = dhc = None
-        for t0, t1 in _chunks(ctx.tmax, B * 4 * H):
+        tmp = _scratch("s0", B, H, like=dh)
+        dg = drec = None
+        for t0, t1 in _chunks(ctx.tmax, B * 6 * H):
             if dg is None:
-                dg = _empty(t1 - t0, B, 3 * H, like=dh)
-                dhc = _empty(t1 - t0, B, H, like=dh)
+                dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
+                drec = _scratch("drec", t1 - t0, B, 3 * H, like=dh)
             K.grur_backward(
                 _dout(grad_out, t0, t1), out, gates, hcs, h0, wht, dh, ctx.lengths, t0, t1,
-                dg, dhc, drec, tmp,
+                dg, drec, tmp,
             )  # fmt: skip
             if g.need_w:
                 n = (t1 - t0) * B
-                d = dg[: t1 - t0].reshape(n, 3 * H)
-                dcr = dhc[: t1 - t0].reshape(n, H)
-                hp = _prev_h(h0, out, t0, t1)
-                dwh[:, : 2 * H] += _mm(hp.T, np.ascontiguousarray(d[:, : 2 * H]))
-                dwh[:, 2 * H :] += _mm(hp.T, dcr)
-                dbrec += dcr.sum(0)
+                dr = drec[: t1 - t0].reshape(n, 3 * H)
+                _acc_prev(h0, out, t0, t1, dr, dwh, g.first)
+                dbrec += dr[:, 2 * H :].sum(0)
             g.add(t0, t1, dg)
         dx, dwx, dbx = g.result()
         return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwh), _tensor(dbrec), None, None
-
-
-def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-    _tmm(a, b, out)
-    return out
 
 
 # --------------------------------------------------------------------------------------- layers

@@ -369,16 +369,17 @@ def grur_forward(xw, bx, wh, brec, h, hcs, out, lengths, tmax, tmp):  # pragma: 
 
 @njit(**_JIT)
 def grur_backward(
-    dout, out, gates, hcs, h0, wht, dh, lengths, t0, t1, dg, dhc, drec, tmp
+    dout, out, gates, hcs, h0, wht, dh, lengths, t0, t1, dg, drec, tmp
 ):  # pragma: no cover - compiled
-    """``dg (Tc, B, 3H)`` = d[pre r, pre u, pre c (input side)]; ``dhc (Tc, B, H)`` = d(h @ Wch + brec)."""
+    """``dg (Tc, B, 3H)`` = d[pre r, pre u, pre c (input side)]; ``drec (Tc, B, 3H)`` = d(h @ Wh)
+    with the candidate part ``d(h @ Wch + brec)``, so ``dWh = sum_t h_{t-1}^T drec_t`` is one matmul."""
     B, H = dh.shape
     one = _one(dh)
     zero = one * 0
     for t in range(t1 - 1, t0 - 1, -1):
         tt = t - t0
         for b in range(B):
-            d, dr, dc = dg[tt, b], drec[b], dhc[tt, b]
+            d, dr = dg[tt, b], drec[tt, b]
             if t < lengths[b]:
                 gt, hc, go, dhr = gates[t, b], hcs[t, b], dout[tt, b], dh[b]
                 hp = out[t - 1, b] if t > 0 else h0[b]
@@ -394,7 +395,6 @@ def grur_backward(
                     d[k] = pr
                     d[H + k] = pu
                     d[2 * H + k] = pc
-                    dc[k] = phc
                     dr[k] = pr
                     dr[H + k] = pu
                     dr[2 * H + k] = phc
@@ -402,8 +402,7 @@ def grur_backward(
             else:
                 d[:] = zero
                 dr[:] = zero
-                dc[:] = zero
-        np.dot(drec, wht, tmp)  # (B, H)
+        np.dot(drec[tt], wht, tmp)  # (B, H)
         for b in range(B):
             if t < lengths[b]:
                 for k in range(H):

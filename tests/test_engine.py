@@ -325,16 +325,65 @@ def test_respects_torch_threads(monkeypatch):
         rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
 
 
-def test_long_sequence_backward_in_chunks(monkeypatch):
-    """Chunked BPTT (bounded memory) gives the same gradients as one chunk."""
-    cell = make_cell("gru_after", 3, 2)
+@pytest.mark.parametrize("kind", KINDS)
+def test_long_sequence_backward_in_chunks(monkeypatch, kind):
+    """Chunked BPTT (bounded memory) gives the same gradients as one chunk, and as the loop."""
+    cell = make_cell(kind, 3, 2)
     x = torch.randn(37, 2, 2, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([37, 20])
-    ref = run_and_grad(cell, x, lengths, None, "fused", True)
-    monkeypatch.setattr(_engine, "CHUNK_ELEMENTS", 2 * 4 * 3 * 5)  # 5 steps per chunk
-    small = run_and_grad(cell, x, lengths, None, "fused", True)
-    for a, b in zip(ref[0] + ref[1], small[0] + small[1]):
+    state = random_state(cell, 2, torch.float64)
+    ref = run_and_grad(cell, x, lengths, state, "fused", True)
+    loop = run_and_grad(cell, x, lengths, state, "loop", True)
+    monkeypatch.setattr(_engine, "CHUNK_ELEMENTS", 2 * 6 * 3 * 5)  # a few steps per chunk
+    small = run_and_grad(cell, x, lengths, state, "fused", True)
+    for a, b, c in zip(ref[0] + ref[1], small[0] + small[1], loop[0] + loop[1]):
         torch.testing.assert_close(a, b)
+        torch.testing.assert_close(a, c)
+
+
+def test_scratch_buffers_are_not_shared_between_pending_graphs():
+    """Two graphs built before either backward runs (scratch reuse must not mix them)."""
+    cells = [make_cell("lstm_peep", 4, 3, seed=1), make_cell("gru", 5, 3, seed=2)]
+    xs = [torch.randn(6, 2, 3, dtype=torch.float64, requires_grad=True) for _ in cells]
+
+    def grads(c, x, y):
+        return torch.autograd.grad((y * y).sum(), [x, *c.parameters()])
+
+    alone = [grads(c, x, rnnkit.dynamic_rnn(c, x, time_major=True)[0]) for c, x in zip(cells, xs)]
+    ys = [rnnkit.dynamic_rnn(c, x, time_major=True)[0] for c, x in zip(cells, xs)]
+    for c, x, y, ref in reversed(list(zip(cells, xs, ys, alone))):
+        for a, b in zip(grads(c, x, y), ref):
+            torch.testing.assert_close(a, b)
+
+
+def test_threads_running_the_engine_at_once_agree():
+    """Scratch buffers are per thread: concurrent fused calls give the single-thread results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cell = make_cell("lstm", 8, 3, dtype=torch.float32)
+    xs = [torch.randn(30, 4, 3, requires_grad=True) for _ in range(8)]
+
+    def work(x):
+        y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
+        return [g.clone() for g in torch.autograd.grad((y * y).sum(), [x, *cell.parameters()])]
+
+    ref = [work(x) for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(work, xs))
+    for a, b in zip(ref, got):
+        for u, v in zip(a, b):
+            torch.testing.assert_close(u, v)
+
+
+def test_in_place_change_of_inputs_after_forward_is_caught():
+    """Contiguous inputs are saved as themselves, so autograd's version check still applies."""
+    cell = make_cell("tanh", 3, 2)
+    x = torch.randn(5, 2, 2, dtype=torch.float64, requires_grad=True)
+    inp = x * 1.0  # a non-leaf, contiguous (T, B, I)
+    y, _ = rnnkit.dynamic_rnn(cell, inp, time_major=True)
+    inp.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
 
 
 def test_second_derivatives_raise_instead_of_going_silently_wrong():
