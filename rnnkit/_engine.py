@@ -59,6 +59,9 @@ _FLOAT_DTYPES = (torch.float32, torch.float64)
 BIG_THREADS: int | None = None
 STEP_THREADS: int | None = None
 PARALLEL_MIN_MACS = 1 << 20
+# Products of at most TINY_MACS multiply-adds run on numpy's matmul, whose call costs ~1 us against
+# ~5 us for wrapping the arrays for torch or entering a compiled kernel (seed-size layers).
+TINY_MACS = 1 << 12
 _auto_threads = 1
 
 
@@ -283,6 +286,12 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
     ~10% faster, mostly from the transposed weight-gradient product. Layers whose per-step product
     uses several OpenBLAS threads keep OpenBLAS, as OpenBLAS's waiting threads and torch's pool
     contend for the cores (M-size LSTM forward+backward measured ~35% slower with torch's matmul)."""
+    if a.shape[0] * a.shape[1] * b.shape[1] <= TINY_MACS:  # call overhead dominates: numpy
+        if accumulate:
+            out += a @ b
+        else:
+            np.matmul(a, b, out=out)
+        return
     if (_auto_threads if BIG_THREADS is None else BIG_THREADS) > 1:
         a, b = _blas_ready(a), _blas_ready(b)
         _big_threads()

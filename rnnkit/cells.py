@@ -109,7 +109,10 @@ class RNNCell(nn.Module):
         return self.input_size is not None
 
     def _param_dtype_device(self) -> tuple[torch.dtype | None, torch.device | None]:
-        for p in self.parameters():
+        for p in self._parameters.values():  # fast path: a built cell's own parameters
+            if p is not None:
+                return p.dtype, p.device
+        for p in self.parameters():  # wrappers and stacks: their cells' parameters
             return p.dtype, p.device
         return None, None
 
