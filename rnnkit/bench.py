@@ -430,7 +430,9 @@ def _sweep_chart(rows: list[dict], path: Path) -> None:
         )
     for ax, lab in zip(axes, ("fwd+bwd us per step", "peak memory growth MB")):
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        ys = [y for line in ax.get_lines() for y in line.get_ydata()]
+        if ys and min(ys) > 0:  # tiny runs can measure zero memory growth: keep those linear
+            ax.set_yscale("log")
         ax.set_xlabel("T")
         ax.set_ylabel(lab)
         ax.legend()
