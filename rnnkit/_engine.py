@@ -189,17 +189,21 @@ class _ScratchBuffers(threading.local):
 
 
 _SCRATCH = _ScratchBuffers()
+SCRATCH_KEEP_BYTES = 1 << 24  # 16 MiB per buffer; a handful of names per thread
 
 
 def _scratch(name: str, *shape: int, like: np.ndarray) -> np.ndarray:
     """An uninitialised buffer for a temporary that never leaves one forward or backward call.
 
-    Buffers are reused across calls: one per name and dtype, per thread, grown to the largest size
-    seen (the gate gradients are bounded by CHUNK_ELEMENTS). Fresh multi-MB temporaries cost page
-    faults on every call, as glibc hands freed memory back to the OS: measured on the 2-core machine
-    in a new process, S-size forward+backward spent about a third of its time in them.
+    Buffers of up to SCRATCH_KEEP_BYTES are reused across calls: one per name and dtype, per thread,
+    grown to the largest size seen. Fresh multi-MB temporaries cost page faults on every call, as
+    glibc hands freed memory back to the OS: measured on the 2-core machine in a new process, S-size
+    forward+backward spent about a third of its time in them. Larger buffers are allocated per call
+    (their page faults are small next to the work that fills them) so that little memory stays held.
     """
     n = math.prod(shape)
+    if n * like.itemsize > SCRATCH_KEEP_BYTES:
+        return np.empty(shape, dtype=like.dtype)
     key = (name, like.dtype)
     buf = _SCRATCH.bufs.get(key)
     if buf is None or buf.size < n:

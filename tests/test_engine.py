@@ -405,3 +405,17 @@ def test_second_derivatives_raise_instead_of_going_silently_wrong():
     out, _ = rnnkit.dynamic_rnn(cell, x, engine="fused")
     out.sum().backward()  # first-order backward is unaffected
     assert x.grad is not None
+
+
+def test_scratch_keeps_only_small_buffers(monkeypatch):
+    """Temporaries are reused across calls only up to SCRATCH_KEEP_BYTES; bigger ones are freed."""
+    monkeypatch.setattr(_engine, "SCRATCH_KEEP_BYTES", 4096)
+    _engine.release_scratch()
+    cell = make_cell("lstm", 8, 3, dtype=torch.float32)
+    x = torch.randn(50, 4, 3, requires_grad=True)  # gate gradients: 50*4*32 floats > 4096 bytes
+    y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
+    y.sum().backward()
+    kept = _engine._SCRATCH.bufs
+    assert kept and all(b.nbytes <= 4096 for b in kept.values())
+    _engine.release_scratch()
+    assert not _engine._SCRATCH.bufs
