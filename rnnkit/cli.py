@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,info}``.
+"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,compile,info}``.
 
 Each command lives in its own module exposing ``configure_parser(parser)`` and ``run(args) -> int``;
 modules are imported only when their command is used, so ``--help`` stays fast.
@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("rnnkit.bench", "benchmark the fused engine against the plain loop and peers"),
     "train": ("rnnkit.train", "train a sequence model on bundled data"),
     "evaluate": ("rnnkit.evaluate", "recompute the test metrics of a checkpoint"),
+    "compile": ("rnnkit.precompile", "compile and cache the fused engine's kernels ahead of use"),
     "info": ("rnnkit.cli", "print the version and the cells rnnkit offers"),
 }
 
