@@ -248,13 +248,25 @@ def _projection(x: np.ndarray, wx: np.ndarray, rows: int, tmax: int) -> np.ndarr
 class _Grads:
     """The large-matmul gradients of one layer, accumulated over backward chunks (numpy, OpenBLAS)."""
 
-    def __init__(self, ctx: Any, x: np.ndarray, wx: np.ndarray, GH: int, H: int) -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        x: np.ndarray,
+        wx: np.ndarray,
+        GH: int,
+        H: int,
+        dwx: np.ndarray | None = None,
+    ) -> None:
         T, B, I = x.shape  # x: the C-contiguous inputs saved by forward
         self.x2, self.B, self.I = x.reshape(T * B, I), B, I
         self.need_x, self.need_w = ctx.needs_input_grad[1], any(ctx.needs_input_grad[3:])
         self.wxt = wx.T  # (G*H, I), a transposed view
         self.dx = np.zeros(x.shape, dtype=x.dtype) if self.need_x else None
-        self.dwx = np.zeros_like(wx) if self.need_w else None
+        if not self.need_w:
+            dwx = None
+        elif dwx is None:
+            dwx = np.zeros_like(wx)
+        self.dwx = dwx  # zeros, or a zeroed view into the caller's kernel gradient
         self.dbx = np.zeros(GH, dtype=x.dtype) if self.need_w else None
         self.first = True
         _plan_threads(B, H, GH)
@@ -354,6 +366,35 @@ def _dout(grad_out: torch.Tensor, t0: int, t1: int) -> np.ndarray:
     return buf
 
 
+def _split_kernel(kernel: torch.Tensor, I: int) -> tuple[np.ndarray, np.ndarray]:
+    """``W_x``, ``W_h``: row views of a cell's ``kernel (I + H, G*H)`` (the layer's one parameter, so
+    autograd records no slicing and its gradient is filled in place by backward)."""
+    k = np.ascontiguousarray(_np(kernel))  # a view unless the parameter was made non-contiguous
+    return k[:I], k[I:]
+
+
+def _gru_params(gk: torch.Tensor, ck: torch.Tensor, gb: torch.Tensor, cb: torch.Tensor, I: int):
+    """A GRUCell's parameters as the engine uses them: ``W_x (I, 3H)`` and ``b (3H,)`` (input side of
+    [reset, update | candidate], concatenated copies) and the recurrent ``(W_gh, W_ch)`` (views)."""
+    gk, ck = np.ascontiguousarray(_np(gk)), np.ascontiguousarray(_np(ck))
+    Wx = np.concatenate([gk[:I], ck[:I]], 1)
+    bx = np.concatenate([_np(gb), _np(cb)])
+    return Wx, bx, (gk[I:], ck[I:])
+
+
+def _gru_grads(g: Any, dwx: Any, dbx: Any, dgk: np.ndarray, dck: np.ndarray, I: int) -> tuple:
+    """Gradients of (gates_kernel, candidate_kernel, gates_bias, candidate_bias) from the engine's
+    concatenated input-side gradients ``dwx (I, 3H)``, ``dbx (3H,)`` and the recurrent rows already
+    written into ``dgk[I:]``, ``dck[I:]``."""
+    if not g.need_w:
+        return None, None, None, None
+    G2 = dgk.shape[1]  # 2H
+    dwx, dbx = dwx.numpy(), dbx.numpy()
+    dgk[:I], dck[:I] = dwx[:, :G2], dwx[:, G2:]
+    f = torch.from_numpy
+    return f(dgk), f(dck), f(np.ascontiguousarray(dbx[:G2])), f(np.ascontiguousarray(dbx[G2:]))
+
+
 def _save_x(x: torch.Tensor, xn: np.ndarray) -> torch.Tensor:
     """What forward saves of the inputs: ``x`` itself when it is C-contiguous (so autograd still sees
     in-place changes to it), else the private contiguous copy the projection used."""
@@ -363,28 +404,31 @@ def _save_x(x: torch.Tensor, xn: np.ndarray) -> torch.Tensor:
 # --------------------------------------------------------------------------------------- tanh/relu
 class _RNNFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, relu, x, h0, Wx, bx, Wh, lengths, tmax):  # type: ignore[override]
+    def forward(ctx, relu, x, h0, kernel, bx, lengths, tmax):  # type: ignore[override]
         xn, h0n = _npc(x), _np(h0)
-        T, B, _ = xn.shape
+        T, B, I = xn.shape
+        Wx, Wh = _split_kernel(kernel, I)
         _plan_threads(B, Wh.shape[0], Wh.shape[1])
-        out = _projection(xn, _np(Wx), T, tmax)  # (T, B, H), becomes the outputs
+        out = _projection(xn, Wx, T, tmax)  # (T, B, H), becomes the outputs
         h = h0n.copy()
-        K.rnn_forward(
-            out, _np(bx), _np(Wh), h, lengths, tmax, relu, _scratch("s0", *h.shape, like=h)
-        )
+        K.rnn_forward(out, _np(bx), Wh, h, lengths, tmax, relu, _scratch("s0", *h.shape, like=h))
         ctx.relu, ctx.lengths, ctx.tmax = relu, lengths, tmax
         out_t = torch.from_numpy(out)
-        ctx.save_for_backward(_save_x(x, xn), h0, Wx, Wh, out_t)
+        ctx.save_for_backward(_save_x(x, xn), h0, kernel, out_t)
         return out_t, torch.from_numpy(h)
 
     @staticmethod
     @_first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, Wx, Wh, out = (_np(t) for t in ctx.saved_tensors)
+        x, h0, kern, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
-        g = _Grads(ctx, x, Wx, H, H)
+        I = x.shape[2]
+        kern = np.ascontiguousarray(kern)
+        Wx, Wh = kern[:I], kern[I:]
+        dk = np.zeros_like(kern)  # the kernel's gradient: dW_x rows, then dW_h rows
+        g = _Grads(ctx, x, Wx, H, H, dwx=dk[:I])
         dh = _np(grad_h).copy()
-        dwh = np.zeros_like(Wh) if g.need_w else None
+        dwh = dk[I:]
         wht = np.ascontiguousarray(Wh.T)
         tmp = _scratch("s0", B, H, like=dh)
         dg = None
@@ -396,32 +440,34 @@ class _RNNFn(torch.autograd.Function):
             if g.need_w:
                 _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, H), dwh, g.first)
             g.add(t0, t1, dg)
-        dx, dwx, dbx = g.result()
-        return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwh), None, None
+        dx, _, dbx = g.result()
+        dk_t = torch.from_numpy(dk) if g.need_w else None
+        return None, dx, torch.from_numpy(dh), dk_t, dbx, None, None
 
 
 # --------------------------------------------------------------------------------------- LSTM
 class _LSTMFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, cfg, x, c0, h0, Wx, bx, Wh, wi, wf, wo, lengths, tmax):  # type: ignore[override]
+    def forward(ctx, cfg, x, c0, h0, kernel, bx, wi, wf, wo, lengths, tmax):  # type: ignore[override]
         forget_bias, peep = cfg
         xn = _npc(x)
-        T, B, _ = xn.shape
+        T, B, I = xn.shape
+        Wx, Wh = _split_kernel(kernel, I)
         H = Wh.shape[0]
         _plan_threads(B, H, Wx.shape[1])
-        gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 4H), becomes activations
+        gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 4H), becomes activations
         cs = _empty(tmax, B, H, like=xn)
         out = _empty(T, B, H, like=xn)
         c, h = _np(c0).copy(), _np(h0).copy()
         dt = xn.dtype
         K.lstm_forward(
-            gates, _np(bx), _np(Wh), c, h, cs, out, lengths, tmax, dt.type(forget_bias),
+            gates, _np(bx), Wh, c, h, cs, out, lengths, tmax, dt.type(forget_bias),
             _np(wi), _np(wf), _np(wo), _scratch("s0", B, 4 * H, like=xn),
         )  # fmt: skip
         ctx.peep, ctx.lengths, ctx.tmax = peep, lengths, tmax
         out_t = torch.from_numpy(out)
         ctx.save_for_backward(
-            _save_x(x, xn), c0, h0, Wx, Wh, wi, wf, wo, torch.from_numpy(gates),
+            _save_x(x, xn), c0, h0, kernel, wi, wf, wo, torch.from_numpy(gates),
             torch.from_numpy(cs), out_t,
         )  # fmt: skip
         return out_t, torch.from_numpy(c), torch.from_numpy(h)
@@ -429,11 +475,15 @@ class _LSTMFn(torch.autograd.Function):
     @staticmethod
     @_first_order_only
     def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
-        x, c0, h0, Wx, Wh, wi, wf, wo, gates, cs, out = (_np(t) for t in ctx.saved_tensors)
+        x, c0, h0, kern, wi, wf, wo, gates, cs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
-        g = _Grads(ctx, x, Wx, 4 * H, H)
+        I = x.shape[2]
+        kern = np.ascontiguousarray(kern)
+        Wx, Wh = kern[:I], kern[I:]
+        dk = np.zeros_like(kern)  # the kernel's gradient: dW_x rows, then dW_h rows
+        g = _Grads(ctx, x, Wx, 4 * H, H, dwx=dk[:I])
         dh, dc = _np(grad_h).copy(), _np(grad_c).copy()
-        dwh = np.zeros_like(Wh) if g.need_w else None
+        dwh = dk[I:]
         dpeep = np.zeros((3, H), dtype=x.dtype)
         wht = np.ascontiguousarray(Wh.T)
         tmp = _scratch("s0", B, H, like=dh)
@@ -454,42 +504,48 @@ class _LSTMFn(torch.autograd.Function):
                 dpeep[1] += np.einsum("tbh,tbh->h", d[..., 2 * H : 3 * H], cprev)
                 dpeep[2] += np.einsum("tbh,tbh->h", d[..., 3 * H :], cs[t0:t1])
             g.add(t0, t1, dg)
-        dx, dwx, dbx = g.result()
+        dx, _, dbx = g.result()
         dp = torch.from_numpy(dpeep)
         dwi, dwf, dwo = (dp[0], dp[1], dp[2]) if ctx.peep else (None, None, None)
         dc_t, dh_t = torch.from_numpy(dc), torch.from_numpy(dh)
-        return None, dx, dc_t, dh_t, dwx, dbx, _tensor(dwh), dwi, dwf, dwo, None, None
+        dk_t = torch.from_numpy(dk) if g.need_w else None
+        return None, dx, dc_t, dh_t, dk_t, dbx, dwi, dwf, dwo, None, None
 
 
 # --------------------------------------------------------------------------------------- GRU (TF1)
 class _GRUFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, _cfg, x, h0, Wx, bx, Wgh, Wch, lengths, tmax):  # type: ignore[override]
+    def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, lengths, tmax):  # type: ignore[override]
         xn = _npc(x)
-        T, B, _ = xn.shape
+        T, B, I = xn.shape
+        Wx, bx, (Wgh, Wch) = _gru_params(gk, ck, gb, cb, I)
         H = Wch.shape[0]
         _plan_threads(B, H, Wx.shape[1])
-        gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
+        gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 3H) -> r, u, c
         out = _empty(T, B, H, like=xn)
         h = _np(h0).copy()
         K.gru_forward(
-            gates, _np(bx), _np(Wgh), _np(Wch), h, out, lengths, tmax,
+            gates, bx, Wgh, Wch, h, out, lengths, tmax,
             _scratch("s0", B, 2 * H, like=xn), np.zeros_like(h), _scratch("s1", B, H, like=xn),
         )  # fmt: skip
         ctx.lengths, ctx.tmax = lengths, tmax
         out_t = torch.from_numpy(out)
-        ctx.save_for_backward(_save_x(x, xn), h0, Wx, Wgh, Wch, torch.from_numpy(gates), out_t)
+        ctx.save_for_backward(_save_x(x, xn), h0, gk, ck, torch.from_numpy(gates), out_t)
         return out_t, torch.from_numpy(h)
 
     @staticmethod
     @_first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, Wx, Wgh, Wch, gates, out = (_np(t) for t in ctx.saved_tensors)
+        x, h0, gk, ck, gates, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
+        I = x.shape[2]
+        gk, ck = np.ascontiguousarray(gk), np.ascontiguousarray(ck)
+        Wx = np.concatenate([gk[:I], ck[:I]], 1)
+        Wgh, Wch = gk[I:], ck[I:]
         g = _Grads(ctx, x, Wx, 3 * H, H)
         dh = _np(grad_h).copy()
-        dwgh = np.zeros_like(Wgh) if g.need_w else None
-        dwch = np.zeros_like(Wch) if g.need_w else None
+        dgk, dck = np.zeros_like(gk), np.zeros_like(ck)  # the two kernels' gradients
+        dwgh, dwch = dgk[I:], dck[I:]
         wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
         dpc, dgu, drh, acc = (_scratch("s0", B, H, like=dh), _scratch("s1", B, 2 * H, like=dh),
                               _scratch("s2", B, H, like=dh), _scratch("s3", B, H, like=dh))  # fmt: skip
@@ -510,37 +566,44 @@ class _GRUFn(torch.autograd.Function):
                 _mm_acc(rh.reshape(n, H).T, d[:, 2 * H :], dwch, g.first)
             g.add(t0, t1, dg)
         dx, dwx, dbx = g.result()
-        return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwgh), _tensor(dwch), None, None
+        grads = _gru_grads(g, dwx, dbx, dgk, dck, I)
+        return None, dx, torch.from_numpy(dh), *grads, None, None
 
 
 # --------------------------------------------------------------------------------------- GRU (after)
 class _GRURFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, _cfg, x, h0, Wx, bx, Wh, brec, lengths, tmax):  # type: ignore[override]
+    def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, brec, lengths, tmax):  # type: ignore[override]
         xn = _npc(x)
-        T, B, _ = xn.shape
+        T, B, I = xn.shape
+        Wx, bx, (Wgh, Wch) = _gru_params(gk, ck, gb, cb, I)
+        Wh = np.concatenate([Wgh, Wch], 1)  # (H, 3H): one recurrent product per step
         H = Wh.shape[0]
         _plan_threads(B, H, Wx.shape[1])
-        gates = _projection(xn, _np(Wx), tmax, tmax)  # (tmax, B, 3H) -> r, u, c
+        gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 3H) -> r, u, c
         hcs = _empty(tmax, B, H, like=xn)
         out = _empty(T, B, H, like=xn)
         h = _np(h0).copy()
         K.grur_forward(
-            gates, _np(bx), _np(Wh), _np(brec), h, hcs, out, lengths, tmax,
+            gates, bx, Wh, _np(brec), h, hcs, out, lengths, tmax,
             _scratch("s0", B, 3 * H, like=xn),
         )  # fmt: skip
         ctx.lengths, ctx.tmax = lengths, tmax
         out_t = torch.from_numpy(out)
         ctx.save_for_backward(
-            _save_x(x, xn), h0, Wx, Wh, torch.from_numpy(gates), torch.from_numpy(hcs), out_t
+            _save_x(x, xn), h0, gk, ck, torch.from_numpy(gates), torch.from_numpy(hcs), out_t
         )
         return out_t, torch.from_numpy(h)
 
     @staticmethod
     @_first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, Wx, Wh, gates, hcs, out = (_np(t) for t in ctx.saved_tensors)
+        x, h0, gk, ck, gates, hcs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
+        I = x.shape[2]
+        gk, ck = np.ascontiguousarray(gk), np.ascontiguousarray(ck)
+        Wx = np.concatenate([gk[:I], ck[:I]], 1)
+        Wh = np.concatenate([gk[I:], ck[I:]], 1)
         g = _Grads(ctx, x, Wx, 3 * H, H)
         dh = _np(grad_h).copy()
         dwh = np.zeros_like(Wh) if g.need_w else None
@@ -563,20 +626,20 @@ class _GRURFn(torch.autograd.Function):
                 dbrec += dr[:, 2 * H :].sum(0)
             g.add(t0, t1, dg)
         dx, dwx, dbx = g.result()
-        return None, dx, torch.from_numpy(dh), dwx, dbx, _tensor(dwh), _tensor(dbrec), None, None
+        dgk, dck = np.zeros_like(gk), np.zeros_like(ck)
+        if g.need_w:
+            dgk[I:], dck[I:] = dwh[:, : 2 * H], dwh[:, 2 * H :]
+        grads = _gru_grads(g, dwx, dbx, dgk, dck, I)
+        return None, dx, torch.from_numpy(dh), *grads, _tensor(dbrec), None, None
 
 
 # --------------------------------------------------------------------------------------- layers
 def _cpu_layer(cell: Any, x: torch.Tensor, state: Any, lengths: np.ndarray, tmax: int):
     """One layer on the CPU: ``x (T, B, I)`` contiguous -> ``(outputs (T, B, H), final_state)``."""
-    I = x.shape[2]
     kind = _cell_kind(cell)
     if kind in ("tanh", "relu"):
-        k = cell.kernel
-        out, h = _RNNFn.apply(kind == "relu", x, state, k[:I], cell.bias, k[I:], lengths, tmax)
-        return out, h
+        return _RNNFn.apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
     if kind in ("lstm", "lstmp"):
-        k = cell.kernel
         c0, h0 = state
         peep = kind == "lstmp"
         if peep:
@@ -584,17 +647,12 @@ def _cpu_layer(cell: Any, x: torch.Tensor, state: Any, lengths: np.ndarray, tmax
         else:
             wi = wf = wo = x.new_zeros(cell.num_units)
         cfg = (float(cell.forget_bias), peep)
-        out, c, h = _LSTMFn.apply(
-            cfg, x, c0, h0, k[:I], cell.bias, k[I:], wi, wf, wo, lengths, tmax
-        )
+        out, c, h = _LSTMFn.apply(cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
         return out, LSTMStateTuple(c, h)
-    gk, ck = cell.gates_kernel, cell.candidate_kernel
-    Wx = torch.cat([gk[:I], ck[:I]], 1)  # (I, 3H)
-    bx = torch.cat([cell.gates_bias, cell.candidate_bias], 0)  # (3H,)
+    params = (cell.gates_kernel, cell.candidate_kernel, cell.gates_bias, cell.candidate_bias)
     if kind == "gru":
-        return _GRUFn.apply(None, x, state, Wx, bx, gk[I:], ck[I:], lengths, tmax)
-    Wh = torch.cat([gk[I:], ck[I:]], 1)  # (H, 3H)
-    return _GRURFn.apply(None, x, state, Wx, bx, Wh, cell.candidate_recurrent_bias, lengths, tmax)
+        return _GRUFn.apply(None, x, state, *params, lengths, tmax)
+    return _GRURFn.apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
 
 
 def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> None:
@@ -617,8 +675,9 @@ def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> None:
             f"input width {cell.input_size} (the width the cell was built with)",
             f"shape {tuple(inputs_tbi.shape)}",
         )
-    for p in cell.parameters():
-        if p.dtype != inputs_tbi.dtype or p.device != inputs_tbi.device:
+    dtype, device = inputs_tbi.dtype, inputs_tbi.device
+    for p in (p for layer in _layers(cell) for p in layer._parameters.values()):  # no submodules
+        if p is not None and (p.dtype != dtype or p.device != device):
             raise invalid_type(
                 "cell", f"parameters of dtype {inputs_tbi.dtype} on {inputs_tbi.device}", p
             )
