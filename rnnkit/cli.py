@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("rnnkit.train", "train a sequence model on bundled data"),
     "evaluate": ("rnnkit.evaluate", "recompute the test metrics of a checkpoint"),
     "compile": ("rnnkit.precompile", "compile and cache the fused engine's kernels ahead of use"),
-    "info": ("rnnkit.cli", "print the version and the cells rnnkit offers"),
+    "info": ("rnnkit.cli", "print the version, the cells and the engine's set-up"),
 }
 
 
@@ -26,10 +26,25 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     import rnnkit
+    from rnnkit import _engine_dispatch
 
     print(f"rnnkit {rnnkit.__version__}")
     print("cells:", ", ".join(rnnkit.CELLS))
+    cuda = f"CUDA {torch.version.cuda}" if torch.cuda.is_available() else "no CUDA device"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {cuda}")
+    if _engine_dispatch._engine is None:
+        print("fused engine: unavailable (numba could not be imported); dynamic_rnn uses the loop")
+        return 0
+    import numba
+
+    from rnnkit.precompile import cache_location
+
+    path, writable = cache_location()
+    note = "" if writable else " (not writable: set NUMBA_CACHE_DIR)"
+    print(f"fused engine: numba {numba.__version__}; kernel cache {path}{note}")
     return 0
 
 

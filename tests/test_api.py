@@ -18,6 +18,7 @@ def test_info_command_prints_version_and_cells():
         [sys.executable, "-m", "rnnkit", "info"], capture_output=True, text=True, check=True
     ).stdout
     assert f"rnnkit {rnnkit.__version__}" in out and "GRUCell" in out
+    assert "fused engine: numba" in out and "kernel cache" in out
 
 
 def test_unknown_command_is_an_argparse_error():
