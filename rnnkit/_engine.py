@@ -366,20 +366,18 @@ def _dout(grad_out: torch.Tensor, t0: int, t1: int) -> np.ndarray:
     return buf
 
 
-def _split_kernel(kernel: torch.Tensor, I: int) -> tuple[np.ndarray, np.ndarray]:
+def _split_kernel(kernel: np.ndarray, I: int) -> tuple[np.ndarray, np.ndarray]:
     """``W_x``, ``W_h``: row views of a cell's ``kernel (I + H, G*H)`` (the layer's one parameter, so
     autograd records no slicing and its gradient is filled in place by backward)."""
-    k = np.ascontiguousarray(_np(kernel))  # a view unless the parameter was made non-contiguous
+    k = np.ascontiguousarray(kernel)  # a view unless the parameter was made non-contiguous
     return k[:I], k[I:]
 
 
-def _gru_params(gk: torch.Tensor, ck: torch.Tensor, gb: torch.Tensor, cb: torch.Tensor, I: int):
-    """A GRUCell's parameters as the engine uses them: ``W_x (I, 3H)`` and ``b (3H,)`` (input side of
-    [reset, update | candidate], concatenated copies) and the recurrent ``(W_gh, W_ch)`` (views)."""
-    gk, ck = np.ascontiguousarray(_np(gk)), np.ascontiguousarray(_np(ck))
-    Wx = np.concatenate([gk[:I], ck[:I]], 1)
-    bx = np.concatenate([_np(gb), _np(cb)])
-    return Wx, bx, (gk[I:], ck[I:])
+def _gru_weights(gk: np.ndarray, ck: np.ndarray, I: int):
+    """A GRUCell's kernels as the engine uses them: ``W_x (I, 3H)``, the input side of
+    [reset, update | candidate] (a concatenated copy), and the recurrent ``(W_gh, W_ch)`` (views)."""
+    (gx, gh), (cx, ch) = _split_kernel(gk, I), _split_kernel(ck, I)
+    return np.concatenate([gx, cx], 1), (gh, ch)
 
 
 def _gru_grads(g: Any, dwx: Any, dbx: Any, dgk: np.ndarray, dck: np.ndarray, I: int) -> tuple:
@@ -407,7 +405,7 @@ class _RNNFn(torch.autograd.Function):
     def forward(ctx, relu, x, h0, kernel, bx, lengths, tmax):  # type: ignore[override]
         xn, h0n = _npc(x), _np(h0)
         T, B, I = xn.shape
-        Wx, Wh = _split_kernel(kernel, I)
+        Wx, Wh = _split_kernel(_np(kernel), I)
         _plan_threads(B, Wh.shape[0], Wh.shape[1])
         out = _projection(xn, Wx, T, tmax)  # (T, B, H), becomes the outputs
         h = h0n.copy()
@@ -423,9 +421,10 @@ class _RNNFn(torch.autograd.Function):
         x, h0, kern, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         I = x.shape[2]
-        kern = np.ascontiguousarray(kern)
-        Wx, Wh = kern[:I], kern[I:]
-        dk = np.zeros_like(kern)  # the kernel's gradient: dW_x rows, then dW_h rows
+        Wx, Wh = _split_kernel(kern, I)
+        dk = np.zeros(
+            kern.shape, dtype=kern.dtype
+        )  # the kernel's gradient: dW_x rows, then dW_h rows
         g = _Grads(ctx, x, Wx, H, H, dwx=dk[:I])
         dh = _np(grad_h).copy()
         dwh = dk[I:]
@@ -452,7 +451,7 @@ class _LSTMFn(torch.autograd.Function):
         forget_bias, peep = cfg
         xn = _npc(x)
         T, B, I = xn.shape
-        Wx, Wh = _split_kernel(kernel, I)
+        Wx, Wh = _split_kernel(_np(kernel), I)
         H = Wh.shape[0]
         _plan_threads(B, H, Wx.shape[1])
         gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 4H), becomes activations
@@ -478,9 +477,10 @@ class _LSTMFn(torch.autograd.Function):
         x, c0, h0, kern, wi, wf, wo, gates, cs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         I = x.shape[2]
-        kern = np.ascontiguousarray(kern)
-        Wx, Wh = kern[:I], kern[I:]
-        dk = np.zeros_like(kern)  # the kernel's gradient: dW_x rows, then dW_h rows
+        Wx, Wh = _split_kernel(kern, I)
+        dk = np.zeros(
+            kern.shape, dtype=kern.dtype
+        )  # the kernel's gradient: dW_x rows, then dW_h rows
         g = _Grads(ctx, x, Wx, 4 * H, H, dwx=dk[:I])
         dh, dc = _np(grad_h).copy(), _np(grad_c).copy()
         dwh = dk[I:]
@@ -518,7 +518,8 @@ class _GRUFn(torch.autograd.Function):
     def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, lengths, tmax):  # type: ignore[override]
         xn = _npc(x)
         T, B, I = xn.shape
-        Wx, bx, (Wgh, Wch) = _gru_params(gk, ck, gb, cb, I)
+        Wx, (Wgh, Wch) = _gru_weights(_np(gk), _np(ck), I)
+        bx = np.concatenate([_np(gb), _np(cb)])
         H = Wch.shape[0]
         _plan_threads(B, H, Wx.shape[1])
         gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 3H) -> r, u, c
@@ -539,12 +540,10 @@ class _GRUFn(torch.autograd.Function):
         x, h0, gk, ck, gates, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         I = x.shape[2]
-        gk, ck = np.ascontiguousarray(gk), np.ascontiguousarray(ck)
-        Wx = np.concatenate([gk[:I], ck[:I]], 1)
-        Wgh, Wch = gk[I:], ck[I:]
+        Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
         g = _Grads(ctx, x, Wx, 3 * H, H)
         dh = _np(grad_h).copy()
-        dgk, dck = np.zeros_like(gk), np.zeros_like(ck)  # the two kernels' gradients
+        dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)  # kernels' gradients
         dwgh, dwch = dgk[I:], dck[I:]
         wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
         dpc, dgu, drh, acc = (_scratch("s0", B, H, like=dh), _scratch("s1", B, 2 * H, like=dh),
@@ -576,7 +575,8 @@ class _GRURFn(torch.autograd.Function):
     def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, brec, lengths, tmax):  # type: ignore[override]
         xn = _npc(x)
         T, B, I = xn.shape
-        Wx, bx, (Wgh, Wch) = _gru_params(gk, ck, gb, cb, I)
+        Wx, (Wgh, Wch) = _gru_weights(_np(gk), _np(ck), I)
+        bx = np.concatenate([_np(gb), _np(cb)])
         Wh = np.concatenate([Wgh, Wch], 1)  # (H, 3H): one recurrent product per step
         H = Wh.shape[0]
         _plan_threads(B, H, Wx.shape[1])
@@ -601,9 +601,8 @@ class _GRURFn(torch.autograd.Function):
         x, h0, gk, ck, gates, hcs, out = (_np(t) for t in ctx.saved_tensors)
         B, H = h0.shape
         I = x.shape[2]
-        gk, ck = np.ascontiguousarray(gk), np.ascontiguousarray(ck)
-        Wx = np.concatenate([gk[:I], ck[:I]], 1)
-        Wh = np.concatenate([gk[I:], ck[I:]], 1)
+        Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
+        Wh = np.concatenate([Wgh, Wch], 1)
         g = _Grads(ctx, x, Wx, 3 * H, H)
         dh = _np(grad_h).copy()
         dwh = np.zeros_like(Wh) if g.need_w else None
@@ -626,7 +625,7 @@ class _GRURFn(torch.autograd.Function):
                 dbrec += dr[:, 2 * H :].sum(0)
             g.add(t0, t1, dg)
         dx, dwx, dbx = g.result()
-        dgk, dck = np.zeros_like(gk), np.zeros_like(ck)
+        dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)
         if g.need_w:
             dgk[I:], dck[I:] = dwh[:, : 2 * H], dwh[:, 2 * H :]
         grads = _gru_grads(g, dwx, dbx, dgk, dck, I)

@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rnnkit.cli import bad_comma_list
+
 SIZES: dict[str, tuple[int, int, int, int]] = {  # name: (B, T, I, H)
     "seed": (4, 2, 3, 5),
     "S": (32, 100, 32, 64),
@@ -460,12 +462,8 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         sizes = [s for s in sizes if s in ("seed", "S")] or ["seed"]
         repeats, peers = min(repeats, 3), []
-    for name, values, allowed in (("sizes", sizes, SIZES), ("cells", cells, CELLS)):
-        bad = [v for v in values if v not in allowed]
-        if bad or not values:
-            print(f"Received an invalid value for argument `--{name}`: expected a comma list of "
-                  f"{', '.join(allowed)}, got {bad or values}.", file=sys.stderr)  # fmt: skip
-            return 2
+    if bad_comma_list("sizes", sizes, SIZES) or bad_comma_list("cells", cells, CELLS):
+        return 2
     if repeats < 1:
         print(f"Received an invalid value for argument `--repeats`: expected >= 1, got {repeats}.")
         return 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import Any
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -46,6 +47,20 @@ def run(args: argparse.Namespace) -> int:
     note = "" if writable else " (not writable: set NUMBA_CACHE_DIR)"
     print(f"fused engine: numba {numba.__version__}; kernel cache {path}{note}")
     return 0
+
+
+def bad_comma_list(name: str, values: list[str], allowed: Any) -> bool:
+    """For commands' ``--name a,b,c`` options: print the error (naming the option, what it accepts
+    and what it got) and return True when ``values`` is empty or has one outside ``allowed``."""
+    bad = [v for v in values if v not in allowed]
+    if bad or not values:
+        print(
+            f"Received an invalid value for argument `--{name}`: expected a comma list of "
+            f"{', '.join(allowed)}, got {bad or values}.",
+            file=sys.stderr,
+        )
+        return True
+    return False
 
 
 def build_parser(argv_command: str | None) -> argparse.ArgumentParser:

@@ -19,6 +19,8 @@ import sys
 import time
 from typing import Any
 
+from rnnkit.cli import bad_comma_list
+
 KINDS = ("tanh", "lstm", "gru", "gru_reset_after")
 DTYPES = ("float32", "float64")
 
@@ -65,23 +67,10 @@ def cache_location() -> tuple[str, bool]:
     return path, os.access(path, os.W_OK) if os.path.isdir(path) else False
 
 
-def _choices(name: str, text: str, allowed: tuple[str, ...]) -> list[str] | None:
-    values = [v for v in text.split(",") if v]
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        print(
-            f"Received an invalid value for argument `--{name}`: expected a comma list of "
-            f"{', '.join(allowed)}, got {bad or values}.",
-            file=sys.stderr,
-        )
-        return None
-    return values
-
-
 def run(args: argparse.Namespace) -> int:
-    kinds = _choices("kinds", args.kinds, KINDS)
-    dtypes = _choices("dtypes", args.dtypes, DTYPES)
-    if kinds is None or dtypes is None:
+    kinds = [k for k in args.kinds.split(",") if k]
+    dtypes = [d for d in args.dtypes.split(",") if d]
+    if bad_comma_list("kinds", kinds, KINDS) or bad_comma_list("dtypes", dtypes, DTYPES):
         return 2
     total = 0.0
     for dtype in dtypes:
