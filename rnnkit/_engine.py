@@ -654,8 +654,8 @@ def _cpu_layer(cell: Any, x: torch.Tensor, state: Any, lengths: np.ndarray, tmax
     return _GRURFn.apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
 
 
-def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> None:
-    """Internal guard: nothing malformed reaches a kernel."""
+def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Any]:
+    """Internal guard: nothing malformed reaches a kernel. Returns the layer cells (see _layers)."""
     if not isinstance(inputs_tbi, torch.Tensor):
         raise invalid_type("inputs", "a torch.Tensor (T, B, I)", inputs_tbi)
     if inputs_tbi.dtype not in _FLOAT_DTYPES:
@@ -664,7 +664,8 @@ def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> None:
         raise invalid_value(
             "inputs", "a rank-3 tensor (T, B, I)", f"shape {tuple(inputs_tbi.shape)}"
         )
-    if _layers(cell) is None:
+    layers = _layers(cell)
+    if layers is None:
         raise invalid_value(
             "cell", "a cell the fused engine supports", f"{type(cell).__name__} (use engine='loop')"
         )
@@ -675,7 +676,7 @@ def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> None:
             f"shape {tuple(inputs_tbi.shape)}",
         )
     dtype, device = inputs_tbi.dtype, inputs_tbi.device
-    for p in (p for layer in _layers(cell) for p in layer._parameters.values()):  # no submodules
+    for p in (p for layer in layers for p in layer._parameters.values()):  # no submodules
         if p is not None and (p.dtype != dtype or p.device != device):
             raise invalid_type(
                 "cell", f"parameters of dtype {inputs_tbi.dtype} on {inputs_tbi.device}", p
@@ -693,6 +694,7 @@ def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> None:
             raise invalid_value(
                 "sequence_length", f"a tensor on {inputs_tbi.device}", f"device {lengths.device}"
             )
+    return layers
 
 
 def dynamic_rnn_fused(
@@ -715,7 +717,7 @@ def dynamic_rnn_fused(
         cell = GRUCell(8, input_size=3)
         y, h = dynamic_rnn_fused(cell, torch.randn(5, 2, 3), None, cell.zero_state(2))
     """
-    _check_inputs(cell, inputs_tbi, lengths)
+    layers = _check_inputs(cell, inputs_tbi, lengths)
     T, B, _ = inputs_tbi.shape
     state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
                         inputs_tbi.device)  # fmt: skip
@@ -726,7 +728,6 @@ def dynamic_rnn_fused(
     if inputs_tbi.device.type != "cpu":
         raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
     lengths_np, tmax = _lengths_np(lengths, B, T)
-    layers = _layers(cell)
     states = _flatten_states(cell, state)  # one state per layer, like ``layers``
     x = inputs_tbi  # (T, B, I), any strides: the kernels' entry copies to C order if needed
     finals = []
