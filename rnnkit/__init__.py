@@ -24,6 +24,18 @@ from rnnkit.wrappers import (
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = ("interop", "compat", "engine", "training")
+
+
+def __getattr__(name: str):
+    """``rnnkit.interop``, ``rnnkit.compat``, ... without importing them (and their cost) up front."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"rnnkit.{name}")
+    raise AttributeError(f"module 'rnnkit' has no attribute {name!r}")
+
+
 CELLS = (
     "BasicRNNCell",
     "BasicLSTMCell",

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from rnnkit import _nest
+from rnnkit import engine as fused_engine
 from rnnkit._validation import (
     as_lengths,
     check_choice,
@@ -183,10 +184,8 @@ def _run_time_major(
         anchor = x.sum() + sum(p.sum() for p in cell.parameters())
         return x.new_zeros(T, B, cell.output_size) + 0 * anchor, state
     if engine != "loop":
-        from rnnkit import _engine_dispatch
-
-        if _engine_dispatch.supports(cell, x):
-            return _engine_dispatch.run(cell, x, lengths, state)
+        if fused_engine.supports(cell, x):
+            return fused_engine.dynamic_rnn_fused(cell, x, lengths, state)
         if engine == "fused":
             raise invalid_value(
                 "engine",

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from rnnkit import bench
-from rnnkit.cli import main
+from rnnkit.commands import bench, main
 
 
 def test_quick_bench_writes_table_json_and_chart(tmp_path, capsys):

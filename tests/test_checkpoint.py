@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit import checkpoint as ck
-from rnnkit.cli import main
-from rnnkit.models import build_model
+from rnnkit.commands import main
+from rnnkit.training import checkpoint as ck
+from rnnkit.training.models import build_model
 
 TINY = ["--units", "8", "--batch-size", "200", "--quiet"]
 _REAL_FDOPEN = os.fdopen

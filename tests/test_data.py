@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.data import SUNSPOTS_TEST_YEARS, SUNSPOTS_WINDOW, TASKS, load_task, sunspot_series
+from rnnkit.training.data import (
+    SUNSPOTS_TEST_YEARS,
+    SUNSPOTS_WINDOW,
+    TASKS,
+    load_task,
+    sunspot_series,
+)
 
 
 @pytest.mark.parametrize("task", TASKS)

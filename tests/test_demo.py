@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.cli import main
+from rnnkit.commands import main
 
 
 def demo(capsys, *args: str) -> str:

@@ -1,4 +1,4 @@
-"""The fused engine (rnnkit._engine) against the plain loop, TensorFlow's numbers and gradcheck."""
+"""The fused engine (rnnkit.engine) against the plain loop, TensorFlow's numbers and gradcheck."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rnnkit
-from rnnkit import _engine, _kernels, _nest
+from rnnkit import _nest, engine
+from rnnkit.engine import cpu, kernels
 from tests._tf1 import load_cases, replay
 
 KINDS = ("tanh", "relu", "basic_lstm", "lstm", "lstm_peep", "gru", "gru_after", "multi")
@@ -66,13 +67,13 @@ def run_and_grad(cell, x, lengths, state, engine, time_major):
 def fused_calls(monkeypatch):
     """Count calls of the engine so a test can check the fused path really ran."""
     calls = []
-    original = _engine.dynamic_rnn_fused
+    original = engine.dynamic_rnn_fused
 
     def spy(*args, **kwargs):
         calls.append(args[0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_engine, "dynamic_rnn_fused", spy)
+    monkeypatch.setattr(engine, "dynamic_rnn_fused", spy)
     return calls
 
 
@@ -133,7 +134,7 @@ def test_gradcheck_float64(kind):
     def g(x, *args):  # parameters enter as plain leaves so gradcheck perturbs them
         state = _nest.pack_sequence_as(cell.state_size, list(args[: len(leaves0)]))
         with _swap(cell, dict(zip(names, args[len(leaves0) :]))):
-            y, s = _engine.dynamic_rnn_fused(cell, x, lengths, state)
+            y, s = engine.dynamic_rnn_fused(cell, x, lengths, state)
         return (y, *_nest.flatten(s))
 
     inputs = (x, *leaves0, *[p.detach().clone().requires_grad_() for p in params])
@@ -207,7 +208,7 @@ def test_fused_path_is_the_default_for_builtin_cells(fused_calls):
 )
 def test_unsupported_cells_take_the_loop(cell, fused_calls):
     x = torch.randn(2, 4, 2)
-    assert not _engine.supports(cell, x.transpose(0, 1))
+    assert not engine.supports(cell, x.transpose(0, 1))
     y, _ = rnnkit.dynamic_rnn(cell, x)
     assert y.shape == (2, 4, 3) and not fused_calls
     with pytest.raises(ValueError, match="engine"):
@@ -222,7 +223,7 @@ def test_subclass_of_a_builtin_cell_is_not_fused():
             )
             return h, h
 
-    assert not _engine.supports(MyCell(3, input_size=2), torch.randn(4, 2, 2))
+    assert not engine.supports(MyCell(3, input_size=2), torch.randn(4, 2, 2))
 
 
 @pytest.fixture
@@ -232,9 +233,9 @@ def no_kernels(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("a kernel was called")
 
-    for name in dir(_kernels):
+    for name in dir(kernels):
         if name.endswith(("_forward", "_backward")):
-            monkeypatch.setattr(_kernels, name, boom)
+            monkeypatch.setattr(kernels, name, boom)
 
 
 @pytest.mark.parametrize(
@@ -260,24 +261,24 @@ def test_bad_input_raises_before_any_kernel(args, exc, match, no_kernels):
     cell = rnnkit.BasicLSTMCell(5, input_size=4)
     inputs, lengths, state = args(cell)
     with pytest.raises(exc, match=match):
-        _engine.dynamic_rnn_fused(cell, inputs, lengths, state)
+        engine.dynamic_rnn_fused(cell, inputs, lengths, state)
 
 
 def test_unbuilt_cell_is_rejected(no_kernels):
     cell = rnnkit.GRUCell(3)
     with pytest.raises(ValueError, match="inputs"):
-        _engine.dynamic_rnn_fused(cell, torch.randn(2, 2, 3), None, torch.zeros(2, 3))
+        engine.dynamic_rnn_fused(cell, torch.randn(2, 2, 3), None, torch.zeros(2, 3))
 
 
 def test_no_work_past_the_longest_sequence(monkeypatch):
     seen = []
-    original = _kernels.rnn_forward
+    original = kernels.rnn_forward
 
     def spy(*args):
         seen.append(args[5])  # rnn_forward(xw, bx, wh, h, lengths, tmax, ...)
         return original(*args)
 
-    monkeypatch.setattr(_kernels, "rnn_forward", spy)
+    monkeypatch.setattr(kernels, "rnn_forward", spy)
     cell = rnnkit.BasicRNNCell(3, input_size=2)
     y, h = rnnkit.dynamic_rnn(cell, torch.randn(2, 50, 2), sequence_length=[4, 7])
     assert seen == [7]
@@ -310,16 +311,14 @@ def test_respects_torch_threads(monkeypatch):
         torch.set_num_threads(1)
         rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
         blas = [
-            i
-            for i in threadpool_info()
-            if i["filepath"] in {b.filepath for b in _engine._blas_libs}
+            i for i in threadpool_info() if i["filepath"] in {b.filepath for b in cpu._blas_libs}
         ]
         assert blas and all(i["num_threads"] == 1 for i in blas)
         torch.set_num_threads(2)
-        monkeypatch.setattr(_engine, "BIG_THREADS", 8)
-        monkeypatch.setattr(_engine, "STEP_THREADS", 8)
-        _engine._big_threads()
-        assert all(b.num_threads <= 2 for b in _engine._blas_libs)
+        monkeypatch.setattr(cpu, "BIG_THREADS", 8)
+        monkeypatch.setattr(cpu, "STEP_THREADS", 8)
+        cpu._big_threads()
+        assert all(b.num_threads <= 2 for b in cpu._blas_libs)
     finally:
         torch.set_num_threads(old)
         rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
@@ -334,7 +333,7 @@ def test_long_sequence_backward_in_chunks(monkeypatch, kind):
     state = random_state(cell, 2, torch.float64)
     ref = run_and_grad(cell, x, lengths, state, "fused", True)
     loop = run_and_grad(cell, x, lengths, state, "loop", True)
-    monkeypatch.setattr(_engine, "CHUNK_ELEMENTS", 2 * 6 * 3 * 5)  # a few steps per chunk
+    monkeypatch.setattr(cpu, "CHUNK_ELEMENTS", 2 * 6 * 3 * 5)  # a few steps per chunk
     small = run_and_grad(cell, x, lengths, state, "fused", True)
     for a, b, c in zip(ref[0] + ref[1], small[0] + small[1], loop[0] + loop[1]):
         torch.testing.assert_close(a, b)
@@ -409,16 +408,16 @@ def test_second_derivatives_raise_instead_of_going_silently_wrong():
 
 def test_scratch_keeps_only_small_buffers(monkeypatch):
     """Temporaries are reused across calls only up to SCRATCH_KEEP_BYTES; bigger ones are freed."""
-    monkeypatch.setattr(_engine, "SCRATCH_KEEP_BYTES", 4096)
-    _engine.release_scratch()
+    monkeypatch.setattr(cpu, "SCRATCH_KEEP_BYTES", 4096)
+    cpu.release_scratch()
     cell = make_cell("lstm", 8, 3, dtype=torch.float32)
     x = torch.randn(50, 4, 3, requires_grad=True)  # gate gradients: 50*4*32 floats > 4096 bytes
     y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
     y.sum().backward()
-    kept = _engine._SCRATCH.bufs
+    kept = cpu._SCRATCH.bufs
     assert kept and all(b.nbytes <= 4096 for b in kept.values())
-    _engine.release_scratch()
-    assert not _engine._SCRATCH.bufs
+    cpu.release_scratch()
+    assert not cpu._SCRATCH.bufs
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -428,13 +427,13 @@ def test_gradients_when_only_some_parameters_train(kind):
     names = [n for n, _ in make_cell(kind, 4, 2).named_parameters()]
     for name in names:
         grads = {}
-        for engine in ("fused", "loop"):
+        for path in ("fused", "loop"):
             cell = make_cell(kind, 4, 2)
             for n, p in cell.named_parameters():
                 p.requires_grad_(n == name)
-            y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True, engine=engine)
+            y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True, engine=path)
             (y * y).sum().backward()
-            grads[engine] = {n: p.grad for n, p in cell.named_parameters()}
+            grads[path] = {n: p.grad for n, p in cell.named_parameters()}
         assert grads["fused"][name] is not None, name
         torch.testing.assert_close(grads["fused"][name], grads["loop"][name])
         assert all(g is None for n, g in grads["fused"].items() if n != name)

@@ -1,4 +1,4 @@
-"""FusedRNN (rnnkit.fused) and the cuDNN formulation of the engine (rnnkit._engine_cuda)."""
+"""FusedRNN (rnnkit.fused) and the cuDNN formulation of the engine (rnnkit.engine.cuda)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import rnnkit
-from rnnkit import _engine, _engine_cuda, _nest
+from rnnkit import _nest, engine
+from rnnkit.engine import cuda, layers
 from rnnkit.fused import FusedRNN
 
 CUDA = torch.cuda.is_available()
@@ -69,7 +70,7 @@ def test_fused_rnn_lstm_equals_torch_lstm_with_copied_weights():
     rnn = FusedRNN(H, mode="lstm", input_size=I, batch_first=True)
     _randomize(rnn)
     ref = torch.nn.LSTM(I, H, batch_first=True)
-    w_ih, w_hh, b_ih, b_hh = _engine_cuda.torch_params(rnn.cells_fw[0], "lstm")
+    w_ih, w_hh, b_ih, b_hh = cuda.torch_params(rnn.cells_fw[0], "lstm")
     with torch.no_grad():
         ref.weight_ih_l0.copy_(w_ih)
         ref.weight_hh_l0.copy_(w_hh)
@@ -149,7 +150,10 @@ def test_cudnn_formulation_matches_the_loop(name, with_lengths, device="cpu"):
     state = _nest.map_structure(
         lambda s: torch.randn_like(s).requires_grad_(), cell.zero_state(3, torch.float64, device)
     )
-    y, s = _engine_cuda.dynamic_rnn_cudnn(cell, x, lengths, state)
+    y, finals = cuda.run_layers(
+        layers.layer_cells(cell), x, layers.flatten_states(cell, state), lengths
+    )
+    s = layers.rebuild_states(cell, iter(finals))
     y_ref, s_ref = rnnkit.dynamic_rnn(cell, x, lengths, state, time_major=True, engine="loop")
     torch.testing.assert_close(y, y_ref)
     for a, b in zip(_nest.flatten(s), _nest.flatten(s_ref)):
@@ -164,9 +168,9 @@ def test_cudnn_formulation_matches_the_loop(name, with_lengths, device="cpu"):
 
 def test_cuda_support_is_limited_to_cudnn_formulations():
     x = torch.empty(2, 2, 3, device="meta")
-    assert not _engine.supports(rnnkit.BasicRNNCell(4, input_size=3), x)  # neither CPU nor CUDA
+    assert not engine.supports(rnnkit.BasicRNNCell(4, input_size=3), x)  # neither CPU nor CUDA
     gpu_like = type("T", (), {})  # supports() needs a real tensor
-    assert not _engine.supports(rnnkit.BasicRNNCell(4, input_size=3), gpu_like)
+    assert not engine.supports(rnnkit.BasicRNNCell(4, input_size=3), gpu_like)
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
@@ -174,7 +178,7 @@ def test_cuda_support_is_limited_to_cudnn_formulations():
 def test_cuda_path_matches_the_loop(name):
     test_cudnn_formulation_matches_the_loop(name, True, device="cuda")
     cell = CUDNN_CELLS[name]().cuda()
-    assert _engine.supports(cell, torch.randn(2, 2, 3, device="cuda"))
+    assert engine.supports(cell, torch.randn(2, 2, 3, device="cuda"))
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
@@ -182,7 +186,7 @@ def test_cuda_unsupported_cells_take_the_loop():
     x = torch.randn(2, 2, 3, device="cuda")
     for cell in (rnnkit.LSTMCell(4, use_peepholes=True), rnnkit.GRUCell(4)):
         cell.build(3, device="cuda")
-        assert not _engine.supports(cell.cuda(), x)
+        assert not engine.supports(cell.cuda(), x)
         y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
         assert y.is_cuda
 

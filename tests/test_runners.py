@@ -199,7 +199,7 @@ def test_weight_gradients_match_torch_lstm():
     ref_out, _ = ref(x)
     loss_of(ref_out, ()).backward()
     # kernel = [W_ih; W_hh]^T with gates reordered: compare through the torch layout
-    from rnnkit.interop import _LSTM_PERM, _chunks
+    from rnnkit.interop.names import _LSTM_PERM, _chunks
 
     g_kernel = _chunks(cell.kernel.grad.T, 4, _LSTM_PERM)
     torch.testing.assert_close(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.cli import main
+from rnnkit.commands import main
 
 TINY = ["--units", "8", "--batch-size", "200", "--quiet"]
 

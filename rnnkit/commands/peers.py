@@ -3,9 +3,9 @@
 A standalone script: it imports only numpy and the peer framework (never rnnkit or torch), so it
 runs under another interpreter that has the peer installed, as a module or as a plain file::
 
-    <python> -m rnnkit._peers --framework flax --cell tanh --batch 32 --steps 100 \\
+    <python> rnnkit/commands/peers.py --framework flax --cell tanh --batch 32 --steps 100 \\
         --input 32 --units 64 --repeats 20
-    <python> /path/to/rnnkit/_peers.py --framework tf1 --cell lstm ...
+    <python> /path/to/rnnkit/commands/peers.py --framework tf1 --cell lstm ...
 
 It times the forward pass (no gradients) and forward plus backward (gradients of the inputs and of
 all weights, loss = sum of the outputs) of one RNN layer over batch-major float32 inputs

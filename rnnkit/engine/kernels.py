@@ -2,7 +2,7 @@ r"""Compiled per-step loops of the fused engine (numba, ``cache=True``).
 
 Shapes: B batch, T time steps, H units, G the number of gate blocks (1 tanh/relu, 4 LSTM, 3 GRU).
 Every kernel works on C-contiguous numpy arrays of one floating dtype (float32 or float64); the caller
-(:mod:`rnnkit._engine`) has validated shapes, dtypes and contiguity, and owns every buffer: nothing is
+(:mod:`rnnkit.engine.cpu`) has validated shapes, dtypes and contiguity, and owns every buffer: nothing is
 allocated inside the step loops. The recurrent product of each step is ``np.dot(a, b, out)``, which
 numba lowers to a BLAS gemm (scipy's OpenBLAS through ``cython_blas``).
 
@@ -20,6 +20,7 @@ updating the carried state gradients in place.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 from numba import njit, types
@@ -407,3 +408,9 @@ def grur_backward(
             if t < lengths[b]:
                 for k in range(H):
                     dh[b, k] += tmp[b, k]
+
+
+def cache_location() -> tuple[str, bool]:
+    """Where numba keeps the compiled kernels, and whether that folder is writable."""
+    path = rnn_forward._cache._cache_path
+    return path, os.access(path, os.W_OK) if os.path.isdir(path) else False

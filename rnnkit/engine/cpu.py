@@ -5,7 +5,7 @@ Shapes: T time steps, B batch, I input width, H units, G gate blocks (1 tanh/rel
 For each layer the engine computes, with one autograd node per layer::
 
     xw = x.reshape(T*B, I) @ W_x + b                    # all steps in ONE matmul      (T*B, G*H)
-    for t in range(max(lengths)):                       # compiled loop (rnnkit._kernels)
+    for t in range(max(lengths)):                       # compiled loop (rnnkit.engine.kernels)
         gates = xw[t] + h @ W_h                         # the only per-step matmul      (B, G*H)
         h, c, y[t] = cell_elementwise(gates, h, c)      # fused, rows past their length frozen
 
@@ -22,7 +22,7 @@ Example::
 
     cell = BasicLSTMCell(64, input_size=32)
     x = torch.randn(100, 16, 32)                                 # (T, B, I)
-    y, (c, h) = dynamic_rnn_fused(cell, x, None, cell.zero_state(16))
+    y, (c, h) = rnnkit.engine.dynamic_rnn_fused(cell, x, None, cell.zero_state(16))
 """
 
 from __future__ import annotations
@@ -34,18 +34,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit import _kernels as K
-from rnnkit._validation import invalid_type, invalid_value
-from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, LSTMStateTuple, check_state
-from rnnkit.wrappers import MultiRNNCell
+from rnnkit.cells import LSTMStateTuple
+from rnnkit.engine import kernels as K
+from rnnkit.engine.layers import cell_kind, contiguous_state
 
-__all__ = ["supports", "dynamic_rnn_fused"]
+__all__ = ["run_layers", "release_scratch"]
 
 # Backward processes at most this many gate-gradient elements per chunk of steps (bounds memory at
 # 32 MiB in float32 while keeping the weight-gradient matmuls large).
 CHUNK_ELEMENTS = 1 << 23
-
-_FLOAT_DTYPES = (torch.float32, torch.float64)
 
 # --------------------------------------------------------------------------------------- threads
 # The kernels' matmuls run on the OpenBLAS that numba's np.dot calls (scipy's), with at most
@@ -118,54 +115,6 @@ def _first_order_only(backward: Any) -> Any:
         return backward(ctx, *grads)
 
     return wrapper
-
-
-# --------------------------------------------------------------------------------------- support
-def _cell_kind(cell: Any) -> str | None:
-    t = type(cell)
-    if t is BasicRNNCell:
-        return {"tanh": "tanh", "relu": "relu"}.get(cell.activation_name)
-    if t is BasicLSTMCell:
-        return "lstm"
-    if t is LSTMCell:
-        return "lstmp" if cell.use_peepholes else "lstm"
-    if t is GRUCell:
-        return "grur" if cell.reset_after else "gru"
-    return None
-
-
-def _layers(cell: Any) -> list[Any] | None:
-    """The flat list of supported layer cells, or None if any part is unsupported."""
-    if type(cell) is MultiRNNCell:
-        out: list[Any] = []
-        for c in cell.cells:
-            sub = _layers(c)
-            if sub is None:
-                return None
-            out.extend(sub)
-        return out
-    return [cell] if _cell_kind(cell) is not None else None
-
-
-def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
-    """Whether :func:`dynamic_rnn_fused` handles ``cell`` on ``inputs_tbi (T, B, I)``.
-
-    CPU: BasicRNNCell (tanh, relu), BasicLSTMCell, LSTMCell (with or without peepholes), GRUCell (both
-    formulations) and MultiRNNCell stacks of them, in float32 or float64. CUDA: the cells whose math
-    matches torch's cuDNN RNN (tanh/relu, LSTM without peepholes, GRU with ``reset_after=True``).
-    """
-    if not isinstance(inputs_tbi, torch.Tensor) or inputs_tbi.dtype not in _FLOAT_DTYPES:
-        return False
-    if inputs_tbi.dim() != 3:
-        return False
-    layers = _layers(cell)
-    if layers is None:
-        return False
-    if inputs_tbi.device.type == "cpu":
-        return True
-    if inputs_tbi.device.type == "cuda":
-        return all(_cell_kind(c) in ("tanh", "relu", "lstm", "grur") for c in layers)
-    return False
 
 
 # --------------------------------------------------------------------------------------- helpers
@@ -635,7 +584,7 @@ class _GRURFn(torch.autograd.Function):
 # --------------------------------------------------------------------------------------- layers
 def _cpu_layer(cell: Any, x: torch.Tensor, state: Any, lengths: np.ndarray, tmax: int):
     """One layer on the CPU: ``x (T, B, I)`` contiguous -> ``(outputs (T, B, H), final_state)``."""
-    kind = _cell_kind(cell)
+    kind = cell_kind(cell)
     if kind in ("tanh", "relu"):
         return _RNNFn.apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
     if kind in ("lstm", "lstmp"):
@@ -654,107 +603,13 @@ def _cpu_layer(cell: Any, x: torch.Tensor, state: Any, lengths: np.ndarray, tmax
     return _GRURFn.apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
 
 
-def _check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Any]:
-    """Internal guard: nothing malformed reaches a kernel. Returns the layer cells (see _layers)."""
-    if not isinstance(inputs_tbi, torch.Tensor):
-        raise invalid_type("inputs", "a torch.Tensor (T, B, I)", inputs_tbi)
-    if inputs_tbi.dtype not in _FLOAT_DTYPES:
-        raise invalid_type("inputs", "a float32 or float64 tensor", inputs_tbi)
-    if inputs_tbi.dim() != 3:
-        raise invalid_value(
-            "inputs", "a rank-3 tensor (T, B, I)", f"shape {tuple(inputs_tbi.shape)}"
-        )
-    layers = _layers(cell)
-    if layers is None:
-        raise invalid_value(
-            "cell", "a cell the fused engine supports", f"{type(cell).__name__} (use engine='loop')"
-        )
-    if cell.input_size is None or inputs_tbi.shape[2] != cell.input_size:
-        raise invalid_value(
-            "inputs",
-            f"input width {cell.input_size} (the width the cell was built with)",
-            f"shape {tuple(inputs_tbi.shape)}",
-        )
-    dtype, device = inputs_tbi.dtype, inputs_tbi.device
-    for p in (p for layer in layers for p in layer._parameters.values()):  # no submodules
-        if p is not None and (p.dtype != dtype or p.device != device):
-            raise invalid_type(
-                "cell", f"parameters of dtype {inputs_tbi.dtype} on {inputs_tbi.device}", p
-            )
-    if lengths is not None:
-        if not isinstance(lengths, torch.Tensor) or lengths.dtype != torch.int64:
-            raise invalid_type("sequence_length", "an int64 tensor (B,)", lengths)
-        if tuple(lengths.shape) != (inputs_tbi.shape[1],):
-            raise invalid_value(
-                "sequence_length",
-                f"shape ({inputs_tbi.shape[1]},)",
-                f"shape {tuple(lengths.shape)}",
-            )
-        if lengths.device != inputs_tbi.device:
-            raise invalid_value(
-                "sequence_length", f"a tensor on {inputs_tbi.device}", f"device {lengths.device}"
-            )
-    return layers
-
-
-def dynamic_rnn_fused(
-    cell: Any, inputs_tbi: torch.Tensor, lengths: torch.Tensor | None, initial_state: Any
-) -> tuple[torch.Tensor, Any]:
-    """Run a supported cell over time-major inputs with the fused engine.
-
-    Args:
-        cell: a built cell for which :func:`supports` is True (a MultiRNNCell runs layer by layer).
-        inputs_tbi: ``(T, B, I)`` float32/float64; any strides (copied to contiguous if needed).
-        lengths: ``None`` or an int64 ``(B,)`` tensor with ``0 <= lengths <= T``.
-        initial_state: the cell's state structure for B rows (``LSTMStateTuple(c, h)`` for LSTMs).
-
-    Returns:
-        ``(outputs (T, B, H), final_state)`` with TF1 semantics: outputs past a row's length are zeros,
-        its final state is the state after its last valid step.
-
-    Example::
-
-        cell = GRUCell(8, input_size=3)
-        y, h = dynamic_rnn_fused(cell, torch.randn(5, 2, 3), None, cell.zero_state(2))
-    """
-    layers = _check_inputs(cell, inputs_tbi, lengths)
-    T, B, _ = inputs_tbi.shape
-    state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
-                        inputs_tbi.device)  # fmt: skip
-    if inputs_tbi.device.type == "cuda":
-        from rnnkit import _engine_cuda
-
-        return _engine_cuda.dynamic_rnn_cudnn(cell, inputs_tbi, lengths, state)
-    if inputs_tbi.device.type != "cpu":
-        raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
+def run_layers(cells: list[Any], x: torch.Tensor, states: list[Any], lengths: torch.Tensor | None):
+    """Run the checked layer cells one after another on ``x (T, B, I)`` (a CPU tensor, any strides:
+    the kernels' entry copies to C order if needed). Returns ``(outputs, [final state per layer])``."""
+    T, B, _ = x.shape
     lengths_np, tmax = _lengths_np(lengths, B, T)
-    states = _flatten_states(cell, state)  # one state per layer, like ``layers``
-    x = inputs_tbi  # (T, B, I), any strides: the kernels' entry copies to C order if needed
     finals = []
-    for layer, s in zip(layers, states):
-        s = _contiguous_state(s)
-        x, s = _cpu_layer(layer, x, s, lengths_np, tmax)
+    for layer, s in zip(cells, states):
+        x, s = _cpu_layer(layer, x, contiguous_state(s), lengths_np, tmax)
         finals.append(s)
-    final = _rebuild_states(cell, iter(finals))
-    return x, final
-
-
-def _contiguous_state(s: Any) -> Any:
-    if isinstance(s, LSTMStateTuple):
-        return LSTMStateTuple(s.c.contiguous(), s.h.contiguous())
-    return s.contiguous()
-
-
-def _flatten_states(cell: Any, state: Any) -> list[Any]:
-    if type(cell) is MultiRNNCell:
-        out: list[Any] = []
-        for c, s in zip(cell.cells, state):
-            out.extend(_flatten_states(c, s))
-        return out
-    return [state]
-
-
-def _rebuild_states(cell: Any, finals: Any) -> Any:
-    if type(cell) is MultiRNNCell:
-        return tuple(_rebuild_states(c, finals) for c in cell.cells)
-    return next(finals)
+    return x, finals

@@ -23,7 +23,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import shutil
@@ -31,6 +30,14 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from rnnkit.commands._options import (
+    device_name,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 # per-task defaults, measured to reach the targets in the README with margin
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -91,70 +98,10 @@ _RUN_KEY_TYPES: dict[str, type] = {
 DEFAULT_SEED = 0
 
 
-# --------------------------------------------------------------------------- option types
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer > 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def _finite_float(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    value = _finite_float(text, "a positive number")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """argparse type: a finite number >= 0."""
-    value = _finite_float(text, "a non-negative number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
-    return value
-
-
-def device_name(text: str) -> str:
-    """argparse type: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
-    if text in ("auto", "cpu", "cuda"):
-        return text
-    if text.startswith("cuda:") and text[5:].isdigit():
-        return text
-    raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
-
-
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Options of the ``train`` command (defaults of None are filled per task)."""
     d = TASK_DEFAULTS
-    tasks = tuple(d)  # == rnnkit.data.TASKS, without importing torch for --help
+    tasks = tuple(d)  # == rnnkit.training.data.TASKS, without importing torch for --help
     parser.add_argument("task", choices=tasks, help="what to learn: " + ", ".join(tasks))
     parser.add_argument(
         "--cell", choices=("rnn", "lstm", "gru"), default=None, help="recurrent cell (per task)"
@@ -196,22 +143,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- configuration
 
 
-def resolve_device(name: str, local_rank: int, distributed: bool):  # -> torch.device
-    """The torch device for ``--device name``; ValueError if it is not available."""
-    import torch
-
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ValueError(f"--device {name}: CUDA is not available on this machine")
-        if name == "cuda":
-            name = f"cuda:{local_rank if distributed else torch.cuda.current_device()}"
-    return torch.device(name)
-
-
 def _check_run_config(path: Path, config: dict[str, Any]) -> None:
-    from rnnkit.checkpoint import CheckpointError, require
+    from rnnkit.training.checkpoint import CheckpointError, require
 
     for key, kind in _RUN_KEY_TYPES.items():
         require(path, config, key, kind)
@@ -223,7 +156,7 @@ def _resolve_config(
     args: argparse.Namespace, saved: dict[str, Any] | None, saved_path: Path | None
 ):
     """The run config: explicit options, else the checkpoint's values (on resume), else defaults."""
-    from rnnkit.checkpoint import CheckpointError
+    from rnnkit.training.checkpoint import CheckpointError
 
     explicit = {k: getattr(args, k) for k in RUN_KEYS if getattr(args, k) is not None}
     if saved is None:
@@ -255,14 +188,16 @@ def _resolve_config(
 
 def run(args: argparse.Namespace) -> int:
     """Train; returns the exit code (2 for a damaged or mismatched checkpoint)."""
-    from rnnkit import _distributed
-    from rnnkit.checkpoint import CheckpointError
+    from rnnkit.training import distributed as _distributed
+    from rnnkit.training.checkpoint import CheckpointError
 
     if args.bidirectional and args.task == "sine":
         args._parser.error(
             "argument --bidirectional: not available for task sine (each step's prediction may "
             "only see the past)"
         )
+    from rnnkit.training.devices import resolve_device
+
     try:
         info = _distributed.from_env()
         device = resolve_device(args.device, info.local_rank, info.enabled)
@@ -292,8 +227,8 @@ def _train(args: argparse.Namespace, info, device) -> int:
     import torch
     from torch.nn.parallel import DistributedDataParallel
 
-    from rnnkit import _distributed
-    from rnnkit.checkpoint import (
+    from rnnkit.training import distributed as _distributed
+    from rnnkit.training.checkpoint import (
         CHECKPOINT_DIR,
         atomic_write_json,
         get_rng_states,
@@ -305,9 +240,9 @@ def _train(args: argparse.Namespace, info, device) -> int:
         save_training_state,
         set_rng_states,
     )
-    from rnnkit.data import load_task
-    from rnnkit.evaluate import test_metrics
-    from rnnkit.models import build_model
+    from rnnkit.training.data import load_task
+    from rnnkit.training.metrics import test_metrics
+    from rnnkit.training.models import build_model
 
     out_dir = Path(args.out) if args.out else Path("runs") / args.task
     ckpt_json = latest_checkpoint(out_dir) if args.resume else None

@@ -1,7 +1,8 @@
 """Command line: ``python -m rnnkit {demo,bench,train,evaluate,compile,info}``.
 
-Each command lives in its own module exposing ``configure_parser(parser)`` and ``run(args) -> int``;
-modules are imported only when their command is used, so ``--help`` stays fast.
+Each command lives in its own module here exposing ``configure_parser(parser)`` and ``run(args) -> int``;
+modules are imported only when their command is used, so ``--help`` stays fast. Commands sit on top:
+they may import anything in rnnkit, and nothing in rnnkit imports them.
 """
 
 from __future__ import annotations
@@ -9,16 +10,24 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Any
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("rnnkit.demo", "walk through the TF1 RNN tutorial with rnnkit (the main job)"),
-    "bench": ("rnnkit.bench", "benchmark the fused engine against the plain loop and peers"),
-    "train": ("rnnkit.train", "train a sequence model on bundled data"),
-    "evaluate": ("rnnkit.evaluate", "recompute the test metrics of a checkpoint"),
-    "compile": ("rnnkit.precompile", "compile and cache the fused engine's kernels ahead of use"),
-    "info": ("rnnkit.cli", "print the version, the cells and the engine's set-up"),
+    "demo": (
+        "rnnkit.commands.demo",
+        "walk through the TF1 RNN tutorial with rnnkit (the main job)",
+    ),
+    "bench": (
+        "rnnkit.commands.bench",
+        "benchmark the fused engine against the plain loop and peers",
+    ),
+    "train": ("rnnkit.commands.train", "train a sequence model on bundled data"),
+    "evaluate": ("rnnkit.commands.evaluate", "recompute the test metrics of a checkpoint"),
+    "compile": (
+        "rnnkit.commands.compile",
+        "compile and cache the fused engine's kernels ahead of use",
+    ),
+    "info": ("rnnkit.commands", "print the version, the cells and the engine's set-up"),
 }
 
 
@@ -30,37 +39,23 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import rnnkit
-    from rnnkit import _engine_dispatch
+    from rnnkit import engine
 
     print(f"rnnkit {rnnkit.__version__}")
     print("cells:", ", ".join(rnnkit.CELLS))
     cuda = f"CUDA {torch.version.cuda}" if torch.cuda.is_available() else "no CUDA device"
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {cuda}")
-    if _engine_dispatch._engine is None:
+    if not engine.available():
         print("fused engine: unavailable (numba could not be imported); dynamic_rnn uses the loop")
         return 0
     import numba
 
-    from rnnkit.precompile import cache_location
+    from rnnkit.engine.kernels import cache_location
 
     path, writable = cache_location()
     note = "" if writable else " (not writable: set NUMBA_CACHE_DIR)"
     print(f"fused engine: numba {numba.__version__}; kernel cache {path}{note}")
     return 0
-
-
-def bad_comma_list(name: str, values: list[str], allowed: Any) -> bool:
-    """For commands' ``--name a,b,c`` options: print the error (naming the option, what it accepts
-    and what it got) and return True when ``values`` is empty or has one outside ``allowed``."""
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        print(
-            f"Received an invalid value for argument `--{name}`: expected a comma list of "
-            f"{', '.join(allowed)}, got {bad or values}.",
-            file=sys.stderr,
-        )
-        return True
-    return False
 
 
 def build_parser(argv_command: str | None) -> argparse.ArgumentParser:

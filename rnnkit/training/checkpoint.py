@@ -209,7 +209,7 @@ def load_model(
     directory: str | os.PathLike[str], device: str | torch.device = "cpu"
 ) -> tuple[torch.nn.Module, dict]:
     """Rebuild the model saved by :func:`save_model`; returns ``(model, config)``."""
-    from rnnkit.models import build_model, check_model_config
+    from rnnkit.training.models import build_model, check_model_config
 
     directory = Path(directory)
     if not directory.is_dir():
@@ -220,7 +220,7 @@ def load_model(
         raise CheckpointError(
             config_path, f"not an rnnkit model config (format {config.get('format')!r})"
         )
-    from rnnkit.data import TASKS
+    from rnnkit.training.data import TASKS
 
     task = require(config_path, config, "task", str)
     if task not in TASKS:

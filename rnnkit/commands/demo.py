@@ -189,9 +189,9 @@ def _table(steps: tuple[int, ...]) -> None:
     print("of memory at a few hundred steps); rnnkit runs both eagerly, and dynamic_rnn uses the")
     print("fused engine. 'kept' is the memory autograd keeps for the backward pass.")
     cell = rnnkit.BasicRNNCell(H, input_size=I)
-    from rnnkit import _engine_dispatch
+    from rnnkit import engine
 
-    fused = _engine_dispatch.supports(cell, torch.zeros(1, B, I))
+    fused = engine.supports(cell, torch.zeros(1, B, I))
     print(f"dynamic_rnn runs on: {'the fused engine' if fused else 'the plain loop'}")
     warm = torch.randn(B, 5, I, requires_grad=True)  # first calls pay one-off costs (JIT, caches)
     _measure(_static(cell, warm), 2)
@@ -238,7 +238,7 @@ def _compat_section(cell: rnnkit.BasicRNNCell, x0: torch.Tensor, x1: torch.Tenso
     tf.reset_default_graph()
 
 
-def main() -> int:  # pragma: no cover - `python -m rnnkit demo` goes through rnnkit.cli
+def main() -> int:  # pragma: no cover - `python -m rnnkit demo` goes through rnnkit.commands
     parser = argparse.ArgumentParser(prog="python -m rnnkit demo")
     configure_parser(parser)
     return run(parser.parse_args())

@@ -1,6 +1,6 @@
 r"""The fused engine on CUDA: torch's own fused RNN (cuDNN) with the cells' parameters re-laid out.
 
-Shapes: T time, B batch, I input width, H units. Used by :func:`rnnkit._engine.dynamic_rnn_fused`
+Shapes: T time, B batch, I input width, H units. Used by :func:`rnnkit.engine.dynamic_rnn_fused`
 for CUDA tensors when every layer's math matches cuDNN's (``supports`` checks that):
 
 - BasicRNNCell tanh/relu: ``w_ih = kernel[:I].T``, ``w_hh = kernel[I:].T``, ``b_ih = bias``, ``b_hh = 0``;
@@ -28,8 +28,9 @@ import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells import LSTMStateTuple
+from rnnkit.engine.layers import cell_kind
 
-__all__ = ["dynamic_rnn_cudnn", "torch_params"]
+__all__ = ["run_layers", "torch_params"]
 
 
 def torch_params(cell: Any, kind: str) -> list[torch.Tensor]:
@@ -113,18 +114,14 @@ def _layer(cell: Any, kind: str, x: torch.Tensor, lengths: torch.Tensor | None, 
     return out, final
 
 
-def dynamic_rnn_cudnn(cell: Any, x: torch.Tensor, lengths: torch.Tensor | None, state: Any):
-    """``dynamic_rnn`` semantics on torch's fused RNN; ``x (T, B, I)``, returns ``(outputs, final_state)``."""
-    from rnnkit import _engine
-
-    layers = _engine._layers(cell)
-    states = _engine._flatten_states(cell, state)
+def run_layers(cells: list[Any], x: torch.Tensor, states: list[Any], lengths: torch.Tensor | None):
+    """``dynamic_rnn`` semantics on torch's fused RNN, layer by layer on ``x (T, B, I)``; returns
+    ``(outputs, [final state per layer])``, like :func:`rnnkit.engine.cpu.run_layers`."""
     finals = []
-    for layer, s in zip(layers, states):
-        kind = _engine._cell_kind(layer)
-        kind = "lstm" if kind in ("lstm", "lstmp") else kind
-        if kind not in ("tanh", "relu", "lstm", "grur") or _engine._cell_kind(layer) == "lstmp":
+    for layer, s in zip(cells, states):
+        kind = cell_kind(layer)
+        if kind not in ("tanh", "relu", "lstm", "grur"):
             raise ValueError(f"no cuDNN formulation for {type(layer).__name__} ({kind})")
         x, s = _layer(layer, kind, x, lengths, s)
         finals.append(s)
-    return x, _engine._rebuild_states(cell, iter(finals))
+    return x, finals

@@ -14,12 +14,12 @@ Example::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from typing import Any
 
-from rnnkit.cli import bad_comma_list
+from rnnkit.commands._options import bad_comma_list
+from rnnkit.engine.kernels import cache_location
 
 KINDS = ("tanh", "lstm", "gru", "gru_reset_after")
 DTYPES = ("float32", "float64")
@@ -57,14 +57,6 @@ def compile_kind(kind: str, dtype_name: str) -> float:
     y, _ = rnnkit.dynamic_rnn(cell, x, sequence_length=[4, 2], time_major=True, engine="fused")
     y.sum().backward()
     return time.perf_counter() - t0
-
-
-def cache_location() -> tuple[str, bool]:
-    """Where numba keeps the engine's compiled kernels, and whether that folder is writable."""
-    from rnnkit import _kernels
-
-    path = _kernels.rnn_forward._cache._cache_path
-    return path, os.access(path, os.W_OK) if os.path.isdir(path) else False
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ FLOPs of forward+backward: ``6 * B * T * H * (I + H) * G`` with G = 1 (tanh), 4 
 forward is a third of that. GFLOP/s are reported as a fraction of the sgemm peak measured in the same
 run (the best of OpenBLAS and torch at 2048^3 with torch's thread count).
 
-Peers (Flax/XLA, Keras 3, TF1 ``dynamic_rnn``) run through ``rnnkit/_peers.py`` in their own
+Peers (Flax/XLA, Keras 3, TF1 ``dynamic_rnn``) run through ``rnnkit/commands/peers.py`` in their own
 subprocess under ``--peer-python`` (default: this interpreter) and are skipped when not importable.
 
 ``--sweep`` times static vs dynamic unrolling over T (each point in a fresh subprocess): time to the
@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.cli import bad_comma_list
+from rnnkit.commands._options import bad_comma_list
 
 SIZES: dict[str, tuple[int, int, int, int]] = {  # name: (B, T, I, H)
     "seed": (4, 2, 3, 5),
@@ -104,8 +104,8 @@ def sgemm_peak(threads: int) -> dict[str, float]:
     import numpy as np
     import torch
 
-    from rnnkit import _engine
-    from rnnkit import _kernels as K
+    from rnnkit.engine import cpu
+    from rnnkit.engine import kernels as K
 
     n = 2048
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
@@ -120,9 +120,9 @@ def sgemm_peak(threads: int) -> dict[str, float]:
 
     res["torch"] = flops / best(lambda: torch.mm(ta, ta)) / 1e9
     for t in sorted({1, threads}):
-        _engine._blas_threads(t)
+        cpu._blas_threads(t)
         res[f"openblas_{t}t"] = flops / best(lambda: K.gemm(a, a, out)) / 1e9
-    _engine._step_threads()
+    cpu._step_threads()
     res["peak"] = max(res.values())
     return res
 
@@ -210,7 +210,7 @@ def peer_available(python: str, peer: str) -> bool:
 
 def bench_peer(python: str, peer: str, size: str, kind: str, repeats: int, timeout: float):
     B, T, I, H = SIZES[size]
-    script = Path(__file__).with_name("_peers.py")
+    script = Path(__file__).with_name("peers.py")
     cmd = [python, str(script), "--framework", peer, "--cell", kind, "--batch", str(B)]
     cmd += ["--steps", str(T), "--input", str(I), "--units", str(H), "--repeats", str(repeats)]
     try:
@@ -255,9 +255,9 @@ def environment() -> dict[str, Any]:
     import torch
     from threadpoolctl import threadpool_info
 
-    from rnnkit import _engine
+    from rnnkit.engine import cpu
 
-    _engine._blas_threads(1)
+    cpu._blas_threads(1)
     blas = [
         {k: i.get(k) for k in ("filepath", "architecture", "version", "num_threads")}
         for i in threadpool_info()

@@ -1,0 +1,92 @@
+"""The fused recurrent engine behind ``dynamic_rnn``: ``supports`` says which cells it runs,
+``dynamic_rnn_fused`` checks the call and dispatches to ``cpu`` (numba kernels in ``kernels``) or
+``cuda`` (torch's cuDNN RNN); ``layers`` holds what both share.
+
+Imports only the library core (cells, wrappers, validation). The engine is optional at import time: if
+numba cannot be imported, every cell runs on the plain loop, with identical semantics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rnnkit._validation import invalid_value
+from rnnkit.cells import check_state
+from rnnkit.engine.layers import (
+    FLOAT_DTYPES,
+    cell_kind,
+    check_inputs,
+    flatten_states,
+    layer_cells,
+    rebuild_states,
+)
+
+try:
+    from rnnkit.engine import cpu
+except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
+    cpu = None  # type: ignore[assignment]
+
+__all__ = ["available", "supports", "dynamic_rnn_fused"]
+
+
+def available() -> bool:
+    """Whether the CPU engine's dependencies (numba) could be imported."""
+    return cpu is not None
+
+
+def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
+    """Whether :func:`dynamic_rnn_fused` handles ``cell`` on ``inputs_tbi (T, B, I)``.
+
+    CPU: BasicRNNCell (tanh, relu), BasicLSTMCell, LSTMCell (with or without peepholes), GRUCell (both
+    formulations) and MultiRNNCell stacks of them, in float32 or float64. CUDA: the cells whose math
+    matches torch's cuDNN RNN (tanh/relu, LSTM without peepholes, GRU with ``reset_after=True``).
+    """
+    if not isinstance(inputs_tbi, torch.Tensor) or inputs_tbi.dtype not in FLOAT_DTYPES:
+        return False
+    if inputs_tbi.dim() != 3:
+        return False
+    cells = layer_cells(cell)
+    if cells is None:
+        return False
+    if inputs_tbi.device.type == "cpu":
+        return cpu is not None
+    if inputs_tbi.device.type == "cuda":
+        return all(cell_kind(c) in ("tanh", "relu", "lstm", "grur") for c in cells)
+    return False
+
+
+def dynamic_rnn_fused(
+    cell: Any, inputs_tbi: torch.Tensor, lengths: torch.Tensor | None, initial_state: Any
+) -> tuple[torch.Tensor, Any]:
+    """Run a supported cell over time-major inputs with the fused engine.
+
+    Args:
+        cell: a built cell for which :func:`supports` is True (a MultiRNNCell runs layer by layer).
+        inputs_tbi: ``(T, B, I)`` float32/float64; any strides (copied to contiguous if needed).
+        lengths: ``None`` or an int64 ``(B,)`` tensor with ``0 <= lengths <= T``.
+        initial_state: the cell's state structure for B rows (``LSTMStateTuple(c, h)`` for LSTMs).
+
+    Returns:
+        ``(outputs (T, B, H), final_state)`` with TF1 semantics: outputs past a row's length are zeros,
+        its final state is the state after its last valid step.
+
+    Example::
+
+        cell = GRUCell(8, input_size=3)
+        y, h = dynamic_rnn_fused(cell, torch.randn(5, 2, 3), None, cell.zero_state(2))
+    """
+    cells = check_inputs(cell, inputs_tbi, lengths)
+    T, B, _ = inputs_tbi.shape
+    state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
+                        inputs_tbi.device)  # fmt: skip
+    states = flatten_states(cell, state)  # one state per layer, like ``cells``
+    if inputs_tbi.device.type == "cuda":
+        from rnnkit.engine import cuda as backend
+    elif inputs_tbi.device.type == "cpu":
+        backend = cpu
+    else:
+        raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
+    outputs, finals = backend.run_layers(cells, inputs_tbi, states, lengths)
+    return outputs, rebuild_states(cell, iter(finals))
