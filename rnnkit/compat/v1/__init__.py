@@ -32,6 +32,7 @@ from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1 import init_ops as _init
 from rnnkit.compat.v1 import keras_datasets as _mnist
 from rnnkit.compat.v1 import layers as _layers
+from rnnkit.compat.v1 import losses as _losses
 from rnnkit.compat.v1 import math_ops as _math
 from rnnkit.compat.v1 import nn as _nn
 from rnnkit.compat.v1 import ops as _ops
@@ -226,6 +227,7 @@ nn = _Namespace(
 )
 del nn.__dict__["moments"]
 layers = _Namespace("layers", dense=_layers.dense, dropout=_layers.dropout)
+losses = _Namespace("losses", **{n: getattr(_losses, n) for n in _losses.__all__})
 train = _Namespace("train", **{n: getattr(_train, n) for n in _train.__all__})
 initializers = _Namespace(
     "initializers",
@@ -343,6 +345,7 @@ SUPPORTED: tuple[str, ...] = tuple(
         + [f"contrib.rnn.{n}" for n in dir(contrib.rnn)]
         + [f"layers.{n}" for n in dir(layers)]
         + [f"train.{n}" for n in dir(train)]
+        + [f"losses.{n}" for n in dir(losses)]
         + ["keras.datasets.mnist.load_data"]
     )
 )
