@@ -388,3 +388,92 @@ def test_losses_match_their_formulas():
     close(soft, -(onehot * np.log(e)).sum(1))
     with pytest.raises(ValueError, match="named arguments"):
         tf.nn.sparse_softmax_cross_entropy_with_logits(L)
+
+
+# ---------------------------------------------------------------------------------------------
+# TensorBoard and seq2seq
+# ---------------------------------------------------------------------------------------------
+
+
+def _events(path):
+    """Events of a TFRecord event file, each record's masked CRC32C checked."""
+    import struct
+
+    import google_crc32c
+    from tensorboardX.proto import event_pb2
+
+    def masked(b: bytes) -> int:
+        c = google_crc32c.value(b)
+        return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+    data, out, i = path.read_bytes(), [], 0
+    while i < len(data):
+        header = data[i : i + 8]
+        (n,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", data[i + 8 : i + 12])[0] == masked(header)
+        body = data[i + 12 : i + 12 + n]
+        assert struct.unpack("<I", data[i + 12 + n : i + 16 + n])[0] == masked(body)
+        out.append(event_pb2.Event.FromString(body))
+        i += 16 + n
+    return out
+
+
+def test_file_writer_writes_scalars_and_the_graph_as_tensorboard_event_records(tmp_path):
+    X = tf.placeholder(tf.float32, [None, 3], name="X")
+    W = tf.Variable(tf.ones([3, 1]), name="W")
+    loss = tf.reduce_mean(tf.square(tf.matmul(X, W)), name="loss")
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    tf.summary.scalar("loss", loss)
+    merged = tf.summary.merge_all()
+    writer = tf.summary.FileWriter(str(tmp_path), tf.get_default_graph())
+    losses = []
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for step in range(3):
+            _, value, summary = sess.run([train, loss, merged], {X: np.ones((2, 3))})
+            writer.add_summary(summary, step)
+            losses.append(value)
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    events = _events(path)
+    graphs = [e for e in events if e.graph_def]
+    from tensorboardX.proto import graph_pb2
+
+    names = {n.name for n in graph_pb2.GraphDef.FromString(graphs[0].graph_def).node}
+    assert {"X", "W", "loss"} <= names
+    scalars = [(e.step, v.tag, v.simple_value) for e in events for v in e.summary.value]
+    assert [(s, t) for s, t, _ in scalars] == [(0, "loss"), (1, "loss"), (2, "loss")]
+    close([v for _, _, v in scalars], losses)
+
+
+def test_embedding_rnn_seq2seq_builds_tf_names_and_trains():
+    tf.set_random_seed(1)
+    X = tf.placeholder(tf.int32, [None, 5])
+    Y = tf.placeholder(tf.int32, [None, 5])
+    enc = tf.unstack(tf.transpose(X))
+    dec = tf.unstack(tf.transpose(Y[:, :-1]))
+    cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(16) for _ in range(2)])
+    outs, _ = tf.contrib.legacy_seq2seq.embedding_rnn_seq2seq(enc, dec, cell, 10, 10, 8)
+    logits = tf.transpose(tf.unstack(outs), perm=[1, 0, 2])
+    assert str(logits.shape) == "(?, 4, 10)"
+    names = [v.op.name for v in tf.global_variables()]
+    assert names[0] == "embedding_rnn_seq2seq/rnn/embedding_wrapper/embedding"
+    assert (
+        names[-1]
+        == "embedding_rnn_seq2seq/embedding_rnn_decoder/rnn_decoder/output_projection_wrapper/bias"
+    )
+    labels = tf.reshape(Y[:, 1:], [-1])
+    loss = tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=tf.reshape(logits, [-1, 10])
+        )
+    )
+    train = tf.train.AdamOptimizer(0.05).minimize(loss)
+    x = rng(4).integers(0, 10, (8, 5))
+    y = np.concatenate([np.zeros((8, 1), int), x[:, :4]], 1)  # learn to copy the input
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = sess.run(loss, {X: x, Y: y})
+        for _ in range(60):
+            sess.run(train, {X: x, Y: y})
+        assert sess.run(loss, {X: x, Y: y}) < first / 4

@@ -32,6 +32,7 @@ from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1 import init_ops as _init
 from rnnkit.compat.v1 import keras_datasets as _mnist
 from rnnkit.compat.v1 import layers as _layers
+from rnnkit.compat.v1 import legacy_seq2seq as _seq2seq
 from rnnkit.compat.v1 import losses as _losses
 from rnnkit.compat.v1 import math_ops as _math
 from rnnkit.compat.v1 import nn as _nn
@@ -39,6 +40,7 @@ from rnnkit.compat.v1 import ops as _ops
 from rnnkit.compat.v1 import random_ops as _random
 from rnnkit.compat.v1 import rnn as _rnn
 from rnnkit.compat.v1 import rnn_cell as _cells
+from rnnkit.compat.v1 import summary as _summary
 from rnnkit.compat.v1 import train as _train
 from rnnkit.compat.v1 import variables as _vars
 from rnnkit.compat.v1.dtypes import (
@@ -252,7 +254,11 @@ contrib = _Namespace(
     layers=_Namespace(
         "contrib.layers", variance_scaling_initializer=_init.variance_scaling_initializer
     ),
+    legacy_seq2seq=_Namespace(
+        "contrib.legacy_seq2seq", embedding_rnn_seq2seq=_seq2seq.embedding_rnn_seq2seq
+    ),
 )
+summary = _Namespace("summary", **{n: getattr(_summary, n) for n in _summary.__all__})
 keras = _Namespace(
     "keras",
     datasets=_Namespace(
@@ -313,6 +319,8 @@ __all__ = sorted(
         "get_default_session",
         "nn",
         "layers",
+        "losses",
+        "summary",
         "train",
         "contrib",
         "keras",
@@ -332,6 +340,8 @@ SUPPORTED: tuple[str, ...] = tuple(
                 "nn",
                 "contrib",
                 "layers",
+                "losses",
+                "summary",
                 "train",
                 "keras",
                 "initializers",
@@ -346,6 +356,8 @@ SUPPORTED: tuple[str, ...] = tuple(
         + [f"layers.{n}" for n in dir(layers)]
         + [f"train.{n}" for n in dir(train)]
         + [f"losses.{n}" for n in dir(losses)]
+        + [f"summary.{n}" for n in dir(summary)]
+        + ["contrib.legacy_seq2seq.embedding_rnn_seq2seq"]
         + ["keras.datasets.mnist.load_data"]
     )
 )
