@@ -56,13 +56,20 @@ float16 = DType("float16", torch.float16, np.float16)
 uint8 = DType("uint8", torch.uint8, np.uint8)
 bool = DType("bool", torch.bool, np.bool_)  # noqa: A001 - TensorFlow's name
 string = DType("string", None, np.object_)  # only for summaries' names; no string tensors
+_ALIASES: dict[str, DType] = {}
 _DTYPES = (float32, float64, int32, int64, float16, uint8, bool)
+
+_ALIASES.update(float=float32, half=float16, double=float64, int=int32, long=int64)
 
 
 def as_dtype(value: Any) -> DType:
     """A :class:`DType` from a DType, its name, a numpy dtype or a torch dtype."""
     if isinstance(value, DType):
         return value
+    if isinstance(value, str) and value in _ALIASES:  # TensorFlow's names: "float" is float32
+        return _ALIASES[value]
+    if value is float:
+        return float32
     for d in _DTYPES:
         if value is d.torch or value == d.name:
             return d
