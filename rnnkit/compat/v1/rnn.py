@@ -1,8 +1,9 @@
 """``tf.nn.static_rnn``, ``dynamic_rnn``, ``bidirectional_dynamic_rnn``, ``static_bidirectional_rnn``
 (TensorFlow's ``ops/rnn.py``), run by rnnkit's runners.
 
-A built-in cell becomes one graph node that calls ``rnnkit.static_rnn`` / ``dynamic_rnn`` /
-``bidirectional_dynamic_rnn`` (the fused engine where it applies) with the session's variable values
+A built-in cell becomes one graph node that calls ``rnnkit.dynamic_rnn`` (for ``static_rnn`` too:
+TF1 defines both to compute the same values) or ``bidirectional_dynamic_rnn``, on the fused engine
+where it applies, with the session's variable values
 in place of the cell's parameters. A user-written cell is unrolled in the graph over the static
 number of steps (its ops are compat ops); ``sequence_length`` then masks outputs and freezes states.
 Variables are named under the scope ``rnn`` (``bidirectional_rnn/fw``, ...); a second RNN over a
@@ -196,15 +197,15 @@ def static_rnn(
     data = [*xs, *([] if lengths is None else [lengths])]
 
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
+        # TF1's static_rnn and dynamic_rnn compute the same thing (lengths included): run the
+        # steps as one (T, B, I) sequence, on the fused engine where the cell allows
         steps, seq = list(values[:T]), (values[T] if lengths is not None else None)
-        outs, final = rnnkit.static_rnn(
-            cell._core,
-            [s.to(dt.torch) for s in steps],
-            initial_state=states[0],
-            dtype=dt.torch,
-            sequence_length=seq,
+        x = torch.stack([s.to(dt.torch) for s in steps])  # (T, B, I)
+        outs, final = rnnkit.dynamic_rnn(
+            cell._core, x, sequence_length=seq, initial_state=states[0], dtype=dt.torch,
+            time_major=True,
         )
-        return list(outs), final
+        return list(outs.unbind(0)), final
 
     node = _core_node(
         graph.unique_name(scope or "rnn"), [cell], [vscope], width, dt, data, [init], run
