@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rnnkit.commands.bench",
         "benchmark the fused engine against the plain loop and peers",
     ),
+    "bench-compat": (
+        "rnnkit.commands.bench_compat",
+        "time a compat.v1 training step against the same model in rnnkit + torch",
+    ),
     "train": ("rnnkit.commands.train", "train a sequence model on bundled data"),
     "evaluate": ("rnnkit.commands.evaluate", "recompute the test metrics of a checkpoint"),
     "compile": (
