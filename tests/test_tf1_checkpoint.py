@@ -301,6 +301,8 @@ def test_write_refuses_bad_input_and_leaves_no_file(tmp_path):
         write_tf1_checkpoint(tmp_path / "m", {"mixed": np.array([b"a", 3], dtype=object)})
     with pytest.raises(ValueError, match="`tensors`.*non-empty str"):
         write_tf1_checkpoint(tmp_path / "m", {"": 1.0})
+    with pytest.raises(TypeError, match="`tensors`.*str variable names"):
+        write_tf1_checkpoint(tmp_path / "m", {3: 1.0})
     with pytest.raises(ValueError, match="`prefix`"):
         write_tf1_checkpoint(str(tmp_path) + "/", {"a": 1.0})
     with pytest.raises(TypeError, match="`max_to_keep`"):

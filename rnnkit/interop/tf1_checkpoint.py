@@ -400,7 +400,9 @@ def write_tf1_checkpoint(
         max_to_keep = check_positive_int("max_to_keep", max_to_keep)
     arrays = []
     for name, value in tensors.items():
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str):
+            raise invalid_type("tensors", "str variable names", name)
+        if not name:
             raise invalid_value("tensors", "non-empty str variable names", repr(name))
         arrays.append((name.encode("utf-8", "surrogateescape"), _as_array(name, value)))
     arrays.sort(key=lambda item: item[0])
