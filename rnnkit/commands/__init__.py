@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,compile,info}``.
+"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,compile,checkpoint,info}``.
 
 Each command lives in its own module here exposing ``configure_parser(parser)`` and ``run(args) -> int``;
 modules are imported only when their command is used, so ``--help`` stays fast. Commands sit on top:
@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": (
         "rnnkit.commands.compile",
         "compile and cache the fused engine's kernels ahead of use",
+    ),
+    "checkpoint": (
+        "rnnkit.commands.checkpoint",
+        "inspect or convert TensorFlow 1.x checkpoints (no TensorFlow needed)",
     ),
     "info": ("rnnkit.commands", "print the version, the cells and the engine's set-up"),
 }

@@ -21,18 +21,15 @@ Example::
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import re
-import secrets
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from google.protobuf import text_format
 
 from rnnkit._validation import check_positive_int, invalid_type, invalid_value
 from rnnkit.interop import _bundle
@@ -42,7 +39,15 @@ from rnnkit.interop._bundle_protos import (
     TF_TYPES,
     BundleEntryProto,
     BundleHeaderProto,
-    CheckpointState,
+)
+from rnnkit.interop._checkpoint_state import (
+    STATE_FILE,
+    atomic_write,
+    fspath,
+    fsync_dir,
+    latest_tf1_checkpoint,
+    read_state,
+    record_latest,
 )
 from rnnkit.interop._sstable import build_table, crc32c, damaged, mask, read_table
 
@@ -54,7 +59,6 @@ __all__ = [
     "write_tf1_checkpoint",
 ]
 
-STATE_FILE = "checkpoint"
 _MAX_RANK = 32  # numpy's limit before 2.0; TensorFlow variables have far fewer dimensions
 _MAX_ELEMENTS = 1 << 58  # bounds shapes such as (0, 2**62) that numpy cannot even describe
 _DATA_SUFFIX = re.compile(r"\.data-\d{5,}-of-\d{5,}$")
@@ -64,45 +68,9 @@ def _data_path(prefix: str, shard: int, num_shards: int) -> str:
     return f"{prefix}.data-{shard:05d}-of-{num_shards:05d}"
 
 
-def _fspath(name: str, path: Any) -> str:
-    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
-        raise invalid_type(name, "a path (str or os.PathLike)", path)
-    path = os.fspath(path)
-    if not path:
-        raise invalid_value(name, "a non-empty path", repr(path))
-    return path
-
-
-# -- the state file --------------------------------------------------------------------------------------
-def _read_state(state_path: str) -> Any:
-    try:
-        with open(state_path, "rb") as f:
-            text = f.read().decode("utf-8")
-        return text_format.Parse(text, CheckpointState())
-    except (UnicodeDecodeError, text_format.ParseError) as exc:
-        raise damaged(state_path, f"not a checkpoint state text proto ({exc})") from None
-
-
-def latest_tf1_checkpoint(directory: str | os.PathLike) -> str | None:
-    """The prefix of the newest checkpoint in ``directory``, like ``tf.train.latest_checkpoint``.
-
-    Reads the ``checkpoint`` state file; a relative ``model_checkpoint_path`` is taken relative to
-    ``directory``. ``None`` if there is no state file or its checkpoint's ``.index`` is missing.
-    """
-    directory = _fspath("directory", directory)
-    state_path = os.path.join(directory, STATE_FILE)
-    if not os.path.isfile(state_path):
-        return None
-    path = _read_state(state_path).model_checkpoint_path
-    if not path:
-        return None
-    prefix = path if os.path.isabs(path) else os.path.join(directory, path)
-    return prefix if os.path.isfile(prefix + ".index") else None
-
-
 def _resolve(path: Any) -> str:
     """The prefix meant by a prefix, its ``.index`` or data file, or a checkpoint directory."""
-    path = _fspath("path", path)
+    path = fspath("path", path)
     if os.path.isdir(path):
         prefix = latest_tf1_checkpoint(path)
         if prefix is None:
@@ -400,35 +368,6 @@ def _dtype_list() -> str:
     return ", ".join(sorted({str(d) for d in TF_TYPES} | {"bytes/str"}))
 
 
-def _atomic_write(path: str, chunks: Any) -> None:
-    """Write ``chunks`` (bytes-likes) to a temporary file beside ``path``, fsync, then rename."""
-    temp = f"{path}.tempstate{secrets.randbits(64)}"
-    try:
-        with open(temp, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
-
-
-def _fsync_dir(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows: directories cannot be opened
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_tf1_checkpoint(
     prefix: str | os.PathLike,
     tensors: Mapping[str, Any],
@@ -450,7 +389,7 @@ def write_tf1_checkpoint(
 
         write_tf1_checkpoint("out/model.ckpt-0", tf1_variables(cell))
     """
-    prefix = _fspath("prefix", prefix)
+    prefix = fspath("prefix", prefix)
     if prefix.endswith(("/", os.sep)) or not os.path.basename(prefix):
         raise invalid_value(
             "prefix", "a file prefix such as 'train_dir/model.ckpt-100'", repr(prefix)
@@ -461,13 +400,15 @@ def write_tf1_checkpoint(
         max_to_keep = check_positive_int("max_to_keep", max_to_keep)
     arrays = []
     for name, value in tensors.items():
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str):
+            raise invalid_type("tensors", "str variable names", name)
+        if not name:
             raise invalid_value("tensors", "non-empty str variable names", repr(name))
         arrays.append((name.encode("utf-8", "surrogateescape"), _as_array(name, value)))
     arrays.sort(key=lambda item: item[0])
     directory = os.path.dirname(os.path.abspath(prefix))
     state_path = os.path.join(directory, STATE_FILE)
-    state = _read_state(state_path) if update_state and os.path.isfile(state_path) else None
+    state = read_state(state_path) if update_state and os.path.isfile(state_path) else None
     os.makedirs(directory, exist_ok=True)
 
     entries, chunks, offset = [], [], 0
@@ -491,30 +432,9 @@ def write_tf1_checkpoint(
     header.version.producer = 1
     index = build_table([(b"", header.SerializeToString()), *entries])
 
-    _atomic_write(_data_path(prefix, 0, 1), chunks)
-    _atomic_write(prefix + ".index", [index])
-    _fsync_dir(directory)
+    atomic_write(_data_path(prefix, 0, 1), chunks)
+    atomic_write(prefix + ".index", [index])
+    fsync_dir(directory)
     if update_state:
-        _update_state(state_path, prefix, state, max_to_keep)
+        record_latest(state_path, prefix, state, max_to_keep)
     return prefix
-
-
-def _update_state(state_path: str, prefix: str, old: Any, max_to_keep: int | None) -> None:
-    """Record ``prefix`` as the latest checkpoint, as ``Saver.save`` does (relative paths)."""
-    directory = os.path.dirname(state_path)
-
-    def where(path: str) -> str:
-        return os.path.normpath(path if os.path.isabs(path) else os.path.join(directory, path))
-
-    paths = list(old.all_model_checkpoint_paths) if old is not None else []
-    paths = [p for p in paths if where(p) != where(prefix)] + [os.path.basename(prefix)]
-    dropped = paths[:-max_to_keep] if max_to_keep is not None else []
-    paths = paths[len(dropped) :]
-    state = CheckpointState(model_checkpoint_path=paths[-1])
-    state.all_model_checkpoint_paths.extend(paths)
-    _atomic_write(state_path, [text_format.MessageToString(state).encode("utf-8")])
-    for path in dropped:
-        full = where(path)
-        for file in [full + ".index", *glob.glob(glob.escape(full) + ".data-?????-of-?????")]:
-            if os.path.isfile(file):
-                os.remove(file)

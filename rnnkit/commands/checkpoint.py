@@ -1,0 +1,111 @@
+"""``python -m rnnkit checkpoint {inspect,convert}``: TensorFlow 1.x checkpoints without TensorFlow.
+
+``inspect PATH`` lists every tensor as ``name (DT_FLOAT) [3,4]`` (like TensorFlow's
+``inspect_checkpoint``); ``--tensor NAME`` prints one tensor's values, ``--all-tensors`` all of them.
+``convert PATH OUT.safetensors`` writes the tensors as safetensors (string and complex128 tensors,
+which safetensors cannot hold, are skipped with a note); ``convert IN.safetensors OUT`` writes the
+TF1 checkpoint with prefix ``OUT`` (``OUT.index`` is accepted too). PATH is a checkpoint prefix, its
+``.index`` file, or a directory with a ``checkpoint`` state file. A missing or damaged file ends
+with a one-line error naming it and exit code 2.
+
+Example::
+
+    python -m rnnkit checkpoint inspect train_dir --tensor rnn/lstm_cell/bias
+    python -m rnnkit checkpoint convert train_dir/model.ckpt-1000 weights.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Sub-commands ``inspect`` and ``convert``."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    inspect = sub.add_parser("inspect", help="list the tensors of a TF1 checkpoint (or print them)")
+    inspect.add_argument("path", metavar="PATH", help="checkpoint prefix, .index file or directory")
+    inspect.add_argument("--tensor", metavar="NAME", help="print the values of tensor NAME")
+    inspect.add_argument("--all-tensors", action="store_true", help="print every tensor's values")
+    convert = sub.add_parser("convert", help="TF1 checkpoint <-> safetensors")
+    convert.add_argument("path", metavar="PATH", help="a TF1 checkpoint or a .safetensors file")
+    convert.add_argument("out", metavar="OUT", help="OUT.safetensors, or a TF1 checkpoint prefix")
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from rnnkit.interop import open_tf1_checkpoint
+
+    with open_tf1_checkpoint(args.path) as ckpt:
+        if args.tensor is not None:
+            if args.tensor not in ckpt:
+                raise ValueError(f"no tensor named {args.tensor!r} in checkpoint {ckpt.prefix!r}")
+            names = [args.tensor]
+        elif args.all_tensors:
+            names = list(ckpt)
+        else:
+            for name in ckpt:
+                shape = ",".join(str(d) for d in ckpt.shape(name))
+                print(f"{name} ({ckpt.tf_dtype(name)}) [{shape}]")
+            return 0
+        for name in names:
+            print(f"tensor_name:  {name}")
+            print(ckpt[name])
+    return 0
+
+
+def _to_safetensors(path: str, out: str) -> None:
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+
+    from rnnkit.interop import read_tf1_checkpoint
+
+    tensors, skipped = {}, []
+    for name, array in read_tf1_checkpoint(path).items():
+        if array.dtype == object or array.dtype == np.complex128:
+            skipped.append(name)
+        elif array.dtype.name == "bfloat16":
+            tensors[name] = torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
+        else:
+            tensors[name] = torch.from_numpy(np.require(array, requirements="C"))  # keeps 0-d
+    save_file(tensors, out)
+    if skipped:
+        print(
+            f"rnnkit checkpoint: note: skipped {len(skipped)} tensor(s) safetensors cannot hold "
+            f"(strings, complex128): {', '.join(skipped)}",
+            file=sys.stderr,
+        )
+
+
+def _from_safetensors(path: str, out: str) -> None:
+    from safetensors import safe_open
+
+    from rnnkit.interop import write_tf1_checkpoint
+
+    try:
+        with safe_open(path, framework="pt") as f:
+            tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
+    except OSError:
+        raise
+    except Exception as exc:  # safetensors_rust.SafetensorError and friends
+        raise ValueError(f"cannot read safetensors file {path!r}: {exc}") from None
+    write_tf1_checkpoint(out[: -len(".index")] if out.endswith(".index") else out, tensors)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.action == "inspect":
+            return _inspect(args)
+        if args.out.endswith(".safetensors"):
+            _to_safetensors(args.path, args.out)
+        elif args.path.endswith(".safetensors"):
+            _from_safetensors(args.path, args.out)
+        else:
+            raise ValueError("one of PATH and OUT must be a .safetensors file")
+    except BrokenPipeError:  # e.g. `inspect ... | head`
+        sys.stdout = None  # nothing more can be printed; exit quietly
+        return 0
+    except (ValueError, TypeError, OSError) as e:
+        print(f"rnnkit checkpoint: error: {e}", file=sys.stderr)
+        return 2
+    return 0
