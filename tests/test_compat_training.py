@@ -477,3 +477,19 @@ def test_embedding_rnn_seq2seq_builds_tf_names_and_trains():
         for _ in range(60):
             sess.run(train, {X: x, Y: y})
         assert sess.run(loss, {X: x, Y: y}) < first / 4
+
+
+def test_graph_construction_refuses_what_tf1_refuses():
+    cell = tf.nn.rnn_cell.BasicRNNCell(5)
+    tf.nn.dynamic_rnn(cell, tf.placeholder(tf.float32, [None, 2, 3]), dtype=tf.float32)
+    with pytest.raises(
+        ValueError, match=r"Trying to share variable rnn/basic_rnn_cell/kernel.*\(9, 5\).*\(8, 5\)"
+    ):
+        tf.nn.dynamic_rnn(cell, tf.placeholder(tf.float32, [None, 2, 4]), dtype=tf.float32)
+    other = tf.nn.rnn_cell.GRUCell(4)
+    with pytest.raises(ValueError, match="batch size 3 .* contradicts the inputs' batch size 4"):
+        tf.nn.dynamic_rnn(
+            other,
+            tf.placeholder(tf.float32, [4, 2, 3]),
+            initial_state=other.zero_state(3, tf.float32),
+        )

@@ -66,12 +66,26 @@ def _initial_state(
             )
         return None
     leaves = [convert_to_tensor(s, dt) for s in _nest.flatten(initial_state)]
-    want = len(_nest.flatten(cell.state_size))
-    if len(leaves) != want:
+    sizes = _nest.flatten(cell.state_size)
+    if len(leaves) != len(sizes):
         raise ValueError(
-            f"Received an invalid value for argument `{arg}`: expected {want} tensors in the "
+            f"Received an invalid value for argument `{arg}`: expected {len(sizes)} tensors in the "
             f"structure of the cell's state_size {cell.state_size}, got {len(leaves)}."
         )
+    for leaf_t, size in zip(leaves, sizes):
+        dims = leaf_t.shape.as_list() if leaf_t.shape.ndims is not None else None
+        if dims is None:
+            continue
+        if len(dims) != 2 or (dims[1] is not None and dims[1] != size):
+            raise ValueError(
+                f"Received an invalid value for argument `{arg}`: expected (batch, {size}) state "
+                f"tensors, got {leaf_t.name!r} of shape {leaf_t.shape}."
+            )
+        if batch is not None and dims[0] is not None and dims[0] != batch:
+            raise ValueError(
+                f"Received an invalid value for argument `{arg}`: its batch size {dims[0]} "
+                f"({leaf_t.name!r}) contradicts the inputs' batch size {batch}."
+            )
     return (
         _nest.pack_sequence_as(cell.state_size, leaves)
         if not hasattr(initial_state, "_fields")
@@ -202,7 +216,11 @@ def static_rnn(
         steps, seq = list(values[:T]), (values[T] if lengths is not None else None)
         x = torch.stack([s.to(dt.torch) for s in steps])  # (T, B, I)
         outs, final = rnnkit.dynamic_rnn(
-            cell._core, x, sequence_length=seq, initial_state=states[0], dtype=dt.torch,
+            cell._core,
+            x,
+            sequence_length=seq,
+            initial_state=states[0],
+            dtype=dt.torch,
             time_major=True,
         )
         return list(outs.unbind(0)), final

@@ -182,6 +182,17 @@ class RNNCell:
         """Create this cell's variables under ``scope`` (once per graph; later calls reuse them)."""
         graph = get_default_graph()
         if self._weights is not None and self._weights.graph is graph:
+            core = self._core
+            if input_size is not None and core.input_size != input_size:
+                var = self._weights.pairs[0][0]
+                rows = int(input_size) + (
+                    core.input_size and var.shape.as_list()[0] - core.input_size
+                )
+                raise ValueError(
+                    f"Trying to share variable {var.op.name}, but specified shape "
+                    f"{(rows, *var.shape.as_list()[1:])} and found shape {tuple(var.shape.as_list())} "
+                    f"(the cell was built for inputs of width {core.input_size}, not {input_size})."
+                )
             return self._weights
         if input_size is None:
             raise ValueError(
