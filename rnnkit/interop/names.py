@@ -117,17 +117,7 @@ def load_tf1_variables(cell: RNNCell, variables: Mapping[str, Any], scope: str =
         raise invalid_value("scope", "a non-empty variable scope such as 'rnn'", repr(scope))
     scope = scope.rstrip("/")
     mine = {k: v for k, v in variables.items() if k.startswith(scope + "/")}
-    if not cell.built:
-        leaf, kernel_name = _first_leaf(cell, scope)
-        if kernel_name not in mine:
-            raise invalid_value(
-                "variables", f"a variable named {kernel_name!r}", f"names {sorted(mine)}"
-            )
-        rows = _as_array(kernel_name, mine[kernel_name]).shape[0]
-        if rows <= leaf.num_units:
-            raise invalid_value(kernel_name, f"a kernel with more than {leaf.num_units} rows", rows)
-        cell.build(rows - leaf.num_units)
-    expected = list(_walk(cell, scope))
+    expected = list(_walk(cell, scope))  # the names do not depend on the input width
     names = {name for name, _, _ in expected}
     missing = [name for name in names if name not in mine]
     unexpected = [name for name in mine if name not in names]
@@ -137,6 +127,16 @@ def load_tf1_variables(cell: RNNCell, variables: Mapping[str, Any], scope: str =
             f"exactly the variables of {type(cell).__name__} under scope {scope!r}",
             f"missing {sorted(missing)}, unexpected {sorted(unexpected)}",
         )
+    if not cell.built:  # materialise its parameters (see rnnkit.cells) for the kernel's width
+        leaf, kernel_name = _first_leaf(cell, scope)
+        kernel = _as_array(kernel_name, mine[kernel_name])
+        if kernel.ndim != 2 or kernel.shape[0] <= leaf.num_units:
+            raise invalid_value(
+                "variables",
+                f"{kernel_name} of shape (I + {leaf.num_units}, .) with I >= 1",
+                f"shape {tuple(kernel.shape)}",
+            )
+        cell.build(kernel.shape[0] - leaf.num_units)
     arrays = {}
     for name, owner, attr in expected:
         param = getattr(owner, attr)
@@ -303,10 +303,14 @@ def load_torch_state_dict(
         if c is None:
             continue
         layers = _torch_layers(c)
-        if not c.built:
+        if not c.built:  # materialise its parameters (see rnnkit.cells) for the input width
             key = f"weight_ih_l0{direction}"
             if key not in sd:
                 raise invalid_value("state_dict", f"an entry {key!r}", f"keys {sorted(sd)}")
+            if sd[key].dim() != 2 or sd[key].shape[1] < 1:
+                raise invalid_value(
+                    "state_dict", f"{key} of shape (G * H, I) with I >= 1", tuple(sd[key].shape)
+                )
             c.build(sd[key].shape[1])
         for k, layer in enumerate(layers):
             expected = _export_layer(layer)
