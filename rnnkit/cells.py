@@ -8,6 +8,12 @@ weights, a new cell has new weights, and there is no global variable scope to co
 Parameters keep TensorFlow's layout so that checkpoints convert by renaming (see :mod:`rnnkit.interop`):
 a ``kernel`` of shape ``(I + H, G * H)`` whose rows ``[:I]`` multiply the input and rows ``[I:]`` the
 state, and a ``bias`` of shape ``(G * H,)``.
+
+Lazy cells follow torch's lazy-module convention (``torch.nn.LazyLinear``): a cell made without
+``input_size`` holds its parameters as ``torch.nn.parameter.UninitializedParameter`` objects, which
+are materialised *in place* (the same objects become ordinary parameters) by ``build``, by the first
+call, or by ``load_state_dict``. So ``cell.parameters()`` always lists every parameter, an optimizer
+made before the first call trains them, and a state dict loads into a cell that was never called.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import nn
+from torch.nn.parameter import UninitializedParameter, is_lazy
 
 from rnnkit import _nest
 from rnnkit._validation import (
@@ -60,6 +67,22 @@ def _glorot_uniform_(tensor: torch.Tensor, generator: torch.Generator | None = N
         tensor.uniform_(-limit, limit, generator=generator)
 
 
+def _initialize_(param: torch.Tensor, init: str) -> None:
+    """Fill a freshly materialised parameter: TensorFlow's initialisers for each kind."""
+    with torch.no_grad():
+        if init == "glorot":
+            _glorot_uniform_(param)
+        elif init == "zeros":
+            param.zero_()
+        elif init == "ones":
+            param.fill_(1.0)
+        elif init == "peephole":  # TF draws these from a glorot-like uniform; keep them small
+            limit = (3.0 / param.shape[0]) ** 0.5
+            param.uniform_(-limit, limit)
+        else:  # pragma: no cover - internal
+            raise AssertionError(init)
+
+
 _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "relu": torch.relu,
@@ -76,22 +99,27 @@ def _activation_name(fn: Callable[..., Any]) -> str | None:
 class RNNCell(nn.Module):
     """Base class: one recurrent step with a lazily or eagerly known input width.
 
-    Subclasses define ``state_size``, ``output_size``, ``_create_parameters(input_size, dtype, device)``
-    and ``call(inputs, state)`` (the math, on validated arguments). ``forward`` validates, builds the
-    cell on its first call when ``input_size`` was not given, then runs ``call``.
+    Subclasses define ``state_size``, ``output_size``, ``_parameter_specs(input_size)`` (their own
+    parameters' names, shapes and initialisers) and ``call(inputs, state)`` (the math, on validated
+    arguments). ``forward`` validates, builds the cell on its first call when ``input_size`` was not
+    given, then runs ``call``. Until it is built, ``input_size`` is None and the parameters are
+    uninitialized (see the module's docstring).
     """
-
-    input_size: int | None
 
     def __init__(self, input_size: int | None = None) -> None:
         super().__init__()
-        self.input_size = None
+        self._input_size: int | None = None
         self._pending_input_size = (
             None if input_size is None else check_positive_int("input_size", input_size)
         )
 
     def _finish_init(self) -> None:
-        """Called by subclasses at the end of ``__init__``: build now if the width is known."""
+        """Called by subclasses at the end of ``__init__``: declare the parameters (uninitialized),
+        then build now if the width is known."""
+        for name in self._parameter_specs(1):
+            # torch's own class, not a subclass with an rnnkit message: torch.compile special-cases
+            # exactly this type, so a model compiled before its first call still traces.
+            self.register_parameter(name, UninitializedParameter())
         if self._pending_input_size is not None:
             self.build(self._pending_input_size)
 
@@ -105,19 +133,29 @@ class RNNCell(nn.Module):
         raise NotImplementedError
 
     @property
+    def input_size(self) -> int | None:
+        """I, the input width the cell is built for; None until it is built."""
+        return self._input_size
+
+    @property
     def built(self) -> bool:
         return self.input_size is not None
 
     def _param_dtype_device(self) -> tuple[torch.dtype | None, torch.device | None]:
         for p in self._parameters.values():  # fast path: a built cell's own parameters
-            if p is not None:
+            if p is not None and not is_lazy(p):
                 return p.dtype, p.device
         for p in self.parameters():  # wrappers and stacks: their cells' parameters
-            return p.dtype, p.device
+            if not is_lazy(p):
+                return p.dtype, p.device
         return None, None
 
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
-        """Create the parameters for inputs of width ``input_size`` (a no-op when already built)."""
+        """Create the parameters for inputs of width ``input_size`` (a no-op when already built).
+
+        ``dtype``/``device`` default to the unbuilt parameters' (torch's default dtype, or what
+        ``cell.to(...)`` set); the first call passes its inputs' dtype and device.
+        """
         input_size = check_positive_int("input_size", input_size)
         if self.input_size is not None:
             if input_size != self.input_size:
@@ -128,25 +166,65 @@ class RNNCell(nn.Module):
                     input_size,
                 )
             return
-        self._create_parameters(input_size, dtype or torch.get_default_dtype(), device)
-        self.input_size = input_size
+        self._create_parameters(input_size, dtype, device)
+        self._input_size = input_size
 
-    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
-        raise NotImplementedError
+    def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
+        """``{name: (shape, init)}`` of the cell's own parameters, in creation order.
 
-    def _new_parameter(
-        self, *shape: int, dtype: torch.dtype, device: Any, init: str
-    ) -> nn.Parameter:
-        tensor = torch.empty(*shape, dtype=dtype, device=device)
-        if init == "glorot":
-            _glorot_uniform_(tensor)
-        elif init == "zeros":
-            tensor.zero_()
-        elif init == "ones":
-            tensor.fill_(1.0)
-        else:  # pragma: no cover - internal
-            raise AssertionError(init)
-        return nn.Parameter(tensor)
+        ``init`` is ``"glorot"``, ``"zeros"``, ``"ones"`` or ``"peephole"``. A leaf cell lists its
+        input kernel ``(I + H, .)`` first (``load_state_dict`` reads ``I`` from its rows).
+        """
+        return {}
+
+    def _create_parameters(self, input_size: int, dtype: torch.dtype | None, device: Any) -> None:
+        """Materialise the declared parameters in place and initialise them."""
+        for name, (shape, init) in self._parameter_specs(input_size).items():
+            param = self._parameters[name]
+            if not is_lazy(param):  # pragma: no cover - internal
+                raise AssertionError(f"{name} is already built")
+            with torch.no_grad():
+                param.materialize(shape, device=device, dtype=dtype)
+                _initialize_(param, init)
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ) -> None:
+        # torch's LazyModuleMixin materialises each uninitialized parameter from the loaded shape;
+        # a cell builds itself instead, so that input_size is set and the shapes stay consistent.
+        if any(is_lazy(p) for p in self._parameters.values()):
+            self._build_from_state_dict(state_dict, prefix, error_msgs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
+    def _build_from_state_dict(self, state_dict: Any, prefix: str, error_msgs: list[str]) -> None:
+        """Build an unbuilt leaf cell for the width of its input kernel in ``state_dict``."""
+        name, (shape, _) = next(iter(self._parameter_specs(1).items()))
+        key, value = prefix + name, state_dict.get(prefix + name)
+        if not isinstance(value, torch.Tensor) or is_lazy(value):
+            return  # missing (torch's loader reports it) or saved unbuilt (stays unbuilt)
+        H = shape[0] - 1  # the input kernel has I + H rows
+        if value.dim() != len(shape) or value.shape[0] <= H or value.shape[1:] != shape[1:]:
+            error_msgs.append(
+                f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
+                f"checkpoint, the shape in current model is (I + {H}, "
+                f"{', '.join(map(str, shape[1:]))}) for an input width I >= 1 "
+                f"({type(self).__name__} is not built yet)."
+            )
+            return
+        self.build(value.shape[0] - H)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        # As torch's LazyModuleMixin: an unbuilt parameter is saved as itself (it cannot be detached).
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = (
+                    param if keep_vars or is_lazy(param) else param.detach()
+                )
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if keep_vars else buf.detach()
 
     def zero_state(
         self, batch_size: int, dtype: torch.dtype | None = None, device: Any = None
@@ -269,12 +347,9 @@ class BasicRNNCell(RNNCell):
     def output_size(self) -> int:
         return self.num_units
 
-    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
+    def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
         H = self.num_units
-        self.kernel = self._new_parameter(
-            input_size + H, H, dtype=dtype, device=device, init="glorot"
-        )
-        self.bias = self._new_parameter(H, dtype=dtype, device=device, init="zeros")
+        return {"kernel": ((input_size + H, H), "glorot"), "bias": ((H,), "zeros")}
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.activation(torch.addmm(self.bias, torch.cat([inputs, state], 1), self.kernel))
@@ -293,12 +368,9 @@ class _LSTMBase(RNNCell):
     def output_size(self) -> int:
         return self.num_units
 
-    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
+    def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
         H = self.num_units
-        self.kernel = self._new_parameter(
-            input_size + H, 4 * H, dtype=dtype, device=device, init="glorot"
-        )
-        self.bias = self._new_parameter(4 * H, dtype=dtype, device=device, init="zeros")
+        return {"kernel": ((input_size + H, 4 * H), "glorot"), "bias": ((4 * H,), "zeros")}
 
 
 class BasicLSTMCell(_LSTMBase):
@@ -366,15 +438,12 @@ class LSTMCell(_LSTMBase):
         self.use_peepholes = check_bool("use_peepholes", use_peepholes)
         self._finish_init()
 
-    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
-        super()._create_parameters(input_size, dtype, device)
+    def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
+        specs = super()._parameter_specs(input_size)
         if self.use_peepholes:
-            H = self.num_units
             for name in ("w_f_diag", "w_i_diag", "w_o_diag"):
-                p = self._new_parameter(H, dtype=dtype, device=device, init="zeros")
-                with torch.no_grad():  # TF draws these from a glorot-like uniform; keep them small
-                    p.uniform_(-((3.0 / H) ** 0.5), (3.0 / H) ** 0.5)
-                setattr(self, name, p)
+                specs[name] = ((self.num_units,), "peephole")
+        return specs
 
     def call(
         self, inputs: torch.Tensor, state: LSTMStateTuple
@@ -434,14 +503,17 @@ class GRUCell(RNNCell):
     def output_size(self) -> int:
         return self.num_units
 
-    def _create_parameters(self, input_size: int, dtype: torch.dtype, device: Any) -> None:
-        H, kw = self.num_units, {"dtype": dtype, "device": device}
-        self.gates_kernel = self._new_parameter(input_size + H, 2 * H, init="glorot", **kw)
-        self.gates_bias = self._new_parameter(2 * H, init="ones", **kw)
-        self.candidate_kernel = self._new_parameter(input_size + H, H, init="glorot", **kw)
-        self.candidate_bias = self._new_parameter(H, init="zeros", **kw)
+    def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
+        H = self.num_units
+        specs = {
+            "gates_kernel": ((input_size + H, 2 * H), "glorot"),
+            "gates_bias": ((2 * H,), "ones"),
+            "candidate_kernel": ((input_size + H, H), "glorot"),
+            "candidate_bias": ((H,), "zeros"),
+        }
         if self.reset_after:
-            self.candidate_recurrent_bias = self._new_parameter(H, init="zeros", **kw)
+            specs["candidate_recurrent_bias"] = ((H,), "zeros")
+        return specs
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = state

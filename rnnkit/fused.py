@@ -47,7 +47,8 @@ class FusedRNN(nn.Module):
         mode: ``"tanh"``, ``"relu"``, ``"lstm"`` or ``"gru"``.
         direction: ``"unidirectional"`` or ``"bidirectional"`` (outputs concatenate fw and bw: ``2H``).
         dropout: probability of zeroing the inputs of layers ``1 .. L-1`` while training.
-        input_size: I; when None the layers are built on the first call.
+        input_size: I; when None the first layer's parameters stay uninitialized (see
+            :mod:`rnnkit.cells`) until the first call or ``load_state_dict``.
         batch_first: inputs and outputs ``(B, T, .)`` instead of ``(T, B, .)``.
         forget_bias: added to the LSTM forget gate (cuDNN has none: default 0).
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from rnnkit import _nest
 from rnnkit._validation import (
@@ -46,6 +47,7 @@ class MultiRNNCell(RNNCell):
         if first is not None and self._pending_input_size is None:
             self._pending_input_size = first
         self._finish_init()
+        self.register_load_state_dict_post_hook(_check_stack_after_load)
 
     @property
     def state_size(self) -> tuple[StateSize, ...]:
@@ -54,6 +56,11 @@ class MultiRNNCell(RNNCell):
     @property
     def output_size(self) -> int:
         return self.cells[-1].output_size
+
+    @property
+    def input_size(self) -> int | None:
+        """The first layer's input width; None until every layer is built."""
+        return self.cells[0].input_size if all(c.built for c in self.cells) else None
 
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
         input_size = check_positive_int("input_size", input_size)
@@ -73,7 +80,6 @@ class MultiRNNCell(RNNCell):
                 )
             cell.build(width, dtype, device)
             width = cell.output_size
-        self.input_size = input_size
 
     def start_sequence(self) -> None:
         for cell in self.cells:
@@ -91,13 +97,18 @@ class MultiRNNCell(RNNCell):
         return f"input_size={self.input_size}"
 
 
+def _check_stack_after_load(stack: MultiRNNCell, incompatible_keys: Any) -> None:
+    """After ``load_state_dict``: the loaded layers' widths must chain (``ValueError`` otherwise)."""
+    if stack.built:
+        stack.build(stack.input_size)
+
+
 class _Wrapper(RNNCell):
     """A cell that delegates its state to ``self.cell``."""
 
     def __init__(self, cell: RNNCell) -> None:
         super().__init__(None)
         self.cell = check_cell("cell", cell)
-        self.input_size = cell.input_size
 
     @property
     def state_size(self) -> StateSize:
@@ -107,9 +118,12 @@ class _Wrapper(RNNCell):
     def output_size(self) -> int:
         return self.cell.output_size
 
+    @property
+    def input_size(self) -> int | None:
+        return self.cell.input_size
+
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
         self.cell.build(input_size, dtype, device)
-        self.input_size = self.cell.input_size
 
     def start_sequence(self) -> None:
         self.cell.start_sequence()
@@ -214,26 +228,37 @@ class OutputProjectionWrapper(_Wrapper):
     def __init__(self, cell: RNNCell, output_size: int) -> None:
         self._projection_size = check_positive_int("output_size", output_size)
         super().__init__(cell)
+        self._finish_init()  # kernel and bias, uninitialized until the wrapped cell is built
         if cell.built:
-            p = next(cell.parameters())
-            self._create_projection(p.dtype, p.device)
+            self._build_projection()
 
     @property
     def output_size(self) -> int:
         return self._projection_size
 
-    def _create_projection(self, dtype: torch.dtype, device: Any) -> None:
-        kw = {"dtype": dtype, "device": device}
-        self.kernel = self._new_parameter(
-            self.cell.output_size, self._projection_size, init="glorot", **kw
-        )
-        self.bias = self._new_parameter(self._projection_size, init="zeros", **kw)
+    @property
+    def input_size(self) -> int | None:
+        return None if is_lazy(self.kernel) else self.cell.input_size
+
+    def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
+        P = self._projection_size
+        return {"kernel": ((self.cell.output_size, P), "glorot"), "bias": ((P,), "zeros")}
+
+    def _build_projection(self) -> None:
+        dtype, device = self.cell._param_dtype_device()  # the wrapped cell's
+        self._create_parameters(self.cell.input_size, dtype, device)
+
+    def _build_from_state_dict(self, state_dict: Any, prefix: str, error_msgs: list[str]) -> None:
+        # The projection's shapes do not depend on the input width: materialise it as it is
+        # declared; torch's loader then checks the shapes. The wrapped cell builds itself.
+        value = state_dict.get(prefix + "kernel")
+        if isinstance(value, torch.Tensor) and not is_lazy(value):
+            self._create_parameters(1, None, None)
 
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
         super().build(input_size, dtype, device)
-        if not hasattr(self, "kernel"):
-            p = next(self.cell.parameters())
-            self._create_projection(p.dtype, p.device)
+        if is_lazy(self.kernel):
+            self._build_projection()
 
     def call(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         output, new_state = self.cell.call(inputs, state)

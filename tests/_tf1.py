@@ -1,4 +1,10 @@
-"""Loading and replaying the TensorFlow 1.x reference cases (see ../shared/fixtures/tf1/README.md)."""
+"""Loading and replaying the TensorFlow 1.x reference cases (see tests/fixtures/tf1/README.md).
+
+``tests/fixtures/tf1`` is a byte-identical copy of the project's shared cases (``../shared/fixtures/tf1``,
+checked by tests/test_tf1_fixtures.py when ``../shared`` exists), so the suite runs on a clone of this
+repository alone; ``tests/fixtures/tf1_extra`` holds this repository's own cases. A missing index or
+case file raises: the suite fails instead of shrinking.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +19,18 @@ import rnnkit
 from rnnkit.interop import load_tf1_variables
 
 ROOT = Path(__file__).resolve().parent
-DIRS = [
-    ROOT.parent.parent / "shared" / "fixtures" / "tf1",
-    ROOT / "fixtures" / "tf1_extra",
-]
+TF1 = ROOT / "fixtures" / "tf1"  # vendored copy of SHARED_TF1
+TF1_EXTRA = ROOT / "fixtures" / "tf1_extra"
+SHARED_TF1 = ROOT.parent.parent / "shared" / "fixtures" / "tf1"
+DIRS = [TF1, TF1_EXTRA]
 
 
 def load_cases() -> list[tuple[dict, Path]]:
+    """(case, path of its .npz) for every case listed in each directory's ``cases.json``."""
     cases = []
     for d in DIRS:
-        index = d / "cases.json"
-        if index.exists():
-            cases += [(c, d / f"{c['name']}.npz") for c in json.loads(index.read_text())]
+        index = d / "cases.json"  # read_text raises when it is missing
+        cases += [(c, d / f"{c['name']}.npz") for c in json.loads(index.read_text())]
     return cases
 
 

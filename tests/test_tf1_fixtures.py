@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests._tf1 import load_cases, replay
+from tests._tf1 import DIRS, SHARED_TF1, TF1, load_cases, replay
 
 CASES = load_cases()
 
@@ -11,6 +11,22 @@ CASES = load_cases()
 def test_reference_cases_are_present():
     names = {case["name"] for case, _ in CASES}
     assert {"tutorial_static_rnn", "tutorial_dynamic_rnn", "bidir_lstm_gru_lengths"} <= names
+    assert len(names) == len(CASES) >= 34  # 14 shared + 20 of this repository's own, at least
+
+
+@pytest.mark.parametrize("directory", DIRS, ids=[d.name for d in DIRS])
+def test_every_case_file_is_listed_and_present(directory):
+    listed = {path.name for _, path in CASES if path.parent == directory}
+    assert listed == {p.name for p in directory.glob("*.npz")}
+
+
+def test_vendored_cases_are_byte_identical_to_the_shared_ones():
+    if not SHARED_TF1.is_dir():
+        pytest.skip(f"{SHARED_TF1} is not beside this repository (a lone clone)")
+    shared = sorted(p.name for p in SHARED_TF1.iterdir())
+    assert sorted(p.name for p in TF1.iterdir()) == shared
+    for name in shared:
+        assert (TF1 / name).read_bytes() == (SHARED_TF1 / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("engine", ["loop", "auto"])

@@ -141,18 +141,7 @@ def load_tf1_variables(cell: RNNCell, source: Any, scope: str = "rnn") -> None:
 
 def _load_tf1(cell: RNNCell, source: Mapping[str, Any], scope: str) -> None:
     mine = [k for k in source if isinstance(k, str) and k.startswith(scope + "/")]
-    if not cell.built:
-        leaf, kernel_name = _first_leaf(cell, scope)
-        if kernel_name not in mine:
-            raise invalid_value(
-                "variables", f"a variable named {kernel_name!r}", f"names {sorted(mine)}"
-            )
-        shape = _shape(source, kernel_name)
-        rows = shape[0] if shape else 0
-        if rows <= leaf.num_units:
-            raise invalid_value(kernel_name, f"a kernel with more than {leaf.num_units} rows", rows)
-        cell.build(rows - leaf.num_units)
-    expected = list(_walk(cell, scope))
+    expected = list(_walk(cell, scope))  # the names do not depend on the input width
     names = {name for name, _, _ in expected}
     missing = [name for name in names if name not in mine]
     unexpected = [
@@ -166,6 +155,17 @@ def _load_tf1(cell: RNNCell, source: Mapping[str, Any], scope: str) -> None:
             f"exactly the variables of {type(cell).__name__} under scope {scope!r}",
             f"missing {sorted(missing)}, unexpected {sorted(unexpected)}",
         )
+    if not cell.built:  # materialise its parameters for the kernel's width (see rnnkit.cells)
+        leaf, kernel_name = _first_leaf(cell, scope)
+        if kernel_name not in mine:
+            raise invalid_value(
+                "variables", f"a variable named {kernel_name!r}", f"names {sorted(mine)}"
+            )
+        shape = _shape(source, kernel_name)
+        rows = shape[0] if shape else 0
+        if rows <= leaf.num_units:
+            raise invalid_value(kernel_name, f"a kernel with more than {leaf.num_units} rows", rows)
+        cell.build(rows - leaf.num_units)
     arrays = {}
     for name, owner, attr in expected:
         param = getattr(owner, attr)
@@ -333,10 +333,14 @@ def load_torch_state_dict(
         if c is None:
             continue
         layers = _torch_layers(c)
-        if not c.built:
+        if not c.built:  # materialise its parameters (see rnnkit.cells) for the input width
             key = f"weight_ih_l0{direction}"
             if key not in sd:
                 raise invalid_value("state_dict", f"an entry {key!r}", f"keys {sorted(sd)}")
+            if sd[key].dim() != 2 or sd[key].shape[1] < 1:
+                raise invalid_value(
+                    "state_dict", f"{key} of shape (G * H, I) with I >= 1", tuple(sd[key].shape)
+                )
             c.build(sd[key].shape[1])
         for k, layer in enumerate(layers):
             expected = _export_layer(layer)
