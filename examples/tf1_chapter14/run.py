@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     start = time.perf_counter()
+    load_before = os.getloadavg()[0]
     sys.path.insert(0, str(EXAMPLES))
     sys.path.extend(str(Path(d).resolve()) for d in args.extra_site)
     os.environ["MPLBACKEND"] = "Agg"
@@ -171,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        # 1-minute load average of the machine before and after: timings on a shared machine
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "data_seconds": round(data_seconds, 2),
         "import_seconds": round(import_seconds, 2),
         "total_seconds": round(time.perf_counter() - start, 2),

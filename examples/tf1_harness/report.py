@@ -40,7 +40,8 @@ def markdown(result: dict) -> str:
         f"# TF1 chapter 14 and programs on `{result['backend']}` (scale `{result['scale']}`)",
         "",
         f"- backend: {result['backend_version']}",
-        f"- machine: {result['machine']}; run {result['started']}",
+        f"- machine: {result['machine']}; run {result['started']}; load average "
+        f"{' -> '.join(str(x) for x in result.get('load_average', ['?']))}",
         f"- chapter: {len(cells)} cells, {_counts(cells)}, "
         f"{result['chapter']['seconds']:.1f} s; programs: {_counts(result['programs'])}, "
         f"{sum(p.get('seconds', 0) for p in result['programs']):.1f} s; total with data and imports "
