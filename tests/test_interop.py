@@ -79,7 +79,7 @@ def test_tf1_errors_name_the_variables():
         load_tf1_variables(cell, bad)
     with pytest.raises(ValueError, match="lstm_cell/kernel"):
         load_tf1_variables(rnnkit.LSTMCell(4), good)  # BasicLSTMCell's names, not LSTMCell's
-    with pytest.raises(TypeError, match="`variables`"):
+    with pytest.raises(TypeError, match="`source`"):
         load_tf1_variables(cell, [1, 2])
 
 

@@ -214,7 +214,7 @@ def _table(steps: tuple[int, ...]) -> None:
 def _compat_section(cell: rnnkit.BasicRNNCell, x0: torch.Tensor, x1: torch.Tensor,
                     s0: torch.Tensor, s1: torch.Tensor) -> None:  # fmt: skip
     import rnnkit.compat.v1 as tf
-    from rnnkit.interop import load_tf1_variables, tf1_variables
+    from rnnkit.interop import tf1_variables
 
     _heading("The tutorial's own TF1 code, on rnnkit.compat.v1")
     print("import rnnkit.compat.v1 as tf      # the only line that changes")
@@ -227,11 +227,13 @@ def _compat_section(cell: rnnkit.BasicRNNCell, x0: torch.Tensor, x1: torch.Tenso
     basic_cell = tf.contrib.rnn.BasicRNNCell(num_units=5)
     output_seqs, states = tf.contrib.rnn.static_rnn(basic_cell, [X0, X1], dtype=tf.float32)
     Y0, Y1 = output_seqs
-    # give the graph's cell part 2's weights, to compare the numbers
-    load_tf1_variables(basic_cell.rnnkit_cell, tf1_variables(cell, "rnn"), scope="rnn")
     init = tf.global_variables_initializer()
     with tf.Session() as sess:
         init.run()
+        # give this session's variables part 2's weights (by TF name), to compare the numbers
+        weights = tf1_variables(cell, "rnn")
+        for var in basic_cell.variables:
+            var.load(weights[var.op.name])
         Y0_val, Y1_val = sess.run([Y0, Y1], feed_dict={X0: X0_BATCH, X1: X1_BATCH})
     print(f"Y0 static shape {Y0.shape}, value shape {Y0_val.shape}; with part 2's weights, "
           f"max |compat - rnnkit| = {max(_diff(Y0_val, s0), _diff(Y1_val, s1)):.1e}")  # fmt: skip

@@ -12,6 +12,7 @@ and MultiRNNCell stacks of one such kind with equal widths.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ import torch
 
 from rnnkit._validation import invalid_type, invalid_value
 from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, RNNCell
+from rnnkit.interop.tf1_checkpoint import TF1Checkpoint, open_tf1_checkpoint
 from rnnkit.wrappers import DropoutWrapper, MultiRNNCell, OutputProjectionWrapper, ResidualWrapper
 
 __all__ = ["load_tf1_variables", "tf1_variables", "load_torch_state_dict", "torch_state_dict"]
@@ -92,35 +94,61 @@ def _as_array(name: str, value: Any) -> np.ndarray:
         arr = np.asarray(value)
     except ValueError:
         raise invalid_value("variables", f"an array for {name}", type(value).__name__) from None
+    if arr.dtype.name == "bfloat16":  # ml_dtypes, as read from a checkpoint
+        arr = arr.astype(np.float32)
     if arr.dtype.kind not in "biuf":
         raise invalid_type("variables", f"a numeric array for {name}", value)
     return arr
 
 
-def load_tf1_variables(cell: RNNCell, variables: Mapping[str, Any], scope: str = "rnn") -> None:
-    """Load TensorFlow 1.x variables (name -> array) under ``scope`` into ``cell``.
+def _shape(source: Mapping[str, Any], name: str) -> tuple[int, ...]:
+    if isinstance(source, TF1Checkpoint):
+        return source.shape(name)  # from the index: reads no data
+    return tuple(_as_array(name, source[name]).shape)
 
-    Builds the cell first if needed (the input width is read from the first kernel). Variables
-    outside ``scope`` are ignored; under it, every parameter must be present with its exact shape and
-    nothing else may be. Raises ``ValueError`` naming missing, unexpected or mis-shaped variables.
+
+def load_tf1_variables(cell: RNNCell, source: Any, scope: str = "rnn") -> None:
+    """Load the TensorFlow 1.x variables under ``scope`` into ``cell``.
+
+    ``source`` is a mapping (TF variable name -> array) or a TF1 checkpoint: a prefix, its
+    ``.index`` file, or a directory with a ``checkpoint`` state file (its latest checkpoint), of
+    which only the cell's tensors are read. Builds the cell first if needed (the input width is read
+    from the first kernel). Variables outside ``scope`` and optimizer slots (names extending a
+    parameter's name, e.g. ``.../kernel/Adam``, ``.../bias/Momentum``) are ignored; under ``scope``
+    every parameter must be present with its exact shape and nothing else may be. Raises
+    ``ValueError`` naming missing, unexpected or mis-shaped variables.
 
     Example::
 
         cell = BasicRNNCell(5)
         load_tf1_variables(cell, {"rnn/basic_rnn_cell/kernel": k, "rnn/basic_rnn_cell/bias": b})
+        load_tf1_variables(LSTMCell(8), "train_dir", scope="encoder")  # a TF1 checkpoint
     """
-    if not isinstance(variables, Mapping):
-        raise invalid_type(
-            "variables", "a mapping from TensorFlow variable names to arrays", variables
-        )
     if not isinstance(scope, str) or not scope:
         raise invalid_value("scope", "a non-empty variable scope such as 'rnn'", repr(scope))
-    scope = scope.rstrip("/")
-    mine = {k: v for k, v in variables.items() if k.startswith(scope + "/")}
+    if isinstance(source, (str, os.PathLike)):
+        with open_tf1_checkpoint(source) as checkpoint:
+            _load_tf1(cell, checkpoint, scope.rstrip("/"))
+        return
+    if not isinstance(source, Mapping):
+        raise invalid_type(
+            "source",
+            "a mapping from TensorFlow variable names to arrays, or a TF1 checkpoint path",
+            source,
+        )
+    _load_tf1(cell, source, scope.rstrip("/"))
+
+
+def _load_tf1(cell: RNNCell, source: Mapping[str, Any], scope: str) -> None:
+    mine = [k for k in source if isinstance(k, str) and k.startswith(scope + "/")]
     expected = list(_walk(cell, scope))  # the names do not depend on the input width
     names = {name for name, _, _ in expected}
     missing = [name for name in names if name not in mine]
-    unexpected = [name for name in mine if name not in names]
+    unexpected = [
+        name
+        for name in mine
+        if name not in names and not any(name.startswith(p + "/") for p in names)  # not a slot
+    ]
     if missing or unexpected:
         raise invalid_value(
             "variables",
@@ -129,23 +157,24 @@ def load_tf1_variables(cell: RNNCell, variables: Mapping[str, Any], scope: str =
         )
     if not cell.built:  # materialise its parameters (see rnnkit.cells) for the kernel's width
         leaf, kernel_name = _first_leaf(cell, scope)
-        kernel = _as_array(kernel_name, mine[kernel_name])
-        if kernel.ndim != 2 or kernel.shape[0] <= leaf.num_units:
+        shape = _shape(source, kernel_name)  # present: checked above
+        if len(shape) != 2 or shape[0] <= leaf.num_units:
             raise invalid_value(
                 "variables",
                 f"{kernel_name} of shape (I + {leaf.num_units}, .) with I >= 1",
-                f"shape {tuple(kernel.shape)}",
+                f"shape {shape}",
             )
-        cell.build(kernel.shape[0] - leaf.num_units)
+        cell.build(shape[0] - leaf.num_units)
     arrays = {}
     for name, owner, attr in expected:
         param = getattr(owner, attr)
-        arr = _as_array(name, mine[name])
-        if tuple(arr.shape) != tuple(param.shape):
+        if _shape(source, name) != tuple(param.shape):
             raise invalid_value(
-                "variables", f"{name} of shape {tuple(param.shape)}", f"shape {tuple(arr.shape)}"
+                "variables",
+                f"{name} of shape {tuple(param.shape)}",
+                f"shape {_shape(source, name)}",
             )
-        arrays[name] = arr
+        arrays[name] = _as_array(name, source[name])
     with torch.no_grad():
         for name, owner, attr in expected:
             param = getattr(owner, attr)

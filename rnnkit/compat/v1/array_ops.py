@@ -1,0 +1,542 @@
+"""Array ops (TensorFlow's ``ops/array_ops.py``): shapes and layout (``reshape``, ``transpose``,
+``concat``, ``stack``, ``unstack``, slicing ``x[:, -1]``), ``shape``, ``gather``, ``one_hot``, ...
+
+Static shapes are checked when the op is built; dynamic ones (``None`` dimensions) when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.compat.v1.dtypes import as_dtype, float32, int32, int64
+from rnnkit.compat.v1.dtypes import bool as tf_bool
+from rnnkit.compat.v1.errors import InvalidArgumentError
+from rnnkit.compat.v1.math_ops import _axis
+from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, leaf, shape_list
+from rnnkit.compat.v1.tensor_shape import TensorShape
+
+_py_bool = bool
+
+
+def transpose(a: Any, perm: Sequence[int] | None = None, name: str = "transpose") -> Tensor:
+    """Permute the dimensions (default: reverse them)."""
+    a = convert_to_tensor(a)
+    rank = a.shape.ndims
+    if perm is None:
+        if rank is None:
+            raise ValueError("tf.transpose without `perm` needs a tensor of known rank.")
+        perm = list(range(rank))[::-1]
+    perm = [int(p) for p in perm]
+    if rank is not None and sorted(perm) != list(range(rank)):
+        raise ValueError(
+            f"Received an invalid value for argument `perm`: expected a permutation of "
+            f"{list(range(rank))}, got {perm}."
+        )
+    shape = TensorShape(None) if rank is None else TensorShape([a.shape.as_list()[p] for p in perm])
+    return Tensor(name, a.dtype, shape, [a], fn=lambda x: x.permute(*perm))
+
+
+def reshape(tensor: Any, shape: Any, name: str = "Reshape") -> Tensor:
+    """Reshape to a static ``shape`` (a list of ints; one entry may be -1)."""
+    x = convert_to_tensor(tensor)
+    if isinstance(shape, Tensor):
+        raise TypeError(
+            "Received an invalid value for argument `shape`: expected a list of ints, got "
+            f"the graph tensor {shape.name!r}."
+        )
+    target = [int(d) for d in (shape.as_list() if isinstance(shape, TensorShape) else shape)]
+    if sum(d == -1 for d in target) > 1 or any(d < -1 for d in target):
+        raise ValueError(
+            "Received an invalid value for argument `shape`: expected non-negative sizes and at "
+            f"most one -1, got {target}."
+        )
+    static: list[int | None] = list(target)
+    known = int(np.prod([d for d in target if d != -1]))
+    if x.shape.is_fully_defined():
+        total = int(np.prod(x.shape.as_list()))
+        if -1 in target:
+            if known == 0 or total % known:
+                raise ValueError(
+                    f"Cannot reshape a tensor with {total} elements to shape {target}."
+                )
+            static[target.index(-1)] = total // known
+        elif total != known:
+            raise ValueError(
+                f"Cannot reshape a tensor with {total} elements to shape {target} ({known} "
+                f"elements) for {x.name!r}."
+            )
+    else:
+        static = [None if d == -1 else d for d in target]
+
+    def fn(v: torch.Tensor) -> torch.Tensor:
+        try:
+            return v.reshape(target)
+        except RuntimeError:
+            raise InvalidArgumentError(
+                f"Input to reshape is a tensor with {v.numel()} values, but the requested shape "
+                f"is {target}."
+            ) from None
+
+    return Tensor(name, x.dtype, static, [x], fn=fn)
+
+
+def _same_dtype(values: Sequence[Any], what: str) -> list[Tensor]:
+    if isinstance(values, Tensor) or not isinstance(values, (list, tuple)) or not values:
+        raise TypeError(
+            f"Received an invalid value for argument `values` of {what}: expected a non-empty "
+            f"list of tensors, got {values!r}."
+        )
+    first = next((v for v in values if isinstance(v, Tensor)), None)
+    dtype = None if first is None else first.dtype
+    ts = [convert_to_tensor(v, dtype) for v in values]
+    for t in ts:
+        if t.dtype is not ts[0].dtype:
+            raise TypeError(
+                f"{what}: all values must have the same dtype, got {ts[0].dtype.name} and "
+                f"{t.dtype.name} ({t.name!r})."
+            )
+    return ts
+
+
+def _merge_dims(what: str, shapes: list[list[int | None]], skip: int | None) -> list[int | None]:
+    out = list(shapes[0])
+    for s in shapes[1:]:
+        if len(s) != len(out):
+            raise ValueError(f"{what}: all values must have the same rank, got shapes {shapes}.")
+        for i, d in enumerate(s):
+            if i == skip:
+                continue
+            if out[i] is None:
+                out[i] = d
+            elif d is not None and d != out[i]:
+                raise ValueError(
+                    f"{what}: dimension {i} of the values must match, got shapes "
+                    f"{[str(TensorShape(x)) for x in shapes]}."
+                )
+    return out
+
+
+def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
+    """Join tensors along an existing ``axis``."""
+    ts = _same_dtype(values, "tf.concat")
+    if any(t.shape.ndims is None for t in ts):
+        shape = TensorShape(None)
+        ax = _axis("axis", axis, None)
+    else:
+        shapes = [t.shape.as_list() for t in ts]
+        ax = _axis("axis", axis, len(shapes[0]))
+        dims = _merge_dims("tf.concat", shapes, skip=ax)
+        sizes = [s[ax] for s in shapes]
+        dims[ax] = None if any(s is None for s in sizes) else sum(sizes)
+        shape = TensorShape(dims)
+    return Tensor(name, ts[0].dtype, shape, ts, fn=lambda *vs: torch.cat(vs, ax))
+
+
+def stack(values: Sequence[Any], axis: int = 0, name: str = "stack") -> Tensor:
+    """Stack same-shaped tensors along a new ``axis``."""
+    ts = _same_dtype(values, "tf.stack")
+    if any(t.shape.ndims is None for t in ts):
+        shape = TensorShape(None)
+        ax = _axis("axis", axis, None)
+    else:
+        dims = _merge_dims("tf.stack", [t.shape.as_list() for t in ts], skip=None)
+        ax = _axis("axis", axis, len(dims) + 1)
+        shape = TensorShape(dims[:ax] + [len(ts)] + dims[ax:])
+    return Tensor(name, ts[0].dtype, shape, ts, fn=lambda *vs: torch.stack(vs, ax))
+
+
+def unstack(
+    value: Any, num: int | None = None, axis: int = 0, name: str = "unstack"
+) -> list[Tensor]:
+    """Split a tensor along ``axis`` into a list of tensors (the size must be static or ``num``)."""
+    x = convert_to_tensor(value)
+    if x.shape.ndims is None:
+        raise ValueError(f"Cannot unstack {x.name!r}: its rank is unknown.")
+    dims = x.shape.as_list()
+    ax = _axis("axis", axis, len(dims))
+    n = dims[ax] if dims[ax] is not None else num
+    if n is None:
+        raise ValueError(
+            f"Cannot infer num from shape {x.shape} of {x.name!r}: pass num= (the size of axis {ax})."
+        )
+    rest = dims[:ax] + dims[ax + 1 :]
+    base = x.graph.unique_name(name)
+    split = StructNode(base, [x], lambda v: v.unbind(ax), x.graph)
+    return [leaf(split, (i,), x.dtype, rest) for i in range(n)]
+
+
+def zeros(shape: Any, dtype: Any = float32, name: str = "zeros") -> Tensor:
+    """A tensor of zeros of a static ``shape`` (or a shape tensor such as ``tf.shape(x)``)."""
+    return fill(shape, 0, dtype, name)
+
+
+def ones(shape: Any, dtype: Any = float32, name: str = "ones") -> Tensor:
+    """A tensor of ones of a static ``shape`` (or a shape tensor)."""
+    return fill(shape, 1, dtype, name)
+
+
+def fill(dims: Any, value: Any, dtype: Any = None, name: str = "Fill") -> Tensor:
+    dt = as_dtype(dtype) if dtype is not None else convert_to_tensor(value).dtype
+    if isinstance(dims, Tensor) or (
+        isinstance(dims, (list, tuple)) and any(isinstance(d, Tensor) for d in dims)
+    ):
+        shape_t = (
+            dims if isinstance(dims, Tensor) else stack([convert_to_tensor(d, int32) for d in dims])
+        )
+        n = shape_t.shape.as_list()[0] if shape_t.shape.ndims == 1 else None
+        static = [None] * n if n is not None else None
+        return Tensor(
+            name,
+            dt,
+            static,
+            [shape_t],
+            fn=lambda s: torch.full([int(d) for d in s.tolist()], value, dtype=dt.torch),
+        )
+    d = shape_list("shape", dims)
+    return Tensor(name, dt, d, fn=lambda: torch.full(d, value, dtype=dt.torch))
+
+
+def zeros_like(tensor: Any, dtype: Any = None, name: str = "zeros_like") -> Tensor:
+    x = convert_to_tensor(tensor)
+    dt = as_dtype(dtype) if dtype is not None else x.dtype
+    return Tensor(name, dt, x.shape, [x], fn=lambda v: torch.zeros_like(v, dtype=dt.torch))
+
+
+def ones_like(tensor: Any, dtype: Any = None, name: str = "ones_like") -> Tensor:
+    x = convert_to_tensor(tensor)
+    dt = as_dtype(dtype) if dtype is not None else x.dtype
+    return Tensor(name, dt, x.shape, [x], fn=lambda v: torch.ones_like(v, dtype=dt.torch))
+
+
+def identity(input: Any, name: str = "Identity") -> Tensor:  # noqa: A002
+    x = convert_to_tensor(input)
+    return Tensor(name, x.dtype, x.shape, [x], fn=lambda v: v)
+
+
+def stop_gradient(input: Any, name: str = "StopGradient") -> Tensor:  # noqa: A002
+    """``input``, through which no gradient flows."""
+    x = convert_to_tensor(input)
+    return Tensor(name, x.dtype, x.shape, [x], fn=lambda v: v.detach())
+
+
+def shape(input: Any, name: str = "Shape", out_type: Any = int32) -> Tensor:  # noqa: A002
+    """The dynamic shape of ``input`` as an int32 vector (``tf.shape(X)[0]`` is the batch size)."""
+    x = convert_to_tensor(input)
+    dt = as_dtype(out_type)
+    return Tensor(
+        name, dt, [x.shape.ndims], [x], fn=lambda v: torch.tensor(list(v.shape), dtype=dt.torch)
+    )
+
+
+def size(input: Any, name: str = "Size", out_type: Any = int32) -> Tensor:  # noqa: A002
+    x = convert_to_tensor(input)
+    return Tensor(
+        name,
+        as_dtype(out_type),
+        [],
+        [x],
+        fn=lambda v: torch.tensor(v.numel(), dtype=as_dtype(out_type).torch),
+    )
+
+
+def rank(input: Any, name: str = "Rank") -> Tensor:  # noqa: A002
+    x = convert_to_tensor(input)
+    return Tensor(name, int32, [], [x], fn=lambda v: torch.tensor(v.dim(), dtype=torch.int32))
+
+
+def expand_dims(input: Any, axis: int = None, name: str = "ExpandDims", dim: Any = None) -> Tensor:  # noqa: A002
+    x = convert_to_tensor(input)
+    ax = axis if axis is not None else dim
+    r = x.shape.ndims
+    a = _axis("axis", ax, None if r is None else r + 1)
+    shp = None if r is None else x.shape.as_list()[:a] + [1] + x.shape.as_list()[a:]
+    return Tensor(name, x.dtype, shp, [x], fn=lambda v: v.unsqueeze(a))
+
+
+def squeeze(
+    input: Any, axis: Any = None, name: str = "Squeeze", squeeze_dims: Any = None
+) -> Tensor:  # noqa: A002
+    x = convert_to_tensor(input)
+    ax = axis if axis is not None else squeeze_dims
+    if x.shape.ndims is None:
+        raise ValueError(f"tf.squeeze needs a tensor of known rank, got {x.name!r}.")
+    dims = x.shape.as_list()
+    if ax is None:
+        axes = [i for i, d in enumerate(dims) if d == 1]
+    else:
+        axes = sorted(
+            _axis("axis", a, len(dims)) for a in (ax if isinstance(ax, (list, tuple)) else [ax])
+        )
+        for a in axes:
+            if dims[a] not in (1, None):
+                raise ValueError(
+                    f"Can not squeeze dim[{a}], expected a dimension of 1, got {dims[a]} for {x.name!r}."
+                )
+    shp = [d for i, d in enumerate(dims) if i not in axes]
+
+    def fn(v: torch.Tensor) -> torch.Tensor:
+        for a in reversed(axes):
+            v = v.squeeze(a)
+        return v
+
+    return Tensor(name, x.dtype, shp, [x], fn=fn)
+
+
+def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:  # noqa: A002
+    x = convert_to_tensor(input)
+    if isinstance(multiples, Tensor):
+        return Tensor(
+            name,
+            x.dtype,
+            [None] * (x.shape.ndims or 0) if x.shape.ndims else None,
+            [x, multiples],
+            fn=lambda v, m: v.repeat(*[int(i) for i in m.tolist()]),
+        )
+    mult = [int(m) for m in multiples]
+    shp = (
+        None
+        if x.shape.ndims is None
+        else [None if d is None else d * m for d, m in zip(x.shape.as_list(), mult)]
+    )
+    return Tensor(name, x.dtype, shp, [x], fn=lambda v: v.repeat(*mult))
+
+
+def gather(
+    params: Any, indices: Any, validate_indices: Any = None, name: str = "GatherV2", axis: int = 0
+) -> Tensor:
+    """``params`` rows (along ``axis``) picked by integer ``indices`` of any shape."""
+    p, i = convert_to_tensor(params), convert_to_tensor(indices)
+    if not i.dtype.is_integer:
+        raise TypeError(
+            f"Received an invalid value for argument `indices` of tf.gather: expected int32/int64, got {i.dtype.name} ({i.name!r})."
+        )
+    r = p.shape.ndims
+    a = _axis("axis", axis, r)
+    shp = None
+    if r is not None and i.shape.ndims is not None:
+        d = p.shape.as_list()
+        shp = d[:a] + i.shape.as_list() + d[a + 1 :]
+
+    def fn(pv: torch.Tensor, iv: torch.Tensor) -> torch.Tensor:
+        n = pv.shape[a]
+        if iv.numel() and (int(iv.min()) < 0 or int(iv.max()) >= n):
+            raise InvalidArgumentError(
+                f"indices[...] = {int(iv.max()) if int(iv.max()) >= n else int(iv.min())} is not in [0, {n}) ({name})."
+            )
+        out = torch.index_select(pv, a, iv.reshape(-1).long())
+        return out.reshape(pv.shape[:a] + iv.shape + pv.shape[a + 1 :])
+
+    return Tensor(name, p.dtype, shp, [p, i], fn=fn)
+
+
+def one_hot(
+    indices: Any,
+    depth: int,
+    on_value: Any = None,
+    off_value: Any = None,
+    axis: Any = None,
+    dtype: Any = None,
+    name: str = "one_hot",
+) -> Tensor:
+    """``(..., depth)`` vectors with ``on_value`` at each index (out-of-range indices give all off)."""
+    i = convert_to_tensor(indices)
+    dt = as_dtype(dtype) if dtype is not None else float32
+    on = 1 if on_value is None else on_value
+    off = 0 if off_value is None else off_value
+    n = int(depth)
+    shp = None if i.shape.ndims is None else i.shape.as_list() + [n]
+
+    def fn(v: torch.Tensor) -> torch.Tensor:
+        v = v.long()
+        valid = (v >= 0) & (v < n)
+        out = torch.nn.functional.one_hot(torch.where(valid, v, 0), n).bool() & valid.unsqueeze(-1)
+        res = torch.where(out, torch.tensor(on, dtype=dt.torch), torch.tensor(off, dtype=dt.torch))
+        return res if axis in (None, -1) else res.movedim(-1, axis)
+
+    return Tensor(name, dt, shp, [i], fn=fn)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str = "Where") -> Tensor:
+    c = convert_to_tensor(condition, tf_bool)
+    if x is None and y is None:
+        return Tensor(name, int64, [None, c.shape.ndims], [c], fn=lambda v: torch.nonzero(v))
+    from rnnkit.compat.v1.math_ops import _pair
+
+    a, b = _pair(x, y, "Where")
+    return Tensor(
+        name,
+        a.dtype,
+        a.shape,
+        [c, a, b],
+        fn=lambda cv, av, bv: torch.where(
+            cv if cv.dim() == av.dim() else cv.reshape(cv.shape + (1,) * (av.dim() - cv.dim())),
+            av,
+            bv,
+        ),
+    )
+
+
+def split(
+    value: Any, num_or_size_splits: Any, axis: int = 0, num: Any = None, name: str = "split"
+) -> list[Tensor]:
+    x = convert_to_tensor(value)
+    r = x.shape.ndims
+    a = _axis("axis", axis, r)
+    d = x.shape.as_list() if r is not None else None
+    if isinstance(num_or_size_splits, int):
+        k = num_or_size_splits
+        if d is not None and d[a] is not None and d[a] % k:
+            raise ValueError(
+                f"Dimension {a} of {x.name!r} ({d[a]}) is not divisible by num_split {k}."
+            )
+        node = StructNode(x.graph.unique_name(name), [x], lambda v: v.chunk(k, a), x.graph)
+        sizes = [None if d is None or d[a] is None else d[a] // k] * k
+    else:
+        sizes = [int(s) for s in num_or_size_splits]
+        node = StructNode(x.graph.unique_name(name), [x], lambda v: v.split(sizes, a), x.graph)
+    return [
+        leaf(node, (j,), x.dtype, None if d is None else d[:a] + [s] + d[a + 1 :])
+        for j, s in enumerate(sizes)
+    ]
+
+
+def reverse(tensor: Any, axis: Any, name: str = "ReverseV2") -> Tensor:
+    x = convert_to_tensor(tensor)
+    axes = [
+        _axis("axis", a, x.shape.ndims)
+        for a in (axis if isinstance(axis, (list, tuple)) else [axis])
+    ]
+    return Tensor(name, x.dtype, x.shape, [x], fn=lambda v: torch.flip(v, axes))
+
+
+def sequence_mask(
+    lengths: Any, maxlen: Any = None, dtype: Any = tf_bool, name: str = "SequenceMask"
+) -> Tensor:
+    L = convert_to_tensor(lengths)
+    dt = as_dtype(dtype)
+    if maxlen is None:
+        return Tensor(
+            name,
+            dt,
+            L.shape.as_list() + [None] if L.shape.ndims is not None else None,
+            [L],
+            fn=lambda v: (torch.arange(int(v.max()) if v.numel() else 0) < v.unsqueeze(-1)).to(
+                dt.torch
+            ),
+        )
+    m = convert_to_tensor(maxlen, int32)
+    static = None if isinstance(maxlen, Tensor) else int(maxlen)
+    return Tensor(
+        name,
+        dt,
+        (L.shape.as_list() + [static]) if L.shape.ndims is not None else None,
+        [L, m],
+        fn=lambda v, mv: (torch.arange(int(mv)) < v.unsqueeze(-1)).to(dt.torch),
+    )
+
+
+def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any = None) -> Tensor:
+    x, m = convert_to_tensor(tensor), convert_to_tensor(mask, tf_bool)
+    k = m.shape.ndims or 1
+    shp = None if x.shape.ndims is None else [None] + x.shape.as_list()[k:]
+    return Tensor(name, x.dtype, shp, [x, m], fn=lambda v, mv: v[mv])
+
+
+def pad(
+    tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad", constant_values: Any = 0
+) -> Tensor:
+    x = convert_to_tensor(tensor)
+    p = [[int(a), int(b)] for a, b in paddings]
+    flat = [int(v) for pair in reversed(p) for v in pair]
+    shp = (
+        None
+        if x.shape.ndims is None
+        else [None if d is None else d + a + b for d, (a, b) in zip(x.shape.as_list(), p)]
+    )
+    return Tensor(
+        name,
+        x.dtype,
+        shp,
+        [x],
+        fn=lambda v: torch.nn.functional.pad(v, flat, value=constant_values),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Slicing: x[1:, -1], x[..., None]
+# ------------------------------------------------------------------------------------------------
+
+
+def _slice_tensor(x: Tensor, key: Any) -> Tensor:
+    items = list(key) if isinstance(key, tuple) else [key]
+    for k in items:
+        if isinstance(k, Tensor):
+            raise TypeError(
+                f"Indexing {x.name!r} with the graph tensor {k.name!r} is outside rnnkit.compat.v1's "
+                "subset; use tf.gather for tensor indices."
+            )
+        if not (
+            k is None or k is Ellipsis or isinstance(k, slice) or isinstance(k, (int, np.integer))
+        ):
+            raise TypeError(
+                f"Only integers, slices, `...` and `tf.newaxis` are valid indices, got {k!r}."
+            )
+    rank = x.shape.ndims
+    if rank is None:
+        shape = TensorShape(None)
+    else:
+        n_real = sum(1 for k in items if k is not None and k is not Ellipsis)
+        if n_real > rank:
+            raise ValueError(f"Too many indices for {x.name!r} of shape {x.shape}: {key!r}.")
+        if Ellipsis in items:
+            e = items.index(Ellipsis)
+            items = items[:e] + [slice(None)] * (rank - n_real) + items[e + 1 :]
+        else:
+            items = items + [slice(None)] * (rank - n_real)
+        dims = x.shape.as_list()
+        out: list[int | None] = []
+        d_i = 0
+        for k in items:
+            if k is None:
+                out.append(1)
+                continue
+            d = dims[d_i]
+            d_i += 1
+            if isinstance(k, slice):
+                out.append(None if d is None else len(range(d)[k]))
+            elif d is not None and not -d <= int(k) < d:
+                raise ValueError(
+                    f"Index {int(k)} is out of bounds for dimension {d_i - 1} of {x.name!r} (shape {x.shape})."
+                )
+        shape = TensorShape(out)
+    torch_key = tuple(items) if isinstance(key, tuple) or rank is not None else key
+    negative = any(isinstance(k, slice) and k.step is not None and k.step < 0 for k in items)
+
+    def fn(v: torch.Tensor) -> torch.Tensor:
+        if not negative:
+            try:
+                return v[torch_key]
+            except IndexError as e:
+                raise InvalidArgumentError(f"slice {key!r} of {x.name!r}: {e}") from None
+        out_v, axis = v, 0
+        parts = []
+        for k in items:
+            if isinstance(k, slice) and k.step is not None and k.step < 0:
+                idx = torch.tensor(list(range(out_v.shape[axis])[k]), dtype=torch.long)
+                out_v = out_v.index_select(axis, idx)
+                parts.append(slice(None))
+            else:
+                parts.append(k)
+            if k is not None:
+                axis += 1
+        return out_v[tuple(parts)]
+
+    return Tensor("strided_slice", x.dtype, shape, [x], fn=fn)
+
+
+Tensor.__getitem__ = _slice_tensor  # type: ignore[method-assign]
+newaxis = None

@@ -1,0 +1,65 @@
+"""``tf.errors`` and the error raised for names outside the supported subset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "UnsupportedError",
+    "InvalidArgumentError",
+    "FailedPreconditionError",
+    "NotFoundError",
+    "Namespace",
+    "unsupported",
+]
+
+
+class UnsupportedError(AttributeError, NotImplementedError):
+    """A TensorFlow name or option outside rnnkit.compat.v1's supported subset."""
+
+
+class InvalidArgumentError(ValueError):
+    """A run-time argument is invalid (e.g. a placeholder needed by a fetch was not fed)."""
+
+
+class FailedPreconditionError(RuntimeError):
+    """A variable was read before it was initialized."""
+
+
+class NotFoundError(ValueError):
+    """A file or checkpoint entry does not exist."""
+
+
+def unsupported(qualname: str) -> UnsupportedError:
+    return UnsupportedError(
+        f"`{qualname}` is outside rnnkit.compat.v1's supported subset "
+        "(see rnnkit.compat.v1.SUPPORTED); use rnnkit's own API (import rnnkit) instead."
+    )
+
+
+class Namespace:
+    """A module-like namespace (``tf.nn``, ``tf.contrib.rnn``) that names what it lacks."""
+
+    def __init__(self, path: str, **members: Any) -> None:
+        self._path = path
+        self.__dict__.update(members)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise unsupported(f"tf.{self._path}.{name}")
+
+    def __repr__(self) -> str:
+        return f"<rnnkit.compat.v1 namespace tf.{self._path}>"
+
+    def __dir__(self) -> list[str]:
+        return [k for k in self.__dict__ if not k.startswith("_")]
+
+
+errors = Namespace(
+    "errors",
+    InvalidArgumentError=InvalidArgumentError,
+    FailedPreconditionError=FailedPreconditionError,
+    NotFoundError=NotFoundError,
+    UnsupportedError=UnsupportedError,
+)

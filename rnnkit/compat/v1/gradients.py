@@ -1,0 +1,163 @@
+"""``tf.gradients`` and gradient clipping (TensorFlow's ``ops/gradients_impl.py``, ``clip_ops.py``).
+
+Gradients come from torch autograd over the same evaluation ``Session.run`` performs: a gradient node
+asks the session to track the tensors it differentiates with respect to, then calls
+``torch.autograd.grad``. A tensor of ``xs`` that does not reach ``ys`` in the graph gets ``None``, as in
+TensorFlow; one that reaches it only through integer ops or ``stop_gradient`` gets zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from rnnkit.compat.v1.ops import (
+    StructNode,
+    Tensor,
+    _Node,
+    convert_to_tensor,
+    get_default_graph,
+    leaf,
+)
+
+__all__ = ["gradients", "clip_by_global_norm", "global_norm", "clip_by_norm"]
+
+
+def _reaches(ys: Sequence[_Node], x: _Node) -> bool:
+    seen: set[int] = set()
+    stack = list(ys)
+    while stack:
+        n = stack.pop()
+        if n is x:
+            return True
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        stack.extend(n._inputs)
+    return False
+
+
+class _Gradients(StructNode):
+    """Evaluates to ``d(sum ys)/d xs`` for the connected ``xs``."""
+
+    def __init__(
+        self, name: str, ys: list[Tensor], xs: list[Tensor], grad_ys: list[Tensor | None]
+    ) -> None:
+        given = [g for g in grad_ys if g is not None]
+        super().__init__(name, [*ys, *xs, *given], self._grad, get_default_graph())
+        self._grad_xs = xs
+        self._n = (len(ys), len(xs))
+        self._has = [g is not None for g in grad_ys]
+
+    def _grad(self, *values: torch.Tensor) -> list[torch.Tensor]:
+        ny, nx = self._n
+        ys, xs, given = values[:ny], values[ny : ny + nx], list(values[ny + nx :])
+        outs, grads = [], []
+        for y, has in zip(ys, self._has):
+            if not (isinstance(y, torch.Tensor) and y.requires_grad):
+                continue
+            outs.append(y)
+            grads.append(given.pop(0).to(y.dtype) if has else torch.ones_like(y))
+        if not outs:
+            return [torch.zeros_like(x) for x in xs]
+        got = torch.autograd.grad(outs, list(xs), grads, retain_graph=True, allow_unused=True)
+        return [torch.zeros_like(x) if g is None else g for x, g in zip(xs, got)]
+
+
+def gradients(
+    ys: Any,
+    xs: Any,
+    grad_ys: Any = None,
+    name: str = "gradients",
+    colocate_gradients_with_ops: bool = False,
+    gate_gradients: bool = False,
+    aggregation_method: Any = None,
+    stop_gradients: Any = None,
+) -> list[Tensor | None]:
+    """The symbolic partial derivatives of ``sum(ys)`` with respect to each tensor of ``xs``
+    (``None`` for those ``ys`` does not depend on). ``grad_ys`` weights each ``y``."""
+    ys_l = [convert_to_tensor(y) for y in (ys if isinstance(ys, (list, tuple)) else [ys])]
+    xs_l = [convert_to_tensor(x) for x in (xs if isinstance(xs, (list, tuple)) else [xs])]
+    for x in xs_l:
+        if not x.dtype.is_floating:
+            raise TypeError(
+                f"Received an invalid value for argument `xs`: gradients are defined for float "
+                f"tensors, got {x.dtype.name} ({x.name!r})."
+            )
+    if grad_ys is None:
+        gy: list[Tensor | None] = [None] * len(ys_l)
+    else:
+        gy = [
+            None if g is None else convert_to_tensor(g)
+            for g in (grad_ys if isinstance(grad_ys, (list, tuple)) else [grad_ys])
+        ]
+        if len(gy) != len(ys_l):
+            raise ValueError(f"Passed {len(gy)} grad_ys for {len(ys_l)} ys.")
+    connected = [x for x in xs_l if _reaches(ys_l, x)]
+    if not connected:
+        return [None] * len(xs_l)
+    node = _Gradients(get_default_graph().unique_name(name), ys_l, connected, gy)
+    out: list[Tensor | None] = []
+    k = 0
+    for x in xs_l:
+        if x in connected:
+            out.append(leaf(node, (connected.index(x),), x.dtype, x.shape))
+            k += 1
+        else:
+            out.append(None)
+    return out
+
+
+def global_norm(t_list: Sequence[Any], name: str = "global_norm") -> Tensor:
+    """``sqrt(sum(||t||^2))`` over the non-None tensors of ``t_list``."""
+    ts = [convert_to_tensor(t) for t in t_list if t is not None]
+    if not ts:
+        raise ValueError("Received an invalid value for argument `t_list`: no tensors.")
+    return Tensor(
+        name,
+        ts[0].dtype,
+        [],
+        ts,
+        fn=lambda *vs: torch.sqrt(sum((v.double() ** 2).sum() for v in vs)).to(vs[0].dtype),
+    )
+
+
+def clip_by_global_norm(
+    t_list: Sequence[Any], clip_norm: Any, use_norm: Any = None, name: str = "clip_by_global_norm"
+) -> tuple[list[Tensor | None], Tensor]:
+    """``(t * clip_norm / max(global_norm, clip_norm) for t in t_list), global_norm`` (TF's rule)."""
+    if isinstance(t_list, Tensor) or not isinstance(t_list, (list, tuple)):
+        raise TypeError(
+            f"Received an invalid value for argument `t_list`: expected a list of tensors, got {t_list!r}."
+        )
+    norm = convert_to_tensor(use_norm) if use_norm is not None else global_norm(t_list)
+    c = convert_to_tensor(clip_norm, norm.dtype)
+    out: list[Tensor | None] = []
+    for t in t_list:
+        if t is None:
+            out.append(None)
+            continue
+        x = convert_to_tensor(t)
+        out.append(
+            Tensor(
+                name,
+                x.dtype,
+                x.shape,
+                [x, norm, c],
+                fn=lambda v, n, cn: v * (cn / torch.maximum(n, cn)).to(v.dtype),
+            )
+        )
+    return out, norm
+
+
+def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str = "clip_by_norm") -> Tensor:
+    x = convert_to_tensor(t)
+    c = convert_to_tensor(clip_norm, x.dtype)
+
+    def fn(v: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
+        n = torch.sqrt((v * v).sum() if axes is None else (v * v).sum(dim=axes, keepdim=True))
+        return v * cn / torch.maximum(n, cn)
+
+    return Tensor(name, x.dtype, x.shape, [x, c], fn=fn)

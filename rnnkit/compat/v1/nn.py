@@ -1,0 +1,296 @@
+"""``tf.nn`` ops (TensorFlow's ``ops/nn_ops.py``, ``nn_impl.py``, ``embedding_ops.py``): activations,
+softmax and the cross-entropy losses, ``in_top_k``, ``embedding_lookup``, ``nce_loss``, ``dropout``.
+
+Losses follow TensorFlow's numerically stable formulas (``sigmoid_cross_entropy_with_logits`` is
+``max(x, 0) - x * z + log(1 + exp(-|x|))``), per example, without reduction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from rnnkit.compat.v1.dtypes import bool as tf_bool
+from rnnkit.compat.v1.dtypes import float32, int64
+from rnnkit.compat.v1.errors import InvalidArgumentError
+from rnnkit.compat.v1.math_ops import _pair, elu, relu, relu6, selu, sigmoid, softplus, tanh
+from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
+from rnnkit.compat.v1.random_ops import RandomTensor
+
+__all__ = [
+    "relu",
+    "relu6",
+    "elu",
+    "selu",
+    "softplus",
+    "tanh",
+    "sigmoid",
+    "leaky_relu",
+    "softmax",
+    "log_softmax",
+    "sparse_softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
+    "sigmoid_cross_entropy_with_logits",
+    "l2_loss",
+    "in_top_k",
+    "embedding_lookup",
+    "nce_loss",
+    "dropout",
+    "bias_add",
+]
+
+
+def _float(x: Any, what: str) -> Tensor:
+    t = convert_to_tensor(x, float32) if not isinstance(x, Tensor) else x
+    if not t.dtype.is_floating:
+        raise TypeError(
+            f"Received an invalid value for argument `{what}`: expected a float tensor, got {t.dtype.name} ({t.name!r})."
+        )
+    return t
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+    x = _float(features, "features")
+    return Tensor(name or "LeakyRelu", x.dtype, x.shape, [x], fn=lambda v: F.leaky_relu(v, alpha))
+
+
+def softmax(logits: Any, axis: int = -1, name: str | None = None, dim: Any = None) -> Tensor:
+    x = _float(logits, "logits")
+    a = dim if dim is not None else axis
+    return Tensor(name or "Softmax", x.dtype, x.shape, [x], fn=lambda v: torch.softmax(v, a))
+
+
+def log_softmax(logits: Any, axis: int = -1, name: str | None = None, dim: Any = None) -> Tensor:
+    x = _float(logits, "logits")
+    a = dim if dim is not None else axis
+    return Tensor(name or "LogSoftmax", x.dtype, x.shape, [x], fn=lambda v: torch.log_softmax(v, a))
+
+
+def bias_add(value: Any, bias: Any, data_format: Any = None, name: str | None = None) -> Tensor:
+    x, b = _pair(value, bias, "BiasAdd")
+    return Tensor(name or "BiasAdd", x.dtype, x.shape, [x, b], fn=lambda v, bv: v + bv)
+
+
+def _check_named(kwargs: dict[str, Any], op: str) -> None:
+    for k in ("labels", "logits"):
+        if kwargs.get(k) is None:
+            raise ValueError(
+                f"Only call `{op}` with named arguments (labels=..., logits=...), missing {k}."
+            )
+
+
+def sparse_softmax_cross_entropy_with_logits(
+    _sentinel: Any = None, labels: Any = None, logits: Any = None, name: str | None = None
+) -> Tensor:
+    """``-log softmax(logits)[label]`` per example; ``labels (B,)`` class ids, ``logits (B, C)``."""
+    _check_named({"labels": labels, "logits": logits}, "sparse_softmax_cross_entropy_with_logits")
+    x = _float(logits, "logits")
+    y = convert_to_tensor(labels)
+    if not y.dtype.is_integer:
+        raise TypeError(
+            f"Received an invalid value for argument `labels`: expected int32/int64 class ids, got {y.dtype.name} ({y.name!r})."
+        )
+    xs, ys = x.shape, y.shape
+    if xs.ndims is not None and ys.ndims is not None and ys.ndims != xs.ndims - 1:
+        raise ValueError(
+            f"Rank mismatch: Rank of labels (received {ys.ndims}) should equal rank of logits minus 1 (received {xs.ndims})."
+        )
+
+    def fn(lv: torch.Tensor, yv: torch.Tensor) -> torch.Tensor:
+        c = lv.shape[-1]
+        if yv.numel() and (int(yv.min()) < 0 or int(yv.max()) >= c):
+            raise InvalidArgumentError(
+                f"Received a label value of {int(yv.max()) if int(yv.max()) >= c else int(yv.min())} which is outside the valid range of [0, {c})."
+            )
+        logp = torch.log_softmax(lv, -1)
+        return -logp.gather(-1, yv.long().unsqueeze(-1)).squeeze(-1)
+
+    return Tensor(name or "SparseSoftmaxCrossEntropyWithLogits", x.dtype, ys, [x, y], fn=fn)
+
+
+def softmax_cross_entropy_with_logits_v2(
+    _sentinel: Any = None,
+    labels: Any = None,
+    logits: Any = None,
+    axis: int = -1,
+    name: str | None = None,
+    dim: Any = None,
+) -> Tensor:
+    """``-sum(labels * log softmax(logits))`` per example (gradients reach the labels too)."""
+    _check_named({"labels": labels, "logits": logits}, "softmax_cross_entropy_with_logits")
+    x = _float(logits, "logits")
+    y = convert_to_tensor(labels, x.dtype)
+    a = dim if dim is not None else axis
+    shape = (
+        None
+        if x.shape.ndims is None
+        else [d for i, d in enumerate(x.shape.as_list()) if i != a % x.shape.ndims]
+    )
+    return Tensor(
+        name or "SoftmaxCrossEntropyWithLogits",
+        x.dtype,
+        shape,
+        [x, y],
+        fn=lambda lv, yv: -(yv * torch.log_softmax(lv, a)).sum(a),
+    )
+
+
+def softmax_cross_entropy_with_logits(
+    _sentinel: Any = None,
+    labels: Any = None,
+    logits: Any = None,
+    dim: int = -1,
+    name: str | None = None,
+    axis: Any = None,
+) -> Tensor:
+    """As ``_v2``, but no gradient flows into ``labels`` (TensorFlow 1.x's deprecated version)."""
+    _check_named({"labels": labels, "logits": logits}, "softmax_cross_entropy_with_logits")
+    from rnnkit.compat.v1.array_ops import stop_gradient
+
+    return softmax_cross_entropy_with_logits_v2(
+        labels=stop_gradient(labels), logits=logits, axis=dim if axis is None else axis, name=name
+    )
+
+
+def sigmoid_cross_entropy_with_logits(
+    _sentinel: Any = None, labels: Any = None, logits: Any = None, name: str | None = None
+) -> Tensor:
+    """``max(x, 0) - x * z + log(1 + exp(-|x|))`` elementwise (x logits, z labels)."""
+    _check_named({"labels": labels, "logits": logits}, "sigmoid_cross_entropy_with_logits")
+    x = _float(logits, "logits")
+    z = convert_to_tensor(labels, x.dtype)
+    if (
+        x.shape.ndims is not None
+        and z.shape.ndims is not None
+        and not x.shape.is_compatible_with(z.shape)
+    ):
+        raise ValueError(f"logits and labels must have the same shape ({x.shape} vs {z.shape})")
+    return Tensor(
+        name or "logistic_loss",
+        x.dtype,
+        x.shape,
+        [x, z],
+        fn=lambda xv, zv: torch.clamp(xv, min=0) - xv * zv + torch.log1p(torch.exp(-xv.abs())),
+    )
+
+
+def l2_loss(t: Any, name: str | None = None) -> Tensor:
+    x = _float(t, "t")
+    return Tensor(name or "L2Loss", x.dtype, [], [x], fn=lambda v: (v * v).sum() / 2)
+
+
+def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) -> Tensor:
+    """Whether each target's prediction is among the ``k`` largest of its row (ties count as in)."""
+    p, t = _float(predictions, "predictions"), convert_to_tensor(targets)
+    batch = None if p.shape.ndims is None else p.shape.as_list()[0]
+
+    def fn(pv: torch.Tensor, tv: torch.Tensor) -> torch.Tensor:
+        target = pv.gather(1, tv.long().unsqueeze(1))
+        above = (pv > target).sum(1)
+        return (above < k) & torch.isfinite(target.squeeze(1))
+
+    return Tensor(name or "InTopKV2", tf_bool, [batch], [p, t], fn=fn)
+
+
+def embedding_lookup(
+    params: Any,
+    ids: Any,
+    partition_strategy: str = "mod",
+    name: str | None = None,
+    validate_indices: bool = True,
+    max_norm: Any = None,
+) -> Tensor:
+    """Rows of ``params (V, D)`` for integer ``ids`` of any shape: ``ids.shape + (D,)``."""
+    from rnnkit.compat.v1.array_ops import gather
+
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:
+            raise TypeError(
+                "embedding_lookup over several partitions is outside rnnkit.compat.v1's subset."
+            )
+        params = params[0]
+    return gather(params, ids, name=name or "embedding_lookup")
+
+
+def dropout(
+    x: Any,
+    keep_prob: Any = None,
+    noise_shape: Any = None,
+    seed: Any = None,
+    name: str | None = None,
+    rate: Any = None,
+) -> Tensor:
+    """Zero each element with probability ``1 - keep_prob``, scale the rest by ``1 / keep_prob``."""
+    v = _float(x, "x")
+    if keep_prob is None and rate is None:
+        raise ValueError("tf.nn.dropout needs keep_prob (or rate).")
+    kp = (
+        convert_to_tensor(keep_prob if keep_prob is not None else 1 - rate, v.dtype)
+        if not isinstance(keep_prob, Tensor)
+        else keep_prob
+    )
+
+    def draw(gen: torch.Generator, xv: torch.Tensor, pv: torch.Tensor) -> torch.Tensor:
+        p = float(pv)
+        if not 0 < p <= 1:
+            raise InvalidArgumentError(
+                f"keep_prob must be a scalar tensor or a float in the range (0, 1], got {p}"
+            )
+        if p == 1.0:
+            return xv
+        mask = (torch.rand(xv.shape, generator=gen, dtype=xv.dtype) < p).to(xv.dtype)
+        return xv * mask / p
+
+    return RandomTensor(name or "dropout", v.dtype, v.shape, draw, seed, inputs=[v, kp])
+
+
+def nce_loss(
+    weights: Any,
+    biases: Any,
+    labels: Any,
+    inputs: Any,
+    num_sampled: int,
+    num_classes: int,
+    num_true: int = 1,
+    sampled_values: Any = None,
+    remove_accidental_hits: bool = False,
+    partition_strategy: str = "mod",
+    name: str = "nce_loss",
+) -> Tensor:
+    """Noise-contrastive estimation loss per example ``(B,)``: sigmoid cross entropy of the true
+    classes against ``num_sampled`` classes drawn from TensorFlow's log-uniform (Zipfian) sampler,
+    with logits corrected by ``log(expected count)``. Sampling is with replacement (TensorFlow draws
+    unique classes); the expected counts follow that choice."""
+    w, b, x = _float(weights, "weights"), _float(biases, "biases"), _float(inputs, "inputs")
+    y = convert_to_tensor(labels)
+    n, c, nt = int(num_sampled), int(num_classes), int(num_true)
+    ranks = np.arange(c, dtype=np.float64)
+    probs = torch.from_numpy((np.log(ranks + 2) - np.log(ranks + 1)) / np.log(c + 1))
+    batch = None if x.shape.ndims is None else x.shape.as_list()[0]
+
+    def draw(
+        gen: torch.Generator, wv: torch.Tensor, bv: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor
+    ) -> torch.Tensor:
+        yv = yv.long().reshape(xv.shape[0], nt)
+        sampled = torch.multinomial(probs, n, replacement=True, generator=gen)
+        true_w, true_b = wv[yv], bv[yv]  # (B, nt, D), (B, nt)
+        true_logits = (
+            (true_w * xv.unsqueeze(1)).sum(-1) + true_b - torch.log(n * probs[yv]).to(xv.dtype)
+        )
+        s_logits = xv @ wv[sampled].t() + bv[sampled] - torch.log(n * probs[sampled]).to(xv.dtype)
+        if remove_accidental_hits:
+            hits = (yv.unsqueeze(-1) == sampled.view(1, 1, -1)).any(1)
+            s_logits = s_logits.masked_fill(hits, -1e30 if xv.dtype == torch.float64 else -3e38)
+        logits = torch.cat([true_logits, s_logits], 1)
+        targets = torch.cat([torch.full_like(true_logits, 1.0 / nt), torch.zeros_like(s_logits)], 1)
+        loss = torch.clamp(logits, min=0) - logits * targets + torch.log1p(torch.exp(-logits.abs()))
+        return loss.sum(1)
+
+    return RandomTensor(name, x.dtype, [batch], draw, None, inputs=[w, b, x, y])
+
+
+_ = (int64, elu, relu, relu6, selu, sigmoid, softplus, tanh)

@@ -1,0 +1,671 @@
+"""The graph core (TensorFlow's ``framework/ops.py``): graphs, name and device scopes, nodes, tensors.
+
+A graph node is lazy: ``Tensor(op_name, dtype, shape, inputs, fn)`` computes ``fn(*input_values)``
+(torch tensors) when a :class:`~rnnkit.compat.v1.session.Session` runs it, once per ``run``. Operators
+on tensors (``+``, ``@``, ``[...]``) are installed by ``math_ops`` and ``array_ops``, as TensorFlow does.
+
+Example::
+
+    g = Graph()
+    with g.as_default():
+        x = placeholder(float32, [None, 3])      # shape (?, 3)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, infer_dtype
+from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
+from rnnkit.compat.v1.tensor_shape import TensorShape
+
+_py_bool = bool
+
+__all__ = [
+    "Graph",
+    "Tensor",
+    "Operation",
+    "GraphKeys",
+    "get_default_graph",
+    "reset_default_graph",
+    "set_random_seed",
+    "name_scope",
+    "device",
+    "control_dependencies",
+    "get_collection",
+    "add_to_collection",
+    "placeholder",
+    "placeholder_with_default",
+    "constant",
+    "convert_to_tensor",
+]
+
+_DEFAULT_GRAPH_SEED = 87654321
+
+
+class GraphKeys:
+    """Names of the standard collections."""
+
+    GLOBAL_VARIABLES = "variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    SUMMARIES = "summaries"
+    UPDATE_OPS = "update_ops"
+    GLOBAL_STEP = "global_step"
+    LOSSES = "losses"
+    REGULARIZATION_LOSSES = "regularization_losses"
+
+
+class Graph:
+    """A collection of nodes, named uniquely, with collections, scopes and a random seed."""
+
+    def __init__(self) -> None:
+        self.seed: int | None = None
+        self._last_id = 0
+        self._names: dict[str, int] = {}
+        self._by_name: dict[str, Any] = {}
+        self._collections: dict[str, list[Any]] = {}
+        self._name_stack: list[str] = []  # name scopes ("" entries reset to the top level)
+        self._var_scopes: list[Any] = []  # VariableScope objects (variables.py)
+        self._used_var_scopes: set[str] = set()
+        self._control: list[list[Any]] = []
+        self._plans: dict[Any, Any] = {}  # Session run plans, keyed by fetches and feeds
+        self.finalized = False
+
+    def _next_id(self) -> int:
+        self._last_id += 1
+        return self._last_id
+
+    @property
+    def _scope_prefix(self) -> str:
+        return self._name_stack[-1] if self._name_stack else ""
+
+    def unique_name(self, base: str, mark_as_used: _py_bool = True) -> str:
+        """``scope/base``, or ``scope/base_1``, ... when taken (TensorFlow's op naming)."""
+        prefix = self._scope_prefix
+        full = f"{prefix}/{base}" if prefix else base
+        key = full.lower()
+        n = self._names.get(key, 0)
+        name = full if n == 0 else f"{full}_{n}"
+        while n and name.lower() in self._names:
+            n += 1
+            name = f"{full}_{n}"
+        if mark_as_used:
+            self._names[key] = n + 1
+            self._names.setdefault(name.lower(), 1)
+        return name
+
+    def _op_seed(self, op_seed: int | None) -> int | None:
+        """TensorFlow's seed rule: graph seed + op seed (the op's id when only the graph's is set)."""
+        if self.seed is None and op_seed is None:
+            return None
+        graph_seed = _DEFAULT_GRAPH_SEED if self.seed is None else self.seed
+        op_seed = self._last_id if op_seed is None else int(op_seed)
+        return (graph_seed * 1_000_003 + op_seed) % (2**63)
+
+    # -- lookup ------------------------------------------------------------------------------------
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        """The tensor named ``name`` (``"Placeholder:0"``, or ``"Placeholder"`` for output 0)."""
+        key = name if ":" in name else f"{name}:0"
+        if key not in self._by_name:
+            raise KeyError(
+                f"The name {name!r} refers to a Tensor which does not exist in this graph."
+            )
+        return self._by_name[key]
+
+    def get_operation_by_name(self, name: str) -> Any:
+        node = self._by_name.get(f"{name}:0") or self._by_name.get(name)
+        if node is None:
+            raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
+        return node.op if isinstance(node, Tensor) else node
+
+    def as_graph_element(self, obj: Any) -> Any:
+        if isinstance(obj, str):
+            return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
+        return obj
+
+    def get_operations(self) -> list[str]:
+        return sorted({k.split(":")[0] for k in self._by_name})
+
+    # -- collections -------------------------------------------------------------------------------
+    def add_to_collection(self, name: str, value: Any) -> None:
+        self._collections.setdefault(name, []).append(value)
+
+    def get_collection(self, name: str, scope: str | None = None) -> list[Any]:
+        items = list(self._collections.get(name, []))
+        if scope:
+            items = [i for i in items if getattr(i, "name", "").startswith(scope)]
+        return items
+
+    def get_collection_ref(self, name: str) -> list[Any]:
+        return self._collections.setdefault(name, [])
+
+    # -- scopes ------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def name_scope(self, name: str | None) -> Iterator[str]:
+        """Prefix the names of nodes created inside with ``name/`` (made unique); ``None`` or ``""``
+        returns to the top level. Yields the scope string ``"name/"``."""
+        if name is None or name == "":
+            scope = ""
+        elif name.endswith("/"):  # an existing scope re-entered as is
+            scope = name[:-1]
+        else:
+            scope = self.unique_name(name)
+        self._name_stack.append(scope)
+        try:
+            yield scope + "/" if scope else ""
+        finally:
+            self._name_stack.pop()
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        _graph_stack.append(self)
+        try:
+            yield self
+        finally:
+            _graph_stack.remove(self)
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
+        self._control.append([] if control_inputs is None else list(control_inputs))
+        try:
+            yield
+        finally:
+            self._control.pop()
+
+    def _current_control(self) -> list[Any]:
+        out: list[Any] = []
+        for c in self._control:
+            for n in c:
+                n = n.op if isinstance(n, Tensor) else n
+                if n not in out:
+                    out.append(n)
+        return out
+
+    def finalize(self) -> None:
+        self.finalized = True
+
+    @contextlib.contextmanager
+    def device(self, name: Any) -> Iterator[None]:
+        yield
+
+
+_graph_stack: list[Graph] = []
+_global_graph = [Graph()]
+_session_stack: list[Any] = []  # sessions entered with `with` / as_default (session.py)
+
+
+def get_default_session() -> Any:
+    """The session of the innermost ``with Session()`` / ``with sess.as_default()`` block."""
+    return _session_stack[-1] if _session_stack else None
+
+
+def session_for(what: str, session: Any) -> Any:
+    sess = session or get_default_session()
+    if sess is None:
+        raise ValueError(
+            f"Cannot {what} without a session: no default session is registered. Use "
+            f"`with tf.Session() as sess:` or pass it explicitly ({what}(session=sess))."
+        )
+    return sess
+
+
+def get_default_graph() -> Graph:
+    """The graph new nodes go into."""
+    return _graph_stack[-1] if _graph_stack else _global_graph[0]
+
+
+def reset_default_graph() -> None:
+    """Start a fresh default graph (not allowed inside a ``with graph.as_default()`` block)."""
+    if _graph_stack:
+        raise AssertionError(
+            "Do not use tf.reset_default_graph() to clear nested graphs. If you need a cleared "
+            "graph, exit the nesting and create a new graph."
+        )
+    _global_graph[0] = Graph()
+
+
+def set_random_seed(seed: int) -> None:
+    """Set the default graph's random seed: random ops and initial values become reproducible."""
+    if isinstance(seed, _py_bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"Received an invalid value for argument `seed`: expected an integer, got {seed!r}."
+        )
+    get_default_graph().seed = int(seed)
+
+
+def name_scope(name: str | None, default_name: str | None = None, values: Any = None) -> Any:
+    """``with tf.name_scope("loss"):`` prefixes the names of ops created inside."""
+    return get_default_graph().name_scope(name if name is not None else default_name)
+
+
+def device(name: Any) -> Any:
+    """``with tf.device("/gpu:0"):`` accepted for compatibility; placement is rnnkit's (the CPU, or
+    CUDA when the inputs are on it)."""
+    if not (name is None or isinstance(name, str) or callable(name)):
+        raise TypeError(
+            f"Received an invalid value for argument `device_name_or_function`: expected a device "
+            f"string such as '/cpu:0', got {name!r}."
+        )
+    return get_default_graph().device(name)
+
+
+def control_dependencies(control_inputs: Sequence[Any] | None) -> Any:
+    """Ops created inside run after ``control_inputs`` (each op of the block waits for them)."""
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def get_collection(key: str, scope: str | None = None) -> list[Any]:
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key: str) -> list[Any]:
+    return get_default_graph().get_collection_ref(key)
+
+
+def add_to_collection(name: str, value: Any) -> None:
+    get_default_graph().add_to_collection(name, value)
+
+
+# ------------------------------------------------------------------------------------------------
+# Nodes
+# ------------------------------------------------------------------------------------------------
+
+
+class _Node:
+    """A lazy graph node: ``_compute(session, input_values)`` runs once per ``Session.run``.
+
+    ``_inputs`` are data inputs; ``_control`` nodes run first but pass no value.
+    """
+
+    _inputs: tuple[_Node, ...] = ()
+    _control: tuple[_Node, ...] = ()
+    _stateful = False  # reads or writes session state (variables): never cached across runs
+
+    def _compute(self, sess: Any, values: list[Any]) -> Any:
+        raise NotImplementedError
+
+
+def _check_same_graph(node: Any, graph: Graph) -> None:
+    if getattr(node, "graph", graph) is not graph:
+        raise ValueError(
+            f"{node!r} must be from the same graph as the other tensors of this op (was "
+            "tf.reset_default_graph() called between creating them?)."
+        )
+
+
+class Tensor(_Node):
+    """A symbolic value: the output of a graph node, evaluated by ``Session.run`` or ``eval()``.
+
+    ``Tensor(op_name, dtype, shape, inputs, fn)``: ``fn(*input_values) -> torch.Tensor``.
+    """
+
+    # make numpy defer to our operators (np_array + tensor -> Tensor.__radd__)
+    __array_priority__ = 100
+
+    def __init__(
+        self,
+        op_name: str,
+        dtype: DType,
+        shape: Any,
+        inputs: Sequence[_Node] = (),
+        fn: Callable[..., Any] | None = None,
+        graph: Graph | None = None,
+        unique: _py_bool = True,
+        index: int = 0,
+    ) -> None:
+        self.graph = graph or get_default_graph()
+        self._index = index
+        self._id = self.graph._next_id()
+        self._op_name = self.graph.unique_name(op_name) if unique else op_name
+        self.dtype = dtype
+        self._shape = shape if isinstance(shape, TensorShape) else TensorShape(shape)
+        self._inputs = tuple(inputs)
+        for node in self._inputs:
+            _check_same_graph(node, self.graph)
+        self._control = tuple(self.graph._current_control()) if self.graph._control else ()
+        self._fn = fn
+        self._op: Operation | None = None
+        self.graph._by_name[self.name] = self
+
+    @property
+    def name(self) -> str:
+        return f"{self._op_name}:{self._index}"
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    def set_shape(self, shape: Any) -> None:
+        new = TensorShape(shape)
+        if not self._shape.is_compatible_with(new):
+            raise ValueError(f"Shapes {self._shape} and {new} are incompatible ({self.name!r}).")
+        self._shape = self._shape.merge_with(new)
+
+    @property
+    def op(self) -> Operation:
+        """The operation producing this tensor; running it evaluates the tensor and returns None."""
+        if self._op is None:
+            self._op = Operation(self._op_name, [self], graph=self.graph, register=False)
+        return self._op
+
+    @property
+    def device(self) -> str:
+        return ""
+
+    def _compute(self, sess: Any, values: list[Any]) -> Any:
+        assert self._fn is not None
+        return self._fn(*values)
+
+    def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
+        """Evaluate in ``session`` (default: the session of the enclosing ``with Session()``)."""
+        return session_for("eval", session).run(self, feed_dict=feed_dict)
+
+    def consumers(self) -> list[Any]:
+        return []
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor {self.name!r} shape={self.shape} dtype={self.dtype.name}>"
+
+    # TensorFlow tensors hash and compare by identity (so they can key feed_dict)
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> _py_bool:
+        raise TypeError(
+            "Using a tf.Tensor as a Python bool is not allowed; run it in a session to get its value."
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        dims = self.shape.dims
+        if dims is None or dims[0].value is None:
+            raise TypeError(
+                f"Tensor {self.name!r} is not iterable in graph mode (its first dimension is "
+                "unknown); use tf.unstack(tensor, num=...) to split it."
+            )
+        return iter([self[i] for i in range(dims[0].value)])
+
+    def __len__(self) -> int:
+        raise TypeError(f"len is not well defined for symbolic Tensors ({self.name!r}).")
+
+
+class Operation(_Node):
+    """A node run for its effect (an initializer, a training step); fetching it returns ``None``.
+
+    ``effect(session, input_values)`` runs under ``torch.no_grad()``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        inputs: Sequence[_Node] = (),
+        effect: Callable[[Any, list[Any]], None] | None = None,
+        graph: Graph | None = None,
+        register: _py_bool = True,
+        control: Sequence[_Node] = (),
+    ) -> None:
+        self.graph = graph or get_default_graph()
+        self.name = self.graph.unique_name(name) if register else name
+        self._inputs = tuple(inputs)
+        self._control = tuple(control) + (
+            tuple(self.graph._current_control()) if register and self.graph._control else ()
+        )
+        self._effect = effect
+        self._stateful = effect is not None
+        if register:
+            self.graph._next_id()
+            self.graph._by_name.setdefault(self.name, self)
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+    @property
+    def outputs(self) -> list[Tensor]:
+        return [i for i in self._inputs if isinstance(i, Tensor) and i._op is self]
+
+    @property
+    def inputs(self) -> list[Any]:
+        return list(self._inputs)
+
+    def _compute(self, sess: Any, values: list[Any]) -> None:
+        if self._effect is not None:
+            with torch.no_grad():
+                self._effect(sess, values)
+        return None
+
+    def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
+        """Run in ``session`` (default: the session of the enclosing ``with Session()``)."""
+        session_for("run", session).run(self, feed_dict=feed_dict)
+
+    def __repr__(self) -> str:
+        return f"<tf.Operation {self.name!r}>"
+
+
+def group(*inputs: Any, name: str = "group_deps") -> Operation:
+    """An op that runs all ``inputs`` (ops or tensors)."""
+    nodes = [i for i in _flatten_nodes(inputs)]
+    return Operation(name, control=nodes)
+
+
+def no_op(name: str = "NoOp") -> Operation:
+    return Operation(name)
+
+
+def _flatten_nodes(items: Any) -> list[_Node]:
+    out: list[_Node] = []
+    for i in items:
+        if isinstance(i, (list, tuple)):
+            out.extend(_flatten_nodes(i))
+        elif isinstance(i, _Node):
+            out.append(i)
+        elif i is not None:
+            raise TypeError(f"Expected ops or tensors, got {i!r}.")
+    return out
+
+
+class StructNode(_Node):
+    """Evaluates to a Python structure of torch tensors; :func:`leaf` tensors pick its parts."""
+
+    def __init__(
+        self, name: str, inputs: Sequence[_Node], fn: Callable[..., Any], graph: Graph
+    ) -> None:
+        self.graph = graph
+        self.name = name
+        self._inputs = tuple(inputs)
+        for node in self._inputs:
+            _check_same_graph(node, graph)
+        self._control = tuple(graph._current_control()) if graph._control else ()
+        self._fn = fn
+        self._n_outputs = 0
+        graph._next_id()
+
+    def _compute(self, sess: Any, values: list[Any]) -> Any:
+        return self._fn(*values)
+
+
+def leaf(node: StructNode, path: tuple[int, ...], dtype: DType, shape: Any) -> Tensor:
+    """Output ``node.name:k`` of a multi-output node: the part of its value at ``path``."""
+
+    def pick(value: Any) -> torch.Tensor:
+        for p in path:
+            value = value[p]
+        return value
+
+    index = node._n_outputs
+    node._n_outputs += 1
+    return Tensor(
+        node.name, dtype, shape, [node], fn=pick, graph=node.graph, unique=False, index=index
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Values into the graph
+# ------------------------------------------------------------------------------------------------
+
+
+def to_numpy(name: str, value: Any, dtype: DType) -> np.ndarray:
+    """``value`` (scalar, nested list, numpy array, torch tensor) as a numpy array of ``dtype``.
+
+    Integers must fit ``dtype`` (an int32 feed of ``2**40`` is an error, not a silent wrap)."""
+    if isinstance(value, _Node):
+        raise TypeError(
+            f"Received an invalid value for `{name}`: expected a Python or numpy value, got the graph "
+            f"tensor {getattr(value, 'name', value)!r} (graph tensors cannot be used as values here)."
+        )
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"Received an invalid value for `{name}`: {e}") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(
+            f"Received an invalid value for `{name}`: expected numbers convertible to "
+            f"{dtype.name}, got {_short(value)} (numpy dtype {arr.dtype})."
+        )
+    if dtype.is_integer:
+        if arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
+            raise TypeError(
+                f"Received an invalid value for `{name}`: expected values of type {dtype.name}, "
+                f"got non-integral floats {_short(value)}."
+            )
+        if arr.size and arr.dtype.kind in "iuf":
+            info = np.iinfo(dtype._np)
+            lo, hi = arr.min(), arr.max()
+            if lo < info.min or hi > info.max:
+                raise ValueError(
+                    f"Received an invalid value for `{name}`: expected {dtype.name} values in "
+                    f"[{info.min}, {info.max}], got values from {lo} to {hi}."
+                )
+    return arr.astype(dtype._np, copy=False)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def shape_list(name: str, shape: Any) -> list[int]:
+    """A fully known shape (list/tuple of ints or a TensorShape) as a list of ints."""
+    if isinstance(shape, Tensor):
+        raise TypeError(
+            f"Received an invalid value for argument `{name}`: expected a static shape (a list of "
+            f"ints), got the graph tensor {shape.name!r}."
+        )
+    s = TensorShape(shape)
+    if not s.is_fully_defined():
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: expected a fully known shape, got "
+            f"{shape!r}."
+        )
+    return s.as_list()
+
+
+class _Placeholder(Tensor):
+    def _compute(self, sess: Any, values: list[Any]) -> Any:
+        raise InvalidArgumentError(
+            f"You must feed a value for placeholder tensor {self._op_name!r} with dtype "
+            f"{self.dtype.name} and shape {self.shape} (pass it in feed_dict)."
+        )
+
+
+def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tensor:
+    """A tensor fed at run time: ``placeholder(tf.float32, [None, 3])`` (``None``: any size)."""
+    return _Placeholder(name or "Placeholder", as_dtype(dtype), TensorShape(shape))
+
+
+def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """A tensor that is ``input`` unless fed: ``placeholder_with_default(False, shape=())``."""
+    default = convert_to_tensor(input)
+    shp = TensorShape(shape)
+    if not shp.is_compatible_with(default.shape):
+        raise ValueError(
+            f"Received an invalid value for argument `input`: its shape {default.shape} is not "
+            f"compatible with `shape` {shp}."
+        )
+    return Tensor(name or "PlaceholderWithDefault", default.dtype, shp, [default], fn=lambda v: v)
+
+
+def _const_node(arr: np.ndarray, dtype: DType, name: str) -> Tensor:
+    value = torch.from_numpy(np.array(arr, copy=True))
+    t = Tensor(name, dtype, list(arr.shape), fn=lambda: value)
+    t._const = arr
+    return t
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
+    """A constant from a Python scalar, nested list or numpy array (integers included)."""
+    dt = infer_dtype(value) if dtype is None else as_dtype(dtype)
+    arr = to_numpy("value", value, dt)
+    if shape is not None:
+        target = shape_list("shape", shape)
+        if arr.size == 1:
+            arr = np.full(target, arr.reshape(()), dtype=dt._np)
+        elif arr.size == int(np.prod(target)):
+            arr = arr.reshape(target)
+        else:
+            raise ValueError(
+                f"Received an invalid value for argument `shape`: {arr.size} values do not fill "
+                f"shape {target}."
+            )
+    return _const_node(arr, dt, name)
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, name: str = "Const") -> Tensor:
+    """``value`` as a graph tensor: tensors pass through (dtype checked), other values become
+    constants (Python floats default to float32, as in TensorFlow)."""
+    if isinstance(value, Tensor):
+        _check_same_graph(value, get_default_graph())
+        if dtype is not None and as_dtype(dtype) is not value.dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor with dtype "
+                f"{value.dtype.name}: {value!r}"
+            )
+        return value
+    if isinstance(value, _Node) or hasattr(value, "state_size"):
+        raise TypeError(
+            f"Received an invalid value for `{name}`: expected a tensor, got {value!r}."
+        )
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in _iter_nested(value)):
+        parts = [convert_to_tensor(v, dtype) for v in value]  # a packed list of tensors
+        first = parts[0]
+        for p in parts:
+            if p.dtype is not first.dtype:
+                raise TypeError(
+                    f"Cannot pack tensors of dtypes {first.dtype.name} and {p.dtype.name}."
+                )
+        shape = None if first.shape.ndims is None else [len(parts), *first.shape.as_list()]
+        return Tensor("packed", first.dtype, shape, parts, fn=lambda *vs: torch.stack(vs))
+    dt = None if dtype is None else as_dtype(dtype)
+    if (
+        dt is None
+        and isinstance(value, (float, numbers.Real))
+        and not isinstance(value, (numbers.Integral, np.generic))
+    ):
+        dt = float32
+    return constant(value, dtype=dt, name="Const")
+
+
+def _iter_nested(value: Any) -> Iterator[Any]:
+    for v in value:
+        if isinstance(v, (list, tuple)):
+            yield from _iter_nested(v)
+        else:
+            yield v
+
+
+def cast_tensor(x: Tensor, dtype: DType, name: str = "Cast") -> Tensor:
+    return Tensor(name, dtype, x.shape, [x], fn=lambda v: v.to(dtype.torch))
+
+
+def unsupported_option(name: str, value: Any, default: Any = None) -> None:
+    if value is not default and not (default is None and value is None):
+        raise unsupported(f"{name}={value!r}")

@@ -1,0 +1,397 @@
+"""``tf.nn.static_rnn``, ``dynamic_rnn``, ``bidirectional_dynamic_rnn``, ``static_bidirectional_rnn``
+(TensorFlow's ``ops/rnn.py``), run by rnnkit's runners.
+
+A built-in cell becomes one graph node that calls ``rnnkit.static_rnn`` / ``dynamic_rnn`` /
+``bidirectional_dynamic_rnn`` (the fused engine where it applies) with the session's variable values
+in place of the cell's parameters. A user-written cell is unrolled in the graph over the static
+number of steps (its ops are compat ops); ``sequence_length`` then masks outputs and freezes states.
+Variables are named under the scope ``rnn`` (``bidirectional_rnn/fw``, ...); a second RNN over a
+different cell in the same graph gets ``rnn_1`` instead of TensorFlow's "already exists" error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+import rnnkit
+from rnnkit import _nest
+from rnnkit.compat.v1 import array_ops, math_ops
+from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
+from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, get_default_graph, leaf
+from rnnkit.compat.v1.rnn_cell import RNNCell, _check_cell, state_leaves
+from rnnkit.compat.v1.variables import get_variable_scope, variable_scope
+
+_py_bool = bool
+
+__all__ = ["static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "static_bidirectional_rnn"]
+
+
+def _rnn_scope(cell: RNNCell, base: str) -> str:
+    """The variable scope of ``cell``'s weights: ``base`` under the current scope, or ``base_1``, ...
+    when another cell already holds it (a cell used again keeps its first scope)."""
+    graph = get_default_graph()
+    taken = graph.__dict__.setdefault("_rnn_scopes", {})
+    outer = get_variable_scope().name
+    full = f"{outer}/{base}" if outer else base
+    name, n = full, 0
+    while name in taken and taken[name] is not cell:
+        n += 1
+        name = f"{full}_{n}"
+    taken[name] = cell
+    return name
+
+
+def _dtype(dtype: Any, *tensors: Tensor) -> DType:
+    dt = as_dtype(dtype) if dtype is not None else tensors[0].dtype
+    if not dt.is_floating:
+        raise TypeError(
+            f"Received an invalid value for argument `dtype`: expected float32 or float64, got "
+            f"{dt.name}."
+        )
+    return dt
+
+
+def _initial_state(
+    cell: RNNCell, initial_state: Any, dtype: Any, arg: str, batch: Any, dt: DType
+) -> Any:
+    """The initial state as graph tensors in the cell's structure (zeros when None)."""
+    if initial_state is None:
+        if dtype is None:
+            raise ValueError(
+                f"If no `{arg}` is provided, argument `dtype` must be specified (e.g. dtype=tf.float32)."
+            )
+        return None
+    leaves = [convert_to_tensor(s, dt) for s in _nest.flatten(initial_state)]
+    want = len(_nest.flatten(cell.state_size))
+    if len(leaves) != want:
+        raise ValueError(
+            f"Received an invalid value for argument `{arg}`: expected {want} tensors in the "
+            f"structure of the cell's state_size {cell.state_size}, got {len(leaves)}."
+        )
+    return (
+        _nest.pack_sequence_as(cell.state_size, leaves)
+        if not hasattr(initial_state, "_fields")
+        and _nest.is_sequence(cell.state_size)
+        and not _nest.is_sequence(initial_state)
+        else initial_state
+    )
+
+
+def _lengths(sequence_length: Any) -> Tensor | None:
+    if sequence_length is None:
+        return None
+    t = convert_to_tensor(sequence_length, int32)
+    if not t.dtype.is_integer:
+        raise TypeError(
+            "Received an invalid value for argument `sequence_length`: expected an int32/int64 "
+            f"vector, got {t.dtype.name} ({t.name!r})."
+        )
+    if t.shape.ndims not in (None, 1):
+        raise ValueError(
+            f"Received an invalid value for argument `sequence_length`: expected a vector (B,), "
+            f"got shape {t.shape}."
+        )
+    return t
+
+
+def _dim(x: Tensor, axis: int) -> int | None:
+    return None if x.shape.ndims is None else x.shape.as_list()[axis]
+
+
+def _core_node(
+    name: str,
+    cells: Sequence[RNNCell],
+    scopes: Sequence[str],
+    width: int | None,
+    dt: DType,
+    data: Sequence[Tensor],
+    states: Sequence[Any],
+    run: Any,
+) -> StructNode:
+    """A node computing ``run(data_values, state_values_per_cell)`` with each cell's variables bound."""
+    graph = get_default_graph()
+    weights = [c.build_weights(s, width, dt) for c, s in zip(cells, scopes)]
+    extras = [c._runtime_inputs() for c in cells]
+    state_leaves_in = [[] if s is None else _nest.flatten(s) for s in states]
+    flat: list[Tensor] = list(data)
+    for w, e, s in zip(weights, extras, state_leaves_in):
+        flat += [*w.variables, *e, *s]
+    counts = [(len(w.pairs), len(e), len(s)) for w, e, s in zip(weights, extras, state_leaves_in)]
+    n_data = len(data)
+
+    def fn(*values: torch.Tensor) -> Any:
+        data_v, rest = values[:n_data], values[n_data:]
+        per_cell, bound = [], []
+        i = 0
+        for cell, w, (nw, ne, ns), st in zip(cells, weights, counts, states):
+            wv, ev, sv = (
+                rest[i : i + nw],
+                rest[i + nw : i + nw + ne],
+                rest[i + nw + ne : i + nw + ne + ns],
+            )
+            i += nw + ne + ns
+            cell._apply_runtime(ev)
+            per_cell.append(None if st is None else _nest.pack_sequence_as(st, list(sv)))
+            bound.append(w.bound(wv))
+        for b in bound:
+            b.__enter__()
+        try:
+            return run(data_v, per_cell)
+        finally:
+            for b in reversed(bound):
+                b.__exit__(None, None, None)
+
+    return StructNode(name, flat, fn, graph)
+
+
+# ------------------------------------------------------------------------------------------------
+# static_rnn
+# ------------------------------------------------------------------------------------------------
+
+
+def static_rnn(
+    cell: RNNCell,
+    inputs: Sequence[Any],
+    initial_state: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list[Tensor], Any]:
+    """Unroll ``cell`` over a Python list of T inputs, each ``(B, I)``.
+
+    Returns ``(outputs, state)``: a list of T tensors ``(B, output_size)`` and the final state (at
+    each row's last valid step when ``sequence_length`` is given; outputs past it are zeros)."""
+    _check_cell("cell", cell)
+    if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)) or not inputs:
+        raise TypeError(
+            "Received an invalid value for argument `inputs`: expected a non-empty list of (B, I) "
+            f"tensors, got {inputs!r}."
+        )
+    xs = [convert_to_tensor(x, as_dtype(dtype) if dtype is not None else float32) for x in inputs]
+    dt = _dtype(dtype, *xs)
+    widths = {_dim(x, 1) for x in xs if x.shape.ndims is not None}
+    for x in xs:
+        if x.shape.ndims not in (None, 2):
+            raise ValueError(
+                f"Received an invalid value for argument `inputs`: expected (B, I) tensors, got "
+                f"{x.name!r} of shape {x.shape}."
+            )
+    if len(widths - {None}) > 1:
+        raise ValueError(
+            f"Received an invalid value for argument `inputs`: every step must have the same input "
+            f"width, got widths {sorted(w for w in widths if w is not None)}."
+        )
+    width = next(iter(widths - {None}), None)
+    batch = next((_dim(x, 0) for x in xs if _dim(x, 0) is not None), None)
+    init = _initial_state(cell, initial_state, dtype, "initial_state", batch, dt)
+    lengths = _lengths(sequence_length)
+    if not cell._has_core():
+        return _unrolled(cell, xs, init, lengths, dt, scope or "rnn")
+    graph = xs[0].graph
+    T = len(xs)
+    vscope = _rnn_scope(cell, scope or "rnn")
+    data = [*xs, *([] if lengths is None else [lengths])]
+
+    def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
+        steps, seq = list(values[:T]), (values[T] if lengths is not None else None)
+        outs, final = rnnkit.static_rnn(
+            cell._core,
+            [s.to(dt.torch) for s in steps],
+            initial_state=states[0],
+            dtype=dt.torch,
+            sequence_length=seq,
+        )
+        return list(outs), final
+
+    node = _core_node(
+        graph.unique_name(scope or "rnn"), [cell], [vscope], width, dt, data, [init], run
+    )
+    outputs = [leaf(node, (0, t), dt, [batch, cell.output_size]) for t in range(T)]
+    return outputs, state_leaves(node, (1,), cell.state_size, dt, batch)
+
+
+def _unrolled(
+    cell: RNNCell, xs: list[Tensor], init: Any, lengths: Tensor | None, dt: DType, scope: str
+) -> tuple[list[Tensor], Any]:
+    """A user cell called once per step in the graph (TensorFlow's static_rnn, literally)."""
+    if init is None:
+        batch = array_ops.shape(xs[0])[0]
+        init = cell.zero_state(batch if _dim(xs[0], 0) is None else _dim(xs[0], 0), dt)
+    state, outputs = init, []
+    with variable_scope(scope):
+        for t, x in enumerate(xs):
+            out, new_state = cell(x, state)
+            if lengths is not None:
+                valid = math_ops.less(t, lengths)  # (B,)
+                out = array_ops.where(valid, out, array_ops.zeros_like(out))
+                new_state = _nest.map_structure(
+                    lambda n, o, valid=valid: array_ops.where(valid, n, o), new_state, state
+                )
+            outputs.append(out)
+            state = new_state
+    return outputs, state
+
+
+# ------------------------------------------------------------------------------------------------
+# dynamic_rnn
+# ------------------------------------------------------------------------------------------------
+
+
+def _seq_input(inputs: Any, dtype: Any) -> Tensor:
+    x = convert_to_tensor(inputs, as_dtype(dtype) if dtype is not None else float32)
+    if x.shape.ndims not in (None, 3):
+        raise ValueError(
+            "Received an invalid value for argument `inputs`: expected a rank-3 tensor (B, T, I) "
+            f"or (T, B, I) when time_major, got {x.name!r} of shape {x.shape}."
+        )
+    return x
+
+
+def dynamic_rnn(
+    cell: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state: Any = None,
+    dtype: Any = None,
+    parallel_iterations: Any = None,
+    swap_memory: _py_bool = False,
+    time_major: _py_bool = False,
+    scope: str | None = None,
+) -> tuple[Tensor, Any]:
+    """Run ``cell`` over ``inputs`` ``(B, T, I)`` (``(T, B, I)`` when ``time_major``).
+
+    Returns ``(outputs, state)``; outputs past a row's ``sequence_length`` are zeros and its state
+    is the one at its last valid step."""
+    _check_cell("cell", cell)
+    x = _seq_input(inputs, dtype)
+    dt = _dtype(dtype, x)
+    d0, d1 = _dim(x, 0), _dim(x, 1)
+    batch, steps = (d1, d0) if time_major else (d0, d1)
+    init = _initial_state(cell, initial_state, dtype, "initial_state", batch, dt)
+    lengths = _lengths(sequence_length)
+    if not cell._has_core():
+        if steps is None:
+            raise ValueError(
+                f"dynamic_rnn over the user-written cell {type(cell).__name__} needs a static number "
+                f"of steps (inputs of shape {x.shape}); rnnkit.compat.v1 unrolls it in the graph."
+            )
+        xs = array_ops.unstack(x, axis=0 if time_major else 1)
+        outs, state = _unrolled(cell, xs, init, lengths, dt, scope or "rnn")
+        return array_ops.stack(outs, axis=0 if time_major else 1), state
+    graph = x.graph
+    vscope = _rnn_scope(cell, scope or "rnn")
+    data = [x, *([] if lengths is None else [lengths])]
+
+    def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
+        seq = values[1] if lengths is not None else None
+        return rnnkit.dynamic_rnn(
+            cell._core,
+            values[0].to(dt.torch),
+            sequence_length=seq,
+            initial_state=states[0],
+            dtype=dt.torch,
+            time_major=time_major,
+        )
+
+    node = _core_node(
+        graph.unique_name(scope or "rnn"), [cell], [vscope], _dim(x, 2), dt, data, [init], run
+    )
+    outputs = leaf(node, (0,), dt, [d0, d1, cell.output_size])
+    return outputs, state_leaves(node, (1,), cell.state_size, dt, batch)
+
+
+def bidirectional_dynamic_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    parallel_iterations: Any = None,
+    swap_memory: _py_bool = False,
+    time_major: _py_bool = False,
+    scope: str | None = None,
+) -> tuple[tuple[Tensor, Tensor], Any]:
+    """Forward and backward RNNs over ``inputs``; the backward one reverses each row within its
+    ``sequence_length`` and gives its outputs in the original time order.
+
+    Returns ``((output_fw, output_bw), (state_fw, state_bw))``."""
+    _check_cell("cell_fw", cell_fw)
+    _check_cell("cell_bw", cell_bw)
+    x = _seq_input(inputs, dtype)
+    dt = _dtype(dtype, x)
+    d0, d1 = _dim(x, 0), _dim(x, 1)
+    batch = d1 if time_major else d0
+    s_fw = _initial_state(cell_fw, initial_state_fw, dtype, "initial_state_fw", batch, dt)
+    s_bw = _initial_state(cell_bw, initial_state_bw, dtype, "initial_state_bw", batch, dt)
+    lengths = _lengths(sequence_length)
+    if not (cell_fw._has_core() and cell_bw._has_core()):
+        raise TypeError(
+            "bidirectional_dynamic_rnn with user-written cells is outside rnnkit.compat.v1's subset; "
+            "use built-in cells."
+        )
+    graph = x.graph
+    base = _rnn_scope(cell_fw, scope or "bidirectional_rnn")
+    data = [x, *([] if lengths is None else [lengths])]
+
+    def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
+        seq = values[1] if lengths is not None else None
+        return rnnkit.bidirectional_dynamic_rnn(
+            cell_fw._core,
+            cell_bw._core,
+            values[0].to(dt.torch),
+            sequence_length=seq,
+            initial_state_fw=states[0],
+            initial_state_bw=states[1],
+            dtype=dt.torch,
+            time_major=time_major,
+        )
+
+    node = _core_node(graph.unique_name(scope or "bidirectional_rnn"), [cell_fw, cell_bw],
+                      [f"{base}/fw", f"{base}/bw"], _dim(x, 2), dt, data, [s_fw, s_bw], run)  # fmt: skip
+    out_fw = leaf(node, (0, 0), dt, [d0, d1, cell_fw.output_size])
+    out_bw = leaf(node, (0, 1), dt, [d0, d1, cell_bw.output_size])
+    st_fw = state_leaves(node, (1, 0), cell_fw.state_size, dt, batch)
+    st_bw = state_leaves(node, (1, 1), cell_bw.state_size, dt, batch)
+    return (out_fw, out_bw), (st_fw, st_bw)
+
+
+def static_bidirectional_rnn(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    inputs: Sequence[Any],
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: str | None = None,
+) -> tuple[list[Tensor], Any, Any]:
+    """``(outputs, state_fw, state_bw)``: outputs are the T steps' ``concat([fw, bw], 1)``, the
+    backward RNN reading each row reversed within its ``sequence_length``."""
+    _check_cell("cell_fw", cell_fw)
+    _check_cell("cell_bw", cell_bw)
+    if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)) or not inputs:
+        raise TypeError(
+            "Received an invalid value for argument `inputs`: expected a non-empty list of (B, I) "
+            f"tensors, got {inputs!r}."
+        )
+    xs = [convert_to_tensor(x, as_dtype(dtype) if dtype is not None else float32) for x in inputs]
+    dt = _dtype(dtype, *xs)
+    x = array_ops.stack(xs, axis=0)  # (T, B, I)
+    (o_fw, o_bw), (st_fw, st_bw) = bidirectional_dynamic_rnn(
+        cell_fw,
+        cell_bw,
+        x,
+        sequence_length=sequence_length,
+        initial_state_fw=initial_state_fw,
+        initial_state_bw=initial_state_bw,
+        dtype=dt,
+        time_major=True,
+        scope=scope,
+    )
+    both = array_ops.concat([o_fw, o_bw], 2)  # (T, B, 2H)
+    return array_ops.unstack(both, num=len(xs), axis=0), st_fw, st_bw

@@ -1,0 +1,277 @@
+"""``tf.Session``: runs graph nodes over torch tensors, and holds each variable's value.
+
+``run(fetches, feed_dict)`` finds the nodes the fetches need (fed tensors cut the graph), orders them
+once per (fetches, fed keys) and caches that plan, then evaluates each node once. Plans that contain a
+gradient node run with torch autograd on, with the tensors the gradients are taken against marked as
+requiring grad; all others run under ``torch.no_grad()``. Values of variables live in the session
+(``sess._values``), so two sessions of one graph never share weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit import _nest
+from rnnkit.compat.v1.errors import unsupported
+from rnnkit.compat.v1.ops import (
+    Graph,
+    Operation,
+    Tensor,
+    _Node,
+    _Placeholder,
+    _session_stack,
+    get_default_graph,
+    get_default_session,
+    to_numpy,
+)
+
+__all__ = ["Session", "InteractiveSession", "get_default_session"]
+
+
+def _flatten_fetches(fetches: Any, graph: Graph, leaves: list[_Node]) -> Callable[[Iterator], Any]:
+    """Collect the fetched nodes into ``leaves``; return a function rebuilding the structure."""
+    if isinstance(fetches, str):
+        fetches = graph.as_graph_element(fetches)
+    if isinstance(fetches, _Node) and hasattr(fetches, "graph"):
+        if fetches.graph is not graph:
+            raise ValueError(f"Fetch {fetches!r} is not an element of this session's graph.")
+        leaves.append(fetches)
+        return lambda it: next(it)
+    if isinstance(fetches, dict):
+        keys = list(fetches)
+        parts = [_flatten_fetches(fetches[k], graph, leaves) for k in keys]
+        kind = type(fetches)
+        return lambda it: kind((k, p(it)) for k, p in zip(keys, parts))
+    if isinstance(fetches, (list, tuple)):
+        parts = [_flatten_fetches(f, graph, leaves) for f in fetches]
+        kind = type(fetches)
+        if hasattr(fetches, "_fields"):  # namedtuple, e.g. LSTMStateTuple
+            return lambda it: kind(*[p(it) for p in parts])
+        return lambda it: kind(p(it) for p in parts)
+    raise TypeError(
+        f"Fetch argument {fetches!r} has invalid type {type(fetches)}, must be a Tensor, an "
+        "Operation, a tensor name, or a list/tuple/dict/namedtuple of them."
+    )
+
+
+class _Plan:
+    """The nodes one ``run`` evaluates, in order, with where each node's inputs come from."""
+
+    def __init__(self, leaves: list[_Node], fed: frozenset) -> None:
+        order: list[_Node] = []
+        seen: set[int] = set()
+        for root in leaves:
+            if id(root) in seen:
+                continue
+            stack: list[tuple[_Node, bool]] = [(root, False)]
+            while stack:
+                n, done = stack.pop()
+                if done:
+                    order.append(n)
+                    continue
+                if id(n) in seen:
+                    continue
+                seen.add(id(n))
+                stack.append((n, True))
+                if n in fed:
+                    continue
+                for i in reversed((*n._inputs, *n._control)):
+                    if id(i) not in seen:
+                        stack.append((i, False))
+        self.order = order
+        self.fed = fed
+        # gradient nodes and what they differentiate with respect to
+        self.grad_targets: set[int] = set()
+        for n in order:
+            xs = getattr(n, "_grad_xs", None)
+            if xs is not None:
+                self.grad_targets.update(id(x) for x in xs)
+        self.needs_grad = bool(self.grad_targets)
+
+
+class Session:
+    """Runs graph nodes: ``Session()`` as a context manager (installed as the default session) or
+    an object closed with ``close()``. Variables' values live in the session.
+
+    Example::
+
+        with tf.Session() as sess:
+            init.run()                                   # the default session
+            y = sess.run(Y, feed_dict={X: x_batch})      # numpy array
+    """
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None) -> None:
+        if target:
+            raise unsupported(f"tf.Session(target={target!r})")
+        self.graph = graph or get_default_graph()
+        self._values: dict[Any, torch.Tensor] = {}  # Variable -> its value in this session
+        self._generators: dict[Any, torch.Generator] = {}
+        self._closed = False
+        self._entered: list[contextlib.ExitStack] = []
+
+    # -- context management --------------------------------------------------------------------
+    def __enter__(self) -> Session:
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.as_default())
+        if self.graph is not get_default_graph():
+            stack.enter_context(self.graph.as_default())
+        self._entered.append(stack)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._entered.pop().close()
+        self.close()
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Session]:
+        _session_stack.append(self)
+        try:
+            yield self
+        finally:
+            _session_stack.remove(self)
+
+    def close(self) -> None:
+        """Free the session's variable values; later ``run`` calls raise RuntimeError."""
+        self._closed = True
+        self._values.clear()
+        self._generators.clear()
+
+    @property
+    def sess_str(self) -> str:
+        return ""
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(
+        self,
+        fetches: Any,
+        feed_dict: dict | None = None,
+        options: Any = None,
+        run_metadata: Any = None,
+    ) -> Any:
+        """Evaluate ``fetches`` (a tensor, an op, a tensor name, or nested lists/tuples/dicts/
+        namedtuples of them) with ``feed_dict`` ({placeholder or name: value}); tensors come back
+        as numpy arrays, ops as ``None``, in the structure of ``fetches``."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        leaves: list[_Node] = []
+        rebuild = _flatten_fetches(fetches, self.graph, leaves)
+        values = self._feeds(feed_dict)
+        key = (tuple(map(id, leaves)), frozenset(map(id, values)))
+        plan = self.graph._plans.get(key)
+        if plan is None:
+            if len(self.graph._plans) > 512:  # fetches built anew in a loop: keep the cache small
+                self.graph._plans.clear()
+            plan = self.graph._plans[key] = _Plan(leaves, frozenset(values))
+        with torch.set_grad_enabled(plan.needs_grad):
+            self._execute(plan, values)
+        results = [None if isinstance(n, Operation) else _result(values[n]) for n in leaves]
+        return rebuild(iter(results))
+
+    def _execute(self, plan: _Plan, values: dict[_Node, Any]) -> None:
+        targets = plan.grad_targets
+        for n in plan.order:
+            if n in values:
+                if targets and id(n) in targets:
+                    values[n] = _requiring_grad(values[n])
+                continue
+            v = n._compute(self, [values[i] for i in n._inputs])
+            if targets and id(n) in targets:
+                v = _requiring_grad(v)
+            values[n] = v
+
+    def _feeds(self, feed_dict: dict | None) -> dict[_Node, Any]:
+        if feed_dict is None:
+            return {}
+        if not isinstance(feed_dict, dict):
+            raise TypeError(
+                "Received an invalid value for argument `feed_dict`: expected a dict "
+                f"{{tensor: value}}, got {type(feed_dict).__name__}."
+            )
+        out: dict[_Node, Any] = {}
+        for key, value in feed_dict.items():
+            if _nest.is_sequence(key):  # a structure of tensors fed with a matching structure
+                keys = _nest.flatten(key)
+                values = _nest.flatten(value) if _nest.is_sequence(value) else [value]
+                if len(keys) != len(values):
+                    raise ValueError(
+                        f"Cannot feed {value!r} for the structure {key!r}: expected "
+                        f"{len(keys)} values, got {len(values)}."
+                    )
+                pairs = list(zip(keys, values))
+            else:
+                pairs = [(key, value)]
+            for k, v in pairs:
+                tensor = self.graph.get_tensor_by_name(k) if isinstance(k, str) else k
+                if not isinstance(tensor, Tensor):
+                    raise TypeError(
+                        f"Cannot interpret feed_dict key {k!r} as a Tensor: expected a tensor "
+                        "or a tensor name."
+                    )
+                if tensor.graph is not self.graph:
+                    raise ValueError(
+                        f"Feed key {tensor!r} is not an element of this session's graph."
+                    )
+                out[tensor] = self._feed_value(tensor, v)
+        return out
+
+    @staticmethod
+    def _feed_value(tensor: Tensor, value: Any) -> torch.Tensor:
+        kind = "placeholder" if isinstance(tensor, _Placeholder) else "tensor"
+        if (
+            isinstance(value, np.ndarray)
+            and value.dtype == tensor.dtype._np
+            and value.dtype.kind == "f"
+        ):
+            arr = value  # the common case: skip the range checks of integer feeds
+        else:
+            arr = to_numpy(f"feed_dict[{tensor.name!r}]", value, tensor.dtype)
+        if not tensor.shape.is_compatible_with(arr.shape):
+            raise ValueError(
+                f"Cannot feed value of shape {arr.shape} for {kind} {tensor.name!r}, which has "
+                f"shape {tensor.shape}."
+            )
+        return torch.from_numpy(np.array(arr, copy=True))
+
+    # -- variables ---------------------------------------------------------------------------------
+    def _generator(self, node: Any, seed: int | None) -> torch.Generator:
+        gen = self._generators.get(node)
+        if gen is None:
+            if seed is None:  # unseeded: draw a seed from torch's global generator
+                seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
+            gen = self._generators[node] = torch.Generator().manual_seed(seed)
+        return gen
+
+
+def _requiring_grad(v: Any) -> Any:
+    if isinstance(v, torch.Tensor) and v.is_floating_point() and not v.requires_grad:
+        return v.detach().requires_grad_(True)
+    return v
+
+
+def _result(value: Any) -> Any:
+    if isinstance(value, (bytes, str)):
+        return value
+    if isinstance(value, torch.Tensor):
+        arr = value.detach().cpu().numpy().copy()
+    else:
+        arr = np.asarray(value)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+class InteractiveSession(Session):
+    """A session that installs itself as the default on creation (for notebooks)."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None) -> None:
+        super().__init__(target, graph, config)
+        self._default = self.as_default()
+        self._default.__enter__()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._default.__exit__(None, None, None)
+        super().close()

@@ -1,0 +1,30 @@
+"""``tf.train.AdagradOptimizer``: ``accum += g^2``; ``var -= lr * g / sqrt(accum)`` (slot
+``Adagrad``, initialized to ``initial_accumulator_value`` = 0.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnnkit.compat.v1.train.optimizer import Optimizer
+
+
+class AdagradOptimizer(Optimizer):
+    def __init__(
+        self,
+        learning_rate: Any,
+        initial_accumulator_value: float = 0.1,
+        use_locking: bool = False,
+        name: str = "Adagrad",
+    ) -> None:
+        super().__init__(use_locking, name)
+        if not initial_accumulator_value > 0:
+            raise ValueError(
+                f"Received an invalid value for argument `initial_accumulator_value`: expected > 0, got {initial_accumulator_value}."
+            )
+        self._set_hyper(learning_rate=learning_rate)
+        self._slot_names = (("Adagrad", float(initial_accumulator_value)),)
+
+    def _update(self, var, grad, slots, hyper, state):
+        accum = slots["Adagrad"]
+        accum.addcmul_(grad, grad)
+        var.sub_(hyper["learning_rate"] * grad / accum.sqrt())

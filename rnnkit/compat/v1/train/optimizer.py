@@ -1,0 +1,213 @@
+"""``tf.train.Optimizer``: ``minimize = compute_gradients + apply_gradients`` (TensorFlow's
+``training/optimizer.py``).
+
+Slots are graph variables named after their variable (``W/Adam``, ``W/Adam_1``), created by
+``apply_gradients`` and initialized by ``global_variables_initializer`` like any other; the update
+runs in place on the session's values, under ``torch.no_grad()``, with TensorFlow 1.x's formula for
+each optimizer (see the subclasses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.compat.v1.gradients import gradients
+from rnnkit.compat.v1.ops import GraphKeys, Operation, Tensor, convert_to_tensor, get_default_graph
+from rnnkit.compat.v1.variables import Variable
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer:
+    """Base of the optimizers. Subclasses define ``_slots`` ({slot name: initial value}) and
+    ``_update(var, grad, slots, hyper, state)`` working on torch tensors in place."""
+
+    _slot_names: tuple[tuple[str, float], ...] = ()
+
+    def __init__(self, use_locking: bool = False, name: str = "Optimizer") -> None:
+        self._name = name
+        self._slots: dict[tuple[Variable, str], Variable] = {}
+        self._non_slots: dict[str, Variable] = {}
+        self._hyper: dict[str, Any] = {}
+
+    def get_name(self) -> str:
+        return self._name
+
+    def _set_hyper(self, **values: Any) -> None:
+        for key, value in values.items():
+            if not isinstance(value, Tensor):
+                v = float(value)
+                if not np.isfinite(v):
+                    raise ValueError(
+                        f"Received an invalid value for argument `{key}`: expected a finite number, got {value!r}."
+                    )
+                value = v
+            self._hyper[key] = value
+
+    # -- the TF API --------------------------------------------------------------------------------
+    def compute_gradients(
+        self,
+        loss: Any,
+        var_list: Sequence[Variable] | None = None,
+        gate_gradients: int = 1,
+        aggregation_method: Any = None,
+        colocate_gradients_with_ops: bool = False,
+        grad_loss: Any = None,
+    ) -> list[tuple[Tensor | None, Variable]]:
+        """``[(gradient, variable)]`` of ``loss`` for ``var_list`` (default: trainable variables)."""
+        loss = convert_to_tensor(loss)
+        if not loss.dtype.is_floating:
+            raise TypeError(
+                f"Received an invalid value for argument `loss`: expected a float tensor, got {loss.dtype.name} ({loss.name!r})."
+            )
+        graph = get_default_graph()
+        variables = (
+            list(var_list)
+            if var_list is not None
+            else graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+        )
+        if not variables:
+            raise ValueError("No variables to optimize.")
+        for v in variables:
+            if not isinstance(v, Variable):
+                raise TypeError(
+                    f"Received an invalid value for argument `var_list`: expected tf.Variable items, got {v!r}."
+                )
+        grads = gradients(loss, variables, grad_ys=grad_loss)
+        return list(zip(grads, variables))
+
+    def apply_gradients(
+        self, grads_and_vars: Any, global_step: Variable | None = None, name: str | None = None
+    ) -> Operation:
+        """An op applying each ``(gradient, variable)`` with this optimizer's rule, then adding one
+        to ``global_step`` when given."""
+        pairs = [(g, v) for g, v in grads_and_vars]
+        for _g, v in pairs:
+            if not isinstance(v, Variable):
+                raise TypeError(
+                    f"Received an invalid value for argument `grads_and_vars`: expected (gradient, tf.Variable) pairs, got variable {v!r}."
+                )
+        live = [(convert_to_tensor(g), v) for g, v in pairs if g is not None]
+        if not live:
+            raise ValueError(
+                f"No gradients provided for any variable, check your graph for ops that do not support "
+                f"gradients, between variables {[v.name for _, v in pairs]} and loss."
+            )
+        graph = get_default_graph()
+        self._create_non_slots([v for _, v in live])
+        for _, v in live:
+            for slot, init in self._slot_names:
+                self._slot(v, slot, init)
+        hyper_nodes = [h for h in self._hyper.values() if isinstance(h, Tensor)]
+        keys = list(self._hyper)
+        grads = [g for g, _ in live]
+        variables = [v for _, v in live]
+
+        def effect(sess: Any, values: list[Any]) -> None:
+            gv, hv = values[: len(grads)], iter(values[len(grads) : len(grads) + len(hyper_nodes)])
+            hyper = {
+                k: (float(next(hv)) if isinstance(self._hyper[k], Tensor) else self._hyper[k])
+                for k in keys
+            }
+            state = {k: sess._values[v] for k, v in self._non_slots.items() if v in sess._values}
+            for grad, var in zip(gv, variables):
+                value = sess._values.get(var)
+                if value is None:
+                    var._compute(sess, [])  # raises FailedPreconditionError naming it
+                slots = {s: self._slot_value(sess, var, s) for s, _ in self._slot_names}
+                self._update(value, grad.detach().to(value.dtype), slots, hyper, state)
+            self._finish(sess, state)
+            if global_step is not None:
+                step = sess._values.get(global_step)
+                if step is None:
+                    global_step._compute(sess, [])
+                step.add_(1)
+
+        return Operation(name or self._name, [*grads, *hyper_nodes], effect=effect, graph=graph)
+
+    def minimize(
+        self,
+        loss: Any,
+        global_step: Variable | None = None,
+        var_list: Sequence[Variable] | None = None,
+        gate_gradients: int = 1,
+        aggregation_method: Any = None,
+        colocate_gradients_with_ops: bool = False,
+        name: str | None = None,
+        grad_loss: Any = None,
+    ) -> Operation:
+        """``apply_gradients(compute_gradients(loss, var_list), global_step)``."""
+        grads_and_vars = self.compute_gradients(loss, var_list=var_list, grad_loss=grad_loss)
+        if all(g is None for g, _ in grads_and_vars):
+            raise ValueError(
+                f"No gradients provided for any variable, check your graph for ops that do not "
+                f"support gradients, between variables {[v.name for _, v in grads_and_vars]} and "
+                f"loss {convert_to_tensor(loss).name!r}."
+            )
+        return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
+
+    def get_slot_names(self) -> list[str]:
+        return [s for s, _ in self._slot_names]
+
+    def get_slot(self, var: Variable, name: str) -> Variable | None:
+        return self._slots.get((var, name))
+
+    def variables(self) -> list[Variable]:
+        return [*self._non_slots.values(), *self._slots.values()]
+
+    # -- slots -------------------------------------------------------------------------------------
+    def _slot(self, var: Variable, slot: str, init: float) -> Variable:
+        key = (var, slot)
+        if key not in self._slots:
+            name = var._op_name + "/" + (self._name if slot == "_0" else slot)
+            existing = {
+                v._op_name for v in get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
+            }
+            base, n = name, 0
+            while name in existing:
+                n += 1
+                name = f"{base}_{n}"
+            value = np.full(var.shape.as_list(), init, dtype=var.dtype._np)
+            self._slots[key] = Variable(value, trainable=False, dtype=var.dtype, _exact_name=name)
+        return self._slots[key]
+
+    def _slot_value(self, sess: Any, var: Variable, slot: str) -> torch.Tensor:
+        slot_var = self._slots[(var, slot)]
+        value = sess._values.get(slot_var)
+        if value is None:
+            slot_var._compute(sess, [])  # raises FailedPreconditionError naming the slot
+        return value
+
+    def _create_non_slots(self, variables: list[Variable]) -> None:
+        pass
+
+    def _non_slot(self, name: str, value: float, dtype: Any) -> Variable:
+        if name not in self._non_slots:
+            existing = {
+                v._op_name for v in get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
+            }
+            full, n = name, 0
+            while full in existing:
+                n += 1
+                full = f"{name}_{n}"
+            self._non_slots[name] = Variable(
+                np.asarray(value, dtype=dtype._np), trainable=False, dtype=dtype, _exact_name=full
+            )
+        return self._non_slots[name]
+
+    def _update(
+        self,
+        var: torch.Tensor,
+        grad: torch.Tensor,
+        slots: dict[str, torch.Tensor],
+        hyper: dict[str, float],
+        state: dict[str, torch.Tensor],
+    ) -> None:
+        raise NotImplementedError
+
+    def _finish(self, sess: Any, state: dict[str, torch.Tensor]) -> None:
+        pass

@@ -1,0 +1,128 @@
+"""``tf.train.Saver`` and ``tf.train.latest_checkpoint``: TensorFlow's own checkpoint files (V2 tensor
+bundle: ``prefix.index`` + ``prefix.data-00000-of-00001`` + the ``checkpoint`` state file), written
+and read by :mod:`rnnkit.interop` without TensorFlow, under the variables' TensorFlow names, so a
+checkpoint saved here restores in real TensorFlow and the other way round.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.compat.v1.errors import InvalidArgumentError, NotFoundError
+from rnnkit.compat.v1.ops import GraphKeys, get_default_graph
+from rnnkit.compat.v1.variables import Variable
+
+__all__ = ["Saver", "latest_checkpoint"]
+
+
+def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
+    """The prefix of the newest checkpoint named in ``checkpoint_dir/checkpoint``, or None."""
+    from rnnkit.interop import latest_tf1_checkpoint
+
+    return latest_tf1_checkpoint(checkpoint_dir)
+
+
+class Saver:
+    """``Saver(var_list=None, max_to_keep=5)``: ``save(sess, path, global_step=None)`` returns the
+    prefix written (``path-STEP``); ``restore(sess, path)`` sets every variable of ``var_list``
+    (default: all global variables, optimizer slots included) from the checkpoint."""
+
+    def __init__(
+        self,
+        var_list: Any = None,
+        reshape: bool = False,
+        sharded: bool = False,
+        max_to_keep: int | None = 5,
+        **kwargs: Any,
+    ) -> None:
+        graph = get_default_graph()
+        if var_list is None:
+            variables = {v._op_name: v for v in graph.get_collection(GraphKeys.GLOBAL_VARIABLES)}
+        elif isinstance(var_list, dict):
+            variables = dict(var_list)
+        else:
+            variables = {v._op_name: v for v in var_list}
+        for name, v in variables.items():
+            if not isinstance(v, Variable):
+                raise TypeError(
+                    f"Received an invalid value for argument `var_list`: expected tf.Variable items, got {v!r} for {name!r}."
+                )
+        if not variables:
+            raise ValueError("No variables to save")
+        self._variables = variables
+        self._max_to_keep = max_to_keep
+        self._kept: list[str] = []
+
+    def save(
+        self,
+        sess: Any,
+        save_path: str,
+        global_step: Any = None,
+        latest_filename: Any = None,
+        meta_graph_suffix: str = "meta",
+        write_meta_graph: bool = True,
+        write_state: bool = True,
+        **kwargs: Any,
+    ) -> str:
+        from rnnkit.interop import write_tf1_checkpoint
+
+        if global_step is not None:
+            step = global_step
+            if isinstance(step, Variable):
+                step = sess.run(step)
+            save_path = f"{save_path}-{int(step)}"
+        tensors = {}
+        for name, v in self._variables.items():
+            value = sess._values.get(v)
+            if value is None:
+                v._compute(sess, [])  # FailedPreconditionError naming it
+            tensors[name] = value.detach().cpu().numpy()
+        directory = os.path.dirname(os.path.abspath(save_path))
+        if not os.path.isdir(directory):
+            raise NotFoundError(f"Parent directory of {save_path} doesn't exist, can't save.")
+        prefix = write_tf1_checkpoint(save_path, tensors, update_state=write_state)
+        self._kept.append(prefix)
+        if self._max_to_keep and len(self._kept) > self._max_to_keep:
+            old = self._kept.pop(0)
+            if old not in self._kept:
+                for suffix in (".index", ".data-00000-of-00001"):
+                    try:
+                        os.remove(old + suffix)
+                    except FileNotFoundError:
+                        pass
+        return prefix
+
+    def restore(self, sess: Any, save_path: str) -> None:
+        from rnnkit.interop import open_tf1_checkpoint
+
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        if not os.path.exists(save_path + ".index"):
+            raise NotFoundError(f"The passed save_path is not a valid checkpoint: {save_path}")
+        with open_tf1_checkpoint(save_path) as ckpt:
+            keys = set(ckpt.keys())
+            values = {}
+            for name, v in self._variables.items():
+                if name not in keys:
+                    raise NotFoundError(f"Key {name} not found in checkpoint {save_path}")
+                arr = np.asarray(ckpt[name])
+                if v.shape.is_fully_defined() and tuple(arr.shape) != tuple(v.shape.as_list()):
+                    raise InvalidArgumentError(
+                        f"Restoring from checkpoint failed: {name} has shape {tuple(arr.shape)} in "
+                        f"{save_path}, but the variable has shape {v.shape}."
+                    )
+                values[v] = torch.from_numpy(np.array(arr, dtype=v.dtype._np, copy=True))
+        sess._values.update(values)
+
+    @property
+    def last_checkpoints(self) -> list[str]:
+        return list(self._kept)
+
+
+def _as_list(x: Any) -> Sequence[Any]:
+    return x if isinstance(x, (list, tuple)) else [x]
