@@ -155,17 +155,16 @@ def _load_tf1(cell: RNNCell, source: Mapping[str, Any], scope: str) -> None:
             f"exactly the variables of {type(cell).__name__} under scope {scope!r}",
             f"missing {sorted(missing)}, unexpected {sorted(unexpected)}",
         )
-    if not cell.built:  # materialise its parameters for the kernel's width (see rnnkit.cells)
+    if not cell.built:  # materialise its parameters (see rnnkit.cells) for the kernel's width
         leaf, kernel_name = _first_leaf(cell, scope)
-        if kernel_name not in mine:
+        shape = _shape(source, kernel_name)  # present: checked above
+        if len(shape) != 2 or shape[0] <= leaf.num_units:
             raise invalid_value(
-                "variables", f"a variable named {kernel_name!r}", f"names {sorted(mine)}"
+                "variables",
+                f"{kernel_name} of shape (I + {leaf.num_units}, .) with I >= 1",
+                f"shape {shape}",
             )
-        shape = _shape(source, kernel_name)
-        rows = shape[0] if shape else 0
-        if rows <= leaf.num_units:
-            raise invalid_value(kernel_name, f"a kernel with more than {leaf.num_units} rows", rows)
-        cell.build(rows - leaf.num_units)
+        cell.build(shape[0] - leaf.num_units)
     arrays = {}
     for name, owner, attr in expected:
         param = getattr(owner, attr)
