@@ -186,13 +186,13 @@ def test_optimizer_slots_are_named_variables_initialized_like_tf1():
     names = [v.op.name for v in tf.global_variables()]
     assert names == [
         "dense/kernel", "beta1_power", "beta2_power", "dense/kernel/Adam", "dense/kernel/Adam_1",
-        "dense/kernel/RMSProp", "dense/kernel/Momentum",
+        "dense/kernel/RMSProp", "dense/kernel/RMSProp_1",
     ]  # fmt: skip
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         close(sess.run("beta1_power:0"), 0.9)
-        close(sess.run(rms.get_slot(w, "RMSProp")), np.ones((2, 3)))
-        close(sess.run(opt.get_slot(w, "Adam")), np.zeros((2, 3)))
+        close(sess.run(rms.get_slot(w, "rms")), np.ones((2, 3)))
+        close(sess.run(opt.get_slot(w, "m")), np.zeros((2, 3)))
 
 
 def test_compute_and_apply_gradients_with_clipping():

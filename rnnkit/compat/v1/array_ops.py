@@ -330,7 +330,9 @@ def gather(
         out = torch.index_select(pv, a, iv.reshape(-1).long())
         return out.reshape(pv.shape[:a] + iv.shape + pv.shape[a + 1 :])
 
-    return Tensor(name, p.dtype, shp, [p, i], fn=fn)
+    out = Tensor(name, p.dtype, shp, [p, i], fn=fn)
+    out._gathers_rows_of = p if a == 0 else None  # for sparse (row) gradients, see gradients.py
+    return out
 
 
 def one_hot(

@@ -25,6 +25,31 @@ from rnnkit.compat.v1.ops import (
 __all__ = ["gradients", "clip_by_global_norm", "global_norm", "clip_by_norm"]
 
 
+def _ancestors(ys: Sequence[_Node]) -> list[_Node]:
+    seen: dict[int, _Node] = {}
+    stack = list(ys)
+    while stack:
+        n = stack.pop()
+        if id(n) not in seen:
+            seen[id(n)] = n
+            stack.extend(n._inputs)
+    return list(seen.values())
+
+
+def _row_indices(nodes: list[_Node], x: _Node) -> Tensor | None:
+    """When ``x`` reaches the loss only as the params of row gathers (``embedding_lookup``), the
+    indices of the rows read (TensorFlow's IndexedSlices gradient); else None."""
+    consumers = [n for n in nodes if any(i is x for i in n._inputs)]
+    if not consumers or not all(getattr(n, "_gathers_rows_of", None) is x and n._inputs[0] is x
+                                and not any(i is x for i in n._inputs[1:]) for n in consumers):  # fmt: skip
+        return None
+    indices = [n._inputs[1] for n in consumers]
+    if len(indices) == 1:
+        return indices[0]
+    return Tensor("concat_indices", indices[0].dtype, [None], indices,
+                  fn=lambda *vs: torch.cat([v.reshape(-1).long() for v in vs]))  # fmt: skip
+
+
 def _reaches(ys: Sequence[_Node], x: _Node) -> bool:
     seen: set[int] = set()
     stack = list(ys)
@@ -99,12 +124,13 @@ def gradients(
     if not connected:
         return [None] * len(xs_l)
     node = _Gradients(get_default_graph().unique_name(name), ys_l, connected, gy)
+    nodes = _ancestors(ys_l)
     out: list[Tensor | None] = []
-    k = 0
     for x in xs_l:
         if x in connected:
-            out.append(leaf(node, (connected.index(x),), x.dtype, x.shape))
-            k += 1
+            g = leaf(node, (connected.index(x),), x.dtype, x.shape)
+            g._sparse_rows = _row_indices(nodes, x)
+            out.append(g)
         else:
             out.append(None)
     return out

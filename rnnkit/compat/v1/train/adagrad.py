@@ -1,5 +1,5 @@
 """``tf.train.AdagradOptimizer``: ``accum += g^2``; ``var -= lr * g / sqrt(accum)`` (slot
-``Adagrad``, initialized to ``initial_accumulator_value`` = 0.1)."""
+``accumulator``, variable ``W/Adagrad``, initialized to ``initial_accumulator_value`` = 0.1)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ class AdagradOptimizer(Optimizer):
                 f"Received an invalid value for argument `initial_accumulator_value`: expected > 0, got {initial_accumulator_value}."
             )
         self._set_hyper(learning_rate=learning_rate)
-        self._slot_names = (("Adagrad", float(initial_accumulator_value)),)
+        self._slot_names = (("accumulator", float(initial_accumulator_value)),)
 
     def _update(self, var, grad, slots, hyper, state):
-        accum = slots["Adagrad"]
-        accum.addcmul_(grad, grad)
-        var.sub_(hyper["learning_rate"] * grad / accum.sqrt())
+        accum = slots["accumulator"]
+        accum.add_(grad.square())  # ApplyAdagrad
+        var.sub_(grad * self._scalar(var, hyper["learning_rate"]) * accum.rsqrt())

@@ -1,8 +1,8 @@
 """``tf.train.AdamOptimizer`` (TensorFlow 1.x's ``training/adam.py``)::
 
     lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-    m = beta1 * m + (1 - beta1) * g          # slot "Adam", zeros
-    v = beta2 * v + (1 - beta2) * g^2        # slot "Adam_1", zeros
+    m = beta1 * m + (1 - beta1) * g          # slot "m", variable W/Adam, zeros
+    v = beta2 * v + (1 - beta2) * g^2        # slot "v", variable W/Adam_1, zeros
     var -= lr_t * m / (sqrt(v) + epsilon)
 
 ``beta1^t`` and ``beta2^t`` are the variables ``beta1_power`` and ``beta2_power`` (initialized to the
@@ -11,14 +11,15 @@ betas, multiplied by them after each step).
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+import numpy as np
 
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
 
 class AdamOptimizer(Optimizer):
-    _slot_names = (("Adam", 0.0), ("Adam_1", 0.0))
+    _slot_names = (("m", 0.0), ("v", 0.0))
 
     def __init__(
         self,
@@ -38,13 +39,16 @@ class AdamOptimizer(Optimizer):
         self._non_slot("beta2_power", self._hyper["beta2"], dtype)
 
     def _update(self, var, grad, slots, hyper, state):
-        b1, b2, eps = hyper["beta1"], hyper["beta2"], hyper["epsilon"]
-        p1, p2 = float(state["beta1_power"]), float(state["beta2_power"])
-        lr_t = hyper["learning_rate"] * math.sqrt(1 - p2) / (1 - p1)
-        m, v = slots["Adam"], slots["Adam_1"]
-        m.mul_(b1).add_(grad, alpha=1 - b1)
-        v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        var.sub_(lr_t * m / (v.sqrt() + eps))
+        # ApplyAdam, in the variable's dtype: alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+        dt = var.numpy().dtype.type if var.device.type == "cpu" else np.float32
+        one = dt(1)
+        p1, p2 = dt(float(state["beta1_power"])), dt(float(state["beta2_power"]))
+        alpha = float(dt(hyper["learning_rate"]) * np.sqrt(one - p2) / (one - p1))
+        b1, b2 = float(one - dt(hyper["beta1"])), float(one - dt(hyper["beta2"]))
+        m, v = slots["m"], slots["v"]
+        m.add_((grad - m) * b1)
+        v.add_((grad.square() - v) * b2)
+        var.sub_((m * alpha) / (v.sqrt() + self._scalar(var, hyper["epsilon"])))
 
     def _finish(self, sess, state):
         state["beta1_power"].mul_(self._hyper["beta1"])

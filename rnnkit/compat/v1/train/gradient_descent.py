@@ -15,4 +15,4 @@ class GradientDescentOptimizer(Optimizer):
         self._set_hyper(learning_rate=learning_rate)
 
     def _update(self, var, grad, slots, hyper, state):
-        var.sub_(grad, alpha=hyper["learning_rate"])
+        var.sub_(grad * self._scalar(var, hyper["learning_rate"]))  # ApplyGradientDescent

@@ -1,5 +1,6 @@
 """``tf.train.MomentumOptimizer``: ``accum = momentum * accum + grad``; ``var -= lr * accum``, or with
-``use_nesterov=True`` ``var -= lr * grad + lr * momentum * accum`` (slot ``Momentum``, zeros)."""
+``use_nesterov=True`` ``var -= lr * grad + lr * momentum * accum`` (slot ``momentum``, variable ``W/Momentum``, zeros; with an ``embedding_lookup`` gradient only
+the rows looked up, as ``SparseApplyMomentum``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from rnnkit.compat.v1.train.optimizer import Optimizer
 
 
 class MomentumOptimizer(Optimizer):
-    _slot_names = (("Momentum", 0.0),)
+    _slot_names = (("momentum", 0.0),)
+    _sparse_rows_matter = True
 
     def __init__(
         self,
@@ -24,10 +26,10 @@ class MomentumOptimizer(Optimizer):
         self._nesterov = bool(use_nesterov)
 
     def _update(self, var, grad, slots, hyper, state):
-        lr, m = hyper["learning_rate"], hyper["momentum"]
-        accum = slots["Momentum"]
-        accum.mul_(m).add_(grad)
+        lr, m = self._scalar(var, hyper["learning_rate"]), self._scalar(var, hyper["momentum"])
+        accum = slots["momentum"]
+        accum.mul_(m).add_(grad)  # ApplyMomentum: accum = accum * momentum + grad
         if self._nesterov:
-            var.sub_(grad * lr + accum * (m * lr))
+            var.sub_(grad * lr + accum * m * lr)
         else:
-            var.sub_(accum, alpha=lr)
+            var.sub_(accum * lr)

@@ -1,10 +1,17 @@
 """``tf.train.Optimizer``: ``minimize = compute_gradients + apply_gradients`` (TensorFlow's
 ``training/optimizer.py``).
 
-Slots are graph variables named after their variable (``W/Adam``, ``W/Adam_1``), created by
-``apply_gradients`` and initialized by ``global_variables_initializer`` like any other; the update
-runs in place on the session's values, under ``torch.no_grad()``, with TensorFlow 1.x's formula for
-each optimizer (see the subclasses).
+Slots are graph variables named as TensorFlow names them (``W/Adam`` for Adam's slot ``m``,
+``W/Adam_1`` for ``v``), created by ``apply_gradients`` and initialized by
+``global_variables_initializer`` like any other. The update runs in place on the session's values,
+under ``torch.no_grad()``, with the arithmetic of TensorFlow 1.x's kernels (``Apply*`` in
+``training_ops.cc``, in the variable's dtype, in the same order).
+
+Sparse gradients: when a variable reaches the loss only through ``embedding_lookup``/``gather`` rows,
+TensorFlow hands the optimizer an ``IndexedSlices`` gradient and Momentum and RMSProp update only
+the rows looked up (``SparseApply*``); here the gradient is dense, and those optimizers restrict
+their update to the same rows (the indices are evaluated with the gradient). GradientDescent, Adam
+and Adagrad give the same values either way.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ class Optimizer:
     """Base of the optimizers. Subclasses define ``_slots`` ({slot name: initial value}) and
     ``_update(var, grad, slots, hyper, state)`` working on torch tensors in place."""
 
-    _slot_names: tuple[tuple[str, float], ...] = ()
+    _slot_names: tuple[tuple[str, float], ...] = ()  # (TF slot name, initial value), in TF's order
+    _sparse_rows_matter = False  # True where TF's SparseApply* differs from the dense update
 
     def __init__(self, use_locking: bool = False, name: str = "Optimizer") -> None:
         self._name = name
@@ -91,7 +99,11 @@ class Optimizer:
                 raise TypeError(
                     f"Received an invalid value for argument `grads_and_vars`: expected (gradient, tf.Variable) pairs, got variable {v!r}."
                 )
-        live = [(convert_to_tensor(g), v) for g, v in pairs if g is not None]
+        live = [
+            (g if isinstance(g, Tensor) else convert_to_tensor(g), v)
+            for g, v in pairs
+            if g is not None
+        ]
         if not live:
             raise ValueError(
                 f"No gradients provided for any variable, check your graph for ops that do not support "
@@ -106,20 +118,38 @@ class Optimizer:
         keys = list(self._hyper)
         grads = [g for g, _ in live]
         variables = [v for _, v in live]
+        rows_of = [
+            getattr(g, "_sparse_rows", None) if self._sparse_rows_matter else None for g in grads
+        ]
+        row_nodes = [r for r in rows_of if r is not None]
+        n_g, n_h = len(grads), len(hyper_nodes)
 
         def effect(sess: Any, values: list[Any]) -> None:
-            gv, hv = values[: len(grads)], iter(values[len(grads) : len(grads) + len(hyper_nodes)])
+            gv, hv = values[:n_g], iter(values[n_g : n_g + n_h])
+            rv = iter(values[n_g + n_h :])
+            rows = [
+                None if r is None else torch.unique(next(rv).reshape(-1).long()) for r in rows_of
+            ]
             hyper = {
                 k: (float(next(hv)) if isinstance(self._hyper[k], Tensor) else self._hyper[k])
                 for k in keys
             }
             state = {k: sess._values[v] for k, v in self._non_slots.items() if v in sess._values}
-            for grad, var in zip(gv, variables):
+            for grad, var, idx in zip(gv, variables, rows):
                 value = sess._values.get(var)
                 if value is None:
                     var._compute(sess, [])  # raises FailedPreconditionError naming it
                 slots = {s: self._slot_value(sess, var, s) for s, _ in self._slot_names}
-                self._update(value, grad.detach().to(value.dtype), slots, hyper, state)
+                g = grad.detach().to(value.dtype)
+                if idx is None:
+                    self._update(value, g, slots, hyper, state)
+                else:  # TF's SparseApply*: only the rows looked up
+                    sub = {k: t[idx] for k, t in slots.items()}
+                    rows_value = value[idx]
+                    self._update(rows_value, g[idx], sub, hyper, state)
+                    value[idx] = rows_value
+                    for k, t in slots.items():
+                        t[idx] = sub[k]
             self._finish(sess, state)
             if global_step is not None:
                 step = sess._values.get(global_step)
@@ -127,7 +157,9 @@ class Optimizer:
                     global_step._compute(sess, [])
                 step.add_(1)
 
-        return Operation(name or self._name, [*grads, *hyper_nodes], effect=effect, graph=graph)
+        return Operation(
+            name or self._name, [*grads, *hyper_nodes, *row_nodes], effect=effect, graph=graph
+        )
 
     def minimize(
         self,
@@ -150,6 +182,12 @@ class Optimizer:
             )
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
+    def _scalar(self, like: torch.Tensor, value: float) -> float:
+        """``value`` rounded to the variable's dtype, as TF's kernels see their scalar inputs."""
+        return float(
+            np.asarray(value, dtype=like.numpy().dtype if like.device.type == "cpu" else np.float32)
+        )
+
     def get_slot_names(self) -> list[str]:
         return [s for s, _ in self._slot_names]
 
@@ -161,13 +199,15 @@ class Optimizer:
 
     # -- slots -------------------------------------------------------------------------------------
     def _slot(self, var: Variable, slot: str, init: float) -> Variable:
+        """The slot ``slot`` of ``var``: a variable named ``var/<optimizer name>`` (then ``_1``,
+        ``_2``, ... in slot order), as TensorFlow names them."""
         key = (var, slot)
         if key not in self._slots:
-            name = var._op_name + "/" + (self._name if slot == "_0" else slot)
             existing = {
                 v._op_name for v in get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
             }
-            base, n = name, 0
+            base = f"{var._op_name}/{self._name}"
+            name, n = base, 0
             while name in existing:
                 n += 1
                 name = f"{base}_{n}"

@@ -1,10 +1,10 @@
 """``tf.train.RMSPropOptimizer`` (TensorFlow 1.x's ``ApplyRMSProp``)::
 
-    ms = decay * ms + (1 - decay) * g^2                 # slot "RMSProp", ONES
-    mom = momentum * mom + lr * g / sqrt(ms + epsilon)  # slot "Momentum", zeros
+    ms = decay * ms + (1 - decay) * g^2                 # slot "rms" (W/RMSProp), ONES
+    mom = momentum * mom + lr * g / sqrt(ms + epsilon)  # slot "momentum" (W/RMSProp_1), zeros
     var -= mom
 
-``centered=True`` also keeps ``mg = decay * mg + (1 - decay) * g`` (slot "MG", zeros) and divides by
+``centered=True`` also keeps ``mg = decay * mg + (1 - decay) * g`` (slot "mg", before "momentum", zeros) and divides by
 ``sqrt(ms - mg^2 + epsilon)``.
 """
 
@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
 
 class RMSPropOptimizer(Optimizer):
+    _sparse_rows_matter = True
+
     def __init__(
         self,
         learning_rate: Any,
@@ -31,24 +35,25 @@ class RMSPropOptimizer(Optimizer):
             learning_rate=learning_rate, decay=decay, momentum=momentum, epsilon=epsilon
         )
         self._centered = bool(centered)
-        self._slot_names = (("RMSProp", 1.0), ("Momentum", 0.0)) + (
-            (("MG", 0.0),) if centered else ()
-        )
+        mg = (("mg", 0.0),) if centered else ()
+        self._slot_names = (("rms", 1.0), *mg, ("momentum", 0.0))  # TF's slot order
 
     def _update(self, var, grad, slots, hyper, state):
-        rho, mo, eps, lr = (
-            hyper["decay"],
-            hyper["momentum"],
-            hyper["epsilon"],
-            hyper["learning_rate"],
-        )
-        ms, mom = slots["RMSProp"], slots["Momentum"]
-        ms.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+        s = self._scalar
+        rho1, mo = float(self._one_minus(var, hyper["decay"])), s(var, hyper["momentum"])
+        eps, lr = s(var, hyper["epsilon"]), s(var, hyper["learning_rate"])
+        ms, mom = slots["rms"], slots["momentum"]
+        ms.add_((grad.square() - ms) * rho1)  # ApplyRMSProp / ApplyCenteredRMSProp
         if self._centered:
-            mg = slots["MG"]
-            mg.mul_(rho).add_(grad, alpha=1 - rho)
-            denom = (ms - mg * mg + eps).sqrt()
+            mg = slots["mg"]
+            mg.add_((grad - mg) * rho1)
+            denom = (ms - mg.square()) + eps
         else:
-            denom = (ms + eps).sqrt()
-        mom.mul_(mo).add_(grad * lr / denom)
+            denom = ms + eps
+        mom.copy_(mom * mo + (grad * lr) / denom.sqrt())
         var.sub_(mom)
+
+    @staticmethod
+    def _one_minus(var, value):
+        dt = var.numpy().dtype.type if var.device.type == "cpu" else np.float32
+        return dt(1) - dt(value)
