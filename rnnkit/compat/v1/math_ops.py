@@ -176,50 +176,26 @@ sin = _named("Sin", torch.sin)
 cos = _named("Cos", torch.cos)
 
 
-def add(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """``x + y`` with broadcasting."""
-    return _binary("add", torch.add, x, y)
+def _binary_op(op: str, fn: Callable, doc: str) -> Callable[..., Tensor]:
+    def f(x: Any, y: Any, name: str | None = None) -> Tensor:
+        return _binary(op, fn, x, y)
+
+    f.__name__, f.__doc__ = op.lower(), doc
+    return f
 
 
-def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """``x - y`` with broadcasting."""
-    return _binary("sub", torch.sub, x, y)
-
-
-def multiply(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """``x * y`` elementwise, with broadcasting."""
-    return _binary("mul", torch.mul, x, y)
-
-
-def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """``x / y`` (true division; integers give float64)."""
-    return _binary("truediv", torch.true_divide, x, y)
-
-
-def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("floordiv", torch.floor_divide, x, y)
-
-
-def mod(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("mod", torch.remainder, x, y)
-
-
-def pow_(x: Any, y: Any, name: str | None = None) -> Tensor:  # tf.pow
-    return _binary("pow", torch.pow, x, y)
-
-
-def maximum(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """Elementwise ``max(x, y)`` with broadcasting."""
-    return _binary("Maximum", torch.maximum, x, y)
-
-
-def minimum(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """Elementwise ``min(x, y)`` with broadcasting."""
-    return _binary("Minimum", torch.minimum, x, y)
-
-
-def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary("SquaredDifference", lambda a, b: (a - b) ** 2, x, y)
+add = _binary_op("add", torch.add, "``x + y`` with broadcasting.")
+subtract = _binary_op("sub", torch.sub, "``x - y`` with broadcasting.")
+multiply = _binary_op("mul", torch.mul, "``x * y`` elementwise, with broadcasting.")
+divide = _binary_op("truediv", torch.true_divide, "``x / y`` (true division; integers give float64).")
+floordiv = _binary_op("floordiv", torch.floor_divide, "``x // y``, rounding down.")
+mod = _binary_op("mod", torch.remainder, "``x % y`` with the sign of ``y``.")
+pow_ = _binary_op("pow", torch.pow, "``x ** y`` (tf.pow).")
+maximum = _binary_op("Maximum", torch.maximum, "Elementwise ``max(x, y)`` with broadcasting.")
+minimum = _binary_op("Minimum", torch.minimum, "Elementwise ``min(x, y)`` with broadcasting.")
+squared_difference = _binary_op(
+    "SquaredDifference", lambda a, b: (a - b) ** 2, "``(x - y) ** 2`` elementwise."
+)
 
 
 def _compare(op: str, fn: Callable) -> Callable[..., Tensor]:
