@@ -89,7 +89,7 @@ def test_uncommitted_checkpoint_is_ignored_and_cleaned(tmp_path: Path) -> None:
     # a writer killed during epoch 2: tensors written, JSON (the commit) not yet; a stray temp file
     t2, j2 = ck.checkpoint_paths(tmp_path, 2)
     t2.write_bytes(b"partial")
-    stray = t2.parent / ".epoch-0002.json.tmp-abc"
+    stray = t2.parent / ".epoch-0002.json.tmp-abc_1234"  # a name mkstemp makes
     stray.write_text("{")
     assert ck.latest_checkpoint(tmp_path) == ck.checkpoint_paths(tmp_path, 1)[1]
     ck.load_training_state(ck.latest_checkpoint(tmp_path))

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -231,10 +230,12 @@ def _train(args: argparse.Namespace, info, device) -> int:
     from rnnkit.training.checkpoint import (
         CHECKPOINT_DIR,
         atomic_write_json,
+        clear_checkpoints,
         get_rng_states,
         latest_checkpoint,
         load_state_into,
         load_training_state,
+        own_checkpoint_files,
         restore_optimizer,
         save_model,
         save_training_state,
@@ -245,6 +246,7 @@ def _train(args: argparse.Namespace, info, device) -> int:
     from rnnkit.training.models import build_model
 
     out_dir = Path(args.out) if args.out else Path("runs") / args.task
+    own_checkpoint_files(out_dir)  # refuses a checkpoints folder holding files rnnkit did not write
     ckpt_json = latest_checkpoint(out_dir) if args.resume else None
     meta = model_t = opt_t = None
     if ckpt_json is not None:
@@ -285,7 +287,7 @@ def _train(args: argparse.Namespace, info, device) -> int:
     if info.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         if meta is None:  # a fresh run must never resume into an older run's checkpoint
-            shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
+            clear_checkpoints(out_dir)  # only files rnnkit wrote, by name; refuses anything else
     _distributed.barrier()
     net = DistributedDataParallel(model) if info.enabled else model
     saved_config = {

@@ -11,7 +11,10 @@ Layout of a run directory ``DIR``::
 Every file is written to a temporary file in the same directory, flushed, fsync'ed and moved over the
 old name with ``os.replace`` (atomic on POSIX), so a reader -- or a process killed with ``kill -9`` --
 only ever sees a complete old file or a complete new one. A training checkpoint counts once its JSON
-exists; older checkpoints are removed only after that. Nothing is unpickled: tensors are read with
+exists; older checkpoints are removed only after that. Only files this program wrote are ever deleted:
+``epoch-NNNN.{json,safetensors}`` (and their temporary files) that are regular files in a real
+``DIR/checkpoints`` folder; a ``checkpoints`` that is a symbolic link, or that holds anything else, is
+refused with a :class:`CheckpointError` before anything is written. Nothing is unpickled: tensors are read with
 safetensors, everything else is JSON. Any damaged or mismatched file raises :class:`CheckpointError`,
 whose message is one line that starts with the file's path.
 
@@ -29,6 +32,7 @@ import json
 import os
 import random
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,8 +46,12 @@ CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 MODEL_FORMAT = "rnnkit.model/1"
 STATE_FORMAT = "rnnkit.training-state/1"
-_EPOCH_RE = re.compile(r"^epoch-(\d+)\.json$")
 _TEMP_MARK = ".tmp-"
+# the only names this program writes in DIR/checkpoints: a checkpoint's two files, and the temporary
+# files of atomic_write_bytes (mkstemp adds 8 characters of [a-z0-9_])
+_EPOCH_RE = re.compile(r"^epoch-(\d{4,})\.json$")
+_OWN_FILE_RE = re.compile(r"^epoch-\d{4,}\.(?:json|safetensors)$")
+_OWN_TEMP_RE = re.compile(r"^\.epoch-\d{4,}\.(?:json|safetensors)\.tmp-[a-z0-9_]{8}$")
 
 
 class CheckpointError(Exception):
@@ -252,7 +260,12 @@ def save_training_state(
     optimizer: torch.optim.Optimizer,
     state: dict[str, Any],
 ) -> Path:
-    """Write the checkpoint after ``epoch`` (tensors first, then the committing JSON); prune older."""
+    """Write the checkpoint after ``epoch`` (tensors first, then the committing JSON); prune older.
+
+    Refuses (:class:`CheckpointError`, nothing written) a ``checkpoints`` folder that holds anything
+    this program did not write; see :func:`own_checkpoint_files`.
+    """
+    existing = own_checkpoint_files(directory)
     tensors_path, json_path = checkpoint_paths(directory, epoch)
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     opt_tensors, opt_meta = _split_optimizer_state(optimizer.state_dict())
@@ -268,19 +281,78 @@ def save_training_state(
     }
     atomic_write_json(json_path, meta)
     # the new checkpoint is complete: only now remove older ones and leftovers of killed writers
-    for p in tensors_path.parent.iterdir():
-        if p not in (tensors_path, json_path):
-            p.unlink(missing_ok=True)
+    _remove_own_files(p for p in existing if p not in (tensors_path, json_path))
     return json_path
 
 
 def latest_checkpoint(directory: str | os.PathLike[str]) -> Path | None:
     """The JSON of the newest complete training checkpoint in run ``directory``, or None."""
-    ckpt_dir = Path(directory) / CHECKPOINT_DIR
-    if not ckpt_dir.is_dir():
-        return None
-    found = [(int(m.group(1)), p) for p in ckpt_dir.iterdir() if (m := _EPOCH_RE.match(p.name))]
+    files = own_checkpoint_files(directory)
+    found = [(int(m.group(1)), p) for p in files if (m := _EPOCH_RE.match(p.name))]
     return max(found)[1] if found else None
+
+
+def own_checkpoint_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """Every file in ``directory/checkpoints``, each one this program wrote; [] if there is no folder.
+
+    Raises :class:`CheckpointError` (one line naming the folder) if ``checkpoints`` is a symbolic link
+    or not a folder, or if it holds anything but regular files named ``epoch-NNNN.json``,
+    ``epoch-NNNN.safetensors`` or their temporary files: such a folder is not ours to write or prune.
+    """
+    ckpt_dir = Path(directory) / CHECKPOINT_DIR
+    advice = (
+        "rnnkit only writes and deletes its own files there (move it away or use another --out)"
+    )
+    try:
+        mode = os.lstat(ckpt_dir).st_mode
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise CheckpointError(ckpt_dir, f"cannot be read ({e.strerror or e})") from None
+    if stat.S_ISLNK(mode):
+        raise CheckpointError(
+            ckpt_dir, f"is a symbolic link, which rnnkit never follows out of --out; {advice}"
+        )
+    if not stat.S_ISDIR(mode):
+        raise CheckpointError(ckpt_dir, f"is not a folder; {advice}")
+    files: list[Path] = []
+    try:
+        with os.scandir(ckpt_dir) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                named = _OWN_FILE_RE.match(entry.name) or _OWN_TEMP_RE.match(entry.name)
+                if not named:
+                    raise CheckpointError(
+                        ckpt_dir, f"holds {entry.name!r}, which rnnkit did not write; {advice}"
+                    )
+                if not entry.is_file(follow_symlinks=False):
+                    raise CheckpointError(
+                        ckpt_dir,
+                        f"holds {entry.name!r}, which is not a regular file (rnnkit writes only "
+                        f"regular files); {advice}",
+                    )
+                files.append(Path(entry.path))
+    except OSError as e:
+        raise CheckpointError(ckpt_dir, f"cannot be read ({e.strerror or e})") from None
+    return files
+
+
+def clear_checkpoints(directory: str | os.PathLike[str]) -> None:
+    """Delete the checkpoints of an earlier run in ``directory`` (a fresh run never resumes into them).
+
+    Only the files :func:`own_checkpoint_files` accepts are deleted (it refuses a folder holding
+    anything else); the folder itself stays.
+    """
+    _remove_own_files(own_checkpoint_files(directory))
+
+
+def _remove_own_files(paths) -> None:
+    for p in paths:
+        try:
+            os.unlink(p)  # never follows a link: own_checkpoint_files accepted regular files only
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise CheckpointError(p, f"cannot be deleted ({e.strerror or e})") from None
 
 
 def load_training_state(
