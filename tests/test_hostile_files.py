@@ -300,6 +300,10 @@ def test_4_special_files_in_checkpoints_are_refused(
     _one_line_error(capsys, str(run_dir / "checkpoints"))
 
 
+class Hang(BaseException):
+    """Raised by _deadline; not an OSError (TimeoutError is one, and file code may catch those)."""
+
+
 class _deadline:
     """Fail (instead of hanging the suite) if the block runs longer than ``seconds``."""
 
@@ -308,7 +312,7 @@ class _deadline:
 
     def __enter__(self):
         def on_alarm(*_):
-            raise TimeoutError(f"still running after {self.seconds} s: a hang")
+            raise Hang(f"still running after {self.seconds} s: a hang")
 
         self.previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.alarm(self.seconds)
