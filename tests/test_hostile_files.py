@@ -103,6 +103,28 @@ def test_1_fresh_run_replaces_only_its_own_checkpoints(tmp_path) -> None:
     ]
 
 
+def test_1_stale_temp_files_removed_are_only_rnnkits(tmp_path) -> None:
+    """A killed writer leaves ``.NAME.tmp-XXXXXXXX`` files; a new run removes those of its own
+    outputs (issue 13: nothing called remove_stale_temp_files), and nothing else."""
+    out = tmp_path / "run"
+    out.mkdir()
+    ours = [out / ".model.safetensors.tmp-k1ll3d_9", out / ".config.json.tmp-abcdefgh"]
+    theirs = [
+        out / ".thesis.txt.tmp-abcdefgh",
+        out / ".model.safetensors.tmp-short",
+        out / "x.tmp-",
+    ]
+    for p in ours + theirs:
+        p.write_text("partial")
+    link = out / ".metrics.json.tmp-linklink"
+    (tmp_path / "target.txt").write_text("keep")
+    link.symlink_to(tmp_path / "target.txt")
+    assert _train(out) == 0
+    assert not any(p.exists() for p in ours)
+    assert all(p.read_text() == "partial" for p in theirs)
+    assert link.is_symlink() and (tmp_path / "target.txt").read_text() == "keep"
+
+
 def test_1_save_training_state_prunes_only_own_files(tmp_path) -> None:
     from rnnkit.training.models import build_model
 

@@ -513,7 +513,13 @@ def _save_figure(fig, path: Path) -> None:
 
 
 def _plots(out_dir: Path, data, history: list[dict[str, Any]], predictions) -> None:
-    """loss.png, and confusion.png (classification) or forecast.png (regression)."""
+    """Write loss.png, and confusion.png (classification) or forecast.png (regression)."""
+    for name, fig in _figures(data, history, predictions).items():
+        _save_figure(fig, out_dir / name)
+
+
+def _figures(data, history: list[dict[str, Any]], predictions) -> dict[str, Any]:
+    """The plots of a run as matplotlib figures, by file name."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
@@ -528,7 +534,7 @@ def _plots(out_dir: Path, data, history: list[dict[str, Any]], predictions) -> N
     ax.set_yscale("log")
     ax.set_title(f"{data.name}: training loss")
     fig.tight_layout()
-    _save_figure(fig, out_dir / "loss.png")
+    figures = {"loss.png": fig}
 
     if data.kind == "classification":
         k = data.num_classes
@@ -548,8 +554,8 @@ def _plots(out_dir: Path, data, history: list[dict[str, Any]], predictions) -> N
         acc = np.trace(cm) / cm.sum()
         ax.set_title(f"{data.name}: test confusion matrix (accuracy {acc:.3f})")
         fig.tight_layout()
-        _save_figure(fig, out_dir / "confusion.png")
-        return
+        figures["confusion.png"] = fig
+        return figures
 
     truth = data.denormalize(data.y_test.double()).numpy()
     pred = predictions.numpy()
@@ -574,4 +580,5 @@ def _plots(out_dir: Path, data, history: list[dict[str, Any]], predictions) -> N
         ax.set_title(f"{data.name}: one-year-ahead forecast on held-out years")
         ax.legend()
         fig.tight_layout()
-    _save_figure(fig, out_dir / "forecast.png")
+    figures["forecast.png"] = fig
+    return figures
