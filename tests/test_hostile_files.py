@@ -247,6 +247,17 @@ def test_2_model_and_config_verify_at_every_moment_of_a_save(
     assert is_old == (crash_at <= 2)
 
 
+@pytest.mark.parametrize("name", ["config.json", "checkpoints/epoch-0002.json"])
+def test_2_files_of_the_older_unverified_format_are_refused(run_dir: Path, capsys, name) -> None:
+    path = run_dir / name
+    obj = json.loads(path.read_text())
+    obj["format"] = obj["format"].replace("/2", "/1")
+    path.write_text(json.dumps(obj))
+    capsys.readouterr()
+    assert (_evaluate(run_dir) if name == "config.json" else _resume(run_dir)) == 2
+    _one_line_error(capsys, str(path), "another rnnkit version")
+
+
 # --------------------------------------------------------------------------- defect 3: crafted config
 
 
