@@ -258,6 +258,34 @@ def test_2_files_of_the_older_unverified_format_are_refused(run_dir: Path, capsy
     _one_line_error(capsys, str(path), "another rnnkit version")
 
 
+def test_2_two_interrupted_saves_in_a_row_still_verify(run_dir: Path, monkeypatch) -> None:
+    """Killed after the first write of a save, then again in the next run: the model file on disk is
+    still the oldest one, and config.json must still accept it."""
+    model, config = ck.load_model(run_dir)
+    oldest = {k: v.clone() for k, v in model.state_dict().items()}
+    body = {k: config[k] for k in ("task", "model", "train")}
+    real_json = ck.atomic_write_json
+
+    def killed_after_first_write(path, obj):
+        real_json(path, obj)
+        raise KeyboardInterrupt
+
+    for step in (1.0, 2.0):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(step)
+        monkeypatch.setattr(ck, "atomic_write_json", killed_after_first_write)
+        with pytest.raises(KeyboardInterrupt):
+            ck.save_model(run_dir, model, body)
+        monkeypatch.undo()
+        loaded, _ = ck.load_model(run_dir)
+        assert all(torch.equal(loaded.state_dict()[k], v) for k, v in oldest.items())
+    ck.save_model(run_dir, model, body)  # an uninterrupted save ends with one digest listed
+    assert "replacing_sha256" not in json.loads((run_dir / "config.json").read_text())
+    loaded, _ = ck.load_model(run_dir)
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in model.state_dict().items())
+
+
 # --------------------------------------------------------------------------- defect 3: crafted config
 
 

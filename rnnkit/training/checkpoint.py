@@ -222,14 +222,25 @@ def save_model(
 
 
 def _current_model_digest(directory: Path, config: dict[str, Any]) -> str | None:
-    """The digest config.json lists for model.safetensors now, if it is a valid config of the same
-    model (so that either file may be there for a moment), else None."""
+    """The digest of the model.safetensors there now, if config.json is a valid config of the same
+    model (so that either file may be there for a moment while it is replaced), else None."""
     try:
         current = _checked_json(directory / CONFIG_FILE, MODEL_FORMAT, schema.CONFIG_JSON_LIMIT)
     except CheckpointError:
         return None
-    same = current["task"] == config["task"] and current["model"] == config["model"]
-    return current["model_sha256"] if same else None
+    if current["task"] != config["task"] or current["model"] != config["model"]:
+        return None
+    if "replacing_sha256" not in current:  # at rest: the file is the one listed
+        return current["model_sha256"]
+    # an earlier save was killed half way: either listed file may be there; hash the one that is
+    layout = _model_layout(directory / CONFIG_FILE, current["task"], current["model"])
+    limit = sum(t.numel() * t.element_size() for t in layout.state_dict().values())
+    try:
+        data = read_regular_file(directory / MODEL_FILE, limit + schema.TENSOR_HEADER_LIMIT)
+    except CheckpointError:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    return digest if digest in (current["model_sha256"], current["replacing_sha256"]) else None
 
 
 def load_model(
