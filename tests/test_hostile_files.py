@@ -286,6 +286,18 @@ def test_2_two_interrupted_saves_in_a_row_still_verify(run_dir: Path, monkeypatc
     assert all(torch.equal(loaded.state_dict()[k], v) for k, v in model.state_dict().items())
 
 
+def test_3_schema_and_task_shapes_match_the_data() -> None:
+    """The schema and the model check know the tasks without loading data: they must agree with it."""
+    from rnnkit.training import data, schema
+
+    assert schema.TASKS == data.TASKS
+    for task in data.TASKS:
+        d = data.load_task(task)
+        want = {"input_size": d.input_size, "output_size": d.output_size}
+        want["per_step"] = d.kind == "seq2seq"
+        assert data.TASK_MODEL_SHAPES[task] == want, task
+
+
 # --------------------------------------------------------------------------- defect 3: crafted config
 
 

@@ -223,12 +223,12 @@ def test_sunspot_forecasts_never_go_below_zero() -> None:
 
 
 def test_sine_plot_legend_covers_no_panel() -> None:
-    from rnnkit.commands.train import _figures
     from rnnkit.training.data import load_task
+    from rnnkit.training.plots import figures
 
     data = load_task("sine")
     history = [{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": 0.25}]
-    fig = _figures(data, history, data.denormalize(data.y_test.double()) + 0.1)["forecast.png"]
+    fig = figures(data, history, data.denormalize(data.y_test.double()) + 0.1)["forecast.png"]
     fig.canvas.draw()
     (legend,) = fig.legends
     box = legend.get_window_extent()
