@@ -242,3 +242,18 @@ def test_12_lengths_on_the_meta_device() -> None:
     lengths = torch.tensor([1, 2], device="meta")
     with pytest.raises(ValueError, match="`sequence_length`.*meta"):
         dynamic_rnn(BasicRNNCell(4, input_size=3), torch.randn(2, 3, 3), sequence_length=lengths)
+
+
+def test_7_compat_bidirectional_with_no_steps_and_lengths() -> None:
+    import rnnkit.compat.v1 as tf
+
+    x = tf.placeholder(tf.float32, [2, None, 4])
+    lengths = tf.placeholder(tf.int32, [2])
+    fw, bw = tf.nn.rnn_cell.GRUCell(3), tf.nn.rnn_cell.GRUCell(3)
+    (out_fw, out_bw), _ = tf.nn.bidirectional_dynamic_rnn(
+        fw, bw, x, sequence_length=lengths, dtype=tf.float32
+    )
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([out_fw, out_bw], {x: np.zeros((2, 0, 4), np.float32), lengths: [0, 0]})
+    assert a.shape == b.shape == (2, 0, 3)
