@@ -47,6 +47,14 @@ def check_positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def check_int_range(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise invalid_type(name, f"an integer from {low} to {high}", value)
+    if not low <= value <= high:
+        raise invalid_value(name, f"an integer from {low} to {high}", value)
+    return int(value)
+
+
 def check_real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise invalid_type(name, "a real number", value)
@@ -150,6 +158,12 @@ def as_lengths(
         return None
     if isinstance(value, torch.Tensor):
         t = value.detach()
+        if t.device.type == "meta":
+            raise invalid_value(
+                name,
+                "lengths with values (a CPU or CUDA tensor, an array or a list)",
+                "a meta tensor",
+            )
     else:
         try:
             arr = np.asarray(value)

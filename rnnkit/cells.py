@@ -19,6 +19,7 @@ made before the first call trains them, and a state dict loads into a cell that 
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral
 from typing import Any, NamedTuple
 
 import torch
@@ -166,7 +167,17 @@ class RNNCell(nn.Module):
                     input_size,
                 )
             return
-        self._create_parameters(input_size, dtype, device)
+        try:
+            self._create_parameters(input_size, dtype, device)
+        except (RuntimeError, MemoryError) as e:  # the allocator's error names no argument
+            if not (isinstance(e, MemoryError) or "alloc" in str(e) or "overflow" in str(e)):
+                raise
+            raise invalid_value(
+                "num_units",
+                "a size whose parameters fit in memory",
+                f"{getattr(self, 'num_units', '?')} with input width {input_size} "
+                f"({str(e).splitlines()[0][:120]})",
+            ) from None
         self._input_size = input_size
 
     def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -230,8 +241,9 @@ class RNNCell(nn.Module):
         self, batch_size: int, dtype: torch.dtype | None = None, device: Any = None
     ) -> State:
         """A state of zeros for ``batch_size`` rows, in the structure of ``state_size``."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 0:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 0:
             raise invalid_value("batch_size", "a non-negative integer", repr(batch_size))
+        batch_size = int(batch_size)  # numpy integers too
         p_dtype, p_device = self._param_dtype_device()
         dtype = dtype or p_dtype or torch.get_default_dtype()
         device = device if device is not None else p_device
@@ -336,8 +348,13 @@ class BasicRNNCell(RNNCell):
         if not callable(activation):
             raise invalid_type("activation", "a callable or 'tanh'/'relu'", activation)
         self.activation = activation
-        self.activation_name = _activation_name(activation)
         self._finish_init()
+
+    @property
+    def activation_name(self) -> str | None:
+        """``"tanh"``/``"relu"`` for those functions, else None; read from the live ``activation``
+        attribute, so assigning another activation later also changes what the fused engine runs."""
+        return _activation_name(self.activation)
 
     @property
     def state_size(self) -> int:

@@ -186,6 +186,12 @@ def _run_time_major(
     if engine != "loop":
         if fused_engine.supports(cell, x):
             return fused_engine.dynamic_rnn_fused(cell, x, lengths, state)
+        if engine == "fused" and x.dtype not in (torch.float32, torch.float64):
+            raise invalid_type(
+                "inputs",
+                "float32 or float64 inputs for engine='fused' (other dtypes run on engine='loop')",
+                x,
+            )
         if engine == "fused":
             raise invalid_value(
                 "engine",
@@ -245,7 +251,7 @@ def reverse_sequence(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Ten
     t = torch.arange(T, device=x.device).unsqueeze(1)  # (T, 1)
     L = lengths.unsqueeze(0)  # (1, B)
     index = torch.where(t < L, L - 1 - t, t)  # (T, B)
-    index = index.view(T, -1, *([1] * (x.dim() - 2))).expand_as(x)
+    index = index.view(T, L.shape[1], *([1] * (x.dim() - 2))).expand_as(x)  # T may be 0
     return x.gather(0, index)
 
 

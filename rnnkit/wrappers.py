@@ -15,6 +15,7 @@ from torch.nn.parameter import is_lazy
 from rnnkit import _nest
 from rnnkit._validation import (
     check_bool,
+    check_int_range,
     check_positive_int,
     check_probability,
     invalid_type,
@@ -80,6 +81,13 @@ class MultiRNNCell(RNNCell):
                 )
             cell.build(width, dtype, device)
             width = cell.output_size
+        kinds = [c._param_dtype_device() for c in self.cells]
+        if any(kind != kinds[0] for kind in kinds):
+            raise invalid_value(
+                "cells",
+                "layers whose parameters share one dtype and device",
+                ", ".join(f"cells[{k}] {d} on {v}" for k, (d, v) in enumerate(kinds)),
+            )
 
     def start_sequence(self) -> None:
         for cell in self.cells:
@@ -161,7 +169,8 @@ class DropoutWrapper(_Wrapper):
         self.variational_recurrent = check_bool("variational_recurrent", variational_recurrent)
         self._generator: torch.Generator | None = None
         if seed is not None:
-            self._generator = torch.Generator().manual_seed(int(seed))
+            seed = check_int_range("seed", seed, 0, 2**64 - 1)
+            self._generator = torch.Generator().manual_seed(seed)
         self._masks: dict[str, Any] = {}
 
     def start_sequence(self) -> None:
@@ -170,7 +179,9 @@ class DropoutWrapper(_Wrapper):
 
     def _mask(self, key: str, like: torch.Tensor, keep: float) -> torch.Tensor:
         if self.variational_recurrent and key in self._masks:
-            return self._masks[key]
+            mask = self._masks[key]
+            if mask.shape == like.shape:  # a new batch size (direct calls) draws a new mask
+                return mask
         noise = torch.rand(like.shape, generator=self._generator, dtype=like.dtype)
         mask = (noise < keep).to(like.dtype).to(like.device) / keep
         if self.variational_recurrent:

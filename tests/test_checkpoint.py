@@ -21,15 +21,49 @@ from rnnkit.training.models import build_model
 
 TINY = ["--units", "8", "--batch-size", "200", "--quiet"]
 _REAL_FDOPEN = os.fdopen
-MODEL_CONFIG = {
+MODEL_CONFIG = {  # the shape of a digits model
     "cell": "lstm",
     "units": 4,
     "layers": 2,
     "bidirectional": True,
-    "input_size": 3,
-    "output_size": 5,
+    "input_size": 8,
+    "output_size": 10,
     "per_step": False,
 }
+RUN_CONFIG = {
+    "task": "digits",
+    "cell": "lstm",
+    "units": 4,
+    "layers": 2,
+    "bidirectional": True,
+    "epochs": 3,
+    "batch_size": 8,
+    "lr": 0.01,
+    "clip": 1.0,
+    "seed": 0,
+}
+
+
+def _state(gen: torch.Generator, epoch: int) -> dict:
+    """The training state save_training_state takes, as train writes it after ``epoch``."""
+    history = [
+        {"epoch": k, "train_loss": 1.0 / k, "train_accuracy": 0.5, "seconds": 0.1}
+        for k in range(1, epoch + 1)
+    ]
+    return {
+        "config": dict(RUN_CONFIG),
+        "rng": ck.get_rng_states(gen),
+        "history": history,
+        "train_seconds": 0.1 * epoch,
+    }
+
+
+def _stepped_model() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    model = build_model(MODEL_CONFIG)
+    opt = torch.optim.Adam(model.parameters(), lr=RUN_CONFIG["lr"])
+    model(torch.randn(2, 8, 8)).square().sum().backward()
+    opt.step()
+    return model, opt
 
 
 def _temp_files(directory: Path) -> list[Path]:
@@ -55,7 +89,7 @@ def test_crash_mid_write_keeps_old_file(tmp_path: Path, monkeypatch, failing: st
         monkeypatch.setattr(ck.os, "fdopen", lambda fd, mode: _HalfWriter(fd))
     else:
         monkeypatch.setattr(ck.os, failing, boom)
-    with pytest.raises((Crash, OSError)):
+    with pytest.raises((Crash, OSError, ck.CheckpointError)):
         ck.atomic_write_json(target, {"epoch": 2, "pad": "x" * 10000})
     monkeypatch.undo()
     assert target.read_bytes() == before
@@ -81,19 +115,17 @@ class _HalfWriter:
 
 
 def test_uncommitted_checkpoint_is_ignored_and_cleaned(tmp_path: Path) -> None:
-    model = build_model(MODEL_CONFIG)
-    opt = torch.optim.Adam(model.parameters())
+    model, opt = _stepped_model()
     gen = torch.Generator().manual_seed(0)
-    state = {"config": {}, "rng": ck.get_rng_states(gen), "history": [], "train_seconds": 0.0}
-    ck.save_training_state(tmp_path, 1, model, opt, state)
+    ck.save_training_state(tmp_path, 1, model, opt, _state(gen, 1))
     # a writer killed during epoch 2: tensors written, JSON (the commit) not yet; a stray temp file
     t2, j2 = ck.checkpoint_paths(tmp_path, 2)
     t2.write_bytes(b"partial")
-    stray = t2.parent / ".epoch-0002.json.tmp-abc"
+    stray = t2.parent / ".epoch-0002.json.tmp-abc_1234"  # a name mkstemp makes
     stray.write_text("{")
     assert ck.latest_checkpoint(tmp_path) == ck.checkpoint_paths(tmp_path, 1)[1]
     ck.load_training_state(ck.latest_checkpoint(tmp_path))
-    ck.save_training_state(tmp_path, 2, model, opt, state)
+    ck.save_training_state(tmp_path, 2, model, opt, _state(gen, 2))
     assert sorted(p.name for p in t2.parent.iterdir()) == [
         "epoch-0002.json",
         "epoch-0002.safetensors",
@@ -106,8 +138,8 @@ def test_uncommitted_checkpoint_is_ignored_and_cleaned(tmp_path: Path) -> None:
 def test_optimizer_and_rng_round_trip_exactly(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = build_model(MODEL_CONFIG)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    x = torch.randn(6, 7, 3)
+    opt = torch.optim.Adam(model.parameters(), lr=RUN_CONFIG["lr"])
+    x = torch.randn(6, 7, 8)
 
     def step() -> None:
         opt.zero_grad()
@@ -118,14 +150,13 @@ def test_optimizer_and_rng_round_trip_exactly(tmp_path: Path) -> None:
         step()
     gen = torch.Generator().manual_seed(5)
     torch.randperm(10, generator=gen)
-    state = {"config": {}, "rng": ck.get_rng_states(gen), "history": [], "train_seconds": 0.0}
-    path = ck.save_training_state(tmp_path, 3, model, opt, state)
+    path = ck.save_training_state(tmp_path, 3, model, opt, _state(gen, 3))
     step()  # the reference continues
     expected_next = torch.randperm(10, generator=gen)
     expected = {k: v.clone() for k, v in model.state_dict().items()}
 
     model2 = build_model({**MODEL_CONFIG})
-    opt2 = torch.optim.Adam(model2.parameters(), lr=0.01)
+    opt2 = torch.optim.Adam(model2.parameters(), lr=RUN_CONFIG["lr"])
     gen2 = torch.Generator().manual_seed(123)
     meta, model_t, opt_t = ck.load_training_state(path)
     ck.load_state_into(path, model2, model_t)
@@ -225,7 +256,7 @@ def test_config_of_another_model(run_dir: Path, tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert main(["evaluate", "--checkpoint", str(run_dir)]) == 2
     err = _one_line_error(capsys, run_dir / "model.safetensors")
-    assert "does not match" in err
+    assert "SHA-256 differs" in err  # the other config records the other model's digest
 
 
 @pytest.mark.parametrize("damage", ["truncate_tensors", "truncate_json", "flip_byte"])

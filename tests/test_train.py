@@ -196,3 +196,52 @@ def test_two_process_gloo_run(tmp_path: Path) -> None:
     assert m["world_size"] == 2
     assert m["test_accuracy"] > 0.3, m  # one epoch, far above chance (0.1)
     assert (out / "model.safetensors").exists() and (out / "confusion.png").exists()
+
+
+# --------------------------------------------------------------------------- small things (issue 13)
+
+
+def test_sunspot_forecasts_never_go_below_zero() -> None:
+    """Sunspot numbers are counts: de-normalised forecasts are clamped at 0 (metrics and plots)."""
+    import torch
+
+    from rnnkit.training.data import load_task
+    from rnnkit.training.metrics import test_metrics
+    from rnnkit.training.models import build_model, task_model_config
+
+    data = load_task("sunspots")
+    run = {"cell": "gru", "units": 4, "layers": 1, "bidirectional": False}
+    model = build_model(task_model_config("sunspots", run))
+    with torch.no_grad():
+        model.head.bias.fill_(-100.0)  # far below zero once de-normalised
+    metrics, predictions = test_metrics(model, data)
+    assert float(predictions.min()) == 0.0
+    truth = data.denormalize(data.y_test.double())
+    assert metrics["test_mae"] == pytest.approx(float(truth.abs().mean()))
+    raw = data.y_test.double() * data.target_std + data.target_mean
+    assert torch.equal(truth, raw)  # the true counts are never changed by the clamp
+
+
+def test_sine_plot_legend_covers_no_panel() -> None:
+    from rnnkit.training.data import load_task
+    from rnnkit.training.plots import figures
+
+    data = load_task("sine")
+    history = [{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": 0.25}]
+    fig = figures(data, history, data.denormalize(data.y_test.double()) + 0.1)["forecast.png"]
+    fig.canvas.draw()
+    (legend,) = fig.legends
+    box = legend.get_window_extent()
+    assert len(fig.axes) == 3
+    for ax in fig.axes:
+        assert not box.overlaps(ax.get_window_extent()), "the legend covers a panel"
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_help_shows_no_rest_markup(command: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    assert "`" not in text, text
+    if command == "train":
+        assert "Exit codes" in text

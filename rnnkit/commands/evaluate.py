@@ -2,7 +2,8 @@
 
 Reads ``DIR/config.json`` and ``DIR/model.safetensors`` (written by ``train``), loads the task's data
 and prints the same test metrics ``train`` stored in ``DIR/metrics.json``. A missing, damaged or
-mismatched file ends with a one-line error naming it and exit code 2.
+mismatched file ends with a one-line error naming it and exit code 2; what is verified is listed in
+:mod:`rnnkit.training.checkpoint`.
 
 Example::
 
@@ -25,7 +26,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--checkpoint",
         required=True,
         metavar="DIR",
-        help="a directory written by `train --out DIR`",
+        help="a directory written by train --out DIR",
     )
     parser.add_argument(
         "--device", type=device_name, default="auto", help="auto (default), cpu, cuda or cuda:N"

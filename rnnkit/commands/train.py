@@ -6,9 +6,15 @@ The model is rnnkit cells run by ``dynamic_rnn`` with a linear head (:mod:`rnnki
 with Adam and gradient-norm clipping.
 
 ``--out DIR`` receives ``metrics.json``, ``model.safetensors`` + ``config.json`` and PNG plots; after
-every epoch a checkpoint is written atomically under ``DIR/checkpoints`` (:mod:`rnnkit.checkpoint`), and
-``--resume`` continues from the last complete one. Same seed, same metrics (one process): the data
-order comes from a seeded ``torch.Generator`` whose state, like every other RNG state, is saved.
+every epoch a checkpoint is written atomically under ``DIR/checkpoints``
+(:mod:`rnnkit.training.checkpoint`), and ``--resume`` continues from the last complete one. Same seed,
+same metrics (one process): the data order comes from a seeded ``torch.Generator`` whose state, like
+every other RNG state, is saved.
+
+Exit codes: 0 done; 2 refused before or during training (a bad option, a damaged, edited or mismatched
+file, an ``--out`` that cannot be written or whose ``checkpoints`` folder holds files rnnkit did not
+write, a failed write such as a full disk), with one line naming the option or file; 3 the training
+diverged (a non-finite loss or weight): it stops, and the last good checkpoint and model files stay.
 
 Under ``torchrun`` (``RANK``/``WORLD_SIZE`` set) the model is wrapped in DistributedDataParallel;
 ``--batch-size`` is the global batch, split across the processes, so N processes take the same steps
@@ -25,18 +31,24 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands._options import (
-    device_name,
-    non_negative_float,
-    non_negative_int,
-    positive_float,
-    positive_int,
+from rnnkit.commands._options import device_name, int_in, non_negative_float, positive_float
+from rnnkit.training import schema
+
+EXIT_REFUSED = 2  # a bad option or file, or a failed write: one line on stderr
+EXIT_DIVERGED = 3  # a non-finite loss or weight: training stopped, the last good files kept
+# what train writes in --out besides checkpoints/ (stale temporary files of these are removed)
+OUTPUT_FILES = (
+    "model.safetensors",
+    "config.json",
+    "metrics.json",
+    "loss.png",
+    "confusion.png",
+    "forecast.png",
 )
 
 # per-task defaults, measured to reach the targets in the README with margin
@@ -84,17 +96,6 @@ RUN_KEYS: tuple[str, ...] = (
     "clip",
     "seed",
 )
-_RUN_KEY_TYPES: dict[str, type] = {
-    "cell": str,
-    "units": int,
-    "layers": int,
-    "bidirectional": bool,
-    "epochs": int,
-    "batch_size": int,
-    "lr": float,
-    "clip": float,
-    "seed": int,
-}
 DEFAULT_SEED = 0
 
 
@@ -106,23 +107,34 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cell", choices=("rnn", "lstm", "gru"), default=None, help="recurrent cell (per task)"
     )
-    parser.add_argument("--units", type=positive_int, default=None, help="state width H")
-    parser.add_argument("--layers", type=positive_int, default=None, help="stacked cells")
+    parser.add_argument(
+        "--units", type=int_in(1, schema.MAX_UNITS), default=None, help="state width H"
+    )
+    parser.add_argument(
+        "--layers", type=int_in(1, schema.MAX_LAYERS), default=None, help="stacked cells"
+    )
     parser.add_argument(
         "--bidirectional",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="read each sequence both ways (digits, sunspots; on by default for digits)",
     )
-    parser.add_argument("--epochs", type=positive_int, default=None, help="total epochs to reach")
     parser.add_argument(
-        "--batch-size", type=positive_int, default=None, help="global batch size (all processes)"
+        "--epochs", type=int_in(1, schema.MAX_EPOCHS), default=None, help="total epochs to reach"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int_in(1, schema.MAX_BATCH_SIZE),
+        default=None,
+        help="global batch size (all processes)",
     )
     parser.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate")
     parser.add_argument(
         "--clip", type=non_negative_float, default=None, help="gradient-norm clip (0: off)"
     )
-    parser.add_argument("--seed", type=non_negative_int, default=None, help="random seed (0)")
+    parser.add_argument(
+        "--seed", type=int_in(0, schema.MAX_SEED), default=None, help="random seed (0)"
+    )
     parser.add_argument("--out", default=None, metavar="DIR", help="output directory (runs/TASK)")
     parser.add_argument(
         "--resume", action="store_true", help="continue from the last complete epoch in --out"
@@ -133,23 +145,20 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", action="store_true", help="plain progress lines instead of a progress bar"
     )
-    parser.epilog = "per-task defaults: " + "; ".join(
-        f"{t}: {v['cell']} x{v['units']}, {v['epochs']} epochs, batch {v['batch_size']}, lr {v['lr']}"
-        for t, v in d.items()
+    parser.epilog = (
+        "per-task defaults: "
+        + "; ".join(
+            f"{t}: {v['cell']} x{v['units']}, {v['epochs']} epochs, batch {v['batch_size']}, "
+            f"lr {v['lr']}"
+            for t, v in d.items()
+        )
+        + f". Exit codes: 0 done, {EXIT_REFUSED} a bad option or file (one line says which), "
+        f"{EXIT_DIVERGED} the training diverged (the last good checkpoint is kept)."
     )
     parser.set_defaults(_parser=parser)
 
 
 # --------------------------------------------------------------------------- configuration
-
-
-def _check_run_config(path: Path, config: dict[str, Any]) -> None:
-    from rnnkit.training.checkpoint import CheckpointError, require
-
-    for key, kind in _RUN_KEY_TYPES.items():
-        require(path, config, key, kind)
-    if config["cell"] not in ("rnn", "lstm", "gru"):
-        raise CheckpointError(path, f"unknown cell {config['cell']!r}")
 
 
 def _resolve_config(
@@ -162,9 +171,8 @@ def _resolve_config(
     if saved is None:
         config = {**TASK_DEFAULTS[args.task], "seed": DEFAULT_SEED, **explicit}
     else:
-        assert saved_path is not None
-        _check_run_config(saved_path, saved)
-        if saved.get("task") != args.task:
+        assert saved_path is not None  # saved passed the schema (load_training_state)
+        if saved["task"] != args.task:
             raise CheckpointError(
                 saved_path, f"is a checkpoint of task {saved.get('task')!r}, not {args.task!r}"
             )
@@ -186,8 +194,12 @@ def _resolve_config(
 # --------------------------------------------------------------------------- training
 
 
+class TrainingDiverged(Exception):
+    """The loss or the weights stopped being finite; ``str()`` is one line for the user."""
+
+
 def run(args: argparse.Namespace) -> int:
-    """Train; returns the exit code (2 for a damaged or mismatched checkpoint)."""
+    """Train; returns the exit code (see the module docstring: 0, 2 refused, 3 diverged)."""
     from rnnkit.training import distributed as _distributed
     from rnnkit.training.checkpoint import CheckpointError
 
@@ -216,7 +228,11 @@ def run(args: argparse.Namespace) -> int:
         return _train(args, info, device)
     except CheckpointError as e:
         print(f"rnnkit train: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_REFUSED
+    except TrainingDiverged as e:
+        if info.is_main:
+            print(f"rnnkit train: error: {e}", file=sys.stderr)
+        return EXIT_DIVERGED
     finally:
         _distributed.stop()
         torch.set_num_threads(threads)
@@ -231,37 +247,50 @@ def _train(args: argparse.Namespace, info, device) -> int:
     from rnnkit.training.checkpoint import (
         CHECKPOINT_DIR,
         atomic_write_json,
+        clear_checkpoints,
         get_rng_states,
         latest_checkpoint,
         load_state_into,
         load_training_state,
+        own_checkpoint_files,
         restore_optimizer,
         save_model,
         save_training_state,
         set_rng_states,
     )
     from rnnkit.training.data import load_task
+    from rnnkit.training.files import remove_stale_temp_files
     from rnnkit.training.metrics import test_metrics
-    from rnnkit.training.models import build_model
+    from rnnkit.training.models import build_model, meta_model, task_model_config
+    from rnnkit.training.plots import write_plots
 
     out_dir = Path(args.out) if args.out else Path("runs") / args.task
+    if info.is_main:
+        _check_out_dir(
+            out_dir
+        )  # before any work: a file, an unwritable folder, a foreign checkpoint
+    own_checkpoint_files(out_dir)  # refuses a checkpoints folder holding files rnnkit did not write
     ckpt_json = latest_checkpoint(out_dir) if args.resume else None
     meta = model_t = opt_t = None
     if ckpt_json is not None:
         meta, model_t, opt_t = load_training_state(ckpt_json)
     config = _resolve_config(args, meta["config"] if meta else None, ckpt_json)
-    data = load_task(args.task)
-    model_config = {
-        "cell": config["cell"],
-        "units": config["units"],
-        "layers": config["layers"],
-        "bidirectional": config["bidirectional"],
-        "input_size": data.input_size,
-        "output_size": data.output_size,
-        "per_step": data.kind == "seq2seq",
-    }
-    if model_config["bidirectional"] and model_config["per_step"]:
+    try:
+        model_config = task_model_config(args.task, config)
+    except ValueError:
         args._parser.error(f"argument --bidirectional: not available for task {args.task}")
+    size = sum(p.numel() for p in meta_model(model_config).parameters())  # allocates nothing
+    if size > schema.MAX_PARAMETERS:
+        args._parser.error(
+            f"argument --units/--layers: the model would have {size} parameters, more than the "
+            f"limit of {schema.MAX_PARAMETERS}"
+        )
+    if config["batch_size"] < info.world_size:
+        args._parser.error(
+            f"argument --batch-size: {config['batch_size']} is less than the {info.world_size} "
+            "processes that share each batch"
+        )
+    data = load_task(args.task)
 
     seed = config["seed"]
     torch.manual_seed(seed)
@@ -283,9 +312,9 @@ def _train(args: argparse.Namespace, info, device) -> int:
     model.to(device)
     _optimizer_to(optimizer, device)
     if info.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(out_dir, OUTPUT_FILES)  # left by a killed run: our names only
         if meta is None:  # a fresh run must never resume into an older run's checkpoint
-            shutil.rmtree(out_dir / CHECKPOINT_DIR, ignore_errors=True)
+            clear_checkpoints(out_dir)  # only files rnnkit wrote, by name; refuses anything else
     _distributed.barrier()
     net = DistributedDataParallel(model) if info.enabled else model
     saved_config = {
@@ -339,6 +368,14 @@ def _train(args: argparse.Namespace, info, device) -> int:
                 ]
             )
         _distributed.all_reduce_sum(totals)
+        if not _all_finite(totals, model, optimizer):  # the same answer on every process
+            last = latest_checkpoint(out_dir) if info.is_main else None
+            kept = f"the last good checkpoint {last} is kept" if last else "no epoch was saved"
+            raise TrainingDiverged(
+                f"training diverged in epoch {epoch + 1} (loss {totals[0].item() / max(1.0, totals[2].item()):.4g}"
+                f", or a weight is not finite); stopped without saving it, {kept} (try a smaller "
+                "--lr, or --clip)"
+            )
         loss_sum, metric_sum, count = totals.tolist()
         count = max(count, 1.0)
         seconds = time.perf_counter() - t0
@@ -378,11 +415,45 @@ def _train(args: argparse.Namespace, info, device) -> int:
         }
         save_model(out_dir, model, saved_config)
         atomic_write_json(out_dir / "metrics.json", result)
-        _plots(out_dir, data, history, predictions)
+        write_plots(out_dir, data, history, predictions)
         summary = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
         print(f"{args.task}: {summary}; {train_seconds:.1f}s of training; wrote {out_dir}")
     _distributed.barrier()
     return 0
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse (CheckpointError) an ``--out`` that is not a folder, cannot be created or written, or
+    whose checkpoints folder is not rnnkit's -- before any training, with a write probe in each folder
+    (under rnnkit's own temporary-file names, removed at once)."""
+    import tempfile
+
+    from rnnkit.training.checkpoint import CHECKPOINT_DIR, own_checkpoint_files
+    from rnnkit.training.files import CheckpointError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CheckpointError(out_dir, "is not a folder (--out must name a folder)")
+    own_checkpoint_files(out_dir)
+    for folder, prefix in (
+        (out_dir, ".config.json.tmp-"),
+        (out_dir / CHECKPOINT_DIR, ".epoch-0000.json.tmp-"),
+    ):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=prefix)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise CheckpointError(folder, f"cannot be written ({e.strerror or e})") from None
+
+
+def _all_finite(totals, model, optimizer) -> bool:
+    """Whether the epoch's sums, the weights and the optimizer's moments are all finite numbers."""
+    import torch
+
+    tensors = [totals, *model.parameters()]
+    tensors += [v for s in optimizer.state.values() for v in s.values() if torch.is_tensor(v)]
+    return all(bool(torch.isfinite(t).all()) for t in tensors)
 
 
 def _optimizer_to(optimizer, device) -> None:
@@ -426,70 +497,3 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _plots(out_dir: Path, data, history: list[dict[str, Any]], predictions) -> None:
-    """loss.png, and confusion.png (classification) or forecast.png (regression)."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([h["epoch"] for h in history], [h["train_loss"] for h in history], marker=".")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss" + (" (cross-entropy)" if data.num_classes else " (MSE)"))
-    ax.set_yscale("log")
-    ax.set_title(f"{data.name}: training loss")
-    fig.tight_layout()
-    fig.savefig(out_dir / "loss.png", dpi=100)
-    plt.close(fig)
-
-    if data.kind == "classification":
-        k = data.num_classes
-        cm = np.zeros((k, k), dtype=np.int64)
-        np.add.at(cm, (data.y_test.numpy(), predictions.numpy()), 1)
-        fig, ax = plt.subplots(figsize=(5.5, 5))
-        ax.imshow(cm, cmap="Blues")
-        for i in range(k):
-            for j in range(k):
-                if cm[i, j]:
-                    color = "white" if cm[i, j] > cm.max() / 2 else "black"
-                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color, fontsize=8)
-        ax.set_xticks(range(k))
-        ax.set_yticks(range(k))
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        acc = np.trace(cm) / cm.sum()
-        ax.set_title(f"{data.name}: test confusion matrix (accuracy {acc:.3f})")
-        fig.tight_layout()
-        fig.savefig(out_dir / "confusion.png", dpi=100)
-        plt.close(fig)
-        return
-
-    truth = data.denormalize(data.y_test.double()).numpy()
-    pred = predictions.numpy()
-    if data.kind == "seq2seq":
-        fig, axes = plt.subplots(3, 1, figsize=(7, 6), sharex=True)
-        for row, ax in enumerate(axes):
-            ax.plot(truth[row, :, 0], label="truth")
-            ax.plot(pred[row, :, 0], label="prediction", linestyle="--")
-        axes[0].legend()
-        axes[0].set_title(f"{data.name}: next-value predictions on test sequences")
-        axes[-1].set_xlabel("step")
-    else:
-        years = data.info["test_years"]
-        persistence = data.denormalize(data.x_test[:, -1, 0].double()).numpy()
-        fig, ax = plt.subplots(figsize=(8, 4))
-        ax.plot(years, truth[:, 0], label="truth", marker=".")
-        ax.plot(years, pred[:, 0], label="model", marker=".")
-        ax.plot(years, persistence, label="persistence", linestyle=":")
-        ax.set_xlabel("year")
-        ax.set_ylabel("sunspot number")
-        ax.set_title(f"{data.name}: one-year-ahead forecast on held-out years")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_dir / "forecast.png", dpi=100)
-    plt.close(fig)

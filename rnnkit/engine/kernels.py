@@ -139,7 +139,7 @@ def rnn_forward(xw, bx, wh, h, lengths, tmax, relu, tmp):  # pragma: no cover - 
                 if relu:
                     for k in range(H):
                         v = xr[k] + bx[k] + tr[k]
-                        v = v if v > zero else zero
+                        v = zero if v < zero else v  # keeps NaN, as torch.relu does
                         xr[k] = v
                         hr[k] = v
                 else:
@@ -165,7 +165,7 @@ def rnn_backward(dout, out, wht, dh, lengths, t0, t1, relu, dg, tmp):  # pragma:
             if t < lengths[b]:
                 if relu:
                     for k in range(H):
-                        d[k] = go[k] + c[k] if o[k] > zero else zero
+                        d[k] = zero if o[k] <= zero else go[k] + c[k]  # NaN passes, as torch's
                 else:
                     for k in range(H):
                         d[k] = (go[k] + c[k]) * (one - o[k] * o[k])
@@ -276,6 +276,7 @@ def gru_forward(xw, bx, wgh, wch, h, out, lengths, tmax, tmp2, rh, tmp1):  # pra
                     rr[k] = g[k] * hr[k]
             else:
                 rr[:] = zero
+                g[:] = zero  # no raw projection (inf from padding) left for backward's r * h
         np.dot(rh, wch, tmp1)  # (B, H)
         for b in range(B):
             g, r1, hr = xw[t, b], tmp1[b], h[b]

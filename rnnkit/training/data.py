@@ -8,7 +8,8 @@ Shapes: N examples, T time steps, I input features, O outputs. Inputs are batch-
   10-class classification (targets ``(N,)`` int64). Baseline: the majority class.
 - ``sunspots``: statsmodels' yearly sunspot numbers 1700-2008; windows of ``window`` years predict the
   next year, the last 40 years are held out as the test targets; the normalisation is fitted on the
-  training years only. Baseline: persistence (next year = this year).
+  training years only. Baseline: persistence (next year = this year). Forecasts are clamped at 0 when
+  mapped back to sunspot numbers (the model's linear head can go below; counts cannot).
 
 Every split is fixed (independent of the training seed), so runs with different seeds see the same data.
 
@@ -28,6 +29,12 @@ import numpy as np
 import torch
 
 TASKS: tuple[str, ...] = ("sine", "digits", "sunspots")
+# what each task fixes of its model (a config.json must agree), known without loading the data
+TASK_MODEL_SHAPES: dict[str, dict[str, Any]] = {
+    "sine": {"input_size": 1, "output_size": 1, "per_step": True},
+    "digits": {"input_size": 8, "output_size": 10, "per_step": False},
+    "sunspots": {"input_size": 1, "output_size": 1, "per_step": False},
+}
 
 _SINE_STEPS = 40
 _SINE_TRAIN, _SINE_TEST = 800, 200
@@ -44,6 +51,8 @@ class TaskData:
     ``kind`` is "classification" (``y`` int64 ``(N,)``), "forecast" (``y`` ``(N, 1)``: the value after
     the window) or "seq2seq" (``y`` ``(N, T, 1)``: the next value at every step). Regression targets are
     normalised; ``target_mean + target_std * y`` is in the original units, in which MAE is reported.
+    ``target_min`` is the smallest value the original units allow (sunspot numbers are counts, so 0),
+    or None; :meth:`denormalize` clamps to it, so a forecast never goes below what can happen.
     """
 
     name: str
@@ -57,12 +66,14 @@ class TaskData:
     num_classes: int = 0
     target_mean: float = 0.0
     target_std: float = 1.0
+    target_min: float | None = None
     baseline: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
     def denormalize(self, y: torch.Tensor) -> torch.Tensor:
-        """Map normalised regression values back to the original units."""
-        return y * self.target_std + self.target_mean
+        """Map normalised regression values back to the original units (clamped at ``target_min``)."""
+        y = y * self.target_std + self.target_mean
+        return y if self.target_min is None else y.clamp(min=self.target_min)
 
 
 def load_task(name: str) -> TaskData:
@@ -173,6 +184,7 @@ def _sunspots() -> TaskData:
         output_size=1,
         target_mean=mean,
         target_std=std,
+        target_min=0.0,  # sunspot numbers are counts
         baseline={"baseline_mae": persistence},
         info={"test_years": years[targets[is_test]].tolist(), "window": w},
     )

@@ -103,6 +103,27 @@ class SequenceModel(nn.Module):
         return self.head(last)  # (B, O)
 
 
+def task_model_config(task: str, run: dict[str, Any]) -> dict[str, Any]:
+    """The model config of ``task`` trained with the run options ``run`` (cell, units, layers,
+    bidirectional); ValueError if they do not fit the task (a per-step task is never bidirectional)."""
+    from rnnkit.training.data import TASK_MODEL_SHAPES
+
+    config = {k: run[k] for k in ("cell", "units", "layers", "bidirectional")}
+    config.update(TASK_MODEL_SHAPES[task])
+    if config["bidirectional"] and config["per_step"]:
+        raise ValueError(
+            f"a model of task {task!r} cannot be bidirectional (it predicts every step)"
+        )
+    return check_model_config(config)
+
+
+def meta_model(config: dict[str, Any]) -> SequenceModel:
+    """A model of ``config`` on the meta device: its tensors' names, shapes and dtypes without
+    allocating memory (to check a file against before building anything)."""
+    with torch.device("meta"):
+        return build_model(config)
+
+
 def build_model(config: dict[str, Any]) -> SequenceModel:
     """A fresh :class:`SequenceModel` from a model config (see :func:`check_model_config`)."""
     c = check_model_config(config)
