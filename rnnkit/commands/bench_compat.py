@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from rnnkit.commands._options import bad_comma_list, positive_int
+from rnnkit.commands._options import bad_comma_list, int_in
 
 MODELS = {  # name: (B, T, I, H, classes, cell)
     "chapter": (150, 28, 28, 150, 10, "rnn"),
@@ -35,7 +35,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--models", default=",".join(MODELS), help="comma list of " + ", ".join(MODELS)
     )
     parser.add_argument(
-        "--repeats", type=positive_int, default=30, help="timed steps per path (30)"
+        "--repeats", type=int_in(1, 100_000), default=30, help="timed steps per path (30)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 

@@ -187,7 +187,9 @@ def _binary_op(op: str, fn: Callable, doc: str) -> Callable[..., Tensor]:
 add = _binary_op("add", torch.add, "``x + y`` with broadcasting.")
 subtract = _binary_op("sub", torch.sub, "``x - y`` with broadcasting.")
 multiply = _binary_op("mul", torch.mul, "``x * y`` elementwise, with broadcasting.")
-divide = _binary_op("truediv", torch.true_divide, "``x / y`` (true division; integers give float64).")
+divide = _binary_op(
+    "truediv", torch.true_divide, "``x / y`` (true division; integers give float64)."
+)
 floordiv = _binary_op("floordiv", torch.floor_divide, "``x // y``, rounding down.")
 mod = _binary_op("mod", torch.remainder, "``x % y`` with the sign of ``y``.")
 pow_ = _binary_op("pow", torch.pow, "``x ** y`` (tf.pow).")
