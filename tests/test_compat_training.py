@@ -493,3 +493,15 @@ def test_graph_construction_refuses_what_tf1_refuses():
             tf.placeholder(tf.float32, [4, 2, 3]),
             initial_state=other.zero_state(3, tf.float32),
         )
+
+
+def test_bench_compat_command_reports_a_ratio(capsys):
+    import json
+
+    from rnnkit.commands import main
+
+    assert main(["bench-compat", "--models", "tutorial", "--repeats", "3", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["results"]
+    assert row["model"] == "tutorial" and row["compat_ms"] > 0 and row["direct_ms"] > 0
+    assert row["ratio"] == pytest.approx(row["compat_ms"] / row["direct_ms"])
+    assert main(["bench-compat", "--models", "nope"]) == 2
