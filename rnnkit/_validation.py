@@ -142,6 +142,22 @@ def check_rank(name: str, tensor: torch.Tensor, rank: int, layout: str) -> None:
         )
 
 
+def tracing(t: torch.Tensor) -> bool:
+    """Whether ``t`` is being traced (torch.compile, torch.export, torch.onnx.export) rather than
+    computed, so that its values cannot be read (fake tensors, or code run by the compiler)."""
+    return torch.compiler.is_compiling() or type(t) not in (torch.Tensor, torch.nn.Parameter)
+
+
+def refuse_jit_trace(what: str) -> None:
+    """Say plainly that ``torch.jit.trace`` cannot record ``what`` (it would freeze T, the built
+    width and the lengths' checks into constants), and what to use instead."""
+    if torch.jit.is_tracing():
+        raise RuntimeError(
+            f"torch.jit.trace does not support rnnkit's {what}; use torch.export.export, "
+            "torch.compile, or torch.onnx.export(..., dynamo=True) (the default) instead"
+        )
+
+
 def as_lengths(
     name: str, value: Any, batch: int, steps: int, device: torch.device
 ) -> torch.Tensor | None:
@@ -158,8 +174,9 @@ def as_lengths(
         if arr.dtype.kind not in "biuf":
             raise invalid_type(name, "integer lengths (tensor, array or list)", value)
         t = torch.from_numpy(np.ascontiguousarray(arr))
+    traced = tracing(t)
     if t.is_floating_point():
-        if not torch.all(t == torch.round(t)):
+        if not traced and not torch.all(t == torch.round(t)):
             raise invalid_value(name, "integer lengths", _describe(value))
     elif t.is_complex() or t.dtype == torch.bool:
         raise invalid_type(name, "integer lengths", value)
@@ -168,6 +185,8 @@ def as_lengths(
             name, f"shape ({batch},) to match the batch size", f"shape {tuple(t.shape)}"
         )
     t = t.to(dtype=torch.int64, device="cpu")
+    if traced:  # values are unknown while tracing: out-of-range lengths act as the nearest bound
+        return t.clamp(0, steps).to(device)
     if batch:
         low, high = int(t.min()), int(t.max())
         if low < 0:

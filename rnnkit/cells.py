@@ -26,6 +26,7 @@ from rnnkit._validation import (
     check_real,
     invalid_type,
     invalid_value,
+    refuse_jit_trace,
     to_tensor,
 )
 
@@ -152,7 +153,11 @@ class RNNCell(nn.Module):
         self, batch_size: int, dtype: torch.dtype | None = None, device: Any = None
     ) -> State:
         """A state of zeros for ``batch_size`` rows, in the structure of ``state_size``."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 0:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, torch.SymInt))
+            or batch_size < 0
+        ):
             raise invalid_value("batch_size", "a non-negative integer", repr(batch_size))
         p_dtype, p_device = self._param_dtype_device()
         dtype = dtype or p_dtype or torch.get_default_dtype()
@@ -167,6 +172,7 @@ class RNNCell(nn.Module):
 
     # -- running -----------------------------------------------------------------------------------
     def forward(self, inputs: Any, state: State) -> tuple[torch.Tensor, State]:
+        refuse_jit_trace("cells")
         p_dtype, p_device = self._param_dtype_device()
         x = to_tensor("inputs", inputs, dtype=p_dtype, device=p_device)
         check_rank("inputs", x, 2, "(B, I)")

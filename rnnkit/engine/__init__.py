@@ -1,6 +1,8 @@
 """The fused recurrent engine behind ``dynamic_rnn``: ``supports`` says which cells it runs,
-``dynamic_rnn_fused`` checks the call and dispatches to ``cpu`` (numba kernels in ``kernels``) or
-``cuda`` (torch's cuDNN RNN); ``layers`` holds what both share.
+``dynamic_rnn_fused`` checks the call and dispatches to ``ops`` (the CPU math of ``cpu`` on the numba
+kernels of ``kernels``, as autograd.Functions for eager calls and torch operators under
+``torch.compile``/``torch.export``), ``onnx`` (ONNX's own RNN/LSTM/GRU operators under
+``torch.onnx.export``) or ``cuda`` (torch's cuDNN RNN); ``layers`` holds what they share.
 
 Imports only the library core (cells, wrappers, validation). The engine is optional at import time: if
 numba cannot be imported, every cell runs on the plain loop, with identical semantics.
@@ -12,7 +14,7 @@ from typing import Any
 
 import torch
 
-from rnnkit._validation import invalid_value
+from rnnkit._validation import invalid_value, tracing
 from rnnkit.cells import check_state
 from rnnkit.engine.layers import (
     FLOAT_DTYPES,
@@ -24,16 +26,16 @@ from rnnkit.engine.layers import (
 )
 
 try:
-    from rnnkit.engine import cpu
+    from rnnkit.engine import ops
 except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
-    cpu = None  # type: ignore[assignment]
+    ops = None  # type: ignore[assignment]
 
 __all__ = ["available", "supports", "dynamic_rnn_fused"]
 
 
 def available() -> bool:
     """Whether the CPU engine's dependencies (numba) could be imported."""
-    return cpu is not None
+    return ops is not None
 
 
 def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
@@ -51,7 +53,7 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
     if cells is None:
         return False
     if inputs_tbi.device.type == "cpu":
-        return cpu is not None
+        return ops is not None
     if inputs_tbi.device.type == "cuda":
         return all(cell_kind(c) in ("tanh", "relu", "lstm", "grur") for c in cells)
     return False
@@ -82,11 +84,17 @@ def dynamic_rnn_fused(
     state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
                         inputs_tbi.device)  # fmt: skip
     states = flatten_states(cell, state)  # one state per layer, like ``cells``
-    if inputs_tbi.device.type == "cuda":
-        from rnnkit.engine import cuda as backend
+    traced = tracing(inputs_tbi)  # then the engine runs as torch operators (values unknown)
+    if traced and torch.onnx.is_in_onnx_export():
+        from rnnkit.engine import onnx
+
+        outputs, finals = onnx.run_layers(cells, inputs_tbi, states, lengths)
+    elif inputs_tbi.device.type == "cuda":
+        from rnnkit.engine import cuda
+
+        outputs, finals = cuda.run_layers(cells, inputs_tbi, states, lengths)
     elif inputs_tbi.device.type == "cpu":
-        backend = cpu
+        outputs, finals = ops.run_layers(cells, inputs_tbi, states, lengths, traced)
     else:
         raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
-    outputs, finals = backend.run_layers(cells, inputs_tbi, states, lengths)
     return outputs, rebuild_states(cell, iter(finals))
