@@ -153,6 +153,7 @@ class RNNCell(nn.Module):
         self, batch_size: int, dtype: torch.dtype | None = None, device: Any = None
     ) -> State:
         """A state of zeros for ``batch_size`` rows, in the structure of ``state_size``."""
+        refuse_jit_trace("cells")
         if (
             isinstance(batch_size, bool)
             or not isinstance(batch_size, (int, torch.SymInt))

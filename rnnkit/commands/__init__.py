@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,compile,info}``.
+"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,export,compile,info}``.
 
 Each command lives in its own module here exposing ``configure_parser(parser)`` and ``run(args) -> int``;
 modules are imported only when their command is used, so ``--help`` stays fast. Commands sit on top:
@@ -23,6 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "train": ("rnnkit.commands.train", "train a sequence model on bundled data"),
     "evaluate": ("rnnkit.commands.evaluate", "recompute the test metrics of a checkpoint"),
+    "export": (
+        "rnnkit.commands.export",
+        "export a trained model to ONNX and check it with onnxruntime",
+    ),
     "compile": (
         "rnnkit.commands.compile",
         "compile and cache the fused engine's kernels ahead of use",

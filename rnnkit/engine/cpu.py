@@ -501,13 +501,13 @@ def grur_forward(xn, h0, gk, ck, gb, cb, brec, lengths, tmax, rows):
     H = Wh.shape[0]
     _plan_threads(B, H, Wx.shape[1])
     gates = _projection(xn, Wx, rows, tmax)  # (rows, B, 3H) -> r, u, c
-    hcs = _empty(rows, B, H, like=xn)
+    hcs = np.zeros((rows, B, H), dtype=xn.dtype)  # rows past a length stay zeros (deterministic)
     out = _empty(T, B, H, like=xn)
     h = h0.copy()
     K.grur_forward(
         gates, bx, Wh, brec, h, hcs, out, lengths, tmax, _scratch("s0", B, 3 * H, like=xn)
     )
-    gates[tmax:], hcs[tmax:] = 0, 0
+    gates[tmax:] = 0
     return out, h, gates, hcs
 
 

@@ -121,6 +121,11 @@ def run_layers(
 ) -> tuple[Tensor, list[Any]]:
     """Run the checked layer cells on ``x (T, B, I)`` as ONNX operators (only inside
     ``torch.onnx.export``). Returns ``(outputs (T, B, H), [final state per layer])``."""
+    if not hasattr(torch.onnx, "ops"):  # pragma: no cover - torch < 2.8
+        raise RuntimeError(
+            "exporting rnnkit's fused engine to ONNX needs torch >= 2.8 (torch.onnx.ops); "
+            "run dynamic_rnn with engine='loop' to export an unrolled graph instead"
+        )
     seq = live = None
     if lengths is not None:
         seq = lengths.to(torch.int32)

@@ -1,6 +1,5 @@
-r"""The CPU engine as torch autograd: an ``autograd.Function`` per cell kind for eager calls, and the
-same math as ``torch.library`` operators (namespace ``rnnkit``) for ``torch.compile`` and
-``torch.export``.
+r"""The CPU engine as ``torch.library`` operators (namespace ``rnnkit``), so that ``torch.compile``
+and ``torch.export`` capture it as nodes of their graphs instead of tracing into numba.
 
 Shapes: T time steps, B batch, I input width, H units. Each layer is one node:
 
@@ -18,8 +17,9 @@ autograd formula whose backward is itself an operator (``rnnkit::*_layer_backwar
 or exported graph holds the engine's kernels in both directions. The lengths are an int64 tensor
 ``(B,)`` or None (all rows run T steps); values outside ``[0, T]`` act as the nearest bound.
 
-Eager calls take the ``autograd.Function`` path: it skips the operator dispatch (measured cheaper at
-seed size, see ``tools/bench_deploy.py``) and saves only ``max(lengths)`` steps of intermediates.
+Eager calls take the ``autograd.Function`` path of :mod:`rnnkit.engine.autograd` instead (no operator
+dispatch, and only ``max(lengths)`` steps of intermediates saved). Needs ``torch.library.custom_op``
+(torch >= 2.4); on older torch ``rnnkit.engine`` runs without these operators.
 
 Example::
 
@@ -34,14 +34,10 @@ from torch import Tensor
 
 from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine import cpu
+from rnnkit.engine.autograd import FIRST_ORDER, peepholes
 from rnnkit.engine.layers import cell_kind, contiguous_state
 
 __all__ = ["run_layers"]
-
-_FIRST_ORDER = (
-    "rnnkit's fused engine computes first derivatives only; for higher-order gradients "
-    "(create_graph=True) run dynamic_rnn with engine='loop'"
-)
 
 
 def _np(t: Tensor) -> np.ndarray:
@@ -49,129 +45,15 @@ def _np(t: Tensor) -> np.ndarray:
 
 
 def _npc(t: Tensor) -> np.ndarray:
-    """A C-contiguous numpy view (or copy) of ``t``: strided inputs are accepted."""
     return np.ascontiguousarray(t.detach().numpy())
 
 
-def _first_order_only(backward: Any) -> Any:
-    """Refuse ``create_graph=True``: the numpy backward is not differentiable, so second derivatives
-    would silently miss the engine's part. Raise instead, pointing at the plain loop."""
-
-    def wrapper(ctx: Any, *grads: Any) -> Any:
-        if torch.is_grad_enabled():  # the autograd engine enables grad mode only for create_graph
-            raise RuntimeError(_FIRST_ORDER)
-        return backward(ctx, *grads)
-
-    return wrapper
-
-
-def _save_x(x: Tensor, xn: np.ndarray) -> Tensor:
-    """What forward saves of the inputs: ``x`` itself when it is C-contiguous (so autograd still sees
-    in-place changes to it), else the private contiguous copy the projection used."""
-    return x if x.is_contiguous() else torch.from_numpy(xn)
-
-
-def _needs(ctx: Any, x_index: int, first_weight: int, end: int | None = None) -> tuple[bool, bool]:
+def _needs(ctx: Any, x_index: int, first_weight: int, end: int) -> tuple[bool, bool]:
+    """Whether the inputs ``x`` and any of the weights ``[first_weight, end)`` need gradients."""
     n = ctx.needs_input_grad
     return n[x_index], any(n[first_weight:end])
 
 
-# ================================================================================= eager autograd
-class _RNNFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, relu, x, h0, kernel, bias, lengths, tmax):  # type: ignore[override]
-        xn = _npc(x)
-        out, h = cpu.rnn_forward(xn, _np(h0), _np(kernel), _np(bias), lengths, tmax, relu)
-        ctx.relu, ctx.lengths, ctx.tmax = relu, lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(_save_x(x, xn), h0, kernel, out_t)
-        return out_t, torch.from_numpy(h)
-
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, kern, out = (_np(t) for t in ctx.saved_tensors)
-        dx, dh, dk, db = cpu.rnn_backward(
-            x, h0, kern, out, grad_out, grad_h, ctx.lengths, ctx.tmax, ctx.relu, *_needs(ctx, 1, 3)
-        )
-        return None, dx, dh, dk, db, None, None
-
-
-class _LSTMFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, cfg, x, c0, h0, kernel, bias, wi, wf, wo, lengths, tmax):  # type: ignore[override]
-        forget_bias, peep = cfg
-        xn = _npc(x)
-        out, c, h, gates, cs = cpu.lstm_forward(
-            xn, _np(c0), _np(h0), _np(kernel), _np(bias), _np(wi), _np(wf), _np(wo), lengths,
-            tmax, forget_bias, tmax,
-        )  # fmt: skip
-        ctx.peep, ctx.lengths, ctx.tmax = peep, lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(
-            _save_x(x, xn), c0, h0, kernel, wi, wf, wo, torch.from_numpy(gates),
-            torch.from_numpy(cs), out_t,
-        )  # fmt: skip
-        return out_t, torch.from_numpy(c), torch.from_numpy(h)
-
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
-        saved = [_np(t) for t in ctx.saved_tensors]
-        dx, dc, dh, dk, db, dp = cpu.lstm_backward(
-            *saved, grad_out, grad_c, grad_h, ctx.lengths, ctx.tmax, ctx.peep, *_needs(ctx, 1, 4)
-        )
-        dwi, dwf, dwo = (dp[0], dp[1], dp[2]) if dp is not None else (None, None, None)
-        return None, dx, dc, dh, dk, db, dwi, dwf, dwo, None, None
-
-
-class _GRUFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, lengths, tmax):  # type: ignore[override]
-        xn = _npc(x)
-        out, h, gates = cpu.gru_forward(
-            xn, _np(h0), _np(gk), _np(ck), _np(gb), _np(cb), lengths, tmax, tmax
-        )
-        ctx.lengths, ctx.tmax = lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(_save_x(x, xn), h0, gk, ck, torch.from_numpy(gates), out_t)
-        return out_t, torch.from_numpy(h)
-
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        saved = [_np(t) for t in ctx.saved_tensors]
-        grads = cpu.gru_backward(
-            *saved, grad_out, grad_h, ctx.lengths, ctx.tmax, *_needs(ctx, 1, 3)
-        )
-        return None, *grads, None, None
-
-
-class _GRURFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, brec, lengths, tmax):  # type: ignore[override]
-        xn = _npc(x)
-        out, h, gates, hcs = cpu.grur_forward(
-            xn, _np(h0), _np(gk), _np(ck), _np(gb), _np(cb), _np(brec), lengths, tmax, tmax
-        )
-        ctx.lengths, ctx.tmax = lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(
-            _save_x(x, xn), h0, gk, ck, torch.from_numpy(gates), torch.from_numpy(hcs), out_t
-        )
-        return out_t, torch.from_numpy(h)
-
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        saved = [_np(t) for t in ctx.saved_tensors]
-        grads = cpu.grur_backward(
-            *saved, grad_out, grad_h, ctx.lengths, ctx.tmax, *_needs(ctx, 1, 3)
-        )
-        return None, *grads, None, None
-
-
-# ================================================================================= torch operators
 _op = torch.library.custom_op
 
 
@@ -199,7 +81,7 @@ def _refuse_double_backward(op: Any) -> None:
     """Backward operators are not differentiable: say so if create_graph=True reaches one."""
 
     def backward(ctx: Any, *grads: Any) -> Any:
-        raise RuntimeError(_FIRST_ORDER)
+        raise RuntimeError(FIRST_ORDER)
 
     op.register_autograd(backward, setup_context=lambda ctx, inputs, output: None)
 
@@ -459,31 +341,6 @@ grur_layer.register_autograd(_grur_backward, setup_context=_grur_setup)
 _refuse_double_backward(grur_layer_backward)
 
 
-# ================================================================================= layers
-def _peepholes(cell: Any, x: Tensor, kind: str) -> tuple[Tensor, Tensor, Tensor]:
-    if kind == "lstmp":
-        return cell.w_i_diag, cell.w_f_diag, cell.w_o_diag
-    z = x.new_zeros(cell.num_units)
-    return z, z, z
-
-
-def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int):
-    """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``."""
-    kind = cell_kind(cell)
-    if kind in ("tanh", "relu"):
-        return _RNNFn.apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
-    if kind in ("lstm", "lstmp"):
-        c0, h0 = state
-        cfg = (float(cell.forget_bias), kind == "lstmp")
-        wi, wf, wo = _peepholes(cell, x, kind)
-        out, c, h = _LSTMFn.apply(cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
-        return out, LSTMStateTuple(c, h)
-    params = (cell.gates_kernel, cell.candidate_kernel, cell.gates_bias, cell.candidate_bias)
-    if kind == "gru":
-        return _GRUFn.apply(None, x, state, *params, lengths, tmax)
-    return _GRURFn.apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
-
-
 def _op_layer(cell: Any, x: Tensor, state: Any, lengths: Tensor | None):
     """One layer through the torch operators (traceable by torch.compile and torch.export)."""
     kind = cell_kind(cell)
@@ -491,7 +348,7 @@ def _op_layer(cell: Any, x: Tensor, state: Any, lengths: Tensor | None):
         return rnn_layer(x, state, cell.kernel, cell.bias, lengths, kind == "relu")
     if kind in ("lstm", "lstmp"):
         c0, h0 = state
-        wi, wf, wo = _peepholes(cell, x, kind)
+        wi, wf, wo = peepholes(cell, x, kind)
         out, c, h, _, _ = lstm_layer(
             x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, float(cell.forget_bias),
             kind == "lstmp",
@@ -504,20 +361,12 @@ def _op_layer(cell: Any, x: Tensor, state: Any, lengths: Tensor | None):
 
 
 def run_layers(
-    cells: list[Any], x: Tensor, states: list[Any], lengths: Tensor | None, traced: bool
+    cells: list[Any], x: Tensor, states: list[Any], lengths: Tensor | None
 ) -> tuple[Tensor, list[Any]]:
-    """Run the checked layer cells one after another on ``x (T, B, I)`` (a CPU tensor, any strides).
-    ``traced``: through the torch operators (under torch.compile / torch.export), else through the
-    autograd.Functions. Returns ``(outputs (T, B, H), [final state per layer])``."""
+    """Run the checked layer cells one after another on ``x (T, B, I)`` through the operators
+    (traceable by torch.compile and torch.export). Returns ``(outputs (T, B, H), [final states])``."""
     finals = []
-    if traced:
-        for layer, s in zip(cells, states):
-            x, s = _op_layer(layer, x, contiguous_state(s), lengths)
-            finals.append(s)
-        return x, finals
-    T, B, _ = x.shape
-    lengths_np, tmax = cpu.lengths_np(lengths, B, T)
     for layer, s in zip(cells, states):
-        x, s = _eager_layer(layer, x, contiguous_state(s), lengths_np, tmax)
+        x, s = _op_layer(layer, x, contiguous_state(s), lengths)
         finals.append(s)
     return x, finals
