@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_parser(argv_command: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnkit", description="rnnkit's command line: one COMMAND per job."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -25,7 +25,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--checkpoint",
         required=True,
         metavar="DIR",
-        help="a directory written by `train --out DIR`",
+        help="a directory written by train --out DIR",
     )
     parser.add_argument(
         "--device", type=device_name, default="auto", help="auto (default), cpu, cuda or cuda:N"
