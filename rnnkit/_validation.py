@@ -142,10 +142,13 @@ def check_rank(name: str, tensor: torch.Tensor, rank: int, layout: str) -> None:
         )
 
 
+_is_compiling = getattr(torch.compiler, "is_compiling", lambda: False)  # torch < 2.3: never
+
+
 def tracing(t: torch.Tensor) -> bool:
     """Whether ``t`` is being traced (torch.compile, torch.export, torch.onnx.export) rather than
     computed, so that its values cannot be read (fake tensors, or code run by the compiler)."""
-    return torch.compiler.is_compiling() or type(t) not in (torch.Tensor, torch.nn.Parameter)
+    return _is_compiling() or type(t) not in (torch.Tensor, torch.nn.Parameter)
 
 
 def refuse_jit_trace(what: str) -> None:
