@@ -169,6 +169,8 @@ def as_lengths(
         return None
     if isinstance(value, torch.Tensor):
         t = value.detach()
+    elif _is_compiling():  # torch.compile traces torch.as_tensor, not numpy's array attributes
+        t = torch.as_tensor(value)
     else:
         try:
             arr = np.asarray(value)

@@ -181,6 +181,19 @@ def test_compile_fullgraph_from_a_cold_process_equals_eager() -> None:
         assert r["value_diff"] <= 1e-6 and r["grad_diff"] <= 1e-6, (kind, r)
 
 
+@pytest.mark.parametrize("lengths", [[3, 0, 2], (3, 0, 2)])
+def test_compile_fullgraph_takes_lengths_as_python_values(lengths) -> None:
+    cell = make_cell("lstm", 4, 3, dtype=torch.float32)
+    x = torch.randn(3, 3, 3)
+
+    def run(x):
+        return rnnkit.dynamic_rnn(cell, x, sequence_length=lengths)[0]
+
+    torch._dynamo.reset()
+    compiled = torch.compile(run, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(x), run(x), rtol=0, atol=0)
+
+
 # ------------------------------------------------------------------------------------ export
 class _Bidirectional(torch.nn.Module):
     """Both directions, stacks of every kind, lengths and initial states, batch-major."""
