@@ -150,6 +150,25 @@ def check_rank(name: str, tensor: torch.Tensor, rank: int, layout: str) -> None:
         )
 
 
+_is_compiling = getattr(torch.compiler, "is_compiling", lambda: False)  # torch < 2.3: never
+
+
+def tracing(t: torch.Tensor) -> bool:
+    """Whether ``t`` is being traced (torch.compile, torch.export, torch.onnx.export) rather than
+    computed, so that its values cannot be read (fake tensors, or code run by the compiler)."""
+    return _is_compiling() or type(t) not in (torch.Tensor, torch.nn.Parameter)
+
+
+def refuse_jit_trace(what: str) -> None:
+    """Say plainly that ``torch.jit.trace`` cannot record ``what`` (it would freeze T, the built
+    width and the lengths' checks into constants), and what to use instead."""
+    if torch.jit.is_tracing():
+        raise RuntimeError(
+            f"torch.jit.trace does not support rnnkit's {what}; use torch.export.export, "
+            "torch.compile, or torch.onnx.export(..., dynamo=True) (the default) instead"
+        )
+
+
 def as_lengths(
     name: str, value: Any, batch: int, steps: int, device: torch.device
 ) -> torch.Tensor | None:
@@ -164,6 +183,8 @@ def as_lengths(
                 "lengths with values (a CPU or CUDA tensor, an array or a list)",
                 "a meta tensor",
             )
+    elif _is_compiling():  # torch.compile traces torch.as_tensor, not numpy's array attributes
+        t = torch.as_tensor(value)
     else:
         try:
             arr = np.asarray(value)
@@ -172,8 +193,9 @@ def as_lengths(
         if arr.dtype.kind not in "biuf":
             raise invalid_type(name, "integer lengths (tensor, array or list)", value)
         t = torch.from_numpy(np.ascontiguousarray(arr))
+    traced = tracing(t)
     if t.is_floating_point():
-        if not torch.all(t == torch.round(t)):
+        if not traced and not torch.all(t == torch.round(t)):
             raise invalid_value(name, "integer lengths", _describe(value))
     elif t.is_complex() or t.dtype == torch.bool:
         raise invalid_type(name, "integer lengths", value)
@@ -182,6 +204,8 @@ def as_lengths(
             name, f"shape ({batch},) to match the batch size", f"shape {tuple(t.shape)}"
         )
     t = t.to(dtype=torch.int64, device="cpu")
+    if traced:  # values are unknown while tracing: out-of-range lengths act as the nearest bound
+        return t.clamp(0, steps).to(device)
     if batch:
         low, high = int(t.min()), int(t.max())
         if low < 0:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import nn
-from torch.nn.parameter import UninitializedParameter, is_lazy
+from torch.nn.parameter import UninitializedParameter, UninitializedTensorMixin
 
 from rnnkit import _nest
 from rnnkit._validation import (
@@ -34,6 +34,7 @@ from rnnkit._validation import (
     check_real,
     invalid_type,
     invalid_value,
+    refuse_jit_trace,
     to_tensor,
 )
 
@@ -95,6 +96,12 @@ def _activation_name(fn: Callable[..., Any]) -> str | None:
         if fn is known or fn in (getattr(torch.nn.functional, name, None), getattr(torch, name)):
             return name
     return None
+
+
+def is_lazy(p: Any) -> bool:
+    """Whether ``p`` is an unbuilt (uninitialized) parameter; a plain isinstance, which
+    torch.compile traces (torch.nn.parameter.is_lazy is not traceable)."""
+    return isinstance(p, UninitializedTensorMixin)
 
 
 class RNNCell(nn.Module):
@@ -241,9 +248,15 @@ class RNNCell(nn.Module):
         self, batch_size: int, dtype: torch.dtype | None = None, device: Any = None
     ) -> State:
         """A state of zeros for ``batch_size`` rows, in the structure of ``state_size``."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 0:
+        refuse_jit_trace("cells")
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (Integral, torch.SymInt))
+            or batch_size < 0
+        ):
             raise invalid_value("batch_size", "a non-negative integer", repr(batch_size))
-        batch_size = int(batch_size)  # numpy integers too
+        if not isinstance(batch_size, (int, torch.SymInt)):
+            batch_size = int(batch_size)  # numpy integers (a SymInt stays symbolic for export)
         p_dtype, p_device = self._param_dtype_device()
         dtype = dtype or p_dtype or torch.get_default_dtype()
         device = device if device is not None else p_device
@@ -257,6 +270,7 @@ class RNNCell(nn.Module):
 
     # -- running -----------------------------------------------------------------------------------
     def forward(self, inputs: Any, state: State) -> tuple[torch.Tensor, State]:
+        refuse_jit_trace("cells")
         p_dtype, p_device = self._param_dtype_device()
         x = to_tensor("inputs", inputs, dtype=p_dtype, device=p_device)
         check_rank("inputs", x, 2, "(B, I)")

@@ -31,6 +31,7 @@ from rnnkit._validation import (
     check_rank,
     invalid_type,
     invalid_value,
+    refuse_jit_trace,
     to_tensor,
 )
 from rnnkit.cells import RNNCell, State, check_cell, check_state
@@ -123,6 +124,7 @@ def static_rnn(
         cell = BasicRNNCell(5)
         (y0, y1), h = static_rnn(cell, [x0, x1])
     """
+    refuse_jit_trace("static_rnn")
     cell = check_cell("cell", cell)
     if isinstance(inputs, torch.Tensor) or not isinstance(inputs, (list, tuple)):
         raise invalid_type("inputs", "a list of T tensors of shape (B, I)", inputs)
@@ -234,6 +236,7 @@ def dynamic_rnn(
         cell = BasicRNNCell(5)
         outputs, h = dynamic_rnn(cell, torch.randn(4, 2, 3))   # outputs: (4, 2, 5)
     """
+    refuse_jit_trace("dynamic_rnn")
     cell = check_cell("cell", cell)
     check_choice("engine", engine, ENGINES)
     x = _time_major_inputs(cell, inputs, dtype, initial_state, bool(time_major))  # (T, B, I)
@@ -279,6 +282,7 @@ def bidirectional_dynamic_rnn(
         (y_fw, y_bw), (s_fw, s_bw) = bidirectional_dynamic_rnn(GRUCell(8), GRUCell(8), x, lengths)
         y = torch.cat([y_fw, y_bw], -1)   # (B, T, 16)
     """
+    refuse_jit_trace("bidirectional_dynamic_rnn")
     cell_fw = check_cell("cell_fw", cell_fw)
     cell_bw = check_cell("cell_bw", cell_bw)
     check_choice("engine", engine, ENGINES)

@@ -10,7 +10,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.parameter import is_lazy
 
 from rnnkit import _nest
 from rnnkit._validation import (
@@ -21,7 +20,7 @@ from rnnkit._validation import (
     invalid_type,
     invalid_value,
 )
-from rnnkit.cells import RNNCell, State, StateSize, check_cell
+from rnnkit.cells import RNNCell, State, StateSize, check_cell, is_lazy
 
 __all__ = ["MultiRNNCell", "DropoutWrapper", "ResidualWrapper", "OutputProjectionWrapper"]
 

@@ -16,6 +16,9 @@ def test_quick_bench_writes_table_json_and_chart(tmp_path, capsys):
     assert rc == 0
     text = capsys.readouterr().out
     assert "| seed | tanh | fused |" in text and "| seed | gru | torch |" in text
+    header = text.split("| size |")[0]
+    assert "engine BLAS: " in header and "{" not in header  # words, not a raw dict
+    assert "PEERS.md" not in text  # no column named after a file outside the repository
     doc = json.loads((tmp_path / "bench.json").read_text())
     assert doc["sgemm_gflops"]["peak"] > 0
     (seed_tanh, seed_gru) = doc["results"]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnkit {demo,bench,train,evaluate,compile,checkpoint,info}``.
+"""Command line: ``python -m rnnkit {demo,bench,bench-compat,train,evaluate,export,compile,checkpoint,info}``.
 
 Each command lives in its own module here exposing ``configure_parser(parser)`` and ``run(args) -> int``;
 modules are imported only when their command is used, so ``--help`` stays fast. Commands sit on top:
@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "train": ("rnnkit.commands.train", "train a sequence model on bundled data"),
     "evaluate": ("rnnkit.commands.evaluate", "recompute the test metrics of a checkpoint"),
+    "export": (
+        "rnnkit.commands.export",
+        "export a trained model to ONNX and check it with onnxruntime",
+    ),
     "compile": (
         "rnnkit.commands.compile",
         "compile and cache the fused engine's kernels ahead of use",
@@ -67,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_parser(argv_command: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnkit", description="rnnkit's command line: one COMMAND per job."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

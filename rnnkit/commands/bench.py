@@ -1,7 +1,7 @@
 r"""``python -m rnnkit bench``: the fused engine against the plain loop, torch's layers and peers.
 
 Shapes: B batch, T steps, I input width, H units; inputs are batch-major ``(B, T, I)`` float32 and a
-single layer is timed, as in ../shared/PEERS.md. Two numbers per implementation: forward (no
+single layer is timed. Two numbers per implementation: forward (no
 gradients) and forward+backward (loss = sum of outputs; gradients of the inputs and every weight).
 
 FLOPs of forward+backward: ``6 * B * T * H * (I + H) * G`` with G = 1 (tanh), 4 (LSTM), 3 (GRU);
@@ -47,9 +47,6 @@ CELLS = ("tanh", "lstm", "gru")
 GATES = {"tanh": 1, "lstm": 4, "gru": 3}
 PEERS = ("flax", "keras", "tf1")
 PEER_MODULES = {"flax": "import jax, flax", "keras": "import keras", "tf1": "import tensorflow"}
-# ../shared/PEERS.md: best peer forward+backward for the tanh RNN (ms) and torch.nn.RNN on that machine
-PEERS_MD_BEST = {"seed": 0.087, "S": 1.65, "M": 43.9, "L": 222.0}
-PEERS_MD_BEST_FWD = {"seed": 0.007, "S": 0.51, "M": 14.6, "L": 61.0}
 SWEEP_STEPS = (100, 1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -276,6 +273,19 @@ def environment() -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ reporting
+def blas_line(env: dict) -> str:
+    """The engine's OpenBLAS in words: ``OpenBLAS 0.3.27 (Haswell, 1 thread) from scipy.libs``."""
+    parts = []
+    for b in env["engine_blas"]:
+        where = Path(b["filepath"] or "?").parent.name or "?"
+        n = b["num_threads"]
+        parts.append(
+            f"OpenBLAS {b['version']} ({b['architecture']}, {n} thread{'s' if n != 1 else ''}) "
+            f"from {where}"
+        )
+    return "; ".join(parts) or "none found"
+
+
 def flops(size: str, kind: str, what: str) -> float:
     B, T, I, H = SIZES[size]
     f = 6.0 * B * T * H * (I + H) * GATES[kind]
@@ -285,9 +295,9 @@ def flops(size: str, kind: str, what: str) -> float:
 def table(results: list[dict], peak: float) -> str:
     head = (
         "| size | cell | impl | fwd ms | fwd+bwd ms | fwd+bwd vs torch | vs best peer (run) "
-        "| vs PEERS.md best | GFLOP/s | % peak |"
+        "| GFLOP/s | % peak |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 9]
     for r in results:
         torch_fb = r["impls"].get("torch", {}).get("fwdbwd")
         peers = [v["fwdbwd"] for k, v in r["impls"].items() if k in PEERS and "fwdbwd" in v]
@@ -302,11 +312,9 @@ def table(results: list[dict], peak: float) -> str:
             gf = flops(r["size"], r["cell"], "fwdbwd") / fb / 1e6
             vs_t = f"{torch_fb / fb:.2f}x" if torch_fb else "-"
             vs_p = f"{best_peer / fb:.2f}x" if best_peer else "-"
-            md = PEERS_MD_BEST.get(r["size"]) if r["cell"] == "tanh" else None
-            vs_md = f"{md / fb:.2f}x" if md else "-"
             lines.append(
                 f"| {r['size']} | {r['cell']} | {impl} | {v['fwd']:.3f} | {fb:.3f} | {vs_t} | {vs_p} "
-                f"| {vs_md} | {gf:.1f} | {100 * gf / peak:.0f}% |"
+                f"| {gf:.1f} | {100 * gf / peak:.0f}% |"
             )
     return "\n".join(lines)
 
@@ -468,7 +476,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Received an invalid value for argument `--repeats`: expected >= 1, got {repeats}.")
         return 2
     env = environment()
-    print(f"torch {env['torch']}, {env['torch_threads']} threads; engine BLAS {env['engine_blas']}")
+    print(f"torch {env['torch']}, {env['torch_threads']} threads; engine BLAS: {blas_line(env)}")
     print(
         f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE={env['OPENBLAS_L2_SIZE']}"
     )
@@ -476,7 +484,11 @@ def run(args: argparse.Namespace) -> int:
     print("sgemm 2048^3 GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in peak.items()))
     compile_s = {} if args.no_compile_cost or args.quick else compile_cost()
     if compile_s:
-        print(f"first fused call of 4 cell kinds (fwd+bwd) in a new process: {compile_s}")
+        print(
+            "first fused call of 4 cell kinds (fwd+bwd) in a new process: "
+            f"{compile_s['cold_cache_s']:.1f} s with an empty kernel cache, "
+            f"{compile_s['warm_cache_s']:.1f} s with the cache filled"
+        )
     available = [p for p in peers if peer_available(args.peer_python, p)]
     if peers:
         missing = sorted(set(peers) - set(available))

@@ -1,6 +1,9 @@
 """The fused recurrent engine behind ``dynamic_rnn``: ``supports`` says which cells it runs,
-``dynamic_rnn_fused`` checks the call and dispatches to ``cpu`` (numba kernels in ``kernels``) or
-``cuda`` (torch's cuDNN RNN); ``layers`` holds what both share.
+``dynamic_rnn_fused`` checks the call and dispatches. On the CPU, ``cpu`` holds the math on numpy arrays
+around the numba kernels of ``kernels``; ``autograd`` runs it as autograd.Functions for eager calls and
+``library`` as torch operators (``rnnkit::*_layer``) under ``torch.compile`` and ``torch.export``.
+``onnx`` emits ONNX's own RNN/LSTM/GRU operators under ``torch.onnx.export``; ``cuda`` runs torch's
+cuDNN RNN; ``layers`` holds what they share.
 
 Imports only the library core (cells, wrappers, validation). The engine is optional at import time: if
 numba cannot be imported, every cell runs on the plain loop, with identical semantics.
@@ -12,7 +15,7 @@ from typing import Any
 
 import torch
 
-from rnnkit._validation import invalid_value
+from rnnkit._validation import invalid_value, tracing
 from rnnkit.cells import check_state
 from rnnkit.engine.layers import (
     FLOAT_DTYPES,
@@ -24,16 +27,20 @@ from rnnkit.engine.layers import (
 )
 
 try:
-    from rnnkit.engine import cpu
+    from rnnkit.engine import autograd
 except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
-    cpu = None  # type: ignore[assignment]
+    autograd = None  # type: ignore[assignment]
+try:  # the torch operators (torch >= 2.4), registered on import so saved exported programs load
+    from rnnkit.engine import library
+except (ImportError, AttributeError):  # pragma: no cover - old torch or no numba
+    library = None  # type: ignore[assignment]
 
 __all__ = ["available", "supports", "dynamic_rnn_fused"]
 
 
 def available() -> bool:
     """Whether the CPU engine's dependencies (numba) could be imported."""
-    return cpu is not None
+    return autograd is not None
 
 
 def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
@@ -51,7 +58,7 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
     if cells is None:
         return False
     if inputs_tbi.device.type == "cpu":
-        return cpu is not None
+        return autograd is not None
     if inputs_tbi.device.type == "cuda":
         return all(cell_kind(c) in ("tanh", "relu", "lstm", "grur") for c in cells)
     return False
@@ -82,11 +89,24 @@ def dynamic_rnn_fused(
     state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
                         inputs_tbi.device)  # fmt: skip
     states = flatten_states(cell, state)  # one state per layer, like ``cells``
-    if inputs_tbi.device.type == "cuda":
-        from rnnkit.engine import cuda as backend
+    traced = tracing(inputs_tbi)  # then the engine runs as torch operators (values unknown)
+    if traced and torch.onnx.is_in_onnx_export():
+        from rnnkit.engine import onnx
+
+        outputs, finals = onnx.run_layers(cells, inputs_tbi, states, lengths)
+    elif inputs_tbi.device.type == "cuda":
+        from rnnkit.engine import cuda
+
+        outputs, finals = cuda.run_layers(cells, inputs_tbi, states, lengths)
+    elif inputs_tbi.device.type == "cpu" and traced:
+        if library is None:  # pragma: no cover - torch < 2.4
+            raise RuntimeError(
+                "tracing rnnkit's fused engine (torch.compile, torch.export) needs torch >= 2.4; "
+                "run dynamic_rnn with engine='loop' instead"
+            )
+        outputs, finals = library.run_layers(cells, inputs_tbi, states, lengths)
     elif inputs_tbi.device.type == "cpu":
-        backend = cpu
+        outputs, finals = autograd.run_layers(cells, inputs_tbi, states, lengths)
     else:
         raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
-    outputs, finals = backend.run_layers(cells, inputs_tbi, states, lengths)
     return outputs, rebuild_states(cell, iter(finals))

@@ -1,8 +1,11 @@
-r"""The fused recurrent engine behind ``dynamic_rnn`` (CPU: numba kernels; CUDA: torch's cuDNN RNN).
+r"""The fused engine's CPU math on numpy arrays: each cell kind's forward and backward around the numba
+kernels of :mod:`rnnkit.engine.kernels`, with the BLAS threads and scratch memory they use.
+:mod:`rnnkit.engine.ops` makes one autograd node per layer of them (eager calls) and torch operators
+(``torch.compile``, ``torch.export``).
 
 Shapes: T time steps, B batch, I input width, H units, G gate blocks (1 tanh/relu, 4 LSTM, 3 GRU).
 
-For each layer the engine computes, with one autograd node per layer::
+For each layer the engine computes::
 
     xw = x.reshape(T*B, I) @ W_x + b                    # all steps in ONE matmul      (T*B, G*H)
     for t in range(max(lengths)):                       # compiled loop (rnnkit.engine.kernels)
@@ -34,11 +37,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine import kernels as K
-from rnnkit.engine.layers import cell_kind, contiguous_state
 
-__all__ = ["run_layers", "release_scratch"]
+__all__ = [
+    "lengths_np",
+    "release_scratch",
+    "rnn_forward",
+    "rnn_backward",
+    "lstm_forward",
+    "lstm_backward",
+    "gru_forward",
+    "gru_backward",
+    "grur_forward",
+    "grur_backward",
+]
 
 # Backward processes at most this many gate-gradient elements per chunk of steps (bounds memory at
 # 32 MiB in float32 while keeping the weight-gradient matmuls large).
@@ -102,21 +114,6 @@ def _step_threads() -> None:
     _blas_threads(max(1, min(n, torch.get_num_threads())))
 
 
-def _first_order_only(backward: Any) -> Any:
-    """Refuse ``create_graph=True``: the numpy backward is not differentiable, so second derivatives
-    would silently miss the engine's part. Raise instead, pointing at the plain loop."""
-
-    def wrapper(ctx: Any, *grads: Any) -> Any:
-        if torch.is_grad_enabled():  # the autograd engine enables grad mode only for create_graph
-            raise RuntimeError(
-                "rnnkit's fused engine computes first derivatives only; for higher-order gradients "
-                "(create_graph=True) run dynamic_rnn with engine='loop'"
-            )
-        return backward(ctx, *grads)
-
-    return wrapper
-
-
 # --------------------------------------------------------------------------------------- helpers
 def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
@@ -166,7 +163,9 @@ def release_scratch() -> None:
     _SCRATCH.bufs.clear()
 
 
-def _lengths_np(lengths: torch.Tensor | None, B: int, T: int) -> tuple[np.ndarray, int]:
+def lengths_np(lengths: torch.Tensor | None, B: int, T: int) -> tuple[np.ndarray, int]:
+    """The lengths as a contiguous int64 array (all ``T`` when ``None``) and ``tmax``, the number of
+    steps any row runs (values outside ``[0, T]`` act as the nearest bound)."""
     if lengths is None:
         return np.full(B, T, dtype=np.int64), T
     arr = np.ascontiguousarray(lengths.detach().cpu().numpy(), dtype=np.int64)
@@ -199,7 +198,8 @@ class _Grads:
 
     def __init__(
         self,
-        ctx: Any,
+        need_x: bool,
+        need_w: bool,
         x: np.ndarray,
         wx: np.ndarray,
         GH: int,
@@ -208,7 +208,7 @@ class _Grads:
     ) -> None:
         T, B, I = x.shape  # x: the C-contiguous inputs saved by forward
         self.x2, self.B, self.I = x.reshape(T * B, I), B, I
-        self.need_x, self.need_w = ctx.needs_input_grad[1], any(ctx.needs_input_grad[3:])
+        self.need_x, self.need_w = need_x, need_w
         self.wxt = wx.T  # (G*H, I), a transposed view
         self.dx = np.zeros(x.shape, dtype=x.dtype) if self.need_x else None
         if not self.need_w:
@@ -339,277 +339,207 @@ def _gru_grads(g: Any, dwx: Any, dbx: Any, dgk: np.ndarray, dck: np.ndarray, I: 
     dwx, dbx = dwx.numpy(), dbx.numpy()
     dgk[:I], dck[:I] = dwx[:, :G2], dwx[:, G2:]
     f = torch.from_numpy
-    return f(dgk), f(dck), f(np.ascontiguousarray(dbx[:G2])), f(np.ascontiguousarray(dbx[G2:]))
-
-
-def _save_x(x: torch.Tensor, xn: np.ndarray) -> torch.Tensor:
-    """What forward saves of the inputs: ``x`` itself when it is C-contiguous (so autograd still sees
-    in-place changes to it), else the private contiguous copy the projection used."""
-    return x if x.is_contiguous() else torch.from_numpy(xn)
+    return f(dgk), f(dck), f(dbx[:G2].copy()), f(dbx[G2:].copy())  # no shared storage
 
 
 # --------------------------------------------------------------------------------------- tanh/relu
-class _RNNFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, relu, x, h0, kernel, bx, lengths, tmax):  # type: ignore[override]
-        xn, h0n = _npc(x), _np(h0)
-        T, B, I = xn.shape
-        Wx, Wh = _split_kernel(_np(kernel), I)
-        _plan_threads(B, Wh.shape[0], Wh.shape[1])
-        out = _projection(xn, Wx, T, tmax)  # (T, B, H), becomes the outputs
-        h = h0n.copy()
-        K.rnn_forward(out, _np(bx), Wh, h, lengths, tmax, relu, _scratch("s0", *h.shape, like=h))
-        ctx.relu, ctx.lengths, ctx.tmax = relu, lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(_save_x(x, xn), h0, kernel, out_t)
-        return out_t, torch.from_numpy(h)
+# Each cell kind has a forward and a backward on numpy arrays; rnnkit.engine.ops wraps them as an
+# autograd.Function (eager calls) and as torch.library operators (torch.compile / torch.export).
+# ``rows`` is the number of steps of the saved intermediates: ``tmax`` for eager calls, ``T`` for the
+# operators (whose output shapes cannot depend on the lengths' values); rows past ``tmax`` are zeros.
 
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, kern, out = (_np(t) for t in ctx.saved_tensors)
-        B, H = h0.shape
-        I = x.shape[2]
-        Wx, Wh = _split_kernel(kern, I)
-        dk = np.zeros(
-            kern.shape, dtype=kern.dtype
-        )  # the kernel's gradient: dW_x rows, then dW_h rows
-        g = _Grads(ctx, x, Wx, H, H, dwx=dk[:I])
-        dh = _np(grad_h).copy()
-        dwh = dk[I:]
-        wht = np.ascontiguousarray(Wh.T)
-        tmp = _scratch("s0", B, H, like=dh)
-        dg = None
-        for t0, t1 in _chunks(ctx.tmax, B * H):
-            if dg is None:
-                dg = _scratch("dg", t1 - t0, B, H, like=dh)
-            dgo = _dout(grad_out, t0, t1)
-            K.rnn_backward(dgo, out, wht, dh, ctx.lengths, t0, t1, ctx.relu, dg, tmp)
-            if g.need_w:
-                _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, H), dwh, g.first)
-            g.add(t0, t1, dg)
-        dx, _, dbx = g.result()
-        dk_t = torch.from_numpy(dk) if g.need_w else None
-        return None, dx, torch.from_numpy(dh), dk_t, dbx, None, None
+
+def rnn_forward(xn, h0, kernel, bias, lengths, tmax, relu):
+    """``xn (T, B, I)`` C-contiguous -> ``(out (T, B, H), h (B, H))``."""
+    T, B, I = xn.shape
+    Wx, Wh = _split_kernel(kernel, I)
+    _plan_threads(B, Wh.shape[0], Wh.shape[1])
+    out = _projection(xn, Wx, T, tmax)  # (T, B, H), becomes the outputs
+    h = h0.copy()
+    K.rnn_forward(out, bias, Wh, h, lengths, tmax, relu, _scratch("s0", *h.shape, like=h))
+    return out, h
+
+
+def rnn_backward(x, h0, kern, out, grad_out, grad_h, lengths, tmax, relu, need_x, need_w):
+    """Gradients ``(dx, dh0, dkernel, dbias)`` (None where not needed) from the saved arrays."""
+    B, H = h0.shape
+    I = x.shape[2]
+    Wx, Wh = _split_kernel(kern, I)
+    dk = np.zeros(kern.shape, dtype=kern.dtype)  # the kernel's gradient: dW_x rows, then dW_h rows
+    g = _Grads(need_x, need_w, x, Wx, H, H, dwx=dk[:I])
+    dh = _np(grad_h).copy()
+    dwh = dk[I:]
+    wht = np.ascontiguousarray(Wh.T)
+    tmp = _scratch("s0", B, H, like=dh)
+    dg = None
+    for t0, t1 in _chunks(tmax, B * H):
+        if dg is None:
+            dg = _scratch("dg", t1 - t0, B, H, like=dh)
+        K.rnn_backward(_dout(grad_out, t0, t1), out, wht, dh, lengths, t0, t1, relu, dg, tmp)
+        if need_w:
+            _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, H), dwh, g.first)
+        g.add(t0, t1, dg)
+    dx, _, dbx = g.result()
+    return dx, torch.from_numpy(dh), torch.from_numpy(dk) if need_w else None, dbx
 
 
 # --------------------------------------------------------------------------------------- LSTM
-class _LSTMFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, cfg, x, c0, h0, kernel, bx, wi, wf, wo, lengths, tmax):  # type: ignore[override]
-        forget_bias, peep = cfg
-        xn = _npc(x)
-        T, B, I = xn.shape
-        Wx, Wh = _split_kernel(_np(kernel), I)
-        H = Wh.shape[0]
-        _plan_threads(B, H, Wx.shape[1])
-        gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 4H), becomes activations
-        cs = _empty(tmax, B, H, like=xn)
-        out = _empty(T, B, H, like=xn)
-        c, h = _np(c0).copy(), _np(h0).copy()
-        dt = xn.dtype
-        K.lstm_forward(
-            gates, _np(bx), Wh, c, h, cs, out, lengths, tmax, dt.type(forget_bias),
-            _np(wi), _np(wf), _np(wo), _scratch("s0", B, 4 * H, like=xn),
-        )  # fmt: skip
-        ctx.peep, ctx.lengths, ctx.tmax = peep, lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(
-            _save_x(x, xn), c0, h0, kernel, wi, wf, wo, torch.from_numpy(gates),
-            torch.from_numpy(cs), out_t,
-        )  # fmt: skip
-        return out_t, torch.from_numpy(c), torch.from_numpy(h)
+def lstm_forward(xn, c0, h0, kernel, bias, wi, wf, wo, lengths, tmax, forget_bias, rows):
+    """-> ``(out (T, B, H), c (B, H), h (B, H), gates (rows, B, 4H), cs (rows, B, H))``; gates are
+    the activated i, j, f, o and cs the cell states, both kept for backward."""
+    T, B, I = xn.shape
+    Wx, Wh = _split_kernel(kernel, I)
+    H = Wh.shape[0]
+    _plan_threads(B, H, Wx.shape[1])
+    gates = _projection(xn, Wx, rows, tmax)  # (rows, B, 4H), becomes activations
+    cs = _empty(rows, B, H, like=xn)
+    out = _empty(T, B, H, like=xn)
+    c, h = c0.copy(), h0.copy()
+    K.lstm_forward(
+        gates, bias, Wh, c, h, cs, out, lengths, tmax, xn.dtype.type(forget_bias), wi, wf, wo,
+        _scratch("s0", B, 4 * H, like=xn),
+    )  # fmt: skip
+    gates[tmax:], cs[tmax:] = 0, 0
+    return out, c, h, gates, cs
 
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
-        x, c0, h0, kern, wi, wf, wo, gates, cs, out = (_np(t) for t in ctx.saved_tensors)
-        B, H = h0.shape
-        I = x.shape[2]
-        Wx, Wh = _split_kernel(kern, I)
-        dk = np.zeros(
-            kern.shape, dtype=kern.dtype
-        )  # the kernel's gradient: dW_x rows, then dW_h rows
-        g = _Grads(ctx, x, Wx, 4 * H, H, dwx=dk[:I])
-        dh, dc = _np(grad_h).copy(), _np(grad_c).copy()
-        dwh = dk[I:]
-        dpeep = np.zeros((3, H), dtype=x.dtype)
-        wht = np.ascontiguousarray(Wh.T)
-        tmp = _scratch("s0", B, H, like=dh)
-        dg = None
-        for t0, t1 in _chunks(ctx.tmax, B * 4 * H):
-            if dg is None:
-                dg = _scratch("dg", t1 - t0, B, 4 * H, like=dh)
-            K.lstm_backward(
-                _dout(grad_out, t0, t1), gates, cs, c0, wht, dh, dc, ctx.lengths, t0, t1,
-                wi, wf, wo, dg, tmp,
-            )  # fmt: skip
-            if g.need_w:
-                _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, 4 * H), dwh, g.first)
-            if ctx.peep:  # peephole gradients: sum over steps and rows of gate gradient * cell
-                d = dg[: t1 - t0]
-                cprev = _prev(c0, cs, t0, t1)
-                dpeep[0] += np.einsum("tbh,tbh->h", d[..., :H], cprev)
-                dpeep[1] += np.einsum("tbh,tbh->h", d[..., 2 * H : 3 * H], cprev)
-                dpeep[2] += np.einsum("tbh,tbh->h", d[..., 3 * H :], cs[t0:t1])
-            g.add(t0, t1, dg)
-        dx, _, dbx = g.result()
-        dp = torch.from_numpy(dpeep)
-        dwi, dwf, dwo = (dp[0], dp[1], dp[2]) if ctx.peep else (None, None, None)
-        dc_t, dh_t = torch.from_numpy(dc), torch.from_numpy(dh)
-        dk_t = torch.from_numpy(dk) if g.need_w else None
-        return None, dx, dc_t, dh_t, dk_t, dbx, dwi, dwf, dwo, None, None
+
+def lstm_backward(x, c0, h0, kern, wi, wf, wo, gates, cs, out, grad_out, grad_c, grad_h,
+                  lengths, tmax, peep, need_x, need_w):  # fmt: skip
+    """Gradients ``(dx, dc0, dh0, dkernel, dbias, dpeep (3, H) or None)``."""
+    B, H = h0.shape
+    I = x.shape[2]
+    Wx, Wh = _split_kernel(kern, I)
+    dk = np.zeros(kern.shape, dtype=kern.dtype)  # the kernel's gradient: dW_x rows, then dW_h rows
+    g = _Grads(need_x, need_w, x, Wx, 4 * H, H, dwx=dk[:I])
+    dh, dc = _np(grad_h).copy(), _np(grad_c).copy()
+    dwh = dk[I:]
+    dpeep = np.zeros((3, H), dtype=x.dtype)
+    wht = np.ascontiguousarray(Wh.T)
+    tmp = _scratch("s0", B, H, like=dh)
+    dg = None
+    for t0, t1 in _chunks(tmax, B * 4 * H):
+        if dg is None:
+            dg = _scratch("dg", t1 - t0, B, 4 * H, like=dh)
+        K.lstm_backward(
+            _dout(grad_out, t0, t1), gates, cs, c0, wht, dh, dc, lengths, t0, t1,
+            wi, wf, wo, dg, tmp,
+        )  # fmt: skip
+        if need_w:
+            _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, 4 * H), dwh, g.first)
+        if peep:  # peephole gradients: sum over steps and rows of gate gradient * cell
+            d = dg[: t1 - t0]
+            cprev = _prev(c0, cs, t0, t1)
+            dpeep[0] += np.einsum("tbh,tbh->h", d[..., :H], cprev)
+            dpeep[1] += np.einsum("tbh,tbh->h", d[..., 2 * H : 3 * H], cprev)
+            dpeep[2] += np.einsum("tbh,tbh->h", d[..., 3 * H :], cs[t0:t1])
+        g.add(t0, t1, dg)
+    dx, _, dbx = g.result()
+    dk_t = torch.from_numpy(dk) if need_w else None
+    dp = torch.from_numpy(dpeep) if peep else None
+    return dx, torch.from_numpy(dc), torch.from_numpy(dh), dk_t, dbx, dp
 
 
 # --------------------------------------------------------------------------------------- GRU (TF1)
-class _GRUFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, lengths, tmax):  # type: ignore[override]
-        xn = _npc(x)
-        T, B, I = xn.shape
-        Wx, (Wgh, Wch) = _gru_weights(_np(gk), _np(ck), I)
-        bx = np.concatenate([_np(gb), _np(cb)])
-        H = Wch.shape[0]
-        _plan_threads(B, H, Wx.shape[1])
-        gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 3H) -> r, u, c
-        out = _empty(T, B, H, like=xn)
-        h = _np(h0).copy()
-        K.gru_forward(
-            gates, bx, Wgh, Wch, h, out, lengths, tmax,
-            _scratch("s0", B, 2 * H, like=xn), np.zeros_like(h), _scratch("s1", B, H, like=xn),
-        )  # fmt: skip
-        ctx.lengths, ctx.tmax = lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(_save_x(x, xn), h0, gk, ck, torch.from_numpy(gates), out_t)
-        return out_t, torch.from_numpy(h)
+def gru_forward(xn, h0, gk, ck, gb, cb, lengths, tmax, rows):
+    """-> ``(out (T, B, H), h (B, H), gates (rows, B, 3H))`` (activated r, u and candidate)."""
+    T, B, I = xn.shape
+    Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
+    bx = np.concatenate([gb, cb])
+    H = Wch.shape[0]
+    _plan_threads(B, H, Wx.shape[1])
+    gates = _projection(xn, Wx, rows, tmax)  # (rows, B, 3H) -> r, u, c
+    out = _empty(T, B, H, like=xn)
+    h = h0.copy()
+    K.gru_forward(
+        gates, bx, Wgh, Wch, h, out, lengths, tmax,
+        _scratch("s0", B, 2 * H, like=xn), np.zeros_like(h), _scratch("s1", B, H, like=xn),
+    )  # fmt: skip
+    gates[tmax:] = 0
+    return out, h, gates
 
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, gk, ck, gates, out = (_np(t) for t in ctx.saved_tensors)
-        B, H = h0.shape
-        I = x.shape[2]
-        Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
-        g = _Grads(ctx, x, Wx, 3 * H, H)
-        dh = _np(grad_h).copy()
-        dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)  # kernels' gradients
-        dwgh, dwch = dgk[I:], dck[I:]
-        wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
-        dpc, dgu, drh, acc = (_scratch("s0", B, H, like=dh), _scratch("s1", B, 2 * H, like=dh),
-                              _scratch("s2", B, H, like=dh), _scratch("s3", B, H, like=dh))  # fmt: skip
-        dg = None
-        for t0, t1 in _chunks(ctx.tmax, B * 3 * H):
-            if dg is None:
-                dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
-            K.gru_backward(
-                _dout(grad_out, t0, t1), out, gates, h0, wght, wcht, dh, ctx.lengths, t0, t1,
-                dg, dpc, dgu, drh, acc,
-            )  # fmt: skip
-            if g.need_w:
-                n = (t1 - t0) * B
-                d = dg[: t1 - t0].reshape(n, 3 * H)
-                _acc_prev(h0, out, t0, t1, d[:, : 2 * H], dwgh, g.first)
-                rh = _scratch("rh", t1 - t0, B, H, like=dh)
-                np.multiply(gates[t0:t1, :, :H], _prev(h0, out, t0, t1), out=rh)  # r * h_{t-1}
-                _mm_acc(rh.reshape(n, H).T, d[:, 2 * H :], dwch, g.first)
-            g.add(t0, t1, dg)
-        dx, dwx, dbx = g.result()
-        grads = _gru_grads(g, dwx, dbx, dgk, dck, I)
-        return None, dx, torch.from_numpy(dh), *grads, None, None
+
+def gru_backward(x, h0, gk, ck, gates, out, grad_out, grad_h, lengths, tmax, need_x, need_w):
+    """Gradients ``(dx, dh0, d gates_kernel, d candidate_kernel, d gates_bias, d candidate_bias)``."""
+    B, H = h0.shape
+    I = x.shape[2]
+    Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
+    g = _Grads(need_x, need_w, x, Wx, 3 * H, H)
+    dh = _np(grad_h).copy()
+    dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)  # kernels' gradients
+    dwgh, dwch = dgk[I:], dck[I:]
+    wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
+    dpc, dgu, drh, acc = (_scratch("s0", B, H, like=dh), _scratch("s1", B, 2 * H, like=dh),
+                          _scratch("s2", B, H, like=dh), _scratch("s3", B, H, like=dh))  # fmt: skip
+    dg = None
+    for t0, t1 in _chunks(tmax, B * 3 * H):
+        if dg is None:
+            dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
+        K.gru_backward(
+            _dout(grad_out, t0, t1), out, gates, h0, wght, wcht, dh, lengths, t0, t1,
+            dg, dpc, dgu, drh, acc,
+        )  # fmt: skip
+        if need_w:
+            n = (t1 - t0) * B
+            d = dg[: t1 - t0].reshape(n, 3 * H)
+            _acc_prev(h0, out, t0, t1, d[:, : 2 * H], dwgh, g.first)
+            rh = _scratch("rh", t1 - t0, B, H, like=dh)
+            np.multiply(gates[t0:t1, :, :H], _prev(h0, out, t0, t1), out=rh)  # r * h_{t-1}
+            _mm_acc(rh.reshape(n, H).T, d[:, 2 * H :], dwch, g.first)
+        g.add(t0, t1, dg)
+    dx, dwx, dbx = g.result()
+    return dx, torch.from_numpy(dh), *_gru_grads(g, dwx, dbx, dgk, dck, I)
 
 
 # --------------------------------------------------------------------------------------- GRU (after)
-class _GRURFn(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, brec, lengths, tmax):  # type: ignore[override]
-        xn = _npc(x)
-        T, B, I = xn.shape
-        Wx, (Wgh, Wch) = _gru_weights(_np(gk), _np(ck), I)
-        bx = np.concatenate([_np(gb), _np(cb)])
-        Wh = np.concatenate([Wgh, Wch], 1)  # (H, 3H): one recurrent product per step
-        H = Wh.shape[0]
-        _plan_threads(B, H, Wx.shape[1])
-        gates = _projection(xn, Wx, tmax, tmax)  # (tmax, B, 3H) -> r, u, c
-        hcs = _empty(tmax, B, H, like=xn)
-        out = _empty(T, B, H, like=xn)
-        h = _np(h0).copy()
-        K.grur_forward(
-            gates, bx, Wh, _np(brec), h, hcs, out, lengths, tmax,
-            _scratch("s0", B, 3 * H, like=xn),
-        )  # fmt: skip
-        ctx.lengths, ctx.tmax = lengths, tmax
-        out_t = torch.from_numpy(out)
-        ctx.save_for_backward(
-            _save_x(x, xn), h0, gk, ck, torch.from_numpy(gates), torch.from_numpy(hcs), out_t
+def grur_forward(xn, h0, gk, ck, gb, cb, brec, lengths, tmax, rows):
+    """-> ``(out (T, B, H), h (B, H), gates (rows, B, 3H), hcs (rows, B, H))`` (hcs: the recurrent
+    candidate product ``h W_ch + b_rec``)."""
+    T, B, I = xn.shape
+    Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
+    bx = np.concatenate([gb, cb])
+    Wh = np.concatenate([Wgh, Wch], 1)  # (H, 3H): one recurrent product per step
+    H = Wh.shape[0]
+    _plan_threads(B, H, Wx.shape[1])
+    gates = _projection(xn, Wx, rows, tmax)  # (rows, B, 3H) -> r, u, c
+    hcs = np.zeros((rows, B, H), dtype=xn.dtype)  # rows past a length stay zeros (deterministic)
+    out = _empty(T, B, H, like=xn)
+    h = h0.copy()
+    K.grur_forward(
+        gates, bx, Wh, brec, h, hcs, out, lengths, tmax, _scratch("s0", B, 3 * H, like=xn)
+    )
+    gates[tmax:] = 0
+    return out, h, gates, hcs
+
+
+def grur_backward(x, h0, gk, ck, gates, hcs, out, grad_out, grad_h, lengths, tmax, need_x, need_w):
+    """Gradients ``(dx, dh0, d gates_kernel, d candidate_kernel, d gates_bias, d candidate_bias,
+    d candidate_recurrent_bias)``."""
+    B, H = h0.shape
+    I = x.shape[2]
+    Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
+    Wh = np.concatenate([Wgh, Wch], 1)
+    g = _Grads(need_x, need_w, x, Wx, 3 * H, H)
+    dh = _np(grad_h).copy()
+    dwh = np.zeros_like(Wh) if need_w else None
+    dbrec = np.zeros(H, dtype=x.dtype) if need_w else None
+    wht = np.ascontiguousarray(Wh.T)
+    tmp = _scratch("s0", B, H, like=dh)
+    dg = drec = None
+    for t0, t1 in _chunks(tmax, B * 6 * H):
+        if dg is None:
+            dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
+            drec = _scratch("drec", t1 - t0, B, 3 * H, like=dh)
+        K.grur_backward(
+            _dout(grad_out, t0, t1), out, gates, hcs, h0, wht, dh, lengths, t0, t1, dg, drec, tmp
         )
-        return out_t, torch.from_numpy(h)
-
-    @staticmethod
-    @_first_order_only
-    def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        x, h0, gk, ck, gates, hcs, out = (_np(t) for t in ctx.saved_tensors)
-        B, H = h0.shape
-        I = x.shape[2]
-        Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
-        Wh = np.concatenate([Wgh, Wch], 1)
-        g = _Grads(ctx, x, Wx, 3 * H, H)
-        dh = _np(grad_h).copy()
-        dwh = np.zeros_like(Wh) if g.need_w else None
-        dbrec = np.zeros(H, dtype=x.dtype) if g.need_w else None
-        wht = np.ascontiguousarray(Wh.T)
-        tmp = _scratch("s0", B, H, like=dh)
-        dg = drec = None
-        for t0, t1 in _chunks(ctx.tmax, B * 6 * H):
-            if dg is None:
-                dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
-                drec = _scratch("drec", t1 - t0, B, 3 * H, like=dh)
-            K.grur_backward(
-                _dout(grad_out, t0, t1), out, gates, hcs, h0, wht, dh, ctx.lengths, t0, t1,
-                dg, drec, tmp,
-            )  # fmt: skip
-            if g.need_w:
-                n = (t1 - t0) * B
-                dr = drec[: t1 - t0].reshape(n, 3 * H)
-                _acc_prev(h0, out, t0, t1, dr, dwh, g.first)
-                dbrec += dr[:, 2 * H :].sum(0)
-            g.add(t0, t1, dg)
-        dx, dwx, dbx = g.result()
-        dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)
-        if g.need_w:
-            dgk[I:], dck[I:] = dwh[:, : 2 * H], dwh[:, 2 * H :]
-        grads = _gru_grads(g, dwx, dbx, dgk, dck, I)
-        return None, dx, torch.from_numpy(dh), *grads, _tensor(dbrec), None, None
-
-
-# --------------------------------------------------------------------------------------- layers
-def _cpu_layer(cell: Any, x: torch.Tensor, state: Any, lengths: np.ndarray, tmax: int):
-    """One layer on the CPU: ``x (T, B, I)`` contiguous -> ``(outputs (T, B, H), final_state)``."""
-    kind = cell_kind(cell)
-    if kind in ("tanh", "relu"):
-        return _RNNFn.apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
-    if kind in ("lstm", "lstmp"):
-        c0, h0 = state
-        peep = kind == "lstmp"
-        if peep:
-            wi, wf, wo = cell.w_i_diag, cell.w_f_diag, cell.w_o_diag
-        else:
-            wi = wf = wo = x.new_zeros(cell.num_units)
-        cfg = (float(cell.forget_bias), peep)
-        out, c, h = _LSTMFn.apply(cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
-        return out, LSTMStateTuple(c, h)
-    params = (cell.gates_kernel, cell.candidate_kernel, cell.gates_bias, cell.candidate_bias)
-    if kind == "gru":
-        return _GRUFn.apply(None, x, state, *params, lengths, tmax)
-    return _GRURFn.apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
-
-
-def run_layers(cells: list[Any], x: torch.Tensor, states: list[Any], lengths: torch.Tensor | None):
-    """Run the checked layer cells one after another on ``x (T, B, I)`` (a CPU tensor, any strides:
-    the kernels' entry copies to C order if needed). Returns ``(outputs, [final state per layer])``."""
-    T, B, _ = x.shape
-    lengths_np, tmax = _lengths_np(lengths, B, T)
-    finals = []
-    for layer, s in zip(cells, states):
-        x, s = _cpu_layer(layer, x, contiguous_state(s), lengths_np, tmax)
-        finals.append(s)
-    return x, finals
+        if need_w:
+            n = (t1 - t0) * B
+            dr = drec[: t1 - t0].reshape(n, 3 * H)
+            _acc_prev(h0, out, t0, t1, dr, dwh, g.first)
+            dbrec += dr[:, 2 * H :].sum(0)
+        g.add(t0, t1, dg)
+    dx, dwx, dbx = g.result()
+    dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)
+    if need_w:
+        dgk[I:], dck[I:] = dwh[:, : 2 * H], dwh[:, 2 * H :]
+    return dx, torch.from_numpy(dh), *_gru_grads(g, dwx, dbx, dgk, dck, I), _tensor(dbrec)

@@ -1,0 +1,135 @@
+"""ONNX: torch.onnx.export of rnnkit models (every cell kind, lengths, stacks, both directions) gives
+graphs of ONNX's own RNN/LSTM/GRU operators that onnxruntime runs with dynamic batch and time axes,
+equal to rnnkit within 1e-5; and ``python -m rnnkit export`` on a model trained by ``rnnkit train``."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.commands import main
+
+ONNX_OP = {"tanh": "RNN", "relu": "RNN", "lstm": "LSTM", "lstm_peep": "LSTM", "gru": "GRU",
+           "gru_after": "GRU"}  # fmt: skip
+
+
+def _cell(kind: str, H: int, I: int) -> rnnkit.RNNCell:
+    return {
+        "tanh": lambda: rnnkit.BasicRNNCell(H, input_size=I),
+        "relu": lambda: rnnkit.BasicRNNCell(H, activation="relu", input_size=I),
+        "lstm": lambda: rnnkit.BasicLSTMCell(H, forget_bias=0.7, input_size=I),
+        "lstm_peep": lambda: rnnkit.LSTMCell(H, use_peepholes=True, forget_bias=0.5, input_size=I),
+        "gru": lambda: rnnkit.GRUCell(H, input_size=I),
+        "gru_after": lambda: rnnkit.GRUCell(H, reset_after=True, input_size=I),
+    }[kind]()
+
+
+class Bidirectional(torch.nn.Module):
+    """A stack of two ``kind`` layers forward, one backward; lengths; every output and state."""
+
+    def __init__(self, kind: str, time_major: bool = False) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.fw = rnnkit.MultiRNNCell([_cell(kind, 5, 3), _cell(kind, 4, 5)])
+        self.bw = _cell(kind, 6, 3)
+        self.time_major = time_major
+        with torch.no_grad():  # non-trivial biases and peepholes
+            for p in self.parameters():
+                p.add_(0.3 * torch.randn_like(p))
+
+    def forward(self, x, lengths=None):
+        (y_fw, y_bw), states = rnnkit.bidirectional_dynamic_rnn(
+            self.fw, self.bw, x, sequence_length=lengths, time_major=self.time_major
+        )
+        return y_fw, y_bw, *torch.utils._pytree.tree_leaves(states)
+
+
+def _export(model: torch.nn.Module, args: tuple, dynamic: dict, path: Path) -> onnx.ModelProto:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), args, path, dynamic_shapes=dynamic, verbose=False)
+    return onnx.load(path)
+
+
+def _lengths(B: int, T: int, seed: int) -> torch.Tensor:
+    """A full row, a row of length 0, the rest random in [0, T]."""
+    rest = torch.randint(0, T + 1, (B - 2,), generator=torch.Generator().manual_seed(seed))
+    return torch.cat([torch.tensor([T, 0]), rest])
+
+
+@pytest.mark.parametrize("kind", list(ONNX_OP))
+def test_onnxruntime_equals_rnnkit(kind: str, tmp_path: Path) -> None:
+    model = Bidirectional(kind)
+    B, T = torch.export.Dim("B"), torch.export.Dim("T")
+    example = (torch.randn(3, 5, 3), torch.tensor([5, 0, 2]))
+    proto = _export(model, example, {"x": {0: B, 1: T}, "lengths": {0: B}}, tmp_path / "m.onnx")
+    op_types = [n.op_type for n in proto.graph.node]
+    assert op_types.count(ONNX_OP[kind]) == 3  # one ONNX operator per layer, no unrolled loop
+    assert not {"Loop", "Scan"} & set(op_types)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    for Bn, Tn, seed in ((4, 9, 0), (7, 1, 1), (2, 17, 2)):  # shapes other than the example's
+        x, lengths = torch.randn(Bn, Tn, 3), _lengths(Bn, Tn, seed)
+        got = session.run(None, dict(zip(names, (x.numpy(), lengths.numpy()))))
+        want = model(x, lengths)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w.detach().numpy(), rtol=0, atol=1e-5)
+
+
+def test_onnx_without_lengths_time_major(tmp_path: Path) -> None:
+    model = Bidirectional("lstm_peep", time_major=True)
+    T, B = torch.export.Dim("T"), torch.export.Dim("B")
+    _export(model, (torch.randn(5, 3, 3),), {"x": {0: T, 1: B}}, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    x = torch.randn(11, 2, 3)
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    for g, w in zip(got, model(x)):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=0, atol=1e-5)
+
+
+TINY = ["--units", "8", "--batch-size", "200", "--quiet"]
+
+
+@pytest.mark.parametrize(
+    "task, extra", [("sine", []), ("digits", ["--bidirectional", "--layers", "2"])]
+)
+def test_export_command_on_a_trained_model(task: str, extra: list, tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    assert main(["train", task, "--epochs", "1", "--out", str(run), *TINY, *extra]) == 0
+    out = tmp_path / "model.onnx"
+    capsys.readouterr()
+    assert main(["export", "--checkpoint", str(run), str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "onnxruntime matches rnnkit" in text
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (inp,) = session.get_inputs()
+    assert isinstance(inp.shape[0], str) and isinstance(inp.shape[1], str)  # dynamic B and T
+    from rnnkit.training.checkpoint import load_model
+
+    model, _ = load_model(run)
+    x = torch.randn(3, 13, inp.shape[2])
+    np.testing.assert_allclose(
+        session.run(None, {inp.name: x.numpy()})[0], model(x).detach().numpy(), rtol=0, atol=1e-5
+    )
+
+
+def test_export_command_errors(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "model.onnx"
+    assert main(["export", "--checkpoint", str(tmp_path / "missing"), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "rnnkit export: error:" in err and "missing" in err and len(err.strip().splitlines()) == 1
+    )
+    assert not out.exists()
+    run = tmp_path / "run"
+    assert main(["train", "sine", "--epochs", "1", "--out", str(run), *TINY]) == 0
+    assert main(["export", "--checkpoint", str(run), str(tmp_path / "no" / "dir" / "m.onnx")]) == 2
+    assert "rnnkit export: error:" in capsys.readouterr().err
