@@ -29,6 +29,8 @@ def test_demo_prints_the_tutorials_shapes_and_part_3_works(capsys):
     assert diffs and float(diffs[1]) < 1e-5 and float(diffs[2]) < 1e-5
     compat = re.search(r"max \|compat - rnnkit\| = (\S+)", out)
     assert compat and float(compat[1]) < 1e-6
+    trained = re.search(r"loss (\S+) -> (\S+), accuracy (\S+) -> (\S+)", out)
+    assert trained and float(trained[2]) < float(trained[1]) / 2 and float(trained[4]) > 0.9
 
 
 def test_demo_part_1_prints_the_formula_with_the_seeded_weights(capsys):

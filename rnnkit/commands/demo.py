@@ -238,6 +238,41 @@ def _compat_section(cell: rnnkit.BasicRNNCell, x0: torch.Tensor, x1: torch.Tenso
     print(f"Y0 static shape {Y0.shape}, value shape {Y0_val.shape}; with part 2's weights, "
           f"max |compat - rnnkit| = {max(_diff(Y0_val, s0), _diff(Y1_val, s1)):.1e}")  # fmt: skip
     tf.reset_default_graph()
+    _compat_training(tf)
+
+
+def _compat_training(tf: Any) -> None:
+    """What the chapter does next: train. Predict whether a sequence's running sum ends positive."""
+    _heading("...and it trains: the chapter's next step, on rnnkit.compat.v1")
+    print("logits = tf.layers.dense(states, 2)")
+    print(
+        "loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))"
+    )
+    print("training_op = tf.train.AdamOptimizer(learning_rate=0.01).minimize(loss)")
+    rng = np.random.default_rng(int(torch.initial_seed()) % 2**32)
+    x_batch = rng.normal(size=(64, 5, 3)).astype(np.float32)
+    y_batch = (x_batch[:, :, 0].sum(1) > 0).astype(np.int32)
+    tf.set_random_seed(int(torch.initial_seed()) % 2**31)
+    X = tf.placeholder(tf.float32, [None, 5, 3])
+    y = tf.placeholder(tf.int32, [None])
+    basic_cell = tf.nn.rnn_cell.BasicRNNCell(num_units=16)
+    outputs, states = tf.nn.dynamic_rnn(basic_cell, X, dtype=tf.float32)
+    logits = tf.layers.dense(states, 2)
+    xentropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    loss = tf.reduce_mean(xentropy)
+    training_op = tf.train.AdamOptimizer(learning_rate=0.01).minimize(loss)
+    accuracy = tf.reduce_mean(tf.cast(tf.nn.in_top_k(logits, y, 1), tf.float32))
+    with tf.Session() as sess:
+        tf.global_variables_initializer().run()
+        feed = {X: x_batch, y: y_batch}
+        before = sess.run([loss, accuracy], feed_dict=feed)
+        for _ in range(100):
+            sess.run(training_op, feed_dict=feed)
+        after = sess.run([loss, accuracy], feed_dict=feed)
+    print(f"100 Adam steps: loss {before[0]:.3f} -> {after[0]:.3f}, "
+          f"accuracy {before[1]:.2f} -> {after[1]:.2f}")  # fmt: skip
+    print("variables:", ", ".join(v.op.name for v in tf.trainable_variables()))
+    tf.reset_default_graph()
 
 
 def main() -> int:  # pragma: no cover - `python -m rnnkit demo` goes through rnnkit.commands
