@@ -995,7 +995,7 @@ similarity = tf.matmul(valid_embeddings, normalized_embeddings, transpose_b=True
 init = tf.global_variables_initializer()
 
 # %% cell 114
-num_steps = scaled(10001, small=101, medium=2001)
+num_steps = scaled(10001, small=21, medium=2001)
 
 with tf.Session() as session:
     init.run()

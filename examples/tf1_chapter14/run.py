@@ -73,13 +73,20 @@ def _backend_version(name: str) -> str:
         import tensorflow
 
         return f"tensorflow {tensorflow.__version__} (tf.compat.v1, graph mode, tf-keras)"
+    import subprocess
+
     import torch
 
     import rnnkit
 
+    source = Path(rnnkit.__file__).resolve().parents[1]
+    git = subprocess.run(
+        ["git", "-C", str(source), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    commit = f" at {git.stdout.strip()}" if git.returncode == 0 else ""
     return (
-        f"rnnkit {getattr(rnnkit, '__version__', '?')} (rnnkit.compat.v1), torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads"
+        f"rnnkit {getattr(rnnkit, '__version__', '?')} (rnnkit.compat.v1) from {source}{commit}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     )
 
 
@@ -126,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     load_before = os.getloadavg()[0]
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sys.path.insert(0, str(EXAMPLES))
     sys.path.extend(str(Path(d).resolve()) for d in args.extra_site)
     os.environ["MPLBACKEND"] = "Agg"
@@ -171,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "backend_version": _backend_version(args.backend),
         "scale": args.scale,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "started": started,
         # 1-minute load average of the machine before and after: timings on a shared machine
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "data_seconds": round(data_seconds, 2),

@@ -31,7 +31,7 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale("small", mnist_train=6500, mnist_test=1000, corpus_tokens=200_000),
+    "small": Scale("small", mnist_train=5600, mnist_test=500, corpus_tokens=200_000),
     "medium": Scale("medium", mnist_train=20000, mnist_test=10000, corpus_tokens=1_000_000),
     "full": Scale("full", mnist_train=60000, mnist_test=10000, corpus_tokens=1_000_000),
 }
