@@ -505,3 +505,24 @@ def test_bench_compat_command_reports_a_ratio(capsys):
     assert row["model"] == "tutorial" and row["compat_ms"] > 0 and row["direct_ms"] > 0
     assert row["ratio"] == pytest.approx(row["compat_ms"] / row["direct_ms"])
     assert main(["bench-compat", "--models", "nope"]) == 2
+
+
+def test_adam_one_pass_kernel_equals_the_torch_ops(monkeypatch):
+    from rnnkit.compat.v1.train import _fused
+
+    def run(min_elements):
+        monkeypatch.setattr(_fused, "MIN_ELEMENTS", min_elements)
+        tf.reset_default_graph()
+        gen = rng(7)
+        w = tf.Variable(gen.normal(size=(64, 33)).astype(np.float32))
+        x = tf.constant(gen.normal(size=(5, 64)).astype(np.float32))
+        loss = tf.reduce_sum(tf.square(tf.matmul(x, w)))
+        train = tf.train.AdamOptimizer(0.1).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(4):
+                sess.run(train)
+            return sess.run(w)
+
+    fused, plain = run(1), run(10**9)  # the kernel on, then off
+    np.testing.assert_allclose(fused, plain, rtol=2e-6, atol=1e-7)

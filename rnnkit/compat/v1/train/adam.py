@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 
+from rnnkit.compat.v1.train import _fused
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
 
@@ -46,10 +48,24 @@ class AdamOptimizer(Optimizer):
         alpha = float(dt(hyper["learning_rate"]) * np.sqrt(one - p2) / (one - p1))
         b1, b2 = float(one - dt(hyper["beta1"])), float(one - dt(hyper["beta2"]))
         m, v = slots["m"], slots["v"]
-        m.add_((grad - m) * b1)
-        v.add_((grad.square() - v) * b2)
-        var.sub_((m * alpha) / (v.sqrt() + self._scalar(var, hyper["epsilon"])))
+        eps = self._scalar(var, hyper["epsilon"])
+        if _fused.usable(var, m, v, grad.contiguous()):
+            _fused.adam(var, m, v, grad.contiguous(), alpha, b1, b2, eps)  # one pass, same formula
+            return
+        _lerp_(m, grad, b1)  # m += (g - m) * (1 - beta1)
+        _lerp_(v, grad.square(), b2)  # v += (g^2 - v) * (1 - beta2)
+        denom = v.sqrt().add_(eps)
+        var.sub_(m.mul(alpha).div_(denom))  # var -= (m * alpha) / (sqrt(v) + epsilon)
 
     def _finish(self, sess, state):
         state["beta1_power"].mul_(self._hyper["beta1"])
         state["beta2_power"].mul_(self._hyper["beta2"])
+
+
+def _lerp_(a: torch.Tensor, b: torch.Tensor, w: float) -> None:
+    """``a += (b - a) * w`` in place with one temporary (torch's lerp computes exactly that for
+    weights below one half; above, it rounds differently, so the plain formula is used)."""
+    if w < 0.5:
+        a.lerp_(b, w)
+    else:
+        a.add_((b - a).mul_(w))
