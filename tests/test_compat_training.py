@@ -525,4 +525,4 @@ def test_adam_one_pass_kernel_equals_the_torch_ops(monkeypatch):
             return sess.run(w)
 
     fused, plain = run(1), run(10**9)  # the kernel on, then off
-    np.testing.assert_allclose(fused, plain, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)  # float32 rounding
