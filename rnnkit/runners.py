@@ -68,7 +68,9 @@ def _prepare(
     p_dtype, p_device = cell._param_dtype_device()
     x = to_tensor("inputs", x, dtype=p_dtype, device=p_device)  # checks a built cell's dtype/device
     cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
-    if initial_state is None:
+    if initial_state is None and type(cell).zero_state is RNNCell.zero_state:
+        state = cell._zeros(batch, x.dtype, x.device)  # zero_state's checks hold for these args
+    elif initial_state is None:  # a cell with its own zero_state
         state = cell.zero_state(batch, dtype=x.dtype, device=x.device)
     else:
         state = check_state(state_name, initial_state, cell.state_size, batch, x.dtype, x.device)
@@ -187,7 +189,7 @@ def _run_time_major(
         return x.new_zeros(T, B, cell.output_size) + 0 * anchor, state
     if engine != "loop":
         if fused_engine.supports(cell, x):
-            return fused_engine.dynamic_rnn_fused(cell, x, lengths, state)
+            return fused_engine.dynamic_rnn_fused(cell, x, lengths, state, state_checked=True)
         if engine == "fused" and x.dtype not in (torch.float32, torch.float64):
             raise invalid_type(
                 "inputs",

@@ -437,3 +437,38 @@ def test_gradients_when_only_some_parameters_train(kind):
         assert grads["fused"][name] is not None, name
         torch.testing.assert_close(grads["fused"][name], grads["loop"][name])
         assert all(g is None for n, g in grads["fused"].items() if n != name)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forward_without_a_graph_matches_the_recorded_one(kind):
+    """Under no_grad, or with nothing requiring grad, the engine runs each layer's forward outside
+    autograd: the same values as the recorded path (bit for bit), no graph, and a graph again as
+    soon as anything of the call (inputs, state or a parameter) requires grad."""
+    cell = make_cell(kind, 4, 3, torch.float32)
+    x = torch.randn(5, 2, 3)
+    lengths = torch.tensor([5, 3])
+    ref_y, ref_s = rnnkit.dynamic_rnn(
+        cell, x, lengths, engine="fused", time_major=True
+    )  # parameters need grad
+    assert ref_y.grad_fn is not None
+    with torch.no_grad():
+        y, s = rnnkit.dynamic_rnn(cell, x, lengths, engine="fused", time_major=True)
+    assert y.grad_fn is None and not y.requires_grad
+    assert torch.equal(y, ref_y)
+    for a, b in zip(_nest.flatten(s), _nest.flatten(ref_s)):
+        assert torch.equal(a, b) and a.grad_fn is None
+    for p in cell.parameters():
+        p.requires_grad_(False)
+    y2, _ = rnnkit.dynamic_rnn(cell, x, lengths, engine="fused", time_major=True)
+    assert y2.grad_fn is None and torch.equal(y2, ref_y)
+    state = random_state(cell, 2, torch.float32)  # only the initial state requires grad
+    y3, _ = rnnkit.dynamic_rnn(
+        cell, x, lengths, initial_state=state, engine="fused", time_major=True
+    )
+    y4, _ = rnnkit.dynamic_rnn(
+        cell, x, lengths, initial_state=state, engine="loop", time_major=True
+    )
+    g3 = torch.autograd.grad(y3.square().sum(), _nest.flatten(state))
+    g4 = torch.autograd.grad(y4.square().sum(), _nest.flatten(state))
+    for a, b in zip(g3, g4):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
