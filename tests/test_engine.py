@@ -472,3 +472,15 @@ def test_forward_without_a_graph_matches_the_recorded_one(kind):
     g4 = torch.autograd.grad(y4.square().sum(), _nest.flatten(state))
     for a, b in zip(g3, g4):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_forward_alone_sets_the_blas_threads():
+    """A forward-only call (inference, no backward ever) picks the per-step products' OpenBLAS thread
+    count itself: a small layer runs them on one thread whatever OpenBLAS was left at."""
+    cpu._blas_threads(1)  # loads the BLAS controllers
+    if not cpu._blas_libs or torch.get_num_threads() < 2:
+        pytest.skip("needs threadpoolctl's view of OpenBLAS and 2 torch threads")
+    cpu._blas_threads(2)  # what OpenBLAS starts with on a 2-core machine
+    with torch.no_grad():
+        rnnkit.dynamic_rnn(rnnkit.BasicLSTMCell(4), torch.randn(2, 3, 2))
+    assert all(b.num_threads == 1 for b in cpu._blas_libs)
