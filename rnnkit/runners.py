@@ -67,7 +67,9 @@ def _prepare(
     """Build the cell for x's width and dtype, then validate the initial state and the lengths."""
     p_dtype, p_device = cell._param_dtype_device()
     x = to_tensor("inputs", x, dtype=p_dtype, device=p_device)  # checks a built cell's dtype/device
-    if cell.input_size != x.shape[-1]:  # unbuilt (builds) or another width (build raises)
+    if cell.input_size != x.shape[-1] or type(cell).build is not RNNCell.build:
+        # a leaf cell built for this width has nothing to check; unbuilt ones build, others raise,
+        # and stacks and wrappers re-check their parts (a layer converted to another dtype)
         cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
     if initial_state is None and type(cell).zero_state is RNNCell.zero_state:
         state = cell._zeros(batch, x.dtype, x.device)  # zero_state's checks hold for these args

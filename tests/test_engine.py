@@ -484,3 +484,20 @@ def test_forward_alone_sets_the_blas_threads():
     with torch.no_grad():
         rnnkit.dynamic_rnn(rnnkit.BasicLSTMCell(4), torch.randn(2, 3, 2))
     assert all(b.num_threads == 1 for b in cpu._blas_libs)
+
+
+def test_forward_ad_and_vmap_are_refused_not_dropped():
+    """Forward-mode AD and torch.func transforms still reach the autograd.Function (which refuses
+    them) even with nothing requiring grad: the fast forward must not drop a tangent silently."""
+    import torch.autograd.forward_ad as fwAD
+
+    cell = rnnkit.BasicRNNCell(5, input_size=3)
+    for p in cell.parameters():
+        p.requires_grad_(False)
+    x = torch.randn(4, 2, 3)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, torch.ones_like(x))
+        with pytest.raises(NotImplementedError, match="jvp"):
+            rnnkit.dynamic_rnn(cell, dual, engine="fused")
+    with torch.no_grad(), pytest.raises(RuntimeError, match="setup_context"):
+        torch.vmap(lambda t: rnnkit.dynamic_rnn(cell, t, engine="fused")[0])(x.unsqueeze(0))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine import cpu
@@ -168,6 +169,14 @@ def peepholes(cell: Any, x: Tensor, kind: str) -> tuple[Tensor, Tensor, Tensor]:
     return z, z, z
 
 
+_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)
+
+
+def _transformed() -> bool:
+    """Whether forward-mode AD or a torch.func transform (vmap, grad, jvp) is active."""
+    return getattr(forward_ad, "_current_level", -1) >= 0 or _functorch_active()
+
+
 class _NoGraph:
     """The ``ctx`` of a forward run outside autograd (nothing requires grad, or grad mode is off):
     what forward would save for backward is dropped."""
@@ -187,11 +196,13 @@ def _applier(fn: type[torch.autograd.Function], graph: bool) -> Any:
 
 def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool):
     """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
-    ``grad``: whether grad mode is on (the layer records a graph if anything of it requires grad)."""
+    ``grad``: whether grad mode is on or a forward-AD level is open (then the layer goes through
+    ``apply`` if anything of it requires grad, or always under forward AD)."""
     kind = cell_kind(cell)
     params = cell._parameters.values()
     graph = grad and (
-        x.requires_grad
+        _transformed()
+        or x.requires_grad
         or any(p is not None and p.requires_grad for p in params)
         or any(s.requires_grad for s in (state if isinstance(state, tuple) else (state,)))
     )
@@ -220,7 +231,10 @@ def run_layers(
     T, B, _ = x.shape
     lengths_np, tmax = cpu.lengths_np(lengths, B, T)
     finals = []
-    grad = torch.is_grad_enabled()
+    # Forward-mode AD (a dual level is open) and torch.func transforms also go through apply, which
+    # refuses them loudly (the Functions define no jvp nor setup_context) instead of dropping the
+    # tangents or failing on a wrapped tensor's missing storage.
+    grad = torch.is_grad_enabled() or _transformed()
     for layer, s in zip(cells, states):
         x, s = _eager_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
         finals.append(s)
