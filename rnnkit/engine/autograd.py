@@ -196,8 +196,9 @@ def _applier(fn: type[torch.autograd.Function], graph: bool) -> Any:
 
 def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool):
     """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
-    ``grad``: whether grad mode is on or a forward-AD level is open (then the layer goes through
-    ``apply`` if anything of it requires grad, or always under forward AD)."""
+    ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
+    goes through ``apply`` when ``grad`` and (a transform is active or anything of it requires grad);
+    otherwise its forward runs outside autograd with the same values."""
     kind = cell_kind(cell)
     params = cell._parameters.values()
     graph = grad and (
