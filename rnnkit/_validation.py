@@ -120,7 +120,9 @@ def to_tensor(name: str, value: Any, dtype: torch.dtype | None = None, device: A
                     f".to({dtype}) or the cell with cell.to({t.dtype}))",
                     value,
                 )
-            if device is not None and t.device != torch.device(device):
+            if device is not None and t.device != (
+                device if isinstance(device, torch.device) else torch.device(device)
+            ):
                 raise invalid_value(name, f"a tensor on device {device}", f"device {t.device}")
             return t
     elif isinstance(value, (np.ndarray, list, tuple, Real)):

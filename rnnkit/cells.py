@@ -260,9 +260,16 @@ class RNNCell(nn.Module):
         p_dtype, p_device = self._param_dtype_device()
         dtype = dtype or p_dtype or torch.get_default_dtype()
         device = device if device is not None else p_device
+        return self._zeros(batch_size, dtype, device)
+
+    def _zeros(self, batch_size: int, dtype: torch.dtype, device: Any) -> State:
+        """:meth:`zero_state` on checked arguments (the runners call it for their own inputs'
+        batch, dtype and device when a cell does not override ``zero_state``)."""
+        size = self.state_size
+        if isinstance(size, int):  # one (B, H) tensor: no walk of a structure
+            return torch.zeros(batch_size, size, dtype=dtype, device=device)
         return _nest.map_structure(
-            lambda size: torch.zeros(batch_size, size, dtype=dtype, device=device),
-            self.state_size,
+            lambda n: torch.zeros(batch_size, n, dtype=dtype, device=device), size
         )
 
     def start_sequence(self) -> None:

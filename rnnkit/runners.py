@@ -67,8 +67,13 @@ def _prepare(
     """Build the cell for x's width and dtype, then validate the initial state and the lengths."""
     p_dtype, p_device = cell._param_dtype_device()
     x = to_tensor("inputs", x, dtype=p_dtype, device=p_device)  # checks a built cell's dtype/device
-    cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
-    if initial_state is None:
+    if cell.input_size != x.shape[-1] or type(cell).build is not RNNCell.build:
+        # a leaf cell built for this width has nothing to check; unbuilt ones build, others raise,
+        # and stacks and wrappers re-check their parts (a layer converted to another dtype)
+        cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
+    if initial_state is None and type(cell).zero_state is RNNCell.zero_state:
+        state = cell._zeros(batch, x.dtype, x.device)  # zero_state's checks hold for these args
+    elif initial_state is None:  # a cell with its own zero_state
         state = cell.zero_state(batch, dtype=x.dtype, device=x.device)
     else:
         state = check_state(state_name, initial_state, cell.state_size, batch, x.dtype, x.device)
@@ -187,7 +192,7 @@ def _run_time_major(
         return x.new_zeros(T, B, cell.output_size) + 0 * anchor, state
     if engine != "loop":
         if fused_engine.supports(cell, x):
-            return fused_engine.dynamic_rnn_fused(cell, x, lengths, state)
+            return fused_engine.dynamic_rnn_fused(cell, x, lengths, state, state_checked=True)
         if engine == "fused" and x.dtype not in (torch.float32, torch.float64):
             raise invalid_type(
                 "inputs",

@@ -437,3 +437,67 @@ def test_gradients_when_only_some_parameters_train(kind):
         assert grads["fused"][name] is not None, name
         torch.testing.assert_close(grads["fused"][name], grads["loop"][name])
         assert all(g is None for n, g in grads["fused"].items() if n != name)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forward_without_a_graph_matches_the_recorded_one(kind):
+    """Under no_grad, or with nothing requiring grad, the engine runs each layer's forward outside
+    autograd: the same values as the recorded path (bit for bit), no graph, and a graph again as
+    soon as anything of the call (inputs, state or a parameter) requires grad."""
+    cell = make_cell(kind, 4, 3, torch.float32)
+    x = torch.randn(5, 2, 3)
+    lengths = torch.tensor([5, 3])
+    ref_y, ref_s = rnnkit.dynamic_rnn(
+        cell, x, lengths, engine="fused", time_major=True
+    )  # parameters need grad
+    assert ref_y.grad_fn is not None
+    with torch.no_grad():
+        y, s = rnnkit.dynamic_rnn(cell, x, lengths, engine="fused", time_major=True)
+    assert y.grad_fn is None and not y.requires_grad
+    assert torch.equal(y, ref_y)
+    for a, b in zip(_nest.flatten(s), _nest.flatten(ref_s)):
+        assert torch.equal(a, b) and a.grad_fn is None
+    for p in cell.parameters():
+        p.requires_grad_(False)
+    y2, _ = rnnkit.dynamic_rnn(cell, x, lengths, engine="fused", time_major=True)
+    assert y2.grad_fn is None and torch.equal(y2, ref_y)
+    state = random_state(cell, 2, torch.float32)  # only the initial state requires grad
+    y3, _ = rnnkit.dynamic_rnn(
+        cell, x, lengths, initial_state=state, engine="fused", time_major=True
+    )
+    y4, _ = rnnkit.dynamic_rnn(
+        cell, x, lengths, initial_state=state, engine="loop", time_major=True
+    )
+    g3 = torch.autograd.grad(y3.square().sum(), _nest.flatten(state))
+    g4 = torch.autograd.grad(y4.square().sum(), _nest.flatten(state))
+    for a, b in zip(g3, g4):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_forward_alone_sets_the_blas_threads():
+    """A forward-only call (inference, no backward ever) picks the per-step products' OpenBLAS thread
+    count itself: a small layer runs them on one thread whatever OpenBLAS was left at."""
+    cpu._blas_threads(1)  # loads the BLAS controllers
+    if not cpu._blas_libs or torch.get_num_threads() < 2:
+        pytest.skip("needs threadpoolctl's view of OpenBLAS and 2 torch threads")
+    cpu._blas_threads(2)  # what OpenBLAS starts with on a 2-core machine
+    with torch.no_grad():
+        rnnkit.dynamic_rnn(rnnkit.BasicLSTMCell(4), torch.randn(2, 3, 2))
+    assert all(b.num_threads == 1 for b in cpu._blas_libs)
+
+
+def test_forward_ad_and_vmap_are_refused_not_dropped():
+    """Forward-mode AD and torch.func transforms still reach the autograd.Function (which refuses
+    them) even with nothing requiring grad: the fast forward must not drop a tangent silently."""
+    import torch.autograd.forward_ad as fwAD
+
+    cell = rnnkit.BasicRNNCell(5, input_size=3)
+    for p in cell.parameters():
+        p.requires_grad_(False)
+    x = torch.randn(4, 2, 3)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, torch.ones_like(x))
+        with pytest.raises(NotImplementedError, match="jvp"):
+            rnnkit.dynamic_rnn(cell, dual, engine="fused")
+    with torch.no_grad(), pytest.raises(RuntimeError, match="setup_context"):
+        torch.vmap(lambda t: rnnkit.dynamic_rnn(cell, t, engine="fused")[0])(x.unsqueeze(0))

@@ -65,7 +65,12 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
 
 
 def dynamic_rnn_fused(
-    cell: Any, inputs_tbi: torch.Tensor, lengths: torch.Tensor | None, initial_state: Any
+    cell: Any,
+    inputs_tbi: torch.Tensor,
+    lengths: torch.Tensor | None,
+    initial_state: Any,
+    *,
+    state_checked: bool = False,
 ) -> tuple[torch.Tensor, Any]:
     """Run a supported cell over time-major inputs with the fused engine.
 
@@ -74,6 +79,9 @@ def dynamic_rnn_fused(
         inputs_tbi: ``(T, B, I)`` float32/float64; any strides (copied to contiguous if needed).
         lengths: ``None`` or an int64 ``(B,)`` tensor with ``0 <= lengths <= T``.
         initial_state: the cell's state structure for B rows (``LSTMStateTuple(c, h)`` for LSTMs).
+        state_checked: True when the caller has already validated ``initial_state`` with
+            ``check_state`` for these inputs' batch, dtype and device (the runners do; it saves a
+            second walk of the state at seed size).
 
     Returns:
         ``(outputs (T, B, H), final_state)`` with TF1 semantics: outputs past a row's length are zeros,
@@ -86,8 +94,10 @@ def dynamic_rnn_fused(
     """
     cells = check_inputs(cell, inputs_tbi, lengths)
     T, B, _ = inputs_tbi.shape
-    state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
-                        inputs_tbi.device)  # fmt: skip
+    state = initial_state
+    if not state_checked:
+        state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
+                            inputs_tbi.device)  # fmt: skip
     states = flatten_states(cell, state)  # one state per layer, like ``cells``
     traced = tracing(inputs_tbi)  # then the engine runs as torch operators (values unknown)
     if traced and torch.onnx.is_in_onnx_export():

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine import cpu
@@ -35,12 +36,12 @@ FIRST_ORDER = (
 
 
 def _np(t: Tensor) -> np.ndarray:
-    return t.detach().numpy()
+    return t.numpy(force=True)  # a view for CPU tensors (detach's cost without a new tensor)
 
 
 def _npc(t: Tensor) -> np.ndarray:
     """A C-contiguous numpy view (or copy) of ``t``: strided inputs are accepted."""
-    return np.ascontiguousarray(t.detach().numpy())
+    return np.ascontiguousarray(t.numpy(force=True))
 
 
 def _first_order_only(backward: Any) -> Any:
@@ -168,21 +169,59 @@ def peepholes(cell: Any, x: Tensor, kind: str) -> tuple[Tensor, Tensor, Tensor]:
     return z, z, z
 
 
-def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int):
-    """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``."""
+_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)
+
+
+def _transformed() -> bool:
+    """Whether forward-mode AD or a torch.func transform (vmap, grad, jvp) is active."""
+    return getattr(forward_ad, "_current_level", -1) >= 0 or _functorch_active()
+
+
+class _NoGraph:
+    """The ``ctx`` of a forward run outside autograd (nothing requires grad, or grad mode is off):
+    what forward would save for backward is dropped."""
+
+    def save_for_backward(self, *tensors: Tensor) -> None:
+        pass
+
+
+def _applier(fn: type[torch.autograd.Function], graph: bool) -> Any:
+    """``fn.apply`` when the call records a graph; else ``fn.forward`` with a throwaway ctx, which
+    computes the same values without autograd's per-call bookkeeping (seed-size calls: measured in
+    ``docs/bench_engine.md``)."""
+    if graph:
+        return fn.apply
+    return lambda *args: fn.forward(_NoGraph(), *args)
+
+
+def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool):
+    """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
+    ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
+    goes through ``apply`` when ``grad`` and (a transform is active or anything of it requires grad);
+    otherwise its forward runs outside autograd with the same values."""
     kind = cell_kind(cell)
+    params = cell._parameters.values()
+    graph = grad and (
+        _transformed()
+        or x.requires_grad
+        or any(p is not None and p.requires_grad for p in params)
+        or any(s.requires_grad for s in (state if isinstance(state, tuple) else (state,)))
+    )
     if kind in ("tanh", "relu"):
-        return _RNNFn.apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
+        apply = _applier(_RNNFn, graph)
+        return apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
     if kind in ("lstm", "lstmp"):
         c0, h0 = state
         cfg = (float(cell.forget_bias), kind == "lstmp")
         wi, wf, wo = peepholes(cell, x, kind)
-        out, c, h = _LSTMFn.apply(cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
+        apply = _applier(_LSTMFn, graph)
+        out, c, h = apply(cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
         return out, LSTMStateTuple(c, h)
     params = (cell.gates_kernel, cell.candidate_kernel, cell.gates_bias, cell.candidate_bias)
     if kind == "gru":
-        return _GRUFn.apply(None, x, state, *params, lengths, tmax)
-    return _GRURFn.apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
+        return _applier(_GRUFn, graph)(None, x, state, *params, lengths, tmax)
+    apply = _applier(_GRURFn, graph)
+    return apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
 
 
 def run_layers(
@@ -193,7 +232,11 @@ def run_layers(
     T, B, _ = x.shape
     lengths_np, tmax = cpu.lengths_np(lengths, B, T)
     finals = []
+    # Forward-mode AD (a dual level is open) and torch.func transforms also go through apply, which
+    # refuses them loudly (the Functions define no jvp nor setup_context) instead of dropping the
+    # tangents or failing on a wrapped tensor's missing storage.
+    grad = torch.is_grad_enabled() or _transformed()
     for layer, s in zip(cells, states):
-        x, s = _eager_layer(layer, x, contiguous_state(s), lengths_np, tmax)
+        x, s = _eager_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
         finals.append(s)
     return x, finals
