@@ -65,9 +65,13 @@ CHUNK_ELEMENTS = 1 << 23
 # count, smaller ones one thread. BIG_THREADS (input projection, weight gradients) and STEP_THREADS
 # (per-step product) override that when set to an int (still capped by torch.get_num_threads()).
 # When the big products' count is 1 they run on torch's matmul and thread pool instead (see _tmm).
+# The threshold was 1 << 20; in training loops, where other torch ops run between engine calls and
+# leave torch's OpenMP workers spinning, two OpenBLAS threads made mid-size layers 2-3x slower
+# (the TF1 chapter's MNIST step, BasicRNNCell(150), B=150, T=28: 14.7 ms per step at 1 << 20,
+# 5.2 ms at 1 << 24, same run; rnnkit bench at M level within noise: 43/124/136 -> 45/122/147 ms).
 BIG_THREADS: int | None = None
 STEP_THREADS: int | None = None
-PARALLEL_MIN_MACS = 1 << 20
+PARALLEL_MIN_MACS = 1 << 24
 # Products of at most TINY_MACS multiply-adds run on numpy's dot, whose call costs ~1 us against
 # ~5 us for wrapping the arrays for torch or entering a compiled kernel (seed-size layers).
 TINY_MACS = 1 << 12
