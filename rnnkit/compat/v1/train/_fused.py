@@ -1,20 +1,22 @@
 """One-pass optimizer updates (numba), for large variables such as embeddings: the arithmetic of
 TensorFlow's ``ApplyAdam`` kernel in the variable's dtype, element by element, instead of a chain of
-torch ops that each read and write the whole matrix."""
+torch ops that each read and write the whole matrix, split across numba's threads (the chapter's
+word2vec step, two 50000x150 matrices: 82 ms with torch ops, 34 ms in one pass, 14-19 ms on the
+2 threads of this VM)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from numba import njit
+from numba import njit, prange
 
 # A variable needs at least this many elements before the one-pass kernel pays for its call.
 MIN_ELEMENTS = 1 << 14
 
 
-@njit(cache=True, fastmath=False, nogil=True)
+@njit(cache=True, fastmath=False, nogil=True, parallel=True)
 def _adam(var, m, v, g, alpha, b1, b2, eps):  # pragma: no cover - compiled
-    for i in range(var.size):
+    for i in prange(var.size):  # element-wise: the same values on any number of threads
         gi = g[i]
         mi = m[i] + (gi - m[i]) * b1
         vi = v[i] + (gi * gi - v[i]) * b2
