@@ -526,3 +526,22 @@ def test_adam_one_pass_kernel_equals_the_torch_ops(monkeypatch):
 
     fused, plain = run(1), run(10**9)  # the kernel on, then off
     np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)  # float32 rounding
+
+
+def test_initial_state_may_be_a_numpy_value():
+    X = tf.placeholder(tf.float32, [None, 2, 3])
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    h0 = rnnkit.LSTMStateTuple(np.full((2, 4), 0.5, np.float32), np.zeros((2, 4), np.float32))
+    outputs, state = tf.nn.dynamic_rnn(cell, X, initial_state=h0)
+    x = rng().normal(size=(2, 2, 3)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        y, (c, h) = sess.run([outputs, state], {X: x})
+        values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    ref = rnnkit.BasicLSTMCell(4)
+    rnnkit.interop.load_tf1_variables(ref, values, scope="rnn")
+    ry, rs = rnnkit.dynamic_rnn(
+        ref, torch.from_numpy(x), initial_state=tuple(map(torch.from_numpy, h0))
+    )
+    close(y, ry.detach())
+    close(c, rs.c.detach())

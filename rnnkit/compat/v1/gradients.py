@@ -50,20 +50,6 @@ def _row_indices(nodes: list[_Node], x: _Node) -> Tensor | None:
                   fn=lambda *vs: torch.cat([v.reshape(-1).long() for v in vs]))  # fmt: skip
 
 
-def _reaches(ys: Sequence[_Node], x: _Node) -> bool:
-    seen: set[int] = set()
-    stack = list(ys)
-    while stack:
-        n = stack.pop()
-        if n is x:
-            return True
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        stack.extend(n._inputs)
-    return False
-
-
 class _Gradients(StructNode):
     """Evaluates to ``d(sum ys)/d xs`` for the connected ``xs``."""
 
@@ -120,11 +106,12 @@ def gradients(
         ]
         if len(gy) != len(ys_l):
             raise ValueError(f"Passed {len(gy)} grad_ys for {len(ys_l)} ys.")
-    connected = [x for x in xs_l if _reaches(ys_l, x)]
+    nodes = _ancestors(ys_l)  # every node ys depends on (ys included)
+    reached = {id(n) for n in nodes}
+    connected = [x for x in xs_l if id(x) in reached]
     if not connected:
         return [None] * len(xs_l)
     node = _Gradients(get_default_graph().unique_name(name), ys_l, connected, gy)
-    nodes = _ancestors(ys_l)
     out: list[Tensor | None] = []
     for x in xs_l:
         if x in connected:

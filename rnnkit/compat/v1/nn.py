@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.compat.v1.dtypes import bool as tf_bool
-from rnnkit.compat.v1.dtypes import float32, int64
+from rnnkit.compat.v1.dtypes import float32
 from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.math_ops import _pair, elu, relu, relu6, selu, sigmoid, softplus, tanh
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
@@ -293,4 +293,4 @@ def nce_loss(
     return RandomTensor(name, x.dtype, [batch], draw, None, inputs=[w, b, x, y])
 
 
-_ = (int64, elu, relu, relu6, selu, sigmoid, softplus, tanh)
+_ = (elu, relu, relu6, selu, sigmoid, softplus, tanh)  # re-exported as tf.nn.*

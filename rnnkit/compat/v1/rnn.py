@@ -21,8 +21,8 @@ import rnnkit
 from rnnkit import _nest
 from rnnkit.compat.v1 import array_ops, math_ops
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
-from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, get_default_graph, leaf
-from rnnkit.compat.v1.rnn_cell import RNNCell, _check_cell, state_leaves
+from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, leaf
+from rnnkit.compat.v1.rnn_cell import RNNCell, _check_cell, core_node, state_leaves
 from rnnkit.compat.v1.variables import get_variable_scope, variable_scope
 
 _py_bool = bool
@@ -86,13 +86,7 @@ def _initial_state(
                 f"Received an invalid value for argument `{arg}`: its batch size {dims[0]} "
                 f"({leaf_t.name!r}) contradicts the inputs' batch size {batch}."
             )
-    return (
-        _nest.pack_sequence_as(cell.state_size, leaves)
-        if not hasattr(initial_state, "_fields")
-        and _nest.is_sequence(cell.state_size)
-        and not _nest.is_sequence(initial_state)
-        else initial_state
-    )
+    return _nest.pack_sequence_as(initial_state, leaves)  # graph tensors in the given structure
 
 
 def _lengths(sequence_length: Any) -> Tensor | None:
@@ -114,52 +108,6 @@ def _lengths(sequence_length: Any) -> Tensor | None:
 
 def _dim(x: Tensor, axis: int) -> int | None:
     return None if x.shape.ndims is None else x.shape.as_list()[axis]
-
-
-def _core_node(
-    name: str,
-    cells: Sequence[RNNCell],
-    scopes: Sequence[str],
-    width: int | None,
-    dt: DType,
-    data: Sequence[Tensor],
-    states: Sequence[Any],
-    run: Any,
-) -> StructNode:
-    """A node computing ``run(data_values, state_values_per_cell)`` with each cell's variables bound."""
-    graph = get_default_graph()
-    weights = [c.build_weights(s, width, dt) for c, s in zip(cells, scopes)]
-    extras = [c._runtime_inputs() for c in cells]
-    state_leaves_in = [[] if s is None else _nest.flatten(s) for s in states]
-    flat: list[Tensor] = list(data)
-    for w, e, s in zip(weights, extras, state_leaves_in):
-        flat += [*w.variables, *e, *s]
-    counts = [(len(w.pairs), len(e), len(s)) for w, e, s in zip(weights, extras, state_leaves_in)]
-    n_data = len(data)
-
-    def fn(*values: torch.Tensor) -> Any:
-        data_v, rest = values[:n_data], values[n_data:]
-        per_cell, bound = [], []
-        i = 0
-        for cell, w, (nw, ne, ns), st in zip(cells, weights, counts, states):
-            wv, ev, sv = (
-                rest[i : i + nw],
-                rest[i + nw : i + nw + ne],
-                rest[i + nw + ne : i + nw + ne + ns],
-            )
-            i += nw + ne + ns
-            cell._apply_runtime(ev)
-            per_cell.append(None if st is None else _nest.pack_sequence_as(st, list(sv)))
-            bound.append(w.bound(wv))
-        for b in bound:
-            b.__enter__()
-        try:
-            return run(data_v, per_cell)
-        finally:
-            for b in reversed(bound):
-                b.__exit__(None, None, None)
-
-    return StructNode(name, flat, fn, graph)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -225,7 +173,7 @@ def static_rnn(
         )
         return list(outs.unbind(0)), final
 
-    node = _core_node(
+    node = core_node(
         graph.unique_name(scope or "rnn"), [cell], [vscope], width, dt, data, [init], run
     )
     outputs = [leaf(node, (0, t), dt, [batch, cell.output_size]) for t in range(T)]
@@ -315,7 +263,7 @@ def dynamic_rnn(
             time_major=time_major,
         )
 
-    node = _core_node(
+    node = core_node(
         graph.unique_name(scope or "rnn"), [cell], [vscope], _dim(x, 2), dt, data, [init], run
     )
     outputs = leaf(node, (0,), dt, [d0, d1, cell.output_size])
@@ -370,7 +318,7 @@ def bidirectional_dynamic_rnn(
             time_major=time_major,
         )
 
-    node = _core_node(graph.unique_name(scope or "bidirectional_rnn"), [cell_fw, cell_bw],
+    node = core_node(graph.unique_name(scope or "bidirectional_rnn"), [cell_fw, cell_bw],
                       [f"{base}/fw", f"{base}/bw"], _dim(x, 2), dt, data, [s_fw, s_bw], run)  # fmt: skip
     out_fw = leaf(node, (0, 0), dt, [d0, d1, cell_fw.output_size])
     out_bw = leaf(node, (0, 1), dt, [d0, d1, cell_bw.output_size])

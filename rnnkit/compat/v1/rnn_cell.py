@@ -24,7 +24,7 @@ import rnnkit
 from rnnkit import _nest
 from rnnkit.compat.v1 import math_ops
 from rnnkit.compat.v1.array_ops import zeros
-from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, float64
+from rnnkit.compat.v1.dtypes import DType, as_dtype, float32
 from rnnkit.compat.v1.init_ops import (
     as_initializer,
     constant_initializer,
@@ -39,7 +39,7 @@ from rnnkit.compat.v1.ops import (
     leaf,
     unsupported_option,
 )
-from rnnkit.compat.v1.variables import Variable, get_variable_scope
+from rnnkit.compat.v1.variables import Variable, get_variable_scope, variables_by_name
 
 _py_bool = bool
 
@@ -206,9 +206,10 @@ class RNNCell:
 
         pairs = []
         cell_init = getattr(self, "_initializer", None)
+        by_name = variables_by_name(graph)
         for name, owner, attr in _walk(core, scope):
             param = getattr(owner, attr)
-            existing = {v._op_name: v for v in graph.get_collection("variables")}.get(name)
+            existing = by_name.get(name)
             if existing is not None:
                 var = existing
             else:
@@ -247,22 +248,18 @@ class RNNCell:
         x = convert_to_tensor(inputs, float32)
         vs = get_variable_scope().name
         prefix = "/".join(p for p in (vs, scope) if p)
-        weights = self.build_weights(prefix or self._tf_name, _width(x), x.dtype)
-        leaves = [convert_to_tensor(s, x.dtype) for s in _nest.flatten(state)]
-        extra = self._runtime_inputs()
-        graph = x.graph
-        name = graph.unique_name(scope or self._tf_name)
-        n_w, n_e = len(weights.pairs), len(extra)
-        template = state
+        state = _nest.pack_sequence_as(
+            state, [convert_to_tensor(s, x.dtype) for s in _nest.flatten(state)]
+        )
 
-        def step(xv: torch.Tensor, *rest: torch.Tensor) -> Any:
-            w, e, s = rest[:n_w], rest[n_w : n_w + n_e], rest[n_w + n_e :]
-            self._apply_runtime(e)
-            self._core.start_sequence() if hasattr(self._core, "start_sequence") else None
-            with weights.bound(w):
-                return self._core(xv, _nest.pack_sequence_as(template, list(s)))
+        def step(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
+            self._core.start_sequence()
+            return self._core(values[0], states[0])
 
-        node = StructNode(name, [x, *weights.variables, *extra, *leaves], step, graph)
+        name = x.graph.unique_name(scope or self._tf_name)
+        node = core_node(
+            name, [self], [prefix or self._tf_name], _width(x), x.dtype, [x], [state], step
+        )
         batch = _dim(x, 0)
         output = leaf(node, (0,), x.dtype, [batch, self.output_size])
         new_state = state_leaves(node, (1,), self.state_size, x.dtype, batch)
@@ -291,6 +288,47 @@ def state_leaves(node: StructNode, path: tuple, size: Any, dtype: DType, batch: 
         parts = [state_leaves(node, path + (i,), s, dtype, batch) for i, s in enumerate(size)]
         return type(size)(*parts) if hasattr(size, "_fields") else tuple(parts)
     return leaf(node, path, dtype, [batch, size])
+
+
+def core_node(
+    name: str,
+    cells: Sequence[RNNCell],
+    scopes: Sequence[str],
+    width: int | None,
+    dt: DType,
+    data: Sequence[Tensor],
+    states: Sequence[Any],
+    run: Any,
+) -> StructNode:
+    """A node computing ``run(data_values, state_values_per_cell)`` with each cell's variables bound."""
+    graph = get_default_graph()
+    weights = [c.build_weights(s, width, dt) for c, s in zip(cells, scopes)]
+    extras = [c._runtime_inputs() for c in cells]
+    state_leaves_in = [[] if s is None else _nest.flatten(s) for s in states]
+    flat: list[Tensor] = list(data)
+    for w, e, s in zip(weights, extras, state_leaves_in):
+        flat += [*w.variables, *e, *s]
+    counts = [(len(w.pairs), len(e), len(s)) for w, e, s in zip(weights, extras, state_leaves_in)]
+    n_data = len(data)
+
+    def fn(*values: torch.Tensor) -> Any:
+        data_v, rest = values[:n_data], values[n_data:]
+        per_cell = []
+        i = 0
+        with contextlib.ExitStack() as stack:
+            for cell, w, (nw, ne, ns), st in zip(cells, weights, counts, states):
+                wv, ev, sv = (
+                    rest[i : i + nw],
+                    rest[i + nw : i + nw + ne],
+                    rest[i + nw + ne : i + nw + ne + ns],
+                )
+                i += nw + ne + ns
+                cell._apply_runtime(ev)
+                per_cell.append(None if st is None else _nest.pack_sequence_as(st, list(sv)))
+                stack.enter_context(w.bound(wv))
+            return run(data_v, per_cell)
+
+    return StructNode(name, flat, fn, graph)
 
 
 class BasicRNNCell(RNNCell):
@@ -566,6 +604,3 @@ class DeviceWrapper(_Wrapper):
         if self._has_core():
             return super().__call__(inputs, state, scope)
         return self._cell(inputs, state, scope)
-
-
-_ = float64  # float64 cells are built from the inputs' dtype

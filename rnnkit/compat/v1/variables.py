@@ -318,8 +318,19 @@ def variable_scope(
         graph._var_scopes.pop()
 
 
-def _variables_by_name(graph: Any) -> dict[str, Variable]:
+def variables_by_name(graph: Any) -> dict[str, Variable]:
+    """The graph's global variables by name (``"rnn/basic_rnn_cell/kernel"``)."""
     return {v._op_name: v for v in graph.get_collection(GraphKeys.GLOBAL_VARIABLES)}
+
+
+def unique_variable_name(base: str, graph: Any = None) -> str:
+    """``base``, or ``base_1``, ``base_2``, ... when a global variable already has that name."""
+    taken = variables_by_name(graph or get_default_graph())
+    name, n = base, 0
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
 
 
 def get_variable(
@@ -342,7 +353,7 @@ def get_variable(
     graph = get_default_graph()
     scope = get_variable_scope()
     full = f"{scope.name}/{name}" if scope.name else name
-    existing = _variables_by_name(graph).get(full)
+    existing = variables_by_name(graph).get(full)
     if scope.reuse is True and existing is None:
         raise ValueError(
             f"Variable {full} does not exist, or was not created with tf.get_variable(). Did you "

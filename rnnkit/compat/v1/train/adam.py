@@ -42,15 +42,16 @@ class AdamOptimizer(Optimizer):
 
     def _update(self, var, grad, slots, hyper, state):
         # ApplyAdam, in the variable's dtype: alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-        dt = var.numpy().dtype.type if var.device.type == "cpu" else np.float32
+        dt = self._dtype(var)
         one = dt(1)
         p1, p2 = dt(float(state["beta1_power"])), dt(float(state["beta2_power"]))
         alpha = float(dt(hyper["learning_rate"]) * np.sqrt(one - p2) / (one - p1))
         b1, b2 = float(one - dt(hyper["beta1"])), float(one - dt(hyper["beta2"]))
         m, v = slots["m"], slots["v"]
         eps = self._scalar(var, hyper["epsilon"])
-        if _fused.usable(var, m, v, grad.contiguous()):
-            _fused.adam(var, m, v, grad.contiguous(), alpha, b1, b2, eps)  # one pass, same formula
+        g = grad.contiguous()
+        if _fused.usable(var, m, v, g):
+            _fused.adam(var, m, v, g, alpha, b1, b2, eps)  # one pass, same formula
             return
         _lerp_(m, grad, b1)  # m += (g - m) * (1 - beta1)
         _lerp_(v, grad.square(), b2)  # v += (g^2 - v) * (1 - beta2)

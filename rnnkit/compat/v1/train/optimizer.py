@@ -24,7 +24,7 @@ import torch
 
 from rnnkit.compat.v1.gradients import gradients
 from rnnkit.compat.v1.ops import GraphKeys, Operation, Tensor, convert_to_tensor, get_default_graph
-from rnnkit.compat.v1.variables import Variable
+from rnnkit.compat.v1.variables import Variable, unique_variable_name
 
 __all__ = ["Optimizer"]
 
@@ -182,11 +182,14 @@ class Optimizer:
             )
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
+    @staticmethod
+    def _dtype(like: torch.Tensor) -> type:
+        """The numpy scalar type of the variable's dtype, in which TF's kernels compute."""
+        return like.numpy().dtype.type if like.device.type == "cpu" else np.float32
+
     def _scalar(self, like: torch.Tensor, value: float) -> float:
         """``value`` rounded to the variable's dtype, as TF's kernels see their scalar inputs."""
-        return float(
-            np.asarray(value, dtype=like.numpy().dtype if like.device.type == "cpu" else np.float32)
-        )
+        return float(self._dtype(like)(value))
 
     def get_slot_names(self) -> list[str]:
         return [s for s, _ in self._slot_names]
@@ -203,14 +206,7 @@ class Optimizer:
         ``_2``, ... in slot order), as TensorFlow names them."""
         key = (var, slot)
         if key not in self._slots:
-            existing = {
-                v._op_name for v in get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
-            }
-            base = f"{var._op_name}/{self._name}"
-            name, n = base, 0
-            while name in existing:
-                n += 1
-                name = f"{base}_{n}"
+            name = unique_variable_name(f"{var._op_name}/{self._name}")
             value = np.full(var.shape.as_list(), init, dtype=var.dtype._np)
             self._slots[key] = Variable(value, trainable=False, dtype=var.dtype, _exact_name=name)
         return self._slots[key]
@@ -227,13 +223,7 @@ class Optimizer:
 
     def _non_slot(self, name: str, value: float, dtype: Any) -> Variable:
         if name not in self._non_slots:
-            existing = {
-                v._op_name for v in get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
-            }
-            full, n = name, 0
-            while full in existing:
-                n += 1
-                full = f"{name}_{n}"
+            full = unique_variable_name(name)
             self._non_slots[name] = Variable(
                 np.asarray(value, dtype=dtype._np), trainable=False, dtype=dtype, _exact_name=full
             )

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
 
@@ -40,7 +38,8 @@ class RMSPropOptimizer(Optimizer):
 
     def _update(self, var, grad, slots, hyper, state):
         s = self._scalar
-        rho1, mo = float(self._one_minus(var, hyper["decay"])), s(var, hyper["momentum"])
+        dt = self._dtype(var)
+        rho1, mo = float(dt(1) - dt(hyper["decay"])), s(var, hyper["momentum"])
         eps, lr = s(var, hyper["epsilon"]), s(var, hyper["learning_rate"])
         ms, mom = slots["rms"], slots["momentum"]
         ms.add_((grad.square() - ms) * rho1)  # ApplyRMSProp / ApplyCenteredRMSProp
@@ -52,8 +51,3 @@ class RMSPropOptimizer(Optimizer):
             denom = ms + eps
         mom.copy_(mom * mo + (grad * lr) / denom.sqrt())
         var.sub_(mom)
-
-    @staticmethod
-    def _one_minus(var, value):
-        dt = var.numpy().dtype.type if var.device.type == "cpu" else np.float32
-        return dt(1) - dt(value)

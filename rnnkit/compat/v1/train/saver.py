@@ -7,7 +7,6 @@ checkpoint saved here restores in real TensorFlow and the other way round.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -122,7 +121,3 @@ class Saver:
     @property
     def last_checkpoints(self) -> list[str]:
         return list(self._kept)
-
-
-def _as_list(x: Any) -> Sequence[Any]:
-    return x if isinstance(x, (list, tuple)) else [x]
