@@ -24,7 +24,7 @@ from torch import Tensor
 from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
-from rnnkit.engine import cpu
+from rnnkit.engine import cpu, onednn
 from rnnkit.engine.layers import cell_kind, contiguous_state
 
 __all__ = ["run_layers", "peepholes", "FIRST_ORDER"]
@@ -237,6 +237,9 @@ def run_layers(
     # tangents or failing on a wrapped tensor's missing storage.
     grad = torch.is_grad_enabled() or _transformed()
     for layer, s in zip(cells, states):
-        x, s = _eager_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
+        if onednn.takes(layer, x, lengths_np, tmax) and not _transformed():
+            x, s = onednn.run(layer, x, s, tmax)
+        else:
+            x, s = _eager_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
         finals.append(s)
     return x, finals

@@ -110,6 +110,25 @@ def _dim(x: Tensor, axis: int) -> int | None:
     return None if x.shape.ndims is None else x.shape.as_list()[axis]
 
 
+def _step_list_shape(xs: list[Tensor]) -> tuple[int | None, int | None]:
+    """``(input width, batch)`` of a list of ``(B, I)`` step tensors (None where unknown), after
+    checking that every step is rank 2 and of the same width."""
+    widths = {_dim(x, 1) for x in xs if x.shape.ndims is not None} - {None}
+    for x in xs:
+        if x.shape.ndims not in (None, 2):
+            raise ValueError(
+                f"Received an invalid value for argument `inputs`: expected (B, I) tensors, got "
+                f"{x.name!r} of shape {x.shape}."
+            )
+    if len(widths) > 1:
+        raise ValueError(
+            f"Received an invalid value for argument `inputs`: every step must have the same input "
+            f"width, got widths {sorted(widths)}."
+        )
+    batch = next((_dim(x, 0) for x in xs if _dim(x, 0) is not None), None)
+    return next(iter(widths), None), batch
+
+
 # ------------------------------------------------------------------------------------------------
 # static_rnn
 # ------------------------------------------------------------------------------------------------
@@ -135,27 +154,29 @@ def static_rnn(
         )
     xs = [convert_to_tensor(x, as_dtype(dtype) if dtype is not None else float32) for x in inputs]
     dt = _dtype(dtype, *xs)
-    widths = {_dim(x, 1) for x in xs if x.shape.ndims is not None}
-    for x in xs:
-        if x.shape.ndims not in (None, 2):
-            raise ValueError(
-                f"Received an invalid value for argument `inputs`: expected (B, I) tensors, got "
-                f"{x.name!r} of shape {x.shape}."
-            )
-    if len(widths - {None}) > 1:
-        raise ValueError(
-            f"Received an invalid value for argument `inputs`: every step must have the same input "
-            f"width, got widths {sorted(w for w in widths if w is not None)}."
-        )
-    width = next(iter(widths - {None}), None)
-    batch = next((_dim(x, 0) for x in xs if _dim(x, 0) is not None), None)
+    width, batch = _step_list_shape(xs)
     init = _initial_state(cell, initial_state, dtype, "initial_state", batch, dt)
     lengths = _lengths(sequence_length)
     if not cell._has_core():
         return _unrolled(cell, xs, init, lengths, dt, scope or "rnn")
-    graph = xs[0].graph
-    T = len(xs)
     vscope = _rnn_scope(cell, scope or "rnn")
+    return _steps_node(cell, vscope, xs, init, lengths, dt, width, batch, scope or "rnn")
+
+
+def _steps_node(
+    cell: RNNCell,
+    vscope: str,
+    xs: Sequence[Tensor],
+    init: Any,
+    lengths: Tensor | None,
+    dt: DType,
+    width: int | None,
+    batch: int | None,
+    name: str,
+) -> tuple[list[Tensor], Any]:
+    """One node running a built-in ``cell`` (variables under ``vscope``) over the list of steps
+    ``xs``: ``(one output tensor per step, final state)``."""
+    T = len(xs)
     data = [*xs, *([] if lengths is None else [lengths])]
 
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
@@ -173,9 +194,8 @@ def static_rnn(
         )
         return list(outs.unbind(0)), final
 
-    node = core_node(
-        graph.unique_name(scope or "rnn"), [cell], [vscope], width, dt, data, [init], run
-    )
+    graph = get_default_graph()
+    node = core_node(graph.unique_name(name), [cell], [vscope], width, dt, data, [init], run)
     outputs = [leaf(node, (0, t), dt, [batch, cell.output_size]) for t in range(T)]
     return outputs, state_leaves(node, (1,), cell.state_size, dt, batch)
 
@@ -348,6 +368,10 @@ def static_bidirectional_rnn(
         )
     xs = [convert_to_tensor(x, as_dtype(dtype) if dtype is not None else float32) for x in inputs]
     dt = _dtype(dtype, *xs)
+    if sequence_length is None and len(xs) > 1 and cell_fw._has_core() and cell_bw._has_core():
+        return _static_bidirectional_by_steps(
+            cell_fw, cell_bw, xs, initial_state_fw, initial_state_bw, dtype, dt, scope
+        )
     x = array_ops.stack(xs, axis=0)  # (T, B, I)
     (o_fw, o_bw), (st_fw, st_bw) = bidirectional_dynamic_rnn(
         cell_fw,
@@ -362,3 +386,36 @@ def static_bidirectional_rnn(
     )
     both = array_ops.concat([o_fw, o_bw], 2)  # (T, B, 2H)
     return array_ops.unstack(both, num=len(xs), axis=0), st_fw, st_bw
+
+
+def _static_bidirectional_by_steps(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    xs: list[Tensor],
+    initial_state_fw: Any,
+    initial_state_bw: Any,
+    dtype: Any,
+    dt: DType,
+    scope: str | None,
+) -> tuple[list[Tensor], Any, Any]:
+    """``static_bidirectional_rnn`` without ``sequence_length``: TF1 builds two ``static_rnn``s, the
+    backward one over the reversed list of steps, so a fetch that needs only the last step's output
+    (a classifier on ``outputs[-1]``) runs one step of the backward RNN: TensorFlow prunes the rest,
+    in forward and in gradients. The same here: the backward RNN is two nodes, its first step
+    (original time T - 1) and the other steps from that state, and a run evaluates only the nodes
+    its fetches need. Same variables (``<scope>/fw``, ``<scope>/bw``) and values as one node."""
+    width, batch = _step_list_shape(xs)
+    init_fw = _initial_state(cell_fw, initial_state_fw, dtype, "initial_state_fw", batch, dt)
+    init_bw = _initial_state(cell_bw, initial_state_bw, dtype, "initial_state_bw", batch, dt)
+    base = _rnn_scope(cell_fw, scope or "bidirectional_rnn")
+    name = scope or "bidirectional_rnn"
+    fw, state_fw = _steps_node(cell_fw, f"{base}/fw", xs, init_fw, None, dt, width, batch, name)
+    bw_first, mid = _steps_node(
+        cell_bw, f"{base}/bw", xs[-1:], init_bw, None, dt, width, batch, name
+    )
+    bw_rest, state_bw = _steps_node(
+        cell_bw, f"{base}/bw", xs[-2::-1], mid, None, dt, width, batch, name
+    )
+    bw = [*bw_first, *bw_rest][::-1]  # back in the original time order
+    outputs = [array_ops.concat([f, b], 1) for f, b in zip(fw, bw)]
+    return outputs, state_fw, state_bw

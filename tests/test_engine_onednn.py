@@ -1,0 +1,101 @@
+"""LSTM layers on torch's fused CPU LSTM (rnnkit.engine.onednn): TF1's values and gradients (the plain
+loop's), and only where it applies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import rnnkit
+from rnnkit import _nest
+from rnnkit.engine import onednn
+
+pytestmark = pytest.mark.skipif(not onednn.available(), reason="torch built without oneDNN")
+
+
+@pytest.fixture
+def onednn_calls(monkeypatch):
+    """Every size qualifies, and calls are counted (so a test knows this path ran)."""
+    calls = []
+    original = onednn.run
+
+    def spy(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(onednn, "MIN_MACS", 0)
+    monkeypatch.setattr(onednn, "run", spy)
+    return calls
+
+
+def _run(cell, x, lengths, state, engine):
+    y, s = rnnkit.dynamic_rnn(
+        cell, x, sequence_length=lengths, initial_state=state, time_major=True, engine=engine
+    )
+    leaves = [y, *_nest.flatten(s)]
+    gen = torch.Generator().manual_seed(1)
+    loss = sum((t * torch.randn(t.shape, generator=gen)).sum() for t in leaves)
+    wrt = [x, *_nest.flatten(state), *cell.parameters()]
+    return [t.detach() for t in leaves], torch.autograd.grad(loss, wrt)
+
+
+def _lstm(kind: str, H: int, I: int) -> rnnkit.RNNCell:
+    torch.manual_seed(0)
+    cell = {
+        "basic": lambda: rnnkit.BasicLSTMCell(H, forget_bias=0.7, input_size=I),
+        "lstm": lambda: rnnkit.LSTMCell(H, forget_bias=1.3, input_size=I),
+        "stack": lambda: rnnkit.MultiRNNCell(
+            [rnnkit.BasicLSTMCell(H), rnnkit.GRUCell(H), rnnkit.LSTMCell(H)], input_size=I
+        ),
+    }[kind]()
+    with torch.no_grad():  # non-trivial biases: every gate's reordering matters
+        for p in cell.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return cell
+
+
+@pytest.mark.parametrize("kind", ["basic", "lstm", "stack"])
+@pytest.mark.parametrize("lengths", [None, "uniform"])
+def test_torch_lstm_matches_the_loop(kind, lengths, onednn_calls):
+    T, B, I, H = 9, 4, 3, 6
+    cell = _lstm(kind, H, I)
+    x = torch.randn(T, B, I, requires_grad=True)
+    seq = torch.full((B,), 6) if lengths else None  # every row stops at step 6 of 9
+    state = _nest.map_structure(lambda s: torch.randn_like(s).requires_grad_(), cell.zero_state(B))
+    values, grads = _run(cell, x, seq, state, "fused")
+    assert len(onednn_calls) == (2 if kind == "stack" else 1)  # the LSTM layers, not the GRU
+    ref_values, ref_grads = _run(cell, x, seq, state, "loop")
+    for a, b in zip(values + list(grads), ref_values + list(ref_grads)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    if lengths:
+        assert torch.all(values[0][6:] == 0)  # steps past the lengths are zeros
+
+
+def test_torch_lstm_only_where_it_applies(monkeypatch):
+    x = torch.randn(28, 128, 28)
+    full = np.full(128, 28)
+    assert onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28), x, full, 28)
+    ragged = full.copy()
+    ragged[3] = 5
+    assert not onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28), x, ragged, 28)  # TF1 freezing
+    peep = rnnkit.LSTMCell(128, use_peepholes=True, input_size=28)
+    assert not onednn.takes(peep, x, full, 28)
+    assert not onednn.takes(rnnkit.GRUCell(128, input_size=28), x, full, 28)
+    assert not onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28).double(), x.double(), full, 28)
+    assert not onednn.takes(rnnkit.BasicLSTMCell(5, input_size=28), x[:3, :4], full[:4], 3)  # tiny
+    big = rnnkit.BasicLSTMCell(1024, input_size=28)
+    assert not onednn.takes(big, torch.randn(4, 64, 28), full[:64], 4)  # per-step product: the loop
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
+    assert not onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28), x, full, 28)
+
+
+def test_torch_lstm_without_a_graph(onednn_calls):
+    cell = _lstm("basic", 6, 3)
+    x = torch.randn(9, 4, 3)
+    with torch.no_grad():
+        y, (c, h) = rnnkit.dynamic_rnn(cell, x, time_major=True)
+    assert onednn_calls and not y.requires_grad
+    ref, (rc, rh) = rnnkit.dynamic_rnn(cell, x, time_major=True, engine="loop")
+    torch.testing.assert_close(y, ref.detach(), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(h, rh.detach(), rtol=1e-4, atol=1e-5)
