@@ -75,17 +75,20 @@ def test_torch_lstm_matches_the_loop(kind, lengths, onednn_calls):
 def test_torch_lstm_only_where_it_applies(monkeypatch):
     x = torch.randn(28, 128, 28)
     full = np.full(128, 28)
-    assert onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28), x, full, 28)
+    lstm = rnnkit.BasicLSTMCell(128, input_size=28)
+    assert onednn.takes(lstm, x, full, 28)
     ragged = full.copy()
     ragged[3] = 5
-    assert not onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28), x, ragged, 28)  # TF1 freezing
+    assert not onednn.takes(lstm, x, ragged, 28)  # TF1's per-row freezing: the loop
     peep = rnnkit.LSTMCell(128, use_peepholes=True, input_size=28)
     assert not onednn.takes(peep, x, full, 28)
     assert not onednn.takes(rnnkit.GRUCell(128, input_size=28), x, full, 28)
-    assert not onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28).double(), x.double(), full, 28)
-    assert not onednn.takes(rnnkit.BasicLSTMCell(5, input_size=28), x[:3, :4], full[:4], 3)  # tiny
+    assert not onednn.takes(lstm.double(), x.double(), full, 28)
+    tiny = rnnkit.BasicLSTMCell(5, input_size=28)
+    assert not onednn.takes(tiny, x[:3, :4], full[:4], 3)
     big = rnnkit.BasicLSTMCell(1024, input_size=28)
-    assert not onednn.takes(big, torch.randn(4, 64, 28), full[:64], 4)  # per-step product: the loop
+    wide = torch.randn(10, 64, 28)
+    assert onednn.takes(big, wide, full[:64], 10)
     monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
     assert not onednn.takes(rnnkit.BasicLSTMCell(128, input_size=28), x, full, 28)
 

@@ -194,19 +194,24 @@ def _applier(fn: type[torch.autograd.Function], graph: bool) -> Any:
     return lambda *args: fn.forward(_NoGraph(), *args)
 
 
+def _records(grad: bool, cell: Any, x: Tensor, state: Any) -> bool:
+    """Whether a layer records an autograd graph: ``grad`` (grad mode on or a transform active, see
+    :func:`_transformed`) and a transform is active or anything of the layer requires grad."""
+    return grad and (
+        _transformed()
+        or x.requires_grad
+        or any(p is not None and p.requires_grad for p in cell._parameters.values())
+        or any(s.requires_grad for s in (state if isinstance(state, tuple) else (state,)))
+    )
+
+
 def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool):
     """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
     ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
     goes through ``apply`` when ``grad`` and (a transform is active or anything of it requires grad);
     otherwise its forward runs outside autograd with the same values."""
     kind = cell_kind(cell)
-    params = cell._parameters.values()
-    graph = grad and (
-        _transformed()
-        or x.requires_grad
-        or any(p is not None and p.requires_grad for p in params)
-        or any(s.requires_grad for s in (state if isinstance(state, tuple) else (state,)))
-    )
+    graph = _records(grad, cell, x, state)
     if kind in ("tanh", "relu"):
         apply = _applier(_RNNFn, graph)
         return apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
@@ -237,9 +242,10 @@ def run_layers(
     # tangents or failing on a wrapped tensor's missing storage.
     grad = torch.is_grad_enabled() or _transformed()
     for layer, s in zip(cells, states):
-        if onednn.takes(layer, x, lengths_np, tmax) and not _transformed():
+        s = contiguous_state(s)
+        if not _transformed() and onednn.takes(layer, x, lengths_np, tmax):
             x, s = onednn.run(layer, x, s, tmax)
         else:
-            x, s = _eager_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
+            x, s = _eager_layer(layer, x, s, lengths_np, tmax, grad)
         finals.append(s)
     return x, finals

@@ -4,9 +4,9 @@ for the sizes where it is faster than the engine's compiled loop.
 Why: on a CPU where torch's matrix multiplies run on MKL's slower path (AMD) and torch's OpenMP
 workers keep spinning for milliseconds after each parallel op, the engine's loop gets one core for its
 per-step products; oneDNN's LSTM runs inside torch's own thread pool with its own AVX-512 kernels and
-uses both. Measured on the 2-core machine (docs/bench_engine.md): at B=128, T=28, I=28, H=128
-forward+backward 13.4 ms on the loop, 6.3 ms on torch's LSTM. Large layers, whose per-step product
-already runs on several BLAS threads, and small ones stay on the loop, which is faster there.
+uses both. Measured on the 2-core machine (below and docs/bench_engine.md): at B=128, T=28, I=28,
+H=128 forward+backward 12.7 ms on the loop, 6.4 ms on torch's LSTM. Small layers stay on the loop,
+which is faster there (torch's call costs more than their work).
 
 Same math, TF1's: a ``BasicLSTMCell``/``LSTMCell`` (no peepholes) kernel ``(I + H, 4H)`` holds the
 gates in TF's order ``i, j, f, o`` with ``forget_bias`` added to ``f`` at run time; torch's LSTM wants
@@ -32,14 +32,17 @@ from torch import Tensor
 from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine.layers import cell_kind
 
-__all__ = ["takes", "run", "MIN_MACS", "MAX_STEP_MACS"]
+__all__ = ["takes", "run", "MIN_MACS"]
 
-# A layer goes to torch's LSTM when its T*B*H*4H multiply-adds are at least MIN_MACS (below, torch's
-# per-call overhead costs more than the loop's single thread) and its per-step product B*H*4H is
-# below MAX_STEP_MACS (from there the loop's per-step product runs on several BLAS threads and the
-# loop is faster). Both from the measurements in docs/bench_engine.md.
-MIN_MACS = 1 << 20
-MAX_STEP_MACS = 1 << 24
+# A layer goes to torch's LSTM when its T*B*H*4H multiply-adds are at least MIN_MACS; below, torch's
+# per-call overhead costs more than the loop. Measured on the 2-core machine (medians, ms, loop vs
+# torch's LSTM, forward+backward / forward-only), (T, B, I, H) =
+#   (20, 16, 16, 64)     0.48 vs 0.61  / 0.15 vs 0.19    (10, 8, 16, 32)      0.19 vs 0.38 / 0.06 vs 0.11
+#   (20, 32, 32, 64)     0.88 vs 0.82  / 0.28 vs 0.26    (100, 32, 32, 64)    3.7 vs 2.5   / 1.2 vs 0.71
+#   (28, 128, 28, 128)   12.7 vs 6.4   / 3.8 vs 1.7      (100, 64, 256, 512)  206 vs 206   / 64 vs 50
+#   (200, 64, 128, 256)  126-174 vs 140-144 / 38 vs 28-30 (the loop's time there varies most)
+#   (100, 64, 512, 1024) 719-836 vs 671-692 / 250 vs 199
+MIN_MACS = 1 << 23
 
 _order: dict[tuple[int, torch.device], Tensor] = {}
 
@@ -65,9 +68,8 @@ def takes(cell: Any, x: Tensor, lengths: np.ndarray, tmax: int) -> bool:
         return False
     if tmax == 0 or int(lengths.min()) < tmax:  # rows of different lengths: TF1's freezing
         return False
-    B, H = x.shape[1], cell.num_units
-    step = B * H * 4 * H
-    return step < MAX_STEP_MACS and tmax * step >= MIN_MACS and available()
+    H = cell.num_units
+    return tmax * x.shape[1] * H * 4 * H >= MIN_MACS and available()
 
 
 def run(cell: Any, x: Tensor, state: LSTMStateTuple, tmax: int) -> tuple[Tensor, LSTMStateTuple]:
