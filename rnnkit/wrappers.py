@@ -176,16 +176,29 @@ class DropoutWrapper(_Wrapper):
         self._masks = {}
         super().start_sequence()
 
+    def _new_mask(self, like: torch.Tensor, keep: float) -> torch.Tensor:
+        noise = torch.rand(like.shape, generator=self._generator, dtype=like.dtype)
+        return (noise < keep).to(like.dtype).to(like.device) / keep
+
     def _mask(self, key: str, like: torch.Tensor, keep: float) -> torch.Tensor:
         if self.variational_recurrent and key in self._masks:
             mask = self._masks[key]
             if mask.shape == like.shape:  # a new batch size (direct calls) draws a new mask
                 return mask
-        noise = torch.rand(like.shape, generator=self._generator, dtype=like.dtype)
-        mask = (noise < keep).to(like.dtype).to(like.device) / keep
+        mask = self._new_mask(like, keep)
         if self.variational_recurrent:
             self._masks[key] = mask
         return mask
+
+    def drop_sequence(self, where: str, x: torch.Tensor) -> torch.Tensor:
+        """Input (``where="input"``) or output dropout of a whole time-major sequence ``(T, B, W)``,
+        as the step-by-step calls apply it: a fresh mask per step (drawn in step order, so with a
+        ``seed`` and input dropout alone the masks are the loop's), or one mask per sequence with
+        ``variational_recurrent``. The fused engine's path; the identity in eval mode."""
+        keep = self.input_keep_prob if where == "input" else self.output_keep_prob
+        if keep >= 1.0 or not self.training:
+            return x
+        return x * self._new_mask(x[0] if self.variational_recurrent else x, keep)
 
     def _drop(self, key: str, x: Any, keep: float) -> Any:
         if keep >= 1.0 or not self.training:

@@ -199,12 +199,12 @@ def test_fused_path_is_the_default_for_builtin_cells(fused_calls):
     "cell",
     [
         rnnkit.BasicRNNCell(3, activation=torch.sigmoid, input_size=2),
-        rnnkit.DropoutWrapper(rnnkit.BasicRNNCell(3, input_size=2), output_keep_prob=0.5),
+        rnnkit.DropoutWrapper(rnnkit.BasicRNNCell(3, input_size=2), state_keep_prob=0.5),
         rnnkit.MultiRNNCell(
             [rnnkit.BasicRNNCell(3), rnnkit.ResidualWrapper(rnnkit.BasicRNNCell(3))]
         ),
     ],
-    ids=["sigmoid", "dropout", "multi_with_wrapper"],
+    ids=["sigmoid", "state_dropout", "multi_with_wrapper"],
 )
 def test_unsupported_cells_take_the_loop(cell, fused_calls):
     x = torch.randn(2, 4, 2)

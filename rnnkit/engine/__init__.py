@@ -22,7 +22,7 @@ from rnnkit.engine.layers import (
     cell_kind,
     check_inputs,
     flatten_states,
-    layer_cells,
+    layer_plan,
     rebuild_states,
 )
 
@@ -54,13 +54,17 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
         return False
     if inputs_tbi.dim() != 3:
         return False
-    cells = layer_cells(cell)
-    if cells is None:
+    plan = layer_plan(cell)
+    if plan is None:
         return False
+    if inputs_tbi.device.type == "cpu" and not tracing(inputs_tbi):
+        return autograd is not None
+    if any(layer.before or layer.after for layer in plan):
+        return False  # dropout inside the fused engine: eager CPU calls only
     if inputs_tbi.device.type == "cpu":
         return autograd is not None
     if inputs_tbi.device.type == "cuda":
-        return all(cell_kind(c) in ("tanh", "relu", "lstm", "grur") for c in cells)
+        return all(cell_kind(layer.cell) in ("tanh", "relu", "lstm", "grur") for layer in plan)
     return False
 
 
@@ -92,14 +96,25 @@ def dynamic_rnn_fused(
         cell = GRUCell(8, input_size=3)
         y, h = dynamic_rnn_fused(cell, torch.randn(5, 2, 3), None, cell.zero_state(2))
     """
-    cells = check_inputs(cell, inputs_tbi, lengths)
+    plan = check_inputs(cell, inputs_tbi, lengths)
     T, B, _ = inputs_tbi.shape
     state = initial_state
     if not state_checked:
         state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
                             inputs_tbi.device)  # fmt: skip
-    states = flatten_states(cell, state)  # one state per layer, like ``cells``
+    states = flatten_states(cell, state)  # one state per layer, like ``plan``
     traced = tracing(inputs_tbi)  # then the engine runs as torch operators (values unknown)
+    if inputs_tbi.device.type == "cpu" and not traced:
+        outputs, finals = autograd.run_layers(plan, inputs_tbi, states, lengths)
+        return outputs, rebuild_states(cell, iter(finals))
+    cells = [layer.cell for layer in plan]
+    if any(layer.before or layer.after for layer in plan):
+        raise invalid_value(
+            "cell",
+            "no active DropoutWrapper on CUDA or under tracing (the fused engine applies dropout "
+            "in eager CPU calls only; run dynamic_rnn with engine='loop', or the wrapper in eval mode)",
+            type(cell).__name__,
+        )
     if traced and torch.onnx.is_in_onnx_export():
         from rnnkit.engine import onnx
 
@@ -108,15 +123,13 @@ def dynamic_rnn_fused(
         from rnnkit.engine import cuda
 
         outputs, finals = cuda.run_layers(cells, inputs_tbi, states, lengths)
-    elif inputs_tbi.device.type == "cpu" and traced:
+    elif inputs_tbi.device.type == "cpu":
         if library is None:  # pragma: no cover - torch < 2.4
             raise RuntimeError(
                 "tracing rnnkit's fused engine (torch.compile, torch.export) needs torch >= 2.4; "
                 "run dynamic_rnn with engine='loop' instead"
             )
         outputs, finals = library.run_layers(cells, inputs_tbi, states, lengths)
-    elif inputs_tbi.device.type == "cpu":
-        outputs, finals = autograd.run_layers(cells, inputs_tbi, states, lengths)
     else:
         raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
     return outputs, rebuild_states(cell, iter(finals))

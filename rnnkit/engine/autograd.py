@@ -25,7 +25,7 @@ from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine import cpu, onednn
-from rnnkit.engine.layers import cell_kind, contiguous_state
+from rnnkit.engine.layers import Layer, cell_kind, contiguous_state
 
 __all__ = ["run_layers", "peepholes", "FIRST_ORDER"]
 
@@ -230,10 +230,12 @@ def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: in
 
 
 def run_layers(
-    cells: list[Any], x: Tensor, states: list[Any], lengths: Tensor | None
+    layers: list[Any], x: Tensor, states: list[Any], lengths: Tensor | None
 ) -> tuple[Tensor, list[Any]]:
-    """Run the checked layer cells one after another on ``x (T, B, I)`` (a CPU tensor, any strides).
-    Returns ``(outputs (T, B, H), [final state per layer])``."""
+    """Run the checked layers one after another on ``x (T, B, I)`` (a CPU tensor, any strides):
+    cells, or :class:`~rnnkit.engine.layers.Layer` entries (a cell with the dropout around it, from
+    :func:`~rnnkit.engine.layers.layer_plan`). Returns ``(outputs (T, B, H), [final state per
+    layer])``."""
     T, B, _ = x.shape
     lengths_np, tmax = cpu.lengths_np(lengths, B, T)
     finals = []
@@ -241,11 +243,17 @@ def run_layers(
     # refuses them loudly (the Functions define no jvp nor setup_context) instead of dropping the
     # tangents or failing on a wrapped tensor's missing storage.
     grad = torch.is_grad_enabled() or _transformed()
-    for layer, s in zip(cells, states):
+    for layer, s in zip(layers, states):
+        if not isinstance(layer, Layer):
+            layer = Layer(layer)
+        for wrapper in layer.before:  # input dropout: one mask per step (or per sequence)
+            x = wrapper.drop_sequence("input", x)
         s = contiguous_state(s)
-        if not _transformed() and onednn.takes(layer, x, lengths_np, tmax):
-            x, s = onednn.run(layer, x, s, tmax)
+        if not _transformed() and onednn.takes(layer.cell, x, lengths_np, tmax):
+            x, s = onednn.run(layer.cell, x, s, tmax)
         else:
-            x, s = _eager_layer(layer, x, s, lengths_np, tmax, grad)
+            x, s = _eager_layer(layer.cell, x, s, lengths_np, tmax, grad)
+        for wrapper in layer.after:  # output dropout: outputs only, the recurrence keeps its state
+            x = wrapper.drop_sequence("output", x)
         finals.append(s)
     return x, finals

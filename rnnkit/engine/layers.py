@@ -12,7 +12,7 @@ import torch
 
 from rnnkit._validation import invalid_type, invalid_value
 from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, LSTMStateTuple
-from rnnkit.wrappers import MultiRNNCell
+from rnnkit.wrappers import DropoutWrapper, MultiRNNCell
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -30,21 +30,58 @@ def cell_kind(cell: Any) -> str | None:
     return None
 
 
-def layer_cells(cell: Any) -> list[Any] | None:
-    """The flat list of supported layer cells, or None if any part is unsupported."""
+class Layer:
+    """One layer of a (possibly stacked, possibly dropout-wrapped) cell as the engine runs it:
+    ``cell`` (a built-in cell), the DropoutWrappers whose input dropout applies before it
+    (``before``, outermost first) and whose output dropout applies after it (``after``)."""
+
+    __slots__ = ("cell", "before", "after")
+
+    def __init__(self, cell: Any) -> None:
+        self.cell, self.before, self.after = cell, [], []
+
+
+def _dropping(w: DropoutWrapper) -> bool:
+    return w.training and min(w.input_keep_prob, w.output_keep_prob) < 1.0
+
+
+def layer_plan(cell: Any) -> list[Layer] | None:
+    """The layers of ``cell`` in order, or None if any part is unsupported. MultiRNNCell stacks and
+    DropoutWrappers are walked through; a wrapper dropping its state (``state_keep_prob`` < 1 in
+    training mode) changes the recurrence, so it is unsupported (the plain loop runs it)."""
     if type(cell) is MultiRNNCell:
-        out: list[Any] = []
+        out: list[Layer] = []
         for c in cell.cells:
-            sub = layer_cells(c)
+            sub = layer_plan(c)
             if sub is None:
                 return None
             out.extend(sub)
         return out
-    return [cell] if cell_kind(cell) is not None else None
+    if type(cell) is DropoutWrapper:
+        if cell.training and cell.state_keep_prob < 1.0:
+            return None
+        sub = layer_plan(cell.cell)
+        if sub is not None and _dropping(cell):
+            sub[0].before.insert(0, cell)
+            sub[-1].after.append(cell)
+        return sub
+    return [Layer(cell)] if cell_kind(cell) is not None else None
 
 
-def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Any]:
-    """Internal guard: nothing malformed reaches a kernel. Returns the layer cells (see layer_cells)."""
+def layer_cells(cell: Any) -> list[Any] | None:
+    """The flat list of supported layer cells, or None if any part is unsupported."""
+    plan = layer_plan(cell)
+    return None if plan is None else [layer.cell for layer in plan]
+
+
+def drops(cell: Any) -> bool:
+    """Whether running ``cell`` applies dropout (an active DropoutWrapper in it)."""
+    plan = layer_plan(cell)
+    return plan is not None and any(layer.before or layer.after for layer in plan)
+
+
+def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Layer]:
+    """Internal guard: nothing malformed reaches a kernel. Returns the layers (see layer_plan)."""
     if not isinstance(inputs_tbi, torch.Tensor):
         raise invalid_type("inputs", "a torch.Tensor (T, B, I)", inputs_tbi)
     if inputs_tbi.dtype not in FLOAT_DTYPES:
@@ -53,8 +90,8 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Any]:
         raise invalid_value(
             "inputs", "a rank-3 tensor (T, B, I)", f"shape {tuple(inputs_tbi.shape)}"
         )
-    cells = layer_cells(cell)
-    if cells is None:
+    plan = layer_plan(cell)
+    if plan is None:
         raise invalid_value(
             "cell", "a cell the fused engine supports", f"{type(cell).__name__} (use engine='loop')"
         )
@@ -65,7 +102,7 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Any]:
             f"shape {tuple(inputs_tbi.shape)}",
         )
     dtype, device = inputs_tbi.dtype, inputs_tbi.device
-    for p in (p for layer in cells for p in layer._parameters.values()):  # no submodules
+    for p in (p for layer in plan for p in layer.cell._parameters.values()):  # no submodules
         if p is not None and (p.dtype != dtype or p.device != device):
             raise invalid_type(
                 "cell", f"parameters of dtype {inputs_tbi.dtype} on {inputs_tbi.device}", p
@@ -83,7 +120,7 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Any]:
             raise invalid_value(
                 "sequence_length", f"a tensor on {inputs_tbi.device}", f"device {lengths.device}"
             )
-    return cells
+    return plan
 
 
 def contiguous_state(s: Any) -> Any:
@@ -93,6 +130,8 @@ def contiguous_state(s: Any) -> Any:
 
 
 def flatten_states(cell: Any, state: Any) -> list[Any]:
+    if type(cell) is DropoutWrapper:
+        return flatten_states(cell.cell, state)
     if type(cell) is MultiRNNCell:
         out: list[Any] = []
         for c, s in zip(cell.cells, state):
@@ -102,6 +141,8 @@ def flatten_states(cell: Any, state: Any) -> list[Any]:
 
 
 def rebuild_states(cell: Any, finals: Any) -> Any:
+    if type(cell) is DropoutWrapper:
+        return rebuild_states(cell.cell, finals)
     if type(cell) is MultiRNNCell:
         return tuple(rebuild_states(c, finals) for c in cell.cells)
     return next(finals)
