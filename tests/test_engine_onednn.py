@@ -10,6 +10,7 @@ import torch
 import rnnkit
 from rnnkit import _nest
 from rnnkit.engine import onednn
+from tests._tf1 import load_cases, replay
 
 pytestmark = pytest.mark.skipif(not onednn.available(), reason="torch built without oneDNN")
 
@@ -102,3 +103,28 @@ def test_torch_lstm_without_a_graph(onednn_calls):
     ref, (rc, rh) = rnnkit.dynamic_rnn(cell, x, time_major=True, engine="loop")
     torch.testing.assert_close(y, ref.detach(), rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(h, rh.detach(), rtol=1e-4, atol=1e-5)
+
+
+_LSTM_CASES = [
+    (c, p)
+    for c, p in load_cases()
+    if c["runner"] != "static_rnn" and "lstm" in c["name"] and "peephole" not in c["name"]
+]
+
+
+@pytest.mark.parametrize("case,path", _LSTM_CASES, ids=[c["name"] for c, _ in _LSTM_CASES])
+def test_tf1_reference_cases_on_torch_lstm(case, path, onednn_calls):
+    """TensorFlow 1.x's own numbers, with every eligible LSTM layer on torch's LSTM (rows of different
+    lengths stay on the loop, so some cases exercise it only in part)."""
+    results = replay(case, path, engine="fused")
+    for key, (ours, theirs) in results.items():
+        np.testing.assert_allclose(
+            ours, theirs, rtol=1e-4, atol=1e-5, err_msg=f"{case['name']} {key}"
+        )
+
+
+def test_tf1_reference_cases_reach_torch_lstm(onednn_calls):
+    for case, path in _LSTM_CASES:
+        replay(case, path, engine="fused")
+    # float32 cases of one length per batch (the others are float64, or ragged: the loop runs them)
+    assert len(onednn_calls) >= 1
