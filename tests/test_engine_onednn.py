@@ -128,3 +128,18 @@ def test_tf1_reference_cases_reach_torch_lstm(onednn_calls):
         replay(case, path, engine="fused")
     # float32 cases of one length per batch (the others are float64, or ragged: the loop runs them)
     assert len(onednn_calls) >= 1
+
+
+def test_torch_lstm_second_derivatives_equal_the_loop(onednn_calls):
+    """Unlike the engine's own nodes, torch's LSTM differentiates twice: the values must be right."""
+    cell = _lstm("basic", 6, 3)
+    x = torch.randn(5, 4, 3, requires_grad=True)
+    results = []
+    for name in ("fused", "loop"):
+        y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True, engine=name)
+        (g,) = torch.autograd.grad((y**2).sum(), x, create_graph=True)
+        (h,) = torch.autograd.grad((g**2).sum(), x)
+        results.append((g.detach(), h))
+    assert onednn_calls
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
