@@ -298,10 +298,19 @@ def bidirectional_dynamic_rnn(
         cell_fw, x, initial_state_fw, sequence_length, B, T, "initial_state_fw"
     )
     state_bw, _ = _prepare(cell_bw, x, initial_state_bw, None, B, T, "initial_state_bw")
-    out_fw, state_fw = _run_time_major(cell_fw, x, lengths, state_fw, engine)
-    out_bw, state_bw = _run_time_major(
-        cell_bw, reverse_sequence(x, lengths), lengths, state_bw, engine
-    )
+    x_bw = reverse_sequence(x, lengths)
+    if (
+        engine != "loop"
+        and T * B > 0
+        and fused_engine.supports(cell_fw, x)
+        and fused_engine.supports(cell_bw, x_bw)
+    ):  # one call, so the engine may run the two directions at once
+        (out_fw, state_fw), (out_bw, state_bw) = fused_engine.bidirectional_fused(
+            cell_fw, cell_bw, x, x_bw, lengths, state_fw, state_bw
+        )
+    else:
+        out_fw, state_fw = _run_time_major(cell_fw, x, lengths, state_fw, engine)
+        out_bw, state_bw = _run_time_major(cell_bw, x_bw, lengths, state_bw, engine)
     out_bw = reverse_sequence(out_bw, lengths)
     if not time_major:
         out_fw, out_bw = out_fw.transpose(0, 1), out_bw.transpose(0, 1)

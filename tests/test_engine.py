@@ -67,13 +67,14 @@ def run_and_grad(cell, x, lengths, state, engine, time_major):
 def fused_calls(monkeypatch):
     """Count calls of the engine so a test can check the fused path really ran."""
     calls = []
-    original = engine.dynamic_rnn_fused
+    for name in ("dynamic_rnn_fused", "bidirectional_fused"):
+        original = getattr(engine, name)
 
-    def spy(*args, **kwargs):
-        calls.append(args[0])
-        return original(*args, **kwargs)
+        def spy(*args, _original=original, **kwargs):
+            calls.append(args[0])
+            return _original(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "dynamic_rnn_fused", spy)
+        monkeypatch.setattr(engine, name, spy)
     return calls
 
 

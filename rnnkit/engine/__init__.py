@@ -35,7 +35,7 @@ try:  # the torch operators (torch >= 2.4), registered on import so saved export
 except (ImportError, AttributeError):  # pragma: no cover - old torch or no numba
     library = None  # type: ignore[assignment]
 
-__all__ = ["available", "supports", "dynamic_rnn_fused"]
+__all__ = ["available", "supports", "dynamic_rnn_fused", "bidirectional_fused"]
 
 
 def available() -> bool:
@@ -133,3 +133,31 @@ def dynamic_rnn_fused(
     else:
         raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
     return outputs, rebuild_states(cell, iter(finals))
+
+
+def bidirectional_fused(
+    cell_fw: Any,
+    cell_bw: Any,
+    x_fw: torch.Tensor,
+    x_bw: torch.Tensor,
+    lengths: torch.Tensor | None,
+    state_fw: Any,
+    state_bw: Any,
+) -> tuple[tuple[torch.Tensor, Any], tuple[torch.Tensor, Any]]:
+    """The two directions of a bidirectional RNN, each as :func:`dynamic_rnn_fused` with its state
+    already checked; ``x_bw`` is the inputs reversed within their lengths. In eager CPU calls the two
+    directions' layers run at once where that pays (``rnnkit.engine.autograd.run_pair``).
+
+    Returns ``((outputs_fw, final_fw), (outputs_bw, final_bw))``, outputs ``(T, B, H)``."""
+    if x_fw.device.type != "cpu" or tracing(x_fw) or tracing(x_bw):
+        return (
+            dynamic_rnn_fused(cell_fw, x_fw, lengths, state_fw, state_checked=True),
+            dynamic_rnn_fused(cell_bw, x_bw, lengths, state_bw, state_checked=True),
+        )
+    plan_fw = check_inputs(cell_fw, x_fw, lengths)
+    plan_bw = check_inputs(cell_bw, x_bw, lengths)
+    (y_fw, f_fw), (y_bw, f_bw) = autograd.run_pair(
+        plan_fw, x_fw, flatten_states(cell_fw, state_fw),
+        plan_bw, x_bw, flatten_states(cell_bw, state_bw), lengths,
+    )  # fmt: skip
+    return (y_fw, rebuild_states(cell_fw, iter(f_fw))), (y_bw, rebuild_states(cell_bw, iter(f_bw)))

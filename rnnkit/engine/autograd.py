@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,10 @@ from torch import Tensor
 from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
-from rnnkit.engine import cpu, onednn
+from rnnkit.engine import cpu, onednn, team
 from rnnkit.engine.layers import Layer, cell_kind, contiguous_state
 
-__all__ = ["run_layers", "peepholes", "FIRST_ORDER"]
+__all__ = ["run_layers", "run_pair", "peepholes", "FIRST_ORDER"]
 
 FIRST_ORDER = (
     "rnnkit's fused engine computes first derivatives only; for higher-order gradients "
@@ -48,6 +49,7 @@ def _first_order_only(backward: Any) -> Any:
     """Refuse ``create_graph=True``: the numpy backward is not differentiable, so second derivatives
     would silently miss the engine's part. Raise instead, pointing at the plain loop."""
 
+    @functools.wraps(backward)
     def wrapper(ctx: Any, *grads: Any) -> Any:
         if torch.is_grad_enabled():  # the autograd engine enables grad mode only for create_graph
             raise RuntimeError(FIRST_ORDER)
@@ -205,28 +207,174 @@ def _records(grad: bool, cell: Any, x: Tensor, state: Any) -> bool:
     )
 
 
-def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool):
-    """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
-    ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
-    goes through ``apply`` when ``grad`` and (a transform is active or anything of it requires grad);
-    otherwise its forward runs outside autograd with the same values."""
+def _layer_call(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int) -> tuple:
+    """``(Function, args, finish)`` for one layer: ``finish(Function outputs)`` gives
+    ``(outputs (T, B, H), state)``."""
     kind = cell_kind(cell)
-    graph = _records(grad, cell, x, state)
     if kind in ("tanh", "relu"):
-        apply = _applier(_RNNFn, graph)
-        return apply(kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax)
+        return _RNNFn, (kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax), tuple
     if kind in ("lstm", "lstmp"):
         c0, h0 = state
         cfg = (float(cell.forget_bias), kind == "lstmp")
         wi, wf, wo = peepholes(cell, x, kind)
-        apply = _applier(_LSTMFn, graph)
-        out, c, h = apply(cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
-        return out, LSTMStateTuple(c, h)
+        args = (cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
+        return _LSTMFn, args, lambda r: (r[0], LSTMStateTuple(r[1], r[2]))
     params = (cell.gates_kernel, cell.candidate_kernel, cell.gates_bias, cell.candidate_bias)
     if kind == "gru":
-        return _applier(_GRUFn, graph)(None, x, state, *params, lengths, tmax)
-    apply = _applier(_GRURFn, graph)
-    return apply(None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax)
+        return _GRUFn, (None, x, state, *params, lengths, tmax), tuple
+    return _GRURFn, (None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax), tuple
+
+
+def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool):
+    """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
+    ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
+    goes through ``apply`` when it records a graph (:func:`_records`); otherwise its forward runs
+    outside autograd with the same values."""
+    fn, args, finish = _layer_call(cell, x, state, lengths, tmax)
+    return finish(_applier(fn, _records(grad, cell, x, state))(*args))
+
+
+# ------------------------------------------------------------------------------------ two at once
+# Two independent layer runs -- the two halves of a batch (its rows are independent sequences), or
+# the two directions of a bidirectional RNN -- as ONE autograd node whose forward and backward run the
+# two at once on torch's own OpenMP threads (rnnkit.engine.team), each with single-threaded BLAS
+# (rnnkit.engine.cpu.paired). Where that is unavailable they run one after the other.
+_team_ready: list[bool] = []
+
+
+def _keep_scratch(keep: dict) -> None:
+    """On the team's worker: its scratch buffers outlive the callback's thread state."""
+    cpu._SCRATCH.bufs = keep.setdefault("scratch", {})
+
+
+def _both(fa: Any, args_a: tuple, fb: Any, args_b: tuple) -> tuple[Any, Any]:
+    """``(fa(*args_a), fb(*args_b))`` at once, each with one BLAS thread."""
+    if not _team_ready:
+        team.on_worker(_keep_scratch)
+        _team_ready.append(True)
+    with cpu.paired():
+        return team.run_both(lambda: fa(*args_a), lambda: fb(*args_b))
+
+
+class _SubCtx:
+    """The ``ctx`` one part's Function sees inside :class:`_PairFn`: its saved tensors go through
+    the pair's own ``save_for_backward`` (so autograd still checks them for in-place changes)."""
+
+    needs_input_grad: tuple[bool, ...]
+    saved_tensors: tuple[Tensor, ...]
+
+    def save_for_backward(self, *tensors: Tensor) -> None:
+        self.saved_tensors = tensors
+
+
+def _unwrapped(backward: Any) -> Any:
+    """A Function's backward without the first-order guard (the pair checks once, on its thread)."""
+    return getattr(backward, "__wrapped__", backward)
+
+
+class _PairFn(torch.autograd.Function):
+    """Two layers' Functions as one autograd node whose forward and backward run them at once."""
+
+    @staticmethod
+    def forward(ctx, fa, fb, n_a, *args):  # type: ignore[override]
+        ca, cb = _SubCtx(), _SubCtx()
+        oa, ob = _both(fa.forward, (ca, *args[:n_a]), fb.forward, (cb, *args[n_a:]))
+        ctx.save_for_backward(*ca.saved_tensors, *cb.saved_tensors)
+        ctx.k_a, ctx.n_a, ctx.out_a = len(ca.saved_tensors), n_a, len(oa)
+        del ca.saved_tensors, cb.saved_tensors
+        ctx.fa, ctx.fb, ctx.ca, ctx.cb = fa, fb, ca, cb
+        return (*oa, *ob)
+
+    @staticmethod
+    @_first_order_only
+    def backward(ctx, *grads):  # type: ignore[override]
+        saved, needs = ctx.saved_tensors, ctx.needs_input_grad[3:]
+        ca, cb, k, n = ctx.ca, ctx.cb, ctx.k_a, ctx.n_a
+        ca.saved_tensors, cb.saved_tensors = saved[:k], saved[k:]
+        ca.needs_input_grad, cb.needs_input_grad = needs[:n], needs[n:]
+        ba, bb = _unwrapped(ctx.fa.backward), _unwrapped(ctx.fb.backward)
+        ga, gb = _both(ba, (ca, *grads[: ctx.out_a]), bb, (cb, *grads[ctx.out_a :]))
+        del ca.saved_tensors, cb.saved_tensors
+        return None, None, None, *ga, *gb
+
+
+def _n_outputs(fn: type[torch.autograd.Function]) -> int:
+    return 3 if fn is _LSTMFn else 2
+
+
+def _pair_layers(a: tuple, b: tuple, grad: bool) -> tuple[Any, Any]:
+    """Layers ``a`` and ``b`` (each ``(cell, x, state, lengths, tmax)``) at once."""
+    fa, args_a, finish_a = _layer_call(*a)
+    fb, args_b, finish_b = _layer_call(*b)
+    if not (_records(grad, *a[:3]) or _records(grad, *b[:3])):
+        ra, rb = _both(fa.forward, (_NoGraph(), *args_a), fb.forward, (_NoGraph(), *args_b))
+        return finish_a(ra), finish_b(rb)
+    out = _PairFn.apply(fa, fb, len(args_a), *args_a, *args_b)
+    cut = len(out) - _n_outputs(fb)
+    return finish_a(out[:cut]), finish_b(out[cut:])
+
+
+def _gate_blocks(cell: Any) -> int:
+    return {"tanh": 1, "relu": 1, "lstm": 4, "lstmp": 4}.get(cell_kind(cell), 3)
+
+
+# A layer whose T*B*H*G*H is at least SPLIT_MIN_MACS runs as two halves of its batch at once; the two
+# directions of a bidirectional layer run at once from PAIR_MIN_MACS each. Only while the layer's
+# per-step product B*H*G*H is below cpu.PARALLEL_MIN_MACS: from there one layer already runs its
+# products on several BLAS threads (measured: at L splitting was level or slower), and a
+# multi-threaded OpenBLAS must not be entered from two threads at once. Measured in
+# docs/bench_engine.md (below SPLIT_MIN_MACS the hand-off costs more than it saves).
+SPLIT_MIN_MACS = 3 << 22
+PAIR_MIN_MACS = 3 << 21
+
+
+def _fits(cell: Any, B: int, tmax: int, least: int) -> bool:
+    """Enough work for two threads, and a per-step product that one layer runs on one thread."""
+    step = B * cell.num_units * cell.num_units * _gate_blocks(cell)
+    return step < cpu.PARALLEL_MIN_MACS and tmax * step >= least
+
+
+def _splits(cell: Any, x: Tensor, tmax: int) -> bool:
+    B = x.shape[1]
+    if B < 2 or _transformed() or not _fits(cell, B, tmax, SPLIT_MIN_MACS):
+        return False
+    return team.available()
+
+
+def _rows(state: Any, r: slice) -> Any:
+    return tuple(s[r] for s in state) if isinstance(state, tuple) else state[r]
+
+
+def _split_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, grad: bool):
+    """One layer as two halves of its batch at once: ``(outputs (T, B, H), state)``."""
+    top, bottom = slice(0, x.shape[1] // 2), slice(x.shape[1] // 2, None)
+    halves = []
+    for r in (top, bottom):
+        rows = lengths[r]
+        tmax = int(min(max(int(rows.max()), 0), x.shape[0]))
+        halves.append((cell, x[:, r], _rows(state, r), rows, tmax))
+    (y_a, s_a), (y_b, s_b) = _pair_layers(*halves, grad)
+    if isinstance(s_a, LSTMStateTuple):
+        state = LSTMStateTuple(torch.cat([s_a.c, s_b.c]), torch.cat([s_a.h, s_b.h]))
+    else:
+        state = torch.cat([s_a, s_b])
+    return torch.cat([y_a, y_b], 1), state
+
+
+def _one_layer(layer: Layer, x: Tensor, s: Any, lengths: np.ndarray, tmax: int, grad: bool):
+    """One layer of :func:`run_layers` (its dropout around it): ``(outputs, state)``."""
+    for wrapper in layer.before:  # input dropout: one mask per step (or per sequence)
+        x = wrapper.drop_sequence("input", x)
+    cell = layer.cell
+    if not _transformed() and onednn.takes(cell, x, lengths, tmax):
+        x, s = onednn.run(cell, x, s, tmax)
+    elif _splits(cell, x, tmax):
+        x, s = _split_layer(cell, x, s, lengths, grad)
+    else:
+        x, s = _eager_layer(cell, x, s, lengths, tmax, grad)
+    for wrapper in layer.after:  # output dropout: outputs only, the recurrence keeps its state
+        x = wrapper.drop_sequence("output", x)
+    return x, s
 
 
 def run_layers(
@@ -244,16 +392,60 @@ def run_layers(
     # tangents or failing on a wrapped tensor's missing storage.
     grad = torch.is_grad_enabled() or _transformed()
     for layer, s in zip(layers, states):
-        if not isinstance(layer, Layer):
-            layer = Layer(layer)
-        for wrapper in layer.before:  # input dropout: one mask per step (or per sequence)
-            x = wrapper.drop_sequence("input", x)
-        s = contiguous_state(s)
-        if not _transformed() and onednn.takes(layer.cell, x, lengths_np, tmax):
-            x, s = onednn.run(layer.cell, x, s, tmax)
-        else:
-            x, s = _eager_layer(layer.cell, x, s, lengths_np, tmax, grad)
-        for wrapper in layer.after:  # output dropout: outputs only, the recurrence keeps its state
-            x = wrapper.drop_sequence("output", x)
+        layer = layer if isinstance(layer, Layer) else Layer(layer)
+        x, s = _one_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
         finals.append(s)
     return x, finals
+
+
+def run_pair(
+    layers_a: list[Any], x_a: Tensor, states_a: list[Any],
+    layers_b: list[Any], x_b: Tensor, states_b: list[Any], lengths: Tensor | None,
+) -> tuple[tuple[Tensor, list[Any]], tuple[Tensor, list[Any]]]:  # fmt: skip
+    """Two stacks over inputs of the same ``(T, B)`` (a bidirectional RNN's directions): layer k of
+    each runs at the same time as layer k of the other when both are plain engine layers of at least
+    :data:`PAIR_MIN_MACS`, else as :func:`run_layers` would run it.
+    Returns ``((outputs_a, finals_a), (outputs_b, finals_b))``."""
+    T, B, _ = x_a.shape
+    lengths_np, tmax = cpu.lengths_np(lengths, B, T)
+    grad = torch.is_grad_enabled() or _transformed()
+    finals_a, finals_b = [], []
+    layers_a = [la if isinstance(la, Layer) else Layer(la) for la in layers_a]
+    layers_b = [lb if isinstance(lb, Layer) else Layer(lb) for lb in layers_b]
+    for k in range(max(len(layers_a), len(layers_b))):
+        if k >= len(layers_b):  # stacks of different depths: the deeper one's rest alone
+            x_a, sa = _one_layer(
+                layers_a[k], x_a, contiguous_state(states_a[k]), lengths_np, tmax, grad
+            )
+            finals_a.append(sa)
+            continue
+        if k >= len(layers_a):
+            x_b, sb = _one_layer(
+                layers_b[k], x_b, contiguous_state(states_b[k]), lengths_np, tmax, grad
+            )
+            finals_b.append(sb)
+            continue
+        la, lb = layers_a[k], layers_b[k]
+        sa, sb = contiguous_state(states_a[k]), contiguous_state(states_b[k])
+        if _pairs(la, lb, x_a, x_b, lengths_np, tmax):
+            (x_a, sa), (x_b, sb) = _pair_layers(
+                (la.cell, x_a, sa, lengths_np, tmax), (lb.cell, x_b, sb, lengths_np, tmax), grad
+            )
+        else:
+            x_a, sa = _one_layer(la, x_a, sa, lengths_np, tmax, grad)
+            x_b, sb = _one_layer(lb, x_b, sb, lengths_np, tmax, grad)
+        finals_a.append(sa)
+        finals_b.append(sb)
+    return (x_a, finals_a), (x_b, finals_b)
+
+
+def _pairs(la: Layer, lb: Layer, x_a: Tensor, x_b: Tensor, lengths: np.ndarray, tmax: int) -> bool:
+    """Whether two directions' layers run at once: no dropout around them, neither on torch's LSTM,
+    enough work each."""
+    if la.before or la.after or lb.before or lb.after or _transformed():
+        return False
+    if onednn.takes(la.cell, x_a, lengths, tmax) or onednn.takes(lb.cell, x_b, lengths, tmax):
+        return False
+    B = x_a.shape[1]
+    fit = _fits(la.cell, B, tmax, PAIR_MIN_MACS) and _fits(lb.cell, B, tmax, PAIR_MIN_MACS)
+    return fit and team.available()

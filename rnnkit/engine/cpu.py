@@ -30,8 +30,10 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -76,12 +78,17 @@ PARALLEL_MIN_MACS = 1 << 24
 # ~5 us for wrapping the arrays for torch or entering a compiled kernel (seed-size layers).
 TINY_MACS = 1 << 12
 _auto_threads = 1
+# While two layers run at once (the two directions of a bidirectional RNN, on two threads: see
+# rnnkit.engine.autograd), each runs all its products on single-threaded OpenBLAS in its own thread
+# (torch's matmul would start a second OpenMP team from the worker thread); overrides are ignored.
+_paired = 0
 
 
 def _plan_threads(B: int, H: int, GH: int) -> None:
     """Pick the layer's OpenBLAS thread count from the size of its per-step product."""
     global _auto_threads
-    _auto_threads = torch.get_num_threads() if B * H * GH >= PARALLEL_MIN_MACS else 1
+    big = B * H * GH >= PARALLEL_MIN_MACS and not _paired
+    _auto_threads = torch.get_num_threads() if big else 1
     # Set now, not only in backward: a forward-only process (inference) otherwise ran the per-step
     # products on OpenBLAS's default thread count next to torch's spinning OpenMP pool (measured
     # at S-size LSTM under no_grad: 6.4 ms per call instead of ~2 ms, single calls up to 0.3 s).
@@ -113,13 +120,24 @@ def _blas_threads(n: int) -> None:
 
 
 def _big_threads() -> None:
-    n = _auto_threads if BIG_THREADS is None else BIG_THREADS
+    n = _auto_threads if BIG_THREADS is None or _paired else BIG_THREADS
     _blas_threads(max(1, min(n, torch.get_num_threads())))
 
 
 def _step_threads() -> None:
-    n = _auto_threads if STEP_THREADS is None else STEP_THREADS
+    n = _auto_threads if STEP_THREADS is None or _paired else STEP_THREADS
     _blas_threads(max(1, min(n, torch.get_num_threads())))
+
+
+@contextlib.contextmanager
+def paired() -> Iterator[None]:
+    """Two layers run at once in this block (one per thread): each on one core."""
+    global _paired
+    _paired += 1
+    try:
+        yield
+    finally:
+        _paired -= 1
 
 
 # --------------------------------------------------------------------------------------- helpers
@@ -265,7 +283,7 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
         else:
             np.dot(a, b, out)
         return
-    if (_auto_threads if BIG_THREADS is None else BIG_THREADS) > 1:
+    if _paired or (_auto_threads if BIG_THREADS is None else BIG_THREADS) > 1:
         a, b = _blas_ready(a), _blas_ready(b)
         _big_threads()
         if accumulate:
