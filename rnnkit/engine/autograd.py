@@ -253,6 +253,7 @@ def _both(fa: Any, args_a: tuple, fb: Any, args_b: tuple) -> tuple[Any, Any]:
         team.on_worker(_keep_scratch)
         _team_ready.append(True)
     with cpu.paired():
+        cpu._blas_threads(1)  # before the region: no piece may meet a multi-threaded OpenBLAS
         return team.run_both(lambda: fa(*args_a), lambda: fb(*args_b))
 
 
