@@ -135,6 +135,7 @@ class Optimizer:
                 for k in keys
             }
             state = {k: sess._values[v] for k, v in self._non_slots.items() if v in sess._values}
+            dense: list[tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]] = []
             for grad, var, idx in zip(gv, variables, rows):
                 value = sess._values.get(var)
                 if value is None:
@@ -142,7 +143,7 @@ class Optimizer:
                 slots = {s: self._slot_value(sess, var, s) for s, _ in self._slot_names}
                 g = grad.detach().to(value.dtype)
                 if idx is None:
-                    self._update(value, g, slots, hyper, state)
+                    dense.append((value, g, slots))
                 else:  # TF's SparseApply*: only the rows looked up
                     sub = {k: t[idx] for k, t in slots.items()}
                     rows_value = value[idx]
@@ -150,6 +151,7 @@ class Optimizer:
                     value[idx] = rows_value
                     for k, t in slots.items():
                         t[idx] = sub[k]
+            self._update_all(dense, hyper, state)
             self._finish(sess, state)
             if global_step is not None:
                 step = sess._values.get(global_step)
@@ -238,6 +240,16 @@ class Optimizer:
         state: dict[str, torch.Tensor],
     ) -> None:
         raise NotImplementedError
+
+    def _update_all(
+        self,
+        dense: list[tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]],
+        hyper: dict[str, float],
+        state: dict[str, torch.Tensor],
+    ) -> None:
+        """``_update`` of each ``(var, grad, slots)`` (an optimizer may do them together)."""
+        for var, grad, slots in dense:
+            self._update(var, grad, slots, hyper, state)
 
     def _finish(self, sess: Any, state: dict[str, torch.Tensor]) -> None:
         pass
