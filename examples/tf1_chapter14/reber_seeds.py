@@ -60,7 +60,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--backend", required=True, choices=["rnnkit", "tensorflow"])
     p.add_argument("--seeds", default="100-119", help="first-last (inclusive)")
-    p.add_argument("--extra-site", action="append", default=[], help="append a site-packages folder")
+    p.add_argument(
+        "--extra-site", action="append", default=[], help="append a site-packages folder"
+    )
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the per-seed child process
     args = p.parse_args()
     sys.path.extend(str(Path(d).resolve()) for d in args.extra_site)
@@ -81,7 +83,9 @@ def main() -> int:
         print(f"{seed} {acc:.2f}", flush=True)
     below = sum(a < 90 for a in results)
     mean = sum(results) / len(results)
-    print(f"{args.backend}: mean {mean:.2f}%, min {min(results):.2f}%, {below} of {len(results)} below 90%")
+    print(
+        f"{args.backend}: mean {mean:.2f}%, min {min(results):.2f}%, {below} of {len(results)} below 90%"
+    )
     return 0
 
 
