@@ -502,3 +502,20 @@ def test_forward_ad_and_vmap_are_refused_not_dropped():
             rnnkit.dynamic_rnn(cell, dual, engine="fused")
     with torch.no_grad(), pytest.raises(RuntimeError, match="setup_context"):
         torch.vmap(lambda t: rnnkit.dynamic_rnn(cell, t, engine="fused")[0])(x.unsqueeze(0))
+
+
+def test_large_outputs_touched_before_two_blas_threads(monkeypatch):
+    """With every output pre-faulted (``_touch``) and the large products on two BLAS threads, values
+    and gradients still equal the loop's (the touch writes zeros the product then overwrites)."""
+    monkeypatch.setattr(cpu, "PREFAULT_BYTES", 0)
+    monkeypatch.setattr(cpu, "BIG_THREADS", 2)
+    touched = []
+    original = cpu._touch
+    monkeypatch.setattr(cpu, "_touch", lambda out: (touched.append(out.shape), original(out)))
+    cell = make_cell("gru", 6, 5)
+    x = torch.randn(30, 8, 5, dtype=torch.float64, requires_grad=True)
+    fused = run_and_grad(cell, x, None, None, "fused", True)
+    assert touched
+    loop = run_and_grad(cell, x, None, None, "loop", True)
+    for a, b in zip(fused[0] + fused[1], loop[0] + loop[1]):
+        torch.testing.assert_close(a, b)
