@@ -331,13 +331,16 @@ PAIR_MIN_MACS = 3 << 21
 
 def _fits(cell: Any, B: int, tmax: int, least: int) -> bool:
     """Enough work for two threads, and a per-step product that one layer runs on one thread."""
-    step = B * cell.num_units * cell.num_units * _gate_blocks(cell)
+    step = B * cell.num_units * cell.num_units
+    if tmax * step * 4 < least:  # first: the one check small calls need
+        return False
+    step *= _gate_blocks(cell)
     return step < cpu.PARALLEL_MIN_MACS and tmax * step >= least
 
 
 def _splits(cell: Any, x: Tensor, tmax: int) -> bool:
     B = x.shape[1]
-    if B < 2 or _transformed() or not _fits(cell, B, tmax, SPLIT_MIN_MACS):
+    if B < 2 or not _fits(cell, B, tmax, SPLIT_MIN_MACS) or _transformed():
         return False
     return team.available()
 
@@ -367,7 +370,7 @@ def _one_layer(layer: Layer, x: Tensor, s: Any, lengths: np.ndarray, tmax: int, 
     for wrapper in layer.before:  # input dropout: one mask per step (or per sequence)
         x = wrapper.drop_sequence("input", x)
     cell = layer.cell
-    if not _transformed() and onednn.takes(cell, x, lengths, tmax):
+    if onednn.takes(cell, x, lengths, tmax) and not _transformed():
         x, s = onednn.run(cell, x, s, tmax)
     elif _splits(cell, x, tmax):
         x, s = _split_layer(cell, x, s, lengths, grad)

@@ -64,12 +64,14 @@ def available() -> bool:
 
 def takes(cell: Any, x: Tensor, lengths: np.ndarray, tmax: int) -> bool:
     """Whether the layer ``cell`` over ``x (T, B, I)`` with these ``lengths`` runs here."""
+    H = cell.num_units
+    if tmax * x.shape[1] * H * 4 * H < MIN_MACS:  # first: the one check small calls need
+        return False
     if cell_kind(cell) != "lstm" or x.dtype != torch.float32 or x.device.type != "cpu":
         return False
-    if tmax == 0 or int(lengths.min()) < tmax:  # rows of different lengths: TF1's freezing
+    if int(lengths.min()) < tmax:  # rows of different lengths: TF1's freezing
         return False
-    H = cell.num_units
-    return tmax * x.shape[1] * H * 4 * H >= MIN_MACS and available()
+    return available()
 
 
 def run(cell: Any, x: Tensor, state: LSTMStateTuple, tmax: int) -> tuple[Tensor, LSTMStateTuple]:
