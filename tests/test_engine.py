@@ -519,3 +519,39 @@ def test_large_outputs_touched_before_two_blas_threads(monkeypatch):
     loop = run_and_grad(cell, x, None, None, "loop", True)
     for a, b in zip(fused[0] + fused[1], loop[0] + loop[1]):
         torch.testing.assert_close(a, b)
+
+
+def test_large_outputs_are_reused_only_once_freed(monkeypatch):
+    """Pooled output buffers (cpu.output_buffer): a buffer still referenced by a live tensor is never
+    handed out again; once its tensors are gone it is, and results stay the loop's."""
+    monkeypatch.setattr(cpu, "BIG_MIN_BYTES", 1024)
+    monkeypatch.setattr(cpu, "_big_pool", [])
+    cell = make_cell("tanh", 16, 3, torch.float32)
+    x = torch.randn(20, 8, 3)  # outputs (20, 8, 16) float32: 10 KiB
+    with torch.no_grad():
+        first, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
+        kept = first.clone()
+        second, _ = rnnkit.dynamic_rnn(cell, 2 * x, time_major=True)
+    assert first.data_ptr() != second.data_ptr()  # first is alive: not reused
+    torch.testing.assert_close(first, kept)  # and not overwritten
+    ptr = first.data_ptr()
+    del first
+    with torch.no_grad():
+        third, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
+    assert third.data_ptr() == ptr  # freed, so reused
+    torch.testing.assert_close(third, kept)
+    ref, _ = rnnkit.dynamic_rnn(cell, 2 * x, time_major=True, engine="loop")
+    torch.testing.assert_close(second, ref.detach())
+
+
+def test_large_output_pool_is_bounded(monkeypatch):
+    monkeypatch.setattr(cpu, "BIG_MIN_BYTES", 1024)
+    monkeypatch.setattr(cpu, "BIG_POOL_BYTES", 8192)
+    monkeypatch.setattr(cpu, "_big_pool", [])
+    for n in range(300, 340):  # distinct sizes, each freed right away
+        cpu.output_buffer((n, 4), np.dtype(np.float32))
+    assert sum(b.nbytes for b in cpu._big_pool) <= 8192 + 340 * 16
+    held = [cpu.output_buffer((500, 4), np.dtype(np.float32)) for _ in range(3)]
+    assert len({h.ctypes.data for h in held}) == 3  # live buffers are all kept, even over the cap
+    cpu.release_scratch()
+    assert len(cpu._big_pool) == 3  # only the referenced ones stay

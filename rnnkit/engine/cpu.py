@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -151,7 +152,46 @@ def _npc(t: torch.Tensor) -> np.ndarray:
 
 
 def _empty(*shape: int, like: np.ndarray) -> np.ndarray:
-    return np.empty(shape, dtype=like.dtype)
+    return output_buffer(shape, like.dtype)
+
+
+# --------------------------------------------------------------------------------------- outputs
+# What a forward hands out (outputs, and what it saves for backward) is allocated per call. Buffers of
+# BIG_MIN_BYTES or more come from a pool instead and are reused once nothing references them any more
+# (their tensors were freed): a fresh 168 MB buffer, the TF1 chapter's test-set forward, cost 126-344
+# ms of first page faults on the 2-core VM (7.5 ms once warm), each time glibc handed the memory back.
+# The pool holds at most BIG_POOL_BYTES; CPython's exact reference counts say when a buffer is free.
+BIG_MIN_BYTES = 1 << 25
+BIG_POOL_BYTES = 1 << 30
+_big_pool: list[np.ndarray] = []
+_big_lock = threading.Lock()
+_FREE = (
+    3  # references to a free pooled buffer while checked: the pool, the loop name, getrefcount's
+)
+
+
+def output_buffer(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised ``shape`` array that may leave the call (see BIG_MIN_BYTES)."""
+    n = math.prod(shape)
+    if n * np.dtype(dtype).itemsize < BIG_MIN_BYTES:
+        return np.empty(shape, dtype=dtype)
+    with _big_lock:
+        for buf in _big_pool:
+            if buf.size == n and buf.dtype == dtype and sys.getrefcount(buf) == _FREE:
+                return buf.reshape(shape)  # a view: it keeps ``buf`` referenced while in use
+        fresh = np.empty(n, dtype=dtype)
+        _big_pool.append(fresh)
+        total = sum(b.nbytes for b in _big_pool)
+        i = 0
+        while total > BIG_POOL_BYTES and i < len(_big_pool) - 1:  # drop free ones, oldest first
+            buf = _big_pool[i]
+            if sys.getrefcount(buf) == _FREE:
+                total -= buf.nbytes
+                del _big_pool[i]
+            else:
+                i += 1
+            del buf
+        return fresh.reshape(shape)
 
 
 # --------------------------------------------------------------------------------------- scratch
@@ -185,8 +225,11 @@ def _scratch(name: str, *shape: int, like: np.ndarray) -> np.ndarray:
 
 
 def release_scratch() -> None:
-    """Free this thread's scratch buffers (they are reallocated on the next fused call)."""
+    """Free this thread's scratch buffers (they are reallocated on the next fused call), and the
+    pooled output buffers nothing references any more."""
     _SCRATCH.bufs.clear()
+    with _big_lock:
+        _big_pool[:] = [b for b in _big_pool if sys.getrefcount(b) > _FREE]
 
 
 def lengths_np(lengths: torch.Tensor | None, B: int, T: int) -> tuple[np.ndarray, int]:
@@ -212,7 +255,7 @@ def _chunks(tmax: int, row_elems: int):
 def _projection(x: np.ndarray, wx: np.ndarray, rows: int, tmax: int) -> np.ndarray:
     """``x[:tmax] @ wx`` as ONE matmul into a fresh ``(rows, B, G*H)`` buffer (bias added per step)."""
     T, B, I = x.shape
-    xw = np.empty((rows, B, wx.shape[1]), dtype=x.dtype)
+    xw = output_buffer((rows, B, wx.shape[1]), x.dtype)
     n = tmax * B
     if n:
         _tmm(x.reshape(T * B, I)[:n], wx, xw.reshape(rows * B, wx.shape[1])[:n])
