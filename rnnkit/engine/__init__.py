@@ -21,6 +21,7 @@ from rnnkit.engine.layers import (
     FLOAT_DTYPES,
     cell_kind,
     check_inputs,
+    drops,
     flatten_states,
     layer_plan,
     rebuild_states,
@@ -57,9 +58,7 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
     plan = layer_plan(cell)
     if plan is None:
         return False
-    if inputs_tbi.device.type == "cpu" and not tracing(inputs_tbi):
-        return autograd is not None
-    if any(layer.before or layer.after for layer in plan):
+    if drops(plan) and (inputs_tbi.device.type != "cpu" or tracing(inputs_tbi)):
         return False  # dropout inside the fused engine: eager CPU calls only
     if inputs_tbi.device.type == "cpu":
         return autograd is not None
@@ -108,7 +107,7 @@ def dynamic_rnn_fused(
         outputs, finals = autograd.run_layers(plan, inputs_tbi, states, lengths)
         return outputs, rebuild_states(cell, iter(finals))
     cells = [layer.cell for layer in plan]
-    if any(layer.before or layer.after for layer in plan):
+    if drops(plan):
         raise invalid_value(
             "cell",
             "no active DropoutWrapper on CUDA or under tracing (the fused engine applies dropout "

@@ -239,21 +239,17 @@ def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: in
 # the two directions of a bidirectional RNN -- as ONE autograd node whose forward and backward run the
 # two at once on torch's own OpenMP threads (rnnkit.engine.team), each with single-threaded BLAS
 # (rnnkit.engine.cpu.paired). Where that is unavailable they run one after the other.
-_team_ready: list[bool] = []
-
-
 def _keep_scratch(keep: dict) -> None:
     """On the team's worker: its scratch buffers outlive the callback's thread state."""
     cpu._SCRATCH.bufs = keep.setdefault("scratch", {})
 
 
+team.on_worker(_keep_scratch)
+
+
 def _both(fa: Any, args_a: tuple, fb: Any, args_b: tuple) -> tuple[Any, Any]:
     """``(fa(*args_a), fb(*args_b))`` at once, each with one BLAS thread."""
-    if not _team_ready:
-        team.on_worker(_keep_scratch)
-        _team_ready.append(True)
     with cpu.paired():
-        cpu._blas_threads(1)  # before the region: no piece may meet a multi-threaded OpenBLAS
         return team.run_both(lambda: fa(*args_a), lambda: fb(*args_b))
 
 
@@ -355,8 +351,7 @@ def _split_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, grad: bo
     halves = []
     for r in (top, bottom):
         rows = lengths[r]
-        tmax = int(min(max(int(rows.max()), 0), x.shape[0]))
-        halves.append((cell, x[:, r], _rows(state, r), rows, tmax))
+        halves.append((cell, x[:, r], _rows(state, r), rows, cpu.steps_run(rows, x.shape[0])))
     (y_a, s_a), (y_b, s_b) = _pair_layers(*halves, grad)
     if isinstance(s_a, LSTMStateTuple):
         state = LSTMStateTuple(torch.cat([s_a.c, s_b.c]), torch.cat([s_a.h, s_b.h]))
@@ -395,11 +390,15 @@ def run_layers(
     # refuses them loudly (the Functions define no jvp nor setup_context) instead of dropping the
     # tangents or failing on a wrapped tensor's missing storage.
     grad = torch.is_grad_enabled() or _transformed()
-    for layer, s in zip(layers, states):
-        layer = layer if isinstance(layer, Layer) else Layer(layer)
+    for layer, s in zip(_as_layers(layers), states):
         x, s = _one_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
         finals.append(s)
     return x, finals
+
+
+def _as_layers(layers: list[Any]) -> list[Layer]:
+    """Cells or Layer entries as Layer entries (a bare cell has no dropout around it)."""
+    return [layer if isinstance(layer, Layer) else Layer(layer) for layer in layers]
 
 
 def run_pair(
@@ -414,32 +413,26 @@ def run_pair(
     lengths_np, tmax = cpu.lengths_np(lengths, B, T)
     grad = torch.is_grad_enabled() or _transformed()
     finals_a, finals_b = [], []
-    layers_a = [la if isinstance(la, Layer) else Layer(la) for la in layers_a]
-    layers_b = [lb if isinstance(lb, Layer) else Layer(lb) for lb in layers_b]
+    layers_a, layers_b = _as_layers(layers_a), _as_layers(layers_b)
     for k in range(max(len(layers_a), len(layers_b))):
-        if k >= len(layers_b):  # stacks of different depths: the deeper one's rest alone
-            x_a, sa = _one_layer(
-                layers_a[k], x_a, contiguous_state(states_a[k]), lengths_np, tmax, grad
-            )
-            finals_a.append(sa)
-            continue
-        if k >= len(layers_a):
-            x_b, sb = _one_layer(
-                layers_b[k], x_b, contiguous_state(states_b[k]), lengths_np, tmax, grad
-            )
-            finals_b.append(sb)
-            continue
-        la, lb = layers_a[k], layers_b[k]
-        sa, sb = contiguous_state(states_a[k]), contiguous_state(states_b[k])
-        if _pairs(la, lb, x_a, x_b, lengths_np, tmax):
+        # stacks of different depths: past the shallower one's end, the deeper one's layers alone
+        la = layers_a[k] if k < len(layers_a) else None
+        lb = layers_b[k] if k < len(layers_b) else None
+        sa = contiguous_state(states_a[k]) if la else None
+        sb = contiguous_state(states_b[k]) if lb else None
+        if la and lb and _pairs(la, lb, x_a, x_b, lengths_np, tmax):
             (x_a, sa), (x_b, sb) = _pair_layers(
                 (la.cell, x_a, sa, lengths_np, tmax), (lb.cell, x_b, sb, lengths_np, tmax), grad
             )
         else:
-            x_a, sa = _one_layer(la, x_a, sa, lengths_np, tmax, grad)
-            x_b, sb = _one_layer(lb, x_b, sb, lengths_np, tmax, grad)
-        finals_a.append(sa)
-        finals_b.append(sb)
+            if la:
+                x_a, sa = _one_layer(la, x_a, sa, lengths_np, tmax, grad)
+            if lb:
+                x_b, sb = _one_layer(lb, x_b, sb, lengths_np, tmax, grad)
+        if la:
+            finals_a.append(sa)
+        if lb:
+            finals_b.append(sb)
     return (x_a, finals_a), (x_b, finals_b)
 
 

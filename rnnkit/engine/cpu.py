@@ -132,9 +132,11 @@ def _step_threads() -> None:
 
 @contextlib.contextmanager
 def paired() -> Iterator[None]:
-    """Two layers run at once in this block (one per thread): each on one core."""
+    """Two layers run at once in this block (one per thread): each on one core. OpenBLAS is set to one
+    thread on entry, so no piece meets a multi-threaded OpenBLAS from two threads at once."""
     global _paired
     _paired += 1
+    _blas_threads(1)
     try:
         yield
     finally:
@@ -238,8 +240,12 @@ def lengths_np(lengths: torch.Tensor | None, B: int, T: int) -> tuple[np.ndarray
     if lengths is None:
         return np.full(B, T, dtype=np.int64), T
     arr = np.ascontiguousarray(lengths.detach().cpu().numpy(), dtype=np.int64)
-    tmax = int(min(max(int(arr.max()), 0), T)) if B else 0
-    return arr, tmax
+    return arr, steps_run(arr, T)
+
+
+def steps_run(lengths: np.ndarray, T: int) -> int:
+    """``tmax`` of some rows' ``lengths`` (see :func:`lengths_np`); 0 for no rows."""
+    return int(min(max(int(lengths.max()), 0), T)) if len(lengths) else 0
 
 
 def _chunks(tmax: int, row_elems: int):

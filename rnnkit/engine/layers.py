@@ -74,10 +74,9 @@ def layer_cells(cell: Any) -> list[Any] | None:
     return None if plan is None else [layer.cell for layer in plan]
 
 
-def drops(cell: Any) -> bool:
-    """Whether running ``cell`` applies dropout (an active DropoutWrapper in it)."""
-    plan = layer_plan(cell)
-    return plan is not None and any(layer.before or layer.after for layer in plan)
+def drops(plan: list[Layer]) -> bool:
+    """Whether running the layers of ``plan`` applies dropout (an active DropoutWrapper around one)."""
+    return any(layer.before or layer.after for layer in plan)
 
 
 def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Layer]:

@@ -28,18 +28,16 @@ from typing import Any
 
 import torch
 
-__all__ = ["available", "run_both"]
+__all__ = ["available", "run_both", "on_worker"]
 
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 _state: dict[str, Any] = {"lib": None, "checked": False}
 _lock = threading.Lock()
-_job: list[Any] = []  # [(piece, result, error) for OpenMP threads 0 and 1] while a region runs
-_worker_locals: dict[
-    int, dict
-] = {}  # per OpenMP thread: what must outlive the callback's thread state
-_on_worker: list[
-    Callable[[dict], None]
-] = []  # called on the worker thread with its persistent dict
+# While a region runs: [(piece, [result, error])] for the first and the second piece
+_job: list[Any] = []
+# What must outlive the worker callback's Python thread state, handed to the on_worker hooks
+_worker_keep: dict[str, Any] = {}
+_on_worker: list[Callable[[dict], None]] = []
 
 
 def _torch_libgomp() -> Any:
@@ -52,7 +50,8 @@ def _torch_libgomp() -> Any:
     except OSError:  # not Linux
         return None
     for line in maps.splitlines():
-        path = line.split()[-1] if line.split() else ""
+        fields = line.split()
+        path = fields[-1] if fields else ""
         name = os.path.basename(path)
         if name.startswith("libgomp") and (str(root) in path or "torch.libs" in path):
             lib = ctypes.CDLL(path)  # the loaded copy (same handle)
@@ -96,9 +95,8 @@ def _body(_: Any) -> None:
     if i == 0:
         _run(1)  # the calling thread takes the second piece
     elif i == 1:
-        keep = _worker_locals.setdefault(i, {})
         for hook in _on_worker:
-            hook(keep)
+            hook(_worker_keep)
         with torch.no_grad():  # grad mode is per thread; a fresh one starts with it on
             _run(0)
 
