@@ -110,6 +110,16 @@ def _dim(x: Tensor, axis: int) -> int | None:
     return None if x.shape.ndims is None else x.shape.as_list()[axis]
 
 
+def _step_inputs(inputs: Any, dtype: Any) -> list[Tensor]:
+    """The static runners' ``inputs``: a non-empty list of ``(B, I)`` steps, as graph tensors."""
+    if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)) or not inputs:
+        raise TypeError(
+            "Received an invalid value for argument `inputs`: expected a non-empty list of (B, I) "
+            f"tensors, got {inputs!r}."
+        )
+    return [convert_to_tensor(x, as_dtype(dtype) if dtype is not None else float32) for x in inputs]
+
+
 def _step_list_shape(xs: list[Tensor]) -> tuple[int | None, int | None]:
     """``(input width, batch)`` of a list of ``(B, I)`` step tensors (None where unknown), after
     checking that every step is rank 2 and of the same width."""
@@ -147,12 +157,7 @@ def static_rnn(
     Returns ``(outputs, state)``: a list of T tensors ``(B, output_size)`` and the final state (at
     each row's last valid step when ``sequence_length`` is given; outputs past it are zeros)."""
     _check_cell("cell", cell)
-    if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)) or not inputs:
-        raise TypeError(
-            "Received an invalid value for argument `inputs`: expected a non-empty list of (B, I) "
-            f"tensors, got {inputs!r}."
-        )
-    xs = [convert_to_tensor(x, as_dtype(dtype) if dtype is not None else float32) for x in inputs]
+    xs = _step_inputs(inputs, dtype)
     dt = _dtype(dtype, *xs)
     width, batch = _step_list_shape(xs)
     init = _initial_state(cell, initial_state, dtype, "initial_state", batch, dt)
@@ -361,12 +366,7 @@ def static_bidirectional_rnn(
     backward RNN reading each row reversed within its ``sequence_length``."""
     _check_cell("cell_fw", cell_fw)
     _check_cell("cell_bw", cell_bw)
-    if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)) or not inputs:
-        raise TypeError(
-            "Received an invalid value for argument `inputs`: expected a non-empty list of (B, I) "
-            f"tensors, got {inputs!r}."
-        )
-    xs = [convert_to_tensor(x, as_dtype(dtype) if dtype is not None else float32) for x in inputs]
+    xs = _step_inputs(inputs, dtype)
     dt = _dtype(dtype, *xs)
     if sequence_length is None and len(xs) > 1 and cell_fw._has_core() and cell_bw._has_core():
         return _static_bidirectional_by_steps(
