@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnkit.compat.v1 import array_ops as _array
+from rnnkit.compat.v1 import dtypes as _dtypes
 from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1 import init_ops as _init
 from rnnkit.compat.v1 import keras_datasets as _mnist
@@ -296,16 +297,7 @@ __all__ = sorted(
         *_TOP,
         "UnsupportedError",
         "errors",
-        "DType",
-        "as_dtype",
-        "float16",
-        "float32",
-        "float64",
-        "int32",
-        "int64",
-        "uint8",
-        "bool",
-        "string",
+        *_dtypes.__all__,
         "Dimension",
         "TensorShape",
         "Graph",
