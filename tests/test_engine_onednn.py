@@ -9,24 +9,33 @@ import torch
 
 import rnnkit
 from rnnkit import _nest
-from rnnkit.engine import onednn
+from rnnkit.engine import autograd, onednn
 from tests._tf1 import load_cases, replay
 
 pytestmark = pytest.mark.skipif(not onednn.available(), reason="torch built without oneDNN")
 
 
-@pytest.fixture
-def onednn_calls(monkeypatch):
-    """Every size qualifies, and calls are counted (so a test knows this path ran)."""
-    calls = []
-    original = onednn.run
+class _Calls(list):
+    halves = False
 
-    def spy(*args, **kwargs):
-        calls.append(args[0])
-        return original(*args, **kwargs)
+
+@pytest.fixture(params=["whole", "halves"])
+def onednn_calls(request, monkeypatch):
+    """Every size qualifies; a layer runs whole, or as two halves of its batch at once (on the
+    team's two threads where torch has them). Returns the batch size of each oneDNN run (so a test
+    knows this path ran, and how; ``calls.halves`` says which)."""
+    calls = _Calls()
+    original = onednn.layer_forward
+
+    def spy(x, *args, **kwargs):
+        calls.append(x.shape[1])
+        return original(x, *args, **kwargs)
 
     monkeypatch.setattr(onednn, "MIN_MACS", 0)
-    monkeypatch.setattr(onednn, "run", spy)
+    monkeypatch.setattr(onednn, "layer_forward", spy)
+    halves = calls.halves = request.param == "halves"
+    monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MAX_STEP", 1 << 40 if halves else 0)
+    monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MIN_TBH", 0)
     return calls
 
 
@@ -65,7 +74,8 @@ def test_torch_lstm_matches_the_loop(kind, lengths, onednn_calls):
     seq = torch.full((B,), 6) if lengths else None  # every row stops at step 6 of 9
     state = _nest.map_structure(lambda s: torch.randn_like(s).requires_grad_(), cell.zero_state(B))
     values, grads = _run(cell, x, seq, state, "fused")
-    assert len(onednn_calls) == (2 if kind == "stack" else 1)  # the LSTM layers, not the GRU
+    assert sum(onednn_calls) == (2 if kind == "stack" else 1) * B  # the LSTM layers, not the GRU
+    assert max(onednn_calls) == (B // 2 if onednn_calls.halves else B)
     ref_values, ref_grads = _run(cell, x, seq, state, "loop")
     for a, b in zip(values + list(grads), ref_values + list(ref_grads)):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

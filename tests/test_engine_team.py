@@ -29,7 +29,7 @@ def forced(request, monkeypatch):
         calls.append(args[0][0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(autograd, "_splits", lambda cell, x, tmax: x.shape[1] >= 2)
+    monkeypatch.setattr(autograd, "_splits", lambda cell, x, tmax, *_: x.shape[1] >= 2)
     monkeypatch.setattr(autograd, "_pairs", lambda *a: not (a[0].before or a[0].after))
     monkeypatch.setattr(autograd, "_pair_layers", spy)
     return calls
@@ -121,6 +121,15 @@ def test_which_layers_split(monkeypatch):
     wide = rnnkit.GRUCell(1024, input_size=8)  # per-step product on several BLAS threads already
     assert not autograd._splits(wide, torch.randn(100, 64, 8), 100)
     assert not autograd._splits(mnist, torch.randn(28, 1, 28), 28)  # one row
+    # LSTM layers on torch's oneDNN LSTM: training runs of enough T*B*H, per-step product below 2^25
+    lstm = rnnkit.BasicLSTMCell(256, input_size=128)
+    m = torch.randn(200, 64, 128)
+    assert autograd._splits(lstm, m, 200, True, True)
+    assert not autograd._splits(lstm, m, 200, True, False)  # forward-only: whole
+    small = rnnkit.BasicLSTMCell(64, input_size=32)
+    assert not autograd._splits(small, torch.randn(100, 32, 32), 100, True, True)
+    big = rnnkit.BasicLSTMCell(1024, input_size=512)
+    assert not autograd._splits(big, torch.randn(100, 64, 512), 100, True, True)
     monkeypatch.setattr(team, "available", lambda: False)
     assert not autograd._splits(mnist, torch.randn(28, 150, 28), 28)
 

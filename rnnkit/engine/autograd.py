@@ -163,6 +163,55 @@ class _GRURFn(torch.autograd.Function):
         return None, *grads, None, None
 
 
+class _OneDNNLSTMFn(torch.autograd.Function):
+    """An LSTM layer (no peepholes, one length) on torch's oneDNN LSTM (:mod:`rnnkit.engine.onednn`):
+    TF1's kernel layout on both sides, the gate reordering done outside autograd. First derivatives
+    run oneDNN's own backward; second derivatives (``create_graph=True``) recompute the layer with
+    differentiable torch ops (``onednn.reference``)."""
+
+    TWICE = True  # its backward differentiates (see _PairFn)
+
+    @staticmethod
+    def forward(ctx, forget_bias, x, c0_in, h0_in, kernel, bias, tmax):  # type: ignore[override]
+        c0, h0 = c0_in, h0_in
+        weights = onednn.torch_weights(kernel, bias, forget_bias, x.shape[2])
+        steps = x[:tmax].detach().contiguous()  # oneDNN reads dense tensors
+        c0, h0 = c0.detach().contiguous(), h0.detach().contiguous()
+        train = not isinstance(ctx, _NoGraph)
+        out, h, c, workspace = onednn.layer_forward(steps, c0, h0, weights, train)
+        ctx.forget_bias, ctx.tmax, ctx.extra = (
+            forget_bias,
+            tmax,
+            (steps, c0, h0, weights, workspace),
+        )
+        ctx.save_for_backward(x, c0_in, h0_in, kernel, bias, out, h, c)
+        return onednn.pad_steps(out, x.shape[0]), c, h
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
+        x, out, h, c = (ctx.saved_tensors[i] for i in (0, 5, 6, 7))  # version checks, too
+        if torch.is_grad_enabled():  # create_graph=True: differentiate the differentiable twin
+            return (None, *_recompute_grads(ctx, (grad_out, grad_c, grad_h)), None)
+        steps, c0, h0, weights, workspace = ctx.extra
+        dx, dw_ih, dw_hh, db_ih, _, dh0, dc0 = onednn.layer_backward(
+            steps, c0, h0, weights, out, h, c, workspace, grad_out[: ctx.tmax].contiguous(),
+            grad_h.contiguous(), grad_c.contiguous(),
+        )  # fmt: skip
+        dk, db = onednn.kernel_grads(dw_ih, dw_hh, db_ih)
+        return None, onednn.pad_steps(dx, x.shape[0]), dc0, dh0, dk, db, None
+
+
+def _recompute_grads(ctx: Any, grads: tuple) -> list[Tensor | None]:
+    """Gradients of ``x, c0, h0, kernel, bias`` through ``onednn.reference`` (create_graph)."""
+    x, c0, h0, kernel, bias = ctx.saved_tensors[:5]
+    inputs = (x, c0, h0, kernel, bias)
+    wrt = [t for t in inputs if t.requires_grad]
+    with torch.enable_grad():
+        outs = onednn.reference(x, c0, h0, kernel, bias, ctx.forget_bias, ctx.tmax)
+        found = iter(torch.autograd.grad(outs, wrt, grads, create_graph=True, allow_unused=True))
+    return [next(found) if t.requires_grad else None for t in inputs]
+
+
 def peepholes(cell: Any, x: Tensor, kind: str) -> tuple[Tensor, Tensor, Tensor]:
     """``(w_i, w_f, w_o)``: the peephole weights, or one zeros ``(H,)`` thrice without peepholes."""
     if kind == "lstmp":
@@ -207,9 +256,16 @@ def _records(grad: bool, cell: Any, x: Tensor, state: Any) -> bool:
     )
 
 
-def _layer_call(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int) -> tuple:
+def _layer_call(
+    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, lstm: bool = False
+) -> tuple:
     """``(Function, args, finish)`` for one layer: ``finish(Function outputs)`` gives
-    ``(outputs (T, B, H), state)``."""
+    ``(outputs (T, B, H), state)``. ``lstm``: the layer runs on torch's oneDNN LSTM
+    (:func:`rnnkit.engine.onednn.takes`)."""
+    if lstm:
+        c0, h0 = state
+        args = (float(cell.forget_bias), x, c0, h0, cell.kernel, cell.bias, tmax)
+        return _OneDNNLSTMFn, args, lambda r: (r[0], LSTMStateTuple(r[1], r[2]))
     kind = cell_kind(cell)
     if kind in ("tanh", "relu"):
         return _RNNFn, (kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax), tuple
@@ -225,12 +281,14 @@ def _layer_call(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int
     return _GRURFn, (None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax), tuple
 
 
-def _eager_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool):
+def _eager_layer(
+    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool, lstm: bool
+):
     """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
     ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
     goes through ``apply`` when it records a graph (:func:`_records`); otherwise its forward runs
-    outside autograd with the same values."""
-    fn, args, finish = _layer_call(cell, x, state, lengths, tmax)
+    outside autograd with the same values. ``lstm``: see :func:`_layer_call`."""
+    fn, args, finish = _layer_call(cell, x, state, lengths, tmax, lstm)
     return finish(_applier(fn, _records(grad, cell, x, state))(*args))
 
 
@@ -283,24 +341,31 @@ class _PairFn(torch.autograd.Function):
         return (*oa, *ob)
 
     @staticmethod
-    @_first_order_only
     def backward(ctx, *grads):  # type: ignore[override]
+        twice = torch.is_grad_enabled()  # create_graph=True: only parts that differentiate
+        if twice and not (getattr(ctx.fa, "TWICE", False) and getattr(ctx.fb, "TWICE", False)):
+            raise RuntimeError(FIRST_ORDER)
         saved, needs = ctx.saved_tensors, ctx.needs_input_grad[3:]
         ca, cb, k, n = ctx.ca, ctx.cb, ctx.k_a, ctx.n_a
         ca.saved_tensors, cb.saved_tensors = saved[:k], saved[k:]
         ca.needs_input_grad, cb.needs_input_grad = needs[:n], needs[n:]
         ba, bb = _unwrapped(ctx.fa.backward), _unwrapped(ctx.fb.backward)
-        ga, gb = _both(ba, (ca, *grads[: ctx.out_a]), bb, (cb, *grads[ctx.out_a :]))
+        args_a, args_b = (ca, *grads[: ctx.out_a]), (cb, *grads[ctx.out_a :])
+        if twice:  # graph building on this thread, one after the other
+            ga, gb = ba(*args_a), bb(*args_b)
+        else:
+            ga, gb = _both(ba, args_a, bb, args_b)
         del ca.saved_tensors, cb.saved_tensors
         return None, None, None, *ga, *gb
 
 
 def _n_outputs(fn: type[torch.autograd.Function]) -> int:
-    return 3 if fn is _LSTMFn else 2
+    return 3 if fn in (_LSTMFn, _OneDNNLSTMFn) else 2
 
 
 def _pair_layers(a: tuple, b: tuple, grad: bool) -> tuple[Any, Any]:
-    """Layers ``a`` and ``b`` (each ``(cell, x, state, lengths, tmax)``) at once."""
+    """Layers ``a`` and ``b`` (each ``(cell, x, state, lengths, tmax, lstm)``, see
+    :func:`_layer_call`) at once."""
     fa, args_a, finish_a = _layer_call(*a)
     fb, args_b, finish_b = _layer_call(*b)
     if not (_records(grad, *a[:3]) or _records(grad, *b[:3])):
@@ -334,9 +399,31 @@ def _fits(cell: Any, B: int, tmax: int, least: int) -> bool:
     return step < cpu.PARALLEL_MIN_MACS and tmax * step >= least
 
 
-def _splits(cell: Any, x: Tensor, tmax: int) -> bool:
+# A training LSTM layer on torch's oneDNN LSTM runs as two halves of its batch at once (each half's
+# oneDNN on one thread) when its T*B*H is at least ONEDNN_SPLIT_MIN_TBH and its per-step product
+# B*H*4H below ONEDNN_SPLIT_MAX_STEP. Measured (docs/bench_engine.md): halves are 1.1-1.9x faster from
+# T*B*H ~ 2^19 on (where oneDNN's training run touches enough fresh memory per call that this VM's
+# page faults dominate: halves touch half as much each, at once), level or slower below it and for
+# forward-only runs, level or slower from a per-step product of 2^25.
+ONEDNN_SPLIT_MIN_TBH = 1 << 19
+ONEDNN_SPLIT_MAX_STEP = 1 << 25
+
+
+def _splits(cell: Any, x: Tensor, tmax: int, lstm: bool = False, graph: bool = False) -> bool:
+    """Whether the layer runs as two halves of its batch at once (``lstm``: on torch's LSTM;
+    ``graph``: the layer records an autograd graph)."""
     B = x.shape[1]
-    if B < 2 or not _fits(cell, B, tmax, SPLIT_MIN_MACS) or _transformed():
+    if B < 2:
+        return False
+    if lstm:
+        H = cell.num_units
+        if (
+            not graph
+            or tmax * B * H < ONEDNN_SPLIT_MIN_TBH
+            or B * H * H * 4 >= ONEDNN_SPLIT_MAX_STEP
+        ):
+            return False
+    elif not _fits(cell, B, tmax, SPLIT_MIN_MACS) or _transformed():
         return False
     return team.available()
 
@@ -345,13 +432,13 @@ def _rows(state: Any, r: slice) -> Any:
     return tuple(s[r] for s in state) if isinstance(state, tuple) else state[r]
 
 
-def _split_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, grad: bool):
+def _split_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, grad: bool, lstm: bool):
     """One layer as two halves of its batch at once: ``(outputs (T, B, H), state)``."""
     top, bottom = slice(0, x.shape[1] // 2), slice(x.shape[1] // 2, None)
     halves = []
     for r in (top, bottom):
         rows = lengths[r]
-        halves.append((cell, x[:, r], _rows(state, r), rows, cpu.steps_run(rows, x.shape[0])))
+        halves.append((cell, x[:, r], _rows(state, r), rows, cpu.steps_run(rows, x.shape[0]), lstm))
     (y_a, s_a), (y_b, s_b) = _pair_layers(*halves, grad)
     if isinstance(s_a, LSTMStateTuple):
         state = LSTMStateTuple(torch.cat([s_a.c, s_b.c]), torch.cat([s_a.h, s_b.h]))
@@ -365,12 +452,11 @@ def _one_layer(layer: Layer, x: Tensor, s: Any, lengths: np.ndarray, tmax: int, 
     for wrapper in layer.before:  # input dropout: one mask per step (or per sequence)
         x = wrapper.drop_sequence("input", x)
     cell = layer.cell
-    if onednn.takes(cell, x, lengths, tmax) and not _transformed():
-        x, s = onednn.run(cell, x, s, tmax)
-    elif _splits(cell, x, tmax):
-        x, s = _split_layer(cell, x, s, lengths, grad)
+    lstm = onednn.takes(cell, x, lengths, tmax) and not _transformed()
+    if _splits(cell, x, tmax, lstm, lstm and _records(grad, cell, x, s)):
+        x, s = _split_layer(cell, x, s, lengths, grad, lstm)
     else:
-        x, s = _eager_layer(cell, x, s, lengths, tmax, grad)
+        x, s = _eager_layer(cell, x, s, lengths, tmax, grad, lstm)
     for wrapper in layer.after:  # output dropout: outputs only, the recurrence keeps its state
         x = wrapper.drop_sequence("output", x)
     return x, s
@@ -422,7 +508,9 @@ def run_pair(
         sb = contiguous_state(states_b[k]) if lb else None
         if la and lb and _pairs(la, lb, x_a, x_b, lengths_np, tmax):
             (x_a, sa), (x_b, sb) = _pair_layers(
-                (la.cell, x_a, sa, lengths_np, tmax), (lb.cell, x_b, sb, lengths_np, tmax), grad
+                (la.cell, x_a, sa, lengths_np, tmax, False),
+                (lb.cell, x_b, sb, lengths_np, tmax, False),
+                grad,
             )
         else:
             if la:

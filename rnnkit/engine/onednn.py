@@ -10,15 +10,21 @@ which is faster there (torch's call costs more than their work).
 
 Same math, TF1's: a ``BasicLSTMCell``/``LSTMCell`` (no peepholes) kernel ``(I + H, 4H)`` holds the
 gates in TF's order ``i, j, f, o`` with ``forget_bias`` added to ``f`` at run time; torch's LSTM wants
-``w_ih (4H, I)``, ``w_hh (4H, H)`` in the order ``i, f, g, o``. The reordering is a few torch ops on
-the cell's own parameters, so gradients reach them through autograd. Rows that all run the same number
-of steps only: ``sequence_length`` with different values keeps TF1's per-row freezing on the loop.
+``w_ih (4H, I)``, ``w_hh (4H, H)`` in the order ``i, f, g, o``. The engine's autograd node
+(``rnnkit.engine.autograd._OneDNNLSTMFn``) calls torch's oneDNN layer and its backward directly
+(``aten::mkldnn_rnn_layer``, ``aten::mkldnn_rnn_layer_backward``, the pair behind ``torch.lstm``'s
+autograd on the CPU), reordering the weights on the way in (:func:`torch_weights`) and their
+gradients on the way out (:func:`kernel_grads`) outside autograd: cheaper than recording the reorder
+as autograd ops, and callable from the team's two threads for two halves of a batch at once.
+:func:`reference` is the same layer in differentiable torch ops, for second derivatives. Rows that
+all run the same number of steps only: ``sequence_length`` with different values keeps TF1's per-row
+freezing on the loop. oneDNN reads dense tensors: every tensor handed to it is made contiguous first
+(strided ones give wrong values).
 
 Example::
 
-    cell = BasicLSTMCell(128, input_size=28)
-    if onednn.takes(cell, x, lengths_np, tmax):          # x (T, B, I) float32
-        out, state = onednn.run(cell, x, cell.zero_state(x.shape[1]), tmax)
+    weights = torch_weights(cell.kernel, cell.bias, cell.forget_bias, I)
+    out, h, c, workspace = layer_forward(x, c0, h0, weights, train=True)   # x (T, B, I) dense
 """
 
 from __future__ import annotations
@@ -29,10 +35,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine.layers import cell_kind
 
-__all__ = ["takes", "run", "MIN_MACS"]
+__all__ = [
+    "takes",
+    "torch_weights",
+    "layer_forward",
+    "layer_backward",
+    "kernel_grads",
+    "reference",
+    "pad_steps",
+    "MIN_MACS",
+]
 
 # A layer goes to torch's LSTM when its T*B*H*4H multiply-adds are at least MIN_MACS; below, torch's
 # per-call overhead costs more than the loop. Measured on the 2-core machine (medians, ms, loop vs
@@ -44,22 +58,26 @@ __all__ = ["takes", "run", "MIN_MACS"]
 #   (100, 64, 512, 1024) 719-836 vs 671-692 / 250 vs 199
 MIN_MACS = 1 << 23
 
-_order: dict[tuple[int, torch.device], Tensor] = {}
+_BLOCKS = [0, 2, 1, 3]  # TF's gate block k is torch's block _BLOCKS[k] (and back: it swaps j and f)
+_blocks: dict[torch.device, Tensor] = {}
+_LAYER = getattr(torch.ops.aten, "mkldnn_rnn_layer", None)
+_LAYER_BACKWARD = getattr(torch.ops.aten, "mkldnn_rnn_layer_backward", None)
+_MODE_LSTM = 2  # ideep::rnn_kind::LSTM
 
 
-def _gate_order(H: int, device: torch.device) -> Tensor:
-    """Column indices taking TF's ``i, j, f, o`` blocks to torch's ``i, f, g(=j), o``."""
-    key = (H, device)
-    idx = _order.get(key)
+def _block_index(device: torch.device) -> Tensor:
+    idx = _blocks.get(device)
     if idx is None:
-        r = torch.arange(H, device=device)
-        idx = torch.cat([r, r + 2 * H, r + H, r + 3 * H])
-        _order[key] = idx
+        idx = _blocks[device] = torch.tensor(_BLOCKS, device=device)
     return idx
 
 
 def available() -> bool:
-    return torch.backends.mkldnn.is_available() and bool(torch.backends.mkldnn.enabled)
+    return (
+        _LAYER is not None
+        and torch.backends.mkldnn.is_available()
+        and bool(torch.backends.mkldnn.enabled)
+    )
 
 
 def takes(cell: Any, x: Tensor, lengths: np.ndarray, tmax: int) -> bool:
@@ -69,26 +87,91 @@ def takes(cell: Any, x: Tensor, lengths: np.ndarray, tmax: int) -> bool:
         return False
     if cell_kind(cell) != "lstm" or x.dtype != torch.float32 or x.device.type != "cpu":
         return False
-    if int(lengths.min()) < tmax:  # rows of different lengths: TF1's freezing
+    if tmax == 0 or int(lengths.min()) < tmax:  # rows of different lengths: TF1's freezing
         return False
     return available()
 
 
-def run(cell: Any, x: Tensor, state: LSTMStateTuple, tmax: int) -> tuple[Tensor, LSTMStateTuple]:
-    """``(outputs (T, B, H), LSTMStateTuple(c, h))`` of one LSTM layer run for ``tmax`` steps (the
-    outputs of steps past ``tmax`` are zeros, as on the loop)."""
-    I, H = x.shape[2], cell.num_units
-    idx = _gate_order(H, x.device)
-    kernel = cell.kernel.index_select(1, idx)  # (I + H, 4H), torch's gate order
-    bias = cell.bias.index_select(0, idx)
+# ------------------------------------------------------------------------------ TF <-> torch layout
+def torch_rows(kernel_rows: Tensor, H: int) -> Tensor:
+    """TF kernel rows ``(n, 4H)`` (gates ``i, j, f, o``) as torch's weight ``(4H, n)`` (``i, f, g,
+    o``), contiguous: one gather and one transposing copy (faster this way round than one
+    ``index_copy_``, unlike :func:`kernel_grads`: 1.5 against 10.9 ms at I=512, H=1024)."""
+    n = kernel_rows.shape[0]
+    gathered = kernel_rows.reshape(n, 4, H).index_select(1, _block_index(kernel_rows.device))
+    return gathered.permute(1, 2, 0).reshape(4 * H, n)
+
+
+def torch_weights(kernel: Tensor, bias: Tensor, forget_bias: float, I: int) -> list[Tensor]:
+    """``[w_ih (4H, I), w_hh (4H, H), b_ih (4H,), b_hh (4H,)]`` for torch's LSTM from a TF1 LSTM's
+    ``kernel (I + H, 4H)`` and ``bias (4H,)``, ``forget_bias`` folded into ``b_ih``'s ``f`` block.
+    Plain tensors (no autograd graph)."""
+    H = bias.shape[0] // 4
+    with torch.no_grad():
+        k = kernel.detach()
+        b = bias.detach().reshape(4, H).index_select(0, _block_index(bias.device))
+        b[1] += forget_bias  # torch's f block
+        return [
+            torch_rows(k[:I], H),
+            torch_rows(k[I:], H),
+            b.reshape(4 * H),
+            torch.zeros_like(bias),
+        ]
+
+
+# ------------------------------------------------------------------------------ the layer, both ways
+def layer_forward(x: Tensor, c0: Tensor, h0: Tensor, weights: list[Tensor], train: bool):
+    """``(out (T, B, H), h, c, workspace)`` of torch's oneDNN LSTM layer on plain tensors. ``train``
+    keeps the workspace that :func:`layer_backward` needs (oneDNN trains only in grad mode)."""
+    H = h0.shape[1]
+    with torch.set_grad_enabled(train):
+        return _LAYER(
+            x, *weights, h0, c0, False, [], _MODE_LSTM, H, 1, True, False, False, train
+        )  # fmt: skip
+
+
+def layer_backward(x, c0, h0, weights, out, h, c, workspace, g_out, g_h, g_c):
+    """``(dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0)`` of :func:`layer_forward`'s training run."""
+    H = h0.shape[1]
+    return _LAYER_BACKWARD(
+        x, *weights, h0, c0, out, h, c, g_out, g_h, g_c, False, _MODE_LSTM, H, 1, True, True,
+        False, [], False, workspace,
+    )  # fmt: skip
+
+
+def kernel_grads(dw_ih: Tensor, dw_hh: Tensor, db_ih: Tensor) -> tuple[Tensor, Tensor]:
+    """``(d kernel (I + H, 4H), d bias (4H,))`` in TF's layout from torch's weight gradients: one
+    transposing, block-gathering pass per matrix (3x faster at I=512, H=1024 than gather, transpose
+    and concatenate one after the other)."""
+    H, I = db_ih.shape[0] // 4, dw_ih.shape[1]
+    idx = _block_index(db_ih.device)
+    dk = dw_ih.new_empty(I + H, 4 * H)
+    for rows, dw in ((dk[:I], dw_ih), (dk[I:], dw_hh)):  # TF block k <- torch block idx[k]
+        rows.view(-1, 4, H).index_copy_(1, idx, dw.view(4, H, -1).permute(2, 0, 1))
+    db = db_ih.reshape(4, H).index_select(0, idx).reshape(4 * H)
+    return dk, db
+
+
+def reference(x: Tensor, c0: Tensor, h0: Tensor, kernel: Tensor, bias: Tensor, forget_bias: float,
+              tmax: int) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """``(outputs (T, B, H), c, h)`` of one LSTM layer run for ``tmax`` steps, with torch ops that
+    autograd differentiates (twice, too): what the engine's node (``rnnkit.engine.autograd``)
+    recomputes for second derivatives. Outputs past ``tmax`` are zeros."""
+    I, H = x.shape[2], bias.shape[0] // 4
+    idx = torch.cat([torch.arange(k * H, (k + 1) * H, device=x.device) for k in _BLOCKS])
+    kernel = kernel.index_select(1, idx)  # (I + H, 4H), torch's gate order
     forget = torch.zeros(4 * H, dtype=bias.dtype, device=bias.device)
-    forget[H : 2 * H] = float(cell.forget_bias)
-    weights = [kernel[:I].t(), kernel[I:].t(), bias + forget, torch.zeros_like(forget)]
-    c0, h0 = state
+    forget[H : 2 * H] = forget_bias
+    weights = [kernel[:I].t(), kernel[I:].t(), bias.index_select(0, idx) + forget, forget * 0]
     steps = x if tmax == x.shape[0] else x[:tmax]
     out, h, c = torch.lstm(
         steps, (h0.unsqueeze(0), c0.unsqueeze(0)), weights, True, 1, 0.0, False, False, False
     )
-    if tmax < x.shape[0]:
-        out = torch.cat([out, out.new_zeros(x.shape[0] - tmax, *out.shape[1:])])
-    return out, LSTMStateTuple(c[0], h[0])
+    return pad_steps(out, x.shape[0]), c[0], h[0]
+
+
+def pad_steps(y: Tensor, T: int) -> Tensor:
+    """``y (tmax, ...)`` with zeros appended up to ``T`` steps."""
+    if y.shape[0] == T:
+        return y
+    return torch.cat([y, y.new_zeros(T - y.shape[0], *y.shape[1:])])
