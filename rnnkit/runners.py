@@ -39,6 +39,7 @@ from rnnkit.cells import RNNCell, State, check_cell, check_state
 __all__ = ["static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "reverse_sequence"]
 
 ENGINES = ("auto", "fused", "loop")
+_FAST = ("auto", "fused")  # the engines under which small layers may take the short path
 
 
 def _target_dtype(
@@ -241,6 +242,12 @@ def dynamic_rnn(
         cell = BasicRNNCell(5)
         outputs, h = dynamic_rnn(cell, torch.randn(4, 2, 3))   # outputs: (4, 2, 5)
     """
+    if sequence_length is None and initial_state is None and dtype is None and engine in _FAST:
+        result = fused_engine.small_call(
+            cell, inputs, bool(time_major)
+        )  # small layers: no overhead
+        if result is not None:
+            return result
     refuse_jit_trace("dynamic_rnn")
     cell = check_cell("cell", cell)
     check_choice("engine", engine, ENGINES)

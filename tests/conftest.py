@@ -1,5 +1,6 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -9,3 +10,13 @@ settings.register_profile(
     "ci", parent=settings.get_profile("default"), derandomize=True, print_blob=True
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture
+def general_path(monkeypatch):
+    """Every fused call through the engine's general path, however small the layer (tests of what
+    that path does: threads, buffers, oneDNN, the team); small layers otherwise take
+    ``rnnkit.engine.small``."""
+    from rnnkit.engine import small
+
+    monkeypatch.setattr(small, "MAX_MACS", -1)

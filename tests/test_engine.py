@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import rnnkit
 from rnnkit import _nest, engine
-from rnnkit.engine import cpu, kernels
+from rnnkit.engine import cpu, kernels, small
 from tests._tf1 import load_cases, replay
 
 KINDS = ("tanh", "relu", "basic_lstm", "lstm", "lstm_peep", "gru", "gru_after", "multi")
@@ -65,14 +65,17 @@ def run_and_grad(cell, x, lengths, state, engine, time_major):
 
 @pytest.fixture
 def fused_calls(monkeypatch):
-    """Count calls of the engine so a test can check the fused path really ran."""
+    """Count calls of the engine so a test can check the fused path really ran (its general path, or
+    the small-layer path when that takes the call)."""
     calls = []
-    for name in ("dynamic_rnn_fused", "bidirectional_fused"):
+    for name in ("dynamic_rnn_fused", "bidirectional_fused", "small_call"):
         original = getattr(engine, name)
 
         def spy(*args, _original=original, **kwargs):
-            calls.append(args[0])
-            return _original(*args, **kwargs)
+            result = _original(*args, **kwargs)
+            if result is not None:  # small_call: None when it leaves the call to the general path
+                calls.append(args[0])
+            return result
 
         monkeypatch.setattr(engine, name, spy)
     return calls
@@ -174,8 +177,11 @@ class _swap:
 DYNAMIC_CASES = [(c, p) for c, p in load_cases() if c["runner"] != "static_rnn"]
 
 
+@pytest.mark.parametrize("small_layers", ["small_path", "general_path"])
 @pytest.mark.parametrize("case,path", DYNAMIC_CASES, ids=[c["name"] for c, _ in DYNAMIC_CASES])
-def test_tf1_reference_cases_through_fused_path(case, path, fused_calls):
+def test_tf1_reference_cases_through_fused_path(case, path, small_layers, fused_calls, monkeypatch):
+    if small_layers == "general_path":  # every layer through the general path, however small
+        monkeypatch.setattr(small, "MAX_MACS", -1)
     results = replay(case, path, engine="fused")
     assert fused_calls, "the fused engine was not used"
     for key, (ours, theirs) in results.items():
@@ -410,6 +416,7 @@ def test_second_derivatives_raise_instead_of_going_silently_wrong():
 def test_scratch_keeps_only_small_buffers(monkeypatch):
     """Temporaries are reused across calls only up to SCRATCH_KEEP_BYTES; bigger ones are freed."""
     monkeypatch.setattr(cpu, "SCRATCH_KEEP_BYTES", 4096)
+    monkeypatch.setattr(small, "MAX_MACS", -1)  # the general path's buffers
     cpu.release_scratch()
     cell = make_cell("lstm", 8, 3, dtype=torch.float32)
     x = torch.randn(50, 4, 3, requires_grad=True)  # gate gradients: 50*4*32 floats > 4096 bytes
@@ -504,7 +511,7 @@ def test_forward_ad_and_vmap_are_refused_not_dropped():
         torch.vmap(lambda t: rnnkit.dynamic_rnn(cell, t, engine="fused")[0])(x.unsqueeze(0))
 
 
-def test_large_outputs_touched_before_two_blas_threads(monkeypatch):
+def test_large_outputs_touched_before_two_blas_threads(monkeypatch, general_path):
     """With every output pre-faulted (``_touch``) and the large products on two BLAS threads, values
     and gradients still equal the loop's (the touch writes zeros the product then overwrites)."""
     monkeypatch.setattr(cpu, "PREFAULT_BYTES", 0)
@@ -521,7 +528,7 @@ def test_large_outputs_touched_before_two_blas_threads(monkeypatch):
         torch.testing.assert_close(a, b)
 
 
-def test_large_outputs_are_reused_only_once_freed(monkeypatch):
+def test_large_outputs_are_reused_only_once_freed(monkeypatch, general_path):
     """Pooled output buffers (cpu.output_buffer): a buffer still referenced by a live tensor is never
     handed out again; once its tensors are gone it is, and results stay the loop's."""
     monkeypatch.setattr(cpu, "BIG_MIN_BYTES", 1024)

@@ -12,7 +12,10 @@ from rnnkit import _nest
 from rnnkit.engine import autograd, onednn
 from tests._tf1 import load_cases, replay
 
-pytestmark = pytest.mark.skipif(not onednn.available(), reason="torch built without oneDNN")
+pytestmark = [
+    pytest.mark.skipif(not onednn.available(), reason="torch built without oneDNN"),
+    pytest.mark.usefixtures("general_path"),  # small layers here test the general path
+]
 
 
 class _Calls(list):

@@ -13,6 +13,8 @@ from rnnkit import _nest
 from rnnkit.engine import autograd, cpu, team
 from tests.test_engine import KINDS, make_cell, random_state
 
+pytestmark = pytest.mark.usefixtures("general_path")  # small layers here test the general path
+
 
 @pytest.fixture(params=["team", "one_after_the_other"])
 def forced(request, monkeypatch):

@@ -31,17 +31,28 @@ try:
     from rnnkit.engine import autograd
 except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
     autograd = None  # type: ignore[assignment]
+try:
+    from rnnkit.engine import small
+except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
+    small = None  # type: ignore[assignment]
 try:  # the torch operators (torch >= 2.4), registered on import so saved exported programs load
     from rnnkit.engine import library
 except (ImportError, AttributeError):  # pragma: no cover - old torch or no numba
     library = None  # type: ignore[assignment]
 
-__all__ = ["available", "supports", "dynamic_rnn_fused", "bidirectional_fused"]
+__all__ = ["available", "supports", "dynamic_rnn_fused", "bidirectional_fused", "small_call"]
 
 
 def available() -> bool:
     """Whether the CPU engine's dependencies (numba) could be imported."""
     return autograd is not None
+
+
+def small_call(cell: Any, inputs: Any, time_major: bool) -> tuple[torch.Tensor, Any] | None:
+    """``dynamic_rnn(cell, inputs, time_major=time_major)`` (no lengths, state or dtype) for a small
+    built-in layer, in one compiled call each way; ``None`` when the call is not one it takes (then the
+    general path runs, with every check). See :mod:`rnnkit.engine.small`."""
+    return small.call(cell, inputs, time_major) if small is not None else None
 
 
 def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:

@@ -106,6 +106,8 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Layer]:
             raise invalid_type(
                 "cell", f"parameters of dtype {inputs_tbi.dtype} on {inputs_tbi.device}", p
             )
+    for layer in plan:  # the kernels index by the built shapes: a replaced parameter must match
+        check_parameter_shapes(layer.cell)
     if lengths is not None:
         if not isinstance(lengths, torch.Tensor) or lengths.dtype != torch.int64:
             raise invalid_type("sequence_length", "an int64 tensor (B,)", lengths)
@@ -120,6 +122,19 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Layer]:
                 "sequence_length", f"a tensor on {inputs_tbi.device}", f"device {lengths.device}"
             )
     return plan
+
+
+def check_parameter_shapes(cell: Any) -> None:
+    """Every parameter of a built leaf cell has the shape the cell was built with (a parameter
+    replaced by hand may not), so no kernel reads or writes past one."""
+    for name, (shape, _) in cell._parameter_specs(cell.input_size).items():
+        p = getattr(cell, name, None)  # a parameter, or a tensor swapped in (functional calls)
+        if not isinstance(p, torch.Tensor) or tuple(p.shape) != shape:
+            raise invalid_value(
+                f"cell.{name}",
+                f"a parameter of shape {shape} (what {type(cell).__name__} was built with)",
+                f"shape {tuple(p.shape)}" if isinstance(p, torch.Tensor) else type(p).__name__,
+            )
 
 
 def contiguous_state(s: Any) -> Any:

@@ -1,0 +1,184 @@
+r"""Small layers without the call overhead: ``dynamic_rnn(cell, x)`` on a small built-in cell runs as
+ONE compiled kernel each way (:mod:`rnnkit.engine.kernels_small`) behind a short dispatch.
+
+At seed size (B=4, T=2, I=3, H=5) the work is a few hundred multiply-adds and a call's time is all
+overhead: the general path's validation, layer planning and numpy/BLAS calls cost 25 us forward and
+100 us forward+backward, as much as torch's own ``nn.RNN`` (measured in docs/bench_engine.md). This
+path takes the call only when every check of the general path is known to pass, in a few attribute
+reads: the inputs a plain CPU float tensor of rank 3 with the cell's dtype and width, the cell an
+exact built-in leaf type (``BasicRNNCell`` tanh/relu, ``BasicLSTMCell``, ``LSTMCell`` without
+peepholes, ``GRUCell`` either way) already built for that width, no ``sequence_length``, no
+``initial_state``, no ``dtype``, nothing tracing or transforming, and at most :data:`MAX_MACS`
+multiply-adds. Any other call returns ``None`` here and takes the general path, which validates
+everything and raises the documented errors.
+
+Example::
+
+    result = small.call(cell, x, time_major=False)   # None: use the general path
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rnnkit._validation import _is_compiling
+from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, LSTMStateTuple
+from rnnkit.engine import kernels_small as K
+from rnnkit.engine.autograd import _first_order_only, _transformed
+
+__all__ = ["call", "MAX_MACS"]
+
+# Largest T*B*H*(I+H)*G (G gate blocks) that runs here. The kernels are plain loops without BLAS, so
+# past this the general path's BLAS products win. Measured on the 2-core machine, forward+backward us,
+# this path vs the general one: seed (4,2,3,5) tanh 50 vs 104, LSTM 54 vs 133, GRU 68 vs 138;
+# (B,T,I,H) = (8,10,8,16) LSTM (123K) 152 vs 188; (4,50,8,16) tanh (77K) 119 vs 160, LSTM (307K)
+# 303 vs 221; (16,20,16,32) tanh (492K) 382 vs 193.
+MAX_MACS = 1 << 17
+
+_GATES = {"tanh": 1, "relu": 1, "lstm": 4, "gru": 3, "grur": 3}
+_FLOATS = (torch.float32, torch.float64)
+_PLAIN = (Tensor, torch.nn.Parameter)
+
+
+def _kind(cell: Any) -> str | None:
+    t = type(cell)
+    if t is BasicRNNCell:
+        name = cell.activation_name
+        return name if name in ("tanh", "relu") else None
+    if t is BasicLSTMCell or (t is LSTMCell and not cell.use_peepholes):
+        return "lstm"
+    if t is GRUCell:
+        return "grur" if cell.reset_after else "gru"
+    return None
+
+
+_GRU = ("gates_kernel", "candidate_kernel", "gates_bias", "candidate_bias")
+_NAMES = {
+    "tanh": ("kernel", "bias"),
+    "relu": ("kernel", "bias"),
+    "lstm": ("kernel", "bias"),
+    "gru": _GRU,
+    "grur": (*_GRU, "candidate_recurrent_bias"),
+}
+
+
+_shapes: dict[tuple[str, int, int], list[tuple[int, ...]]] = {}
+
+
+def _built_shapes(cell: Any, kind: str, I: int, H: int) -> list[tuple[int, ...]]:
+    """The parameters' shapes of a cell of ``kind`` built for width ``I`` (the order of
+    :func:`_params`), from the cell's own specification."""
+    key = (kind, I, H)
+    shapes = _shapes.get(key)
+    if shapes is None:
+        specs = cell._parameter_specs(I)
+        shapes = _shapes[key] = [specs[n][0] for n in _NAMES[kind]]
+    return shapes
+
+
+def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
+    """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``."""
+    if type(x) is not Tensor or x.dim() != 3 or x.dtype not in _FLOATS or x.device.type != "cpu":
+        return None
+    kind = _kind(cell)
+    if kind is None or cell.input_size != x.shape[2]:
+        return None
+    own = cell._parameters
+    params = tuple(own.get(n) for n in _NAMES[kind])
+    if any(
+        p is None for p in params
+    ):  # swapped out of the module's parameters: the general path reads attributes
+        return None
+    first = params[0]
+    if type(first) not in _PLAIN or first.dtype != x.dtype or first.device.type != "cpu":
+        return None
+    T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
+    H, I = cell.num_units, x.shape[2]
+    if T == 0 or B == 0 or T * B * H * (I + H) * _GATES[kind] > MAX_MACS:
+        return None
+    if _is_compiling() or torch.jit.is_tracing() or _transformed():
+        return None
+    if any(not p.is_contiguous() for p in params) or [p.shape for p in params] != _built_shapes(
+        cell, kind, I, H
+    ):
+        return None  # the kernels index by these shapes: anything else takes the checked path
+    spec = (kind, float(getattr(cell, "forget_bias", 0.0)), time_major)
+    if torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params)):
+        out = _SmallFn.apply(spec, x, *params)
+    else:
+        out = _SmallFn.forward(None, spec, x, *params)
+    return out[0], (LSTMStateTuple(out[1], out[2]) if kind == "lstm" else out[1])
+
+
+def _tm(a: np.ndarray, time_major: bool) -> np.ndarray:
+    """A ``(T, B, ...)`` view of an array in the caller's layout."""
+    return a if time_major else a.swapaxes(0, 1)
+
+
+class _SmallFn(torch.autograd.Function):
+    """One small layer from zero state: ``(outputs, *final state)`` in the caller's layout."""
+
+    @staticmethod
+    def forward(ctx, spec, x, *params):  # type: ignore[override]
+        kind, forget_bias, time_major = spec
+        xn = x.numpy(force=True)
+        xt = _tm(xn, time_major)
+        T, B, _ = xt.shape
+        ps = [p.numpy(force=True) for p in params]
+        H = ps[1].shape[1] if kind in ("gru", "grur") else ps[1].shape[0] // _GATES[kind]
+        dt = xn.dtype
+        out = np.empty((T, B, H) if time_major else (B, T, H), dtype=dt)
+        ot = _tm(out, time_major)
+        h = np.empty((B, H), dtype=dt)
+        extra: tuple[np.ndarray, ...] = ()
+        if kind in ("tanh", "relu"):
+            K.rnn_forward(xt, ps[0], ps[1], kind == "relu", ot, h)
+            finals = (torch.from_numpy(h),)
+        elif kind == "lstm":
+            c = np.empty((B, H), dtype=dt)
+            gates, cs = np.empty((T, B, 4 * H), dtype=dt), np.empty((T, B, H), dtype=dt)
+            K.lstm_forward(xt, ps[0], ps[1], dt.type(forget_bias), ot, c, h, gates, cs)
+            finals, extra = (torch.from_numpy(c), torch.from_numpy(h)), (gates, cs)
+        elif kind == "gru":
+            gates = np.empty((T, B, 3 * H), dtype=dt)
+            K.gru_forward(xt, *ps, ot, h, gates)
+            finals, extra = (torch.from_numpy(h),), (gates,)
+        else:
+            gates = np.empty((T, B, 4 * H), dtype=dt)
+            K.grur_forward(xt, *ps, ot, h, gates)
+            finals, extra = (torch.from_numpy(h),), (gates,)
+        out_t = torch.from_numpy(out)
+        if ctx is not None:  # recording: what backward needs
+            ctx.spec, ctx.extra = spec, extra
+            ctx.save_for_backward(x, *params, out_t)
+        return (out_t, *finals)
+
+    @staticmethod
+    @_first_order_only
+    def backward(ctx, grad_out, *grad_finals):  # type: ignore[override]
+        kind, _, time_major = ctx.spec
+        saved = ctx.saved_tensors
+        x, params, out = saved[0], saved[1:-1], saved[-1]
+        xt = _tm(x.numpy(force=True), time_major)
+        ot = _tm(out.numpy(force=True), time_major)
+        dout = _tm(grad_out.numpy(force=True), time_major)
+        ps = [p.numpy(force=True) for p in params]
+        need_x = ctx.needs_input_grad[1]
+        dx = np.zeros(x.shape if need_x else (1, 1, 1), dtype=xt.dtype)  # in the inputs' layout
+        grads = [np.zeros_like(p) for p in ps]
+        finals = [g.numpy(force=True) for g in grad_finals]
+        dxt = _tm(dx, time_major or not need_x)
+        if kind in ("tanh", "relu"):
+            K.rnn_backward(xt, ps[0], ot, dout, finals[0], kind == "relu", need_x, dxt, *grads)
+        elif kind == "lstm":
+            K.lstm_backward(xt, ps[0], ot, *ctx.extra, dout, *finals, need_x, dxt, *grads)
+        elif kind == "gru":
+            K.gru_backward(xt, ps[0], ps[1], ot, *ctx.extra, dout, finals[0], need_x, dxt, *grads)
+        else:
+            K.grur_backward(xt, ps[0], ps[1], ot, *ctx.extra, dout, finals[0], need_x, dxt, *grads)
+        dx_t = torch.from_numpy(dx) if need_x else None
+        return (None, dx_t, *(torch.from_numpy(g) for g in grads))
