@@ -31,7 +31,7 @@ def forced(request, monkeypatch):
         calls.append(args[0][0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(autograd, "_splits", lambda cell, x, tmax, *_: x.shape[1] >= 2)
+    monkeypatch.setattr(autograd, "_splits", lambda cell, x, tmax: x.shape[1] >= 2)
     monkeypatch.setattr(autograd, "_pairs", lambda *a: not (a[0].before or a[0].after))
     monkeypatch.setattr(autograd, "_pair_layers", spy)
     return calls
@@ -126,12 +126,12 @@ def test_which_layers_split(monkeypatch):
     # LSTM layers on torch's oneDNN LSTM: training runs of enough T*B*H, per-step product below 2^25
     lstm = rnnkit.BasicLSTMCell(256, input_size=128)
     m = torch.randn(200, 64, 128)
-    assert autograd._splits(lstm, m, 200, True, True)
-    assert not autograd._splits(lstm, m, 200, True, False)  # forward-only: whole
+    assert autograd._onednn_cut(lstm, m, 200, True) == 32
+    assert autograd._onednn_cut(lstm, m, 200, False) == 0  # forward-only: whole
     small = rnnkit.BasicLSTMCell(64, input_size=32)
-    assert not autograd._splits(small, torch.randn(100, 32, 32), 100, True, True)
+    assert autograd._onednn_cut(small, torch.randn(100, 32, 32), 100, True) == 0
     big = rnnkit.BasicLSTMCell(1024, input_size=512)
-    assert not autograd._splits(big, torch.randn(100, 64, 512), 100, True, True)
+    assert autograd._onednn_cut(big, torch.randn(100, 64, 512), 100, True) == 0
     monkeypatch.setattr(team, "available", lambda: False)
     assert not autograd._splits(mnist, torch.randn(28, 150, 28), 28)
 

@@ -165,40 +165,64 @@ class _GRURFn(torch.autograd.Function):
 
 class _OneDNNLSTMFn(torch.autograd.Function):
     """An LSTM layer (no peepholes, one length) on torch's oneDNN LSTM (:mod:`rnnkit.engine.onednn`):
-    TF1's kernel layout on both sides, the gate reordering done outside autograd. First derivatives
-    run oneDNN's own backward; second derivatives (``create_graph=True``) recompute the layer with
-    differentiable torch ops (``onednn.reference``)."""
-
-    TWICE = True  # its backward differentiates (see _PairFn)
+    TF1's kernel layout on both sides, the gate reordering done outside autograd. With ``cut > 0``
+    rows ``[:cut]`` and ``[cut:]`` run as two oneDNN calls at once on the team's two threads, forward
+    and backward, inside this one node (one weight reordering, one kernel gradient). First
+    derivatives run oneDNN's own backward; second derivatives (``create_graph=True``) recompute the
+    layer with differentiable torch ops (``onednn.reference``)."""
 
     @staticmethod
-    def forward(ctx, forget_bias, x, c0_in, h0_in, kernel, bias, tmax):  # type: ignore[override]
-        c0, h0 = c0_in, h0_in
+    def forward(ctx, forget_bias, cut, x, c0_in, h0_in, kernel, bias, tmax):  # type: ignore[override]
         weights = onednn.torch_weights(kernel, bias, forget_bias, x.shape[2])
-        steps = x[:tmax].detach().contiguous()  # oneDNN reads dense tensors
-        c0, h0 = c0.detach().contiguous(), h0.detach().contiguous()
         train = not isinstance(ctx, _NoGraph)
-        out, h, c, workspace = onednn.layer_forward(steps, c0, h0, weights, train)
-        ctx.forget_bias, ctx.tmax, ctx.extra = (
-            forget_bias,
-            tmax,
-            (steps, c0, h0, weights, workspace),
-        )
-        ctx.save_for_backward(x, c0_in, h0_in, kernel, bias, out, h, c)
+        parts = _row_parts(cut, x[:tmax].detach(), c0_in.detach(), h0_in.detach())
+        runs = _each(onednn.layer_forward, [(*part, weights, train) for part in parts])
+        out, h, c = (_join([r[i] for r in runs], 1 if i == 0 else 0) for i in range(3))
+        if train:
+            ctx.forget_bias, ctx.tmax, ctx.cut = forget_bias, tmax, cut
+            ctx.extra = (parts, weights, runs)
+            ctx.save_for_backward(x, c0_in, h0_in, kernel, bias, out, h, c)
         return onednn.pad_steps(out, x.shape[0]), c, h
 
     @staticmethod
     def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
-        x, out, h, c = (ctx.saved_tensors[i] for i in (0, 5, 6, 7))  # version checks, too
+        x = ctx.saved_tensors[0]  # (and the version checks of everything saved)
         if torch.is_grad_enabled():  # create_graph=True: differentiate the differentiable twin
-            return (None, *_recompute_grads(ctx, (grad_out, grad_c, grad_h)), None)
-        steps, c0, h0, weights, workspace = ctx.extra
-        dx, dw_ih, dw_hh, db_ih, _, dh0, dc0 = onednn.layer_backward(
-            steps, c0, h0, weights, out, h, c, workspace, grad_out[: ctx.tmax].contiguous(),
-            grad_h.contiguous(), grad_c.contiguous(),
-        )  # fmt: skip
+            return (None, None, *_recompute_grads(ctx, (grad_out, grad_c, grad_h)), None)
+        parts, weights, runs = ctx.extra
+        grads = _row_parts(ctx.cut, grad_out[: ctx.tmax], grad_c, grad_h)
+        done = _each(
+            onednn.layer_backward,
+            [(*part, weights, *run, g[0], g[2], g[1]) for part, run, g in zip(parts, runs, grads)],
+        )
+        dx, dc0, dh0 = (
+            _join([d[0] for d in done], 1),
+            _join([d[6] for d in done], 0),
+            _join([d[5] for d in done], 0),
+        )
+        dw_ih, dw_hh, db_ih = (sum(d[i] for d in done[1:]) + done[0][i] for i in (1, 2, 3))
         dk, db = onednn.kernel_grads(dw_ih, dw_hh, db_ih)
-        return None, onednn.pad_steps(dx, x.shape[0]), dc0, dh0, dk, db, None
+        return None, None, onednn.pad_steps(dx, x.shape[0]), dc0, dh0, dk, db, None
+
+
+def _row_parts(cut: int, steps: Tensor, c: Tensor, h: Tensor) -> list[tuple[Tensor, ...]]:
+    """``[(steps (T, b, .), c (b, .), h (b, .))]``, dense, for all rows (``cut == 0``) or for rows
+    ``[:cut]`` and ``[cut:]`` (oneDNN reads dense tensors)."""
+    if not cut:
+        return [(steps.contiguous(), c.contiguous(), h.contiguous())]
+    top, bottom = slice(0, cut), slice(cut, None)
+    return [(steps[:, r].contiguous(), c[r].contiguous(), h[r].contiguous()) for r in (top, bottom)]
+
+
+def _each(fn: Any, calls: list[tuple]) -> list[Any]:
+    """``[fn(*args) for args in calls]``; two calls run at once (see :func:`_both`)."""
+    if len(calls) == 1:
+        return [fn(*calls[0])]
+    return list(_both(fn, calls[0], fn, calls[1]))
+
+
+def _join(parts: list[Tensor], dim: int) -> Tensor:
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim)
 
 
 def _recompute_grads(ctx: Any, grads: tuple) -> list[Tensor | None]:
@@ -257,14 +281,14 @@ def _records(grad: bool, cell: Any, x: Tensor, state: Any) -> bool:
 
 
 def _layer_call(
-    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, lstm: bool = False
+    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, cut: int | None = None
 ) -> tuple:
     """``(Function, args, finish)`` for one layer: ``finish(Function outputs)`` gives
-    ``(outputs (T, B, H), state)``. ``lstm``: the layer runs on torch's oneDNN LSTM
-    (:func:`rnnkit.engine.onednn.takes`)."""
-    if lstm:
+    ``(outputs (T, B, H), state)``. ``cut``: ``None``, or the layer runs on torch's oneDNN LSTM
+    (:func:`rnnkit.engine.onednn.takes`), in two halves of rows from ``cut`` when it is not 0."""
+    if cut is not None:
         c0, h0 = state
-        args = (float(cell.forget_bias), x, c0, h0, cell.kernel, cell.bias, tmax)
+        args = (float(cell.forget_bias), cut, x, c0, h0, cell.kernel, cell.bias, tmax)
         return _OneDNNLSTMFn, args, lambda r: (r[0], LSTMStateTuple(r[1], r[2]))
     kind = cell_kind(cell)
     if kind in ("tanh", "relu"):
@@ -282,13 +306,13 @@ def _layer_call(
 
 
 def _eager_layer(
-    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool, lstm: bool
+    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool, cut: int | None
 ):
     """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
     ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
     goes through ``apply`` when it records a graph (:func:`_records`); otherwise its forward runs
-    outside autograd with the same values. ``lstm``: see :func:`_layer_call`."""
-    fn, args, finish = _layer_call(cell, x, state, lengths, tmax, lstm)
+    outside autograd with the same values. ``cut``: see :func:`_layer_call`."""
+    fn, args, finish = _layer_call(cell, x, state, lengths, tmax, cut)
     return finish(_applier(fn, _records(grad, cell, x, state))(*args))
 
 
@@ -341,31 +365,24 @@ class _PairFn(torch.autograd.Function):
         return (*oa, *ob)
 
     @staticmethod
+    @_first_order_only
     def backward(ctx, *grads):  # type: ignore[override]
-        twice = torch.is_grad_enabled()  # create_graph=True: only parts that differentiate
-        if twice and not (getattr(ctx.fa, "TWICE", False) and getattr(ctx.fb, "TWICE", False)):
-            raise RuntimeError(FIRST_ORDER)
         saved, needs = ctx.saved_tensors, ctx.needs_input_grad[3:]
         ca, cb, k, n = ctx.ca, ctx.cb, ctx.k_a, ctx.n_a
         ca.saved_tensors, cb.saved_tensors = saved[:k], saved[k:]
         ca.needs_input_grad, cb.needs_input_grad = needs[:n], needs[n:]
         ba, bb = _unwrapped(ctx.fa.backward), _unwrapped(ctx.fb.backward)
-        args_a, args_b = (ca, *grads[: ctx.out_a]), (cb, *grads[ctx.out_a :])
-        if twice:  # graph building on this thread, one after the other
-            ga, gb = ba(*args_a), bb(*args_b)
-        else:
-            ga, gb = _both(ba, args_a, bb, args_b)
+        ga, gb = _both(ba, (ca, *grads[: ctx.out_a]), bb, (cb, *grads[ctx.out_a :]))
         del ca.saved_tensors, cb.saved_tensors
         return None, None, None, *ga, *gb
 
 
 def _n_outputs(fn: type[torch.autograd.Function]) -> int:
-    return 3 if fn in (_LSTMFn, _OneDNNLSTMFn) else 2
+    return 3 if fn is _LSTMFn else 2
 
 
 def _pair_layers(a: tuple, b: tuple, grad: bool) -> tuple[Any, Any]:
-    """Layers ``a`` and ``b`` (each ``(cell, x, state, lengths, tmax, lstm)``, see
-    :func:`_layer_call`) at once."""
+    """Layers ``a`` and ``b`` (each ``(cell, x, state, lengths, tmax)``) at once."""
     fa, args_a, finish_a = _layer_call(*a)
     fb, args_b, finish_b = _layer_call(*b)
     if not (_records(grad, *a[:3]) or _records(grad, *b[:3])):
@@ -409,36 +426,36 @@ ONEDNN_SPLIT_MIN_TBH = 1 << 19
 ONEDNN_SPLIT_MAX_STEP = 1 << 25
 
 
-def _splits(cell: Any, x: Tensor, tmax: int, lstm: bool = False, graph: bool = False) -> bool:
-    """Whether the layer runs as two halves of its batch at once (``lstm``: on torch's LSTM;
-    ``graph``: the layer records an autograd graph)."""
+def _splits(cell: Any, x: Tensor, tmax: int) -> bool:
+    """Whether a layer on the engine's own loop runs as two halves of its batch at once."""
     B = x.shape[1]
-    if B < 2:
-        return False
-    if lstm:
-        H = cell.num_units
-        if (
-            not graph
-            or tmax * B * H < ONEDNN_SPLIT_MIN_TBH
-            or B * H * H * 4 >= ONEDNN_SPLIT_MAX_STEP
-        ):
-            return False
-    elif not _fits(cell, B, tmax, SPLIT_MIN_MACS) or _transformed():
+    if B < 2 or not _fits(cell, B, tmax, SPLIT_MIN_MACS) or _transformed():
         return False
     return team.available()
+
+
+def _onednn_cut(cell: Any, x: Tensor, tmax: int, graph: bool) -> int:
+    """Where a layer on torch's oneDNN LSTM splits its rows into two halves run at once (0: whole);
+    ``graph``: the layer records an autograd graph."""
+    B, H = x.shape[1], cell.num_units
+    if B < 2 or not graph or tmax * B * H < ONEDNN_SPLIT_MIN_TBH:
+        return 0
+    if B * H * H * 4 >= ONEDNN_SPLIT_MAX_STEP or not team.available():
+        return 0
+    return B // 2
 
 
 def _rows(state: Any, r: slice) -> Any:
     return tuple(s[r] for s in state) if isinstance(state, tuple) else state[r]
 
 
-def _split_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, grad: bool, lstm: bool):
+def _split_layer(cell: Any, x: Tensor, state: Any, lengths: np.ndarray, grad: bool):
     """One layer as two halves of its batch at once: ``(outputs (T, B, H), state)``."""
     top, bottom = slice(0, x.shape[1] // 2), slice(x.shape[1] // 2, None)
     halves = []
     for r in (top, bottom):
         rows = lengths[r]
-        halves.append((cell, x[:, r], _rows(state, r), rows, cpu.steps_run(rows, x.shape[0]), lstm))
+        halves.append((cell, x[:, r], _rows(state, r), rows, cpu.steps_run(rows, x.shape[0])))
     (y_a, s_a), (y_b, s_b) = _pair_layers(*halves, grad)
     if isinstance(s_a, LSTMStateTuple):
         state = LSTMStateTuple(torch.cat([s_a.c, s_b.c]), torch.cat([s_a.h, s_b.h]))
@@ -452,11 +469,13 @@ def _one_layer(layer: Layer, x: Tensor, s: Any, lengths: np.ndarray, tmax: int, 
     for wrapper in layer.before:  # input dropout: one mask per step (or per sequence)
         x = wrapper.drop_sequence("input", x)
     cell = layer.cell
-    lstm = onednn.takes(cell, x, lengths, tmax) and not _transformed()
-    if _splits(cell, x, tmax, lstm, lstm and _records(grad, cell, x, s)):
-        x, s = _split_layer(cell, x, s, lengths, grad, lstm)
+    if onednn.takes(cell, x, lengths, tmax) and not _transformed():
+        cut = _onednn_cut(cell, x, tmax, _records(grad, cell, x, s))
+        x, s = _eager_layer(cell, x, s, lengths, tmax, grad, cut)
+    elif _splits(cell, x, tmax):
+        x, s = _split_layer(cell, x, s, lengths, grad)
     else:
-        x, s = _eager_layer(cell, x, s, lengths, tmax, grad, lstm)
+        x, s = _eager_layer(cell, x, s, lengths, tmax, grad, None)
     for wrapper in layer.after:  # output dropout: outputs only, the recurrence keeps its state
         x = wrapper.drop_sequence("output", x)
     return x, s
@@ -508,9 +527,7 @@ def run_pair(
         sb = contiguous_state(states_b[k]) if lb else None
         if la and lb and _pairs(la, lb, x_a, x_b, lengths_np, tmax):
             (x_a, sa), (x_b, sb) = _pair_layers(
-                (la.cell, x_a, sa, lengths_np, tmax, False),
-                (lb.cell, x_b, sb, lengths_np, tmax, False),
-                grad,
+                (la.cell, x_a, sa, lengths_np, tmax), (lb.cell, x_b, sb, lengths_np, tmax), grad
             )
         else:
             if la:
