@@ -70,6 +70,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--peers", default="flax,keras,tf1", help="peers to try ('' for none)")
     parser.add_argument("--peer-timeout", type=float, default=900.0, help="seconds per peer run")
     parser.add_argument("--no-compile-cost", action="store_true", help="skip the compile-cost runs")
+    parser.add_argument(
+        "--retain-memory",
+        action="store_true",
+        help="keep freed memory for reuse in this process (rnnkit.engine.retain_freed_memory; "
+        "torch's layers share it, peers in their own processes do not)",
+    )
     parser.add_argument("--sweep", action="store_true", help="static vs dynamic over T instead")
     parser.add_argument(
         "--sweep-steps", default=",".join(map(str, SWEEP_STEPS)), help="T values of the sweep"
@@ -476,6 +482,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Received an invalid value for argument `--repeats`: expected >= 1, got {repeats}.")
         return 2
     env = environment()
+    if args.retain_memory:
+        from rnnkit.engine import retain_freed_memory
+
+        env["retain_freed_memory"] = retain_freed_memory()
+        print(f"freed memory kept for reuse in this process: {env['retain_freed_memory']}")
     print(f"torch {env['torch']}, {env['torch_threads']} threads; engine BLAS: {blas_line(env)}")
     print(
         f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE={env['OPENBLAS_L2_SIZE']}"

@@ -26,6 +26,7 @@ from rnnkit.engine.layers import (
     layer_plan,
     rebuild_states,
 )
+from rnnkit.engine.memory import retain_freed_memory
 
 try:
     from rnnkit.engine import autograd
@@ -40,7 +41,14 @@ try:  # the torch operators (torch >= 2.4), registered on import so saved export
 except (ImportError, AttributeError):  # pragma: no cover - old torch or no numba
     library = None  # type: ignore[assignment]
 
-__all__ = ["available", "supports", "dynamic_rnn_fused", "bidirectional_fused", "small_call"]
+__all__ = [
+    "available",
+    "supports",
+    "dynamic_rnn_fused",
+    "bidirectional_fused",
+    "small_call",
+    "retain_freed_memory",
+]
 
 
 def available() -> bool:

@@ -25,7 +25,7 @@ from torch import Tensor
 from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
-from rnnkit.engine import cpu, onednn, team
+from rnnkit.engine import cpu, memory, onednn, team
 from rnnkit.engine.layers import Layer, cell_kind, contiguous_state
 
 __all__ = ["run_layers", "run_pair", "peepholes", "FIRST_ORDER"]
@@ -418,10 +418,11 @@ def _fits(cell: Any, B: int, tmax: int, least: int) -> bool:
 
 # A training LSTM layer on torch's oneDNN LSTM runs as two halves of its batch at once (each half's
 # oneDNN on one thread) when its T*B*H is at least ONEDNN_SPLIT_MIN_TBH and its per-step product
-# B*H*4H below ONEDNN_SPLIT_MAX_STEP. Measured (docs/bench_engine.md): halves are 1.1-1.9x faster from
-# T*B*H ~ 2^19 on (where oneDNN's training run touches enough fresh memory per call that this VM's
-# page faults dominate: halves touch half as much each, at once), level or slower below it and for
-# forward-only runs, level or slower from a per-step product of 2^25.
+# B*H*4H below ONEDNN_SPLIT_MAX_STEP. Measured (docs/bench_engine.md): halves are 1.1-2.2x faster from
+# T*B*H ~ 2^19 on, where oneDNN's training run allocates enough fresh memory per call that this VM's
+# page faults dominate (halves fault on half as much each, at once); level or slower below it, for
+# forward-only runs and from a per-step product of 2^25. With freed memory kept
+# (rnnkit.engine.memory) the faults go and the whole layer is faster (M: 86 against 112 ms).
 ONEDNN_SPLIT_MIN_TBH = 1 << 19
 ONEDNN_SPLIT_MAX_STEP = 1 << 25
 
@@ -438,8 +439,8 @@ def _onednn_cut(cell: Any, x: Tensor, tmax: int, graph: bool) -> int:
     """Where a layer on torch's oneDNN LSTM splits its rows into two halves run at once (0: whole);
     ``graph``: the layer records an autograd graph."""
     B, H = x.shape[1], cell.num_units
-    if B < 2 or not graph or tmax * B * H < ONEDNN_SPLIT_MIN_TBH:
-        return 0
+    if B < 2 or not graph or tmax * B * H < ONEDNN_SPLIT_MIN_TBH or memory.retaining():
+        return 0  # (with freed memory kept, the whole layer was faster: see ONEDNN_SPLIT_MIN_TBH)
     if B * H * H * 4 >= ONEDNN_SPLIT_MAX_STEP or not team.available():
         return 0
     return B // 2
