@@ -6,7 +6,7 @@ gradients) and forward+backward (loss = sum of outputs; gradients of the inputs 
 
 FLOPs of forward+backward: ``6 * B * T * H * (I + H) * G`` with G = 1 (tanh), 4 (LSTM), 3 (GRU);
 forward is a third of that. GFLOP/s are reported as a fraction of the sgemm peak measured in the same
-run (the best of OpenBLAS and torch at 2048^3 with torch's thread count).
+run (the best of OpenBLAS, torch's matmul and oneDNN's at 2048^3 with torch's thread count).
 
 Peers (Flax/XLA, Keras 3, TF1 ``dynamic_rnn``) run through ``rnnkit/commands/peers.py`` in their own
 subprocess under ``--peer-python`` (default: this interpreter) and are skipped when not importable.
@@ -103,7 +103,8 @@ def _timer(fns: dict[str, Any], repeats: dict[str, int]) -> dict[str, dict[str, 
 
 
 def sgemm_peak(threads: int) -> dict[str, float]:
-    """GFLOP/s of a float32 2048^3 matmul: torch, and the OpenBLAS the engine calls (1 and N threads)."""
+    """GFLOP/s of a float32 2048^3 matmul: torch, oneDNN (packed weight), and the OpenBLAS the engine
+    calls (1 and N threads)."""
     import numpy as np
     import torch
 
@@ -122,6 +123,14 @@ def sgemm_peak(threads: int) -> dict[str, float]:
         return min(_time_once(fn) for _ in range(reps))
 
     res["torch"] = flops / best(lambda: torch.mm(ta, ta)) / 1e9
+    try:  # oneDNN's sgemm (torch's LSTM runs on oneDNN), the weight packed once as torch does
+        mk = torch.ops.mkldnn
+        packed = mk._reorder_linear_weight(ta.t().contiguous(), n)
+        res["onednn"] = (
+            flops / best(lambda: mk._linear_pointwise(ta, packed, None, "none", [], "")) / 1e9
+        )
+    except (AttributeError, RuntimeError):  # pragma: no cover - torch without oneDNN
+        pass
     for t in sorted({1, threads}):
         cpu._blas_threads(t)
         res[f"openblas_{t}t"] = flops / best(lambda: K.gemm(a, a, out)) / 1e9
