@@ -103,8 +103,7 @@ def rnn_backward(x, k, out, dout, dh_last, relu, need_x, dx, dk, db):  # pragma:
     H = out.shape[2]
     one = _one(dk)
     zero = one * 0
-    dh = np.empty((B, H), dtype=dk.dtype)
-    dh[:] = dh_last
+    dh = dh_last.copy()  # the carried state gradient, C-contiguous
     dg = np.empty(H, dtype=dk.dtype)
     nxt = np.zeros((B, H), dtype=dk.dtype)
     h0 = np.zeros(H, dtype=dk.dtype)
@@ -158,10 +157,8 @@ def lstm_backward(
     H = out.shape[2]
     one = _one(dk)
     zero = one * 0
-    dh = np.empty((B, H), dtype=dk.dtype)
-    dh[:] = dh_last
-    dc = np.empty((B, H), dtype=dk.dtype)
-    dc[:] = dc_last
+    dh = dh_last.copy()  # the carried state gradient, C-contiguous
+    dc = dc_last.copy()
     dg = np.empty(4 * H, dtype=dk.dtype)
     nxt = np.zeros((B, H), dtype=dk.dtype)
     h0 = np.zeros(H, dtype=dk.dtype)
@@ -224,8 +221,7 @@ def gru_backward(
     H = out.shape[2]
     one = _one(dgk)
     zero = one * 0
-    dh = np.empty((B, H), dtype=dgk.dtype)
-    dh[:] = dh_last
+    dh = dh_last.copy()  # the carried state gradient, C-contiguous
     dgg = np.empty(2 * H, dtype=dgk.dtype)
     dgc = np.empty(H, dtype=dgk.dtype)
     rh = np.empty(H, dtype=dgk.dtype)
@@ -295,8 +291,7 @@ def grur_backward(
     I = x.shape[2]
     one = _one(dgk)
     zero = one * 0
-    dh = np.empty((B, H), dtype=dgk.dtype)
-    dh[:] = dh_last
+    dh = dh_last.copy()  # the carried state gradient, C-contiguous
     dgg = np.empty(2 * H, dtype=dgk.dtype)
     nxt = np.zeros((B, H), dtype=dgk.dtype)
     h0 = np.zeros(H, dtype=dgk.dtype)
