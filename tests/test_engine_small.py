@@ -123,13 +123,17 @@ def test_calls_the_small_path_leaves_to_the_general_one(small_calls):
     others = [
         dict(sequence_length=[2, 1, 2, 2]),
         dict(initial_state=state),
-        dict(dtype=torch.float32),
         dict(engine="loop"),
     ]
     for kwargs in others:
         rnnkit.dynamic_rnn(cell, x, **kwargs)
-    rnnkit.dynamic_rnn(cell, x.double().float().requires_grad_())  # control: this one is taken
-    assert small_calls == ["lstm"]
+    with pytest.raises(
+        TypeError, match="inputs"
+    ):  # a dtype that converts: the general path's check
+        rnnkit.dynamic_rnn(cell, x, dtype=torch.float64)
+    rnnkit.dynamic_rnn(cell, x.double().float().requires_grad_())  # control: these two are taken
+    rnnkit.dynamic_rnn(cell, x, dtype=torch.float32)  # a dtype that converts nothing
+    assert small_calls == ["lstm", "lstm"]
     small_calls.clear()
     rnnkit.dynamic_rnn(make_cell("lstm_peep", 5, 3, dtype=torch.float32), x)  # peepholes
     rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(5, activation=torch.sigmoid, input_size=3), x)
