@@ -209,9 +209,16 @@ def _row_parts(cut: int, steps: Tensor, c: Tensor, h: Tensor) -> list[tuple[Tens
     """``[(steps (T, b, .), c (b, .), h (b, .))]``, dense, for all rows (``cut == 0``) or for rows
     ``[:cut]`` and ``[cut:]`` (oneDNN reads dense tensors)."""
     if not cut:
-        return [(steps.contiguous(), c.contiguous(), h.contiguous())]
+        return [(_dense_copy(steps), c.contiguous(), h.contiguous())]
     top, bottom = slice(0, cut), slice(cut, None)
-    return [(steps[:, r].contiguous(), c[r].contiguous(), h[r].contiguous()) for r in (top, bottom)]
+    return [(_dense_copy(steps[:, r]), c[r].contiguous(), h[r].contiguous()) for r in (top, bottom)]
+
+
+def _dense_copy(t: Tensor) -> Tensor:
+    """``t`` if it is contiguous, else a copy in one of the engine's pooled buffers."""
+    if t.is_contiguous():
+        return t
+    return onednn.dense(tuple(t.shape)).copy_(t)
 
 
 def _each(fn: Any, calls: list[tuple]) -> list[Any]:

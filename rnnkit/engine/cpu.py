@@ -172,10 +172,11 @@ _FREE = (
 )
 
 
-def output_buffer(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialised ``shape`` array that may leave the call (see BIG_MIN_BYTES)."""
+def output_buffer(shape: tuple[int, ...], dtype: np.dtype, pool_from: int = 0) -> np.ndarray:
+    """An uninitialised ``shape`` array that may leave the call (see BIG_MIN_BYTES; ``pool_from``:
+    a lower size from which this caller's buffers are pooled too)."""
     n = math.prod(shape)
-    if n * np.dtype(dtype).itemsize < BIG_MIN_BYTES:
+    if n * np.dtype(dtype).itemsize < min(BIG_MIN_BYTES, pool_from or BIG_MIN_BYTES):
         return np.empty(shape, dtype=dtype)
     with _big_lock:
         for buf in _big_pool:
