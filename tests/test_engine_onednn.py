@@ -159,3 +159,21 @@ def test_torch_lstm_second_derivatives_equal_the_loop(onednn_calls):
     assert onednn_calls
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_pooled_buffers_live_as_long_as_a_graph_needs_them(onednn_calls, monkeypatch):
+    """Every buffer of the oneDNN path from the engine's pool: two graphs built before either runs
+    backward, and a gradient kept as ``.grad``, must each keep their own buffers."""
+    monkeypatch.setattr(onednn, "POOL_FROM", 1)
+    cell = _lstm("basic", 6, 3)
+    xs = [torch.randn(4, 9, 3, requires_grad=True) for _ in range(2)]  # batch-major: dense copies
+    results = []
+    for engine in ("fused", "loop"):
+        ys = [rnnkit.dynamic_rnn(cell, x, engine=engine)[0] for x in xs]
+        loss = (ys[0] * ys[1]).sum() + (ys[1] ** 2).sum()
+        results.append(
+            [y.detach() for y in ys] + list(torch.autograd.grad(loss, [*xs, *cell.parameters()]))
+        )
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert len(onednn_calls) >= 2
