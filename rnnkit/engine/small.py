@@ -82,32 +82,28 @@ def _built_shapes(cell: Any, kind: str, I: int, H: int) -> list[tuple[int, ...]]
 
 def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``."""
-    if type(x) is not Tensor or x.dim() != 3 or x.dtype not in _FLOATS or x.device.type != "cpu":
+    if type(x) is not Tensor or x.dim() != 3 or x.dtype not in _FLOATS or not x.is_cpu:
         return None
     kind = _kind(cell)
-    if kind is None or cell.input_size != x.shape[2]:
+    if kind is None or cell._input_size != x.shape[2]:
         return None
     own = cell._parameters
-    params = tuple(own.get(n) for n in _NAMES[kind])
-    if any(
-        p is None for p in params
-    ):  # swapped out of the module's parameters: the general path reads attributes
-        return None
-    first = params[0]
-    if type(first) not in _PLAIN or first.dtype != x.dtype or first.device.type != "cpu":
-        return None
+    params = tuple([own.get(n) for n in _NAMES[kind]])
+    for p in params:  # missing: swapped out of the module's parameters (the general path reads
+        if p is None or type(p) not in _PLAIN or p.dtype != x.dtype or not p.is_cpu:  # attributes)
+            return None
     T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
     H, I = cell.num_units, x.shape[2]
     if T == 0 or B == 0 or T * B * H * (I + H) * _GATES[kind] > MAX_MACS:
         return None
     if _is_compiling() or torch.jit.is_tracing() or _transformed():
         return None
-    if any(not p.is_contiguous() for p in params) or [p.shape for p in params] != _built_shapes(
-        cell, kind, I, H
-    ):
-        return None  # the kernels index by these shapes: anything else takes the checked path
-    spec = (kind, float(getattr(cell, "forget_bias", 0.0)), time_major)
-    if torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params)):
+    shapes = _shapes.get((kind, I, H)) or _built_shapes(cell, kind, I, H)
+    for p, shape in zip(params, shapes):  # the kernels index by these: else the checked path
+        if p.shape != shape or not p.is_contiguous():
+            return None
+    spec = (kind, float(cell.forget_bias) if kind == "lstm" else 0.0, time_major)
+    if torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params])):
         out = _SmallFn.apply(spec, x, *params)
     else:
         out = _SmallFn.forward(None, spec, x, *params)
