@@ -7,8 +7,9 @@ overhead: the general path's validation, layer planning and numpy/BLAS calls cos
 path takes the call only when every check of the general path is known to pass, in a few attribute
 reads: the inputs a plain CPU float tensor of rank 3 with the cell's dtype and width, the cell an
 exact built-in leaf type (``BasicRNNCell`` tanh/relu, ``BasicLSTMCell``, ``LSTMCell`` without
-peepholes, ``GRUCell`` either way) already built for that width, no ``sequence_length``, no
-``initial_state``, no ``dtype``, nothing tracing or transforming, and at most :data:`MAX_MACS`
+peepholes, ``GRUCell`` either way) already built for that width with parameters of the built
+shapes, no ``sequence_length``, no ``initial_state``, no ``dtype`` other than the inputs' own (the
+runner checks those three), nothing tracing or transforming, and at most :data:`MAX_MACS`
 multiply-adds. Any other call returns ``None`` here and takes the general path, which validates
 everything and raises the documented errors.
 
@@ -71,7 +72,7 @@ _shapes: dict[tuple[str, int, int], list[tuple[int, ...]]] = {}
 
 def _built_shapes(cell: Any, kind: str, I: int, H: int) -> list[tuple[int, ...]]:
     """The parameters' shapes of a cell of ``kind`` built for width ``I`` (the order of
-    :func:`_params`), from the cell's own specification."""
+    ``_NAMES[kind]``), from the cell's own specification; cached by ``(kind, I, H)``."""
     key = (kind, I, H)
     shapes = _shapes.get(key)
     if shapes is None:
