@@ -185,6 +185,16 @@ def lstm_backward(
 
 # ------------------------------------------------------------------------------------------- GRU
 @njit(**_JIT)
+def _reset_update(x, t, b, h, gk, gb, acc, g):  # pragma: no cover - compiled
+    """Both GRU formulations' gates: ``g[:H], g[H:2H] = r, u = sigmoid([x_t, h] gk + gb)`` for row
+    ``b`` (``h`` its state; ``acc`` a ``(2H,)`` buffer)."""
+    H = h.shape[0]
+    _affine(x, t, b, h, gk, gb, 0, 2 * H, acc)
+    for j in range(2 * H):
+        g[j] = _sigmoid(acc[j])
+
+
+@njit(**_JIT)
 def gru_forward(x, gk, ck, gb, cb, out, h, gates):  # pragma: no cover - compiled
     """TF1's GRUCell (reset before the candidate's product): ``r, u = sigmoid([x, h] gk + gb)``,
     ``c = tanh([x, r h] ck + cb)``, ``h' = u h + (1 - u) c``. ``gates (T, B, 3H)`` keeps r, u, c."""
@@ -197,11 +207,9 @@ def gru_forward(x, gk, ck, gb, cb, out, h, gates):  # pragma: no cover - compile
     h[:] = one * 0
     for t in range(T):
         for b in range(B):
-            _affine(x, t, b, h[b], gk, gb, 0, 2 * H, acc)
             g = gates[t, b]
+            _reset_update(x, t, b, h[b], gk, gb, acc, g)
             for j in range(H):
-                g[j] = _sigmoid(acc[j])
-                g[H + j] = _sigmoid(acc[H + j])
                 rh[j] = g[j] * h[b, j]
             _affine(x, t, b, rh, ck, cb, 0, H, cand)
             for j in range(H):
@@ -262,11 +270,9 @@ def grur_forward(x, gk, ck, gb, cb, brec, out, h, gates):  # pragma: no cover - 
     h[:] = one * 0
     for t in range(T):
         for b in range(B):
-            _affine(x, t, b, h[b], gk, gb, 0, 2 * H, acc)
             g = gates[t, b]
+            _reset_update(x, t, b, h[b], gk, gb, acc, g)
             for j in range(H):
-                g[j] = _sigmoid(acc[j])
-                g[H + j] = _sigmoid(acc[H + j])
                 sx = cb[j]
                 for i in range(I):
                     sx += x[t, b, i] * ck[i, j]
