@@ -242,13 +242,12 @@ def dynamic_rnn(
         cell = BasicRNNCell(5)
         outputs, h = dynamic_rnn(cell, torch.randn(4, 2, 3))   # outputs: (4, 2, 5)
     """
-    if sequence_length is None and initial_state is None and engine in _FAST:
-        if dtype is None or dtype is getattr(
-            inputs, "dtype", None
-        ):  # (a dtype that converts nothing)
-            result = fused_engine.small_call(cell, inputs, bool(time_major))  # small: no overhead
-            if result is not None:
-                return result
+    # Small layers: one compiled call each way (a dtype is allowed when it converts nothing)
+    same_dtype = dtype is None or dtype is getattr(inputs, "dtype", None)
+    if sequence_length is None and initial_state is None and engine in _FAST and same_dtype:
+        result = fused_engine.small_call(cell, inputs, bool(time_major))
+        if result is not None:
+            return result
     refuse_jit_trace("dynamic_rnn")
     cell = check_cell("cell", cell)
     check_choice("engine", engine, ENGINES)

@@ -26,7 +26,7 @@ from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine import cpu, memory, onednn, team
-from rnnkit.engine.layers import Layer, cell_kind, contiguous_state
+from rnnkit.engine.layers import GATE_BLOCKS, Layer, cell_kind, contiguous_state
 
 __all__ = ["run_layers", "run_pair", "peepholes", "FIRST_ORDER"]
 
@@ -318,14 +318,14 @@ def _layer_call(
 
 
 def _eager_layer(
-    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, grad: bool, cut: int | None
+    cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, graph: bool, cut: int | None
 ):
     """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
-    ``grad``: whether grad mode is on or a transform is active (see :func:`_transformed`). The layer
-    goes through ``apply`` when it records a graph (:func:`_records`); otherwise its forward runs
-    outside autograd with the same values. ``cut``: see :func:`_layer_call`."""
+    The layer goes through ``apply`` when it records a graph (``graph``, see :func:`_records`);
+    otherwise its forward runs outside autograd with the same values. ``cut``: see
+    :func:`_layer_call`."""
     fn, args, finish = _layer_call(cell, x, state, lengths, tmax, cut)
-    return finish(_applier(fn, _records(grad, cell, x, state))(*args))
+    return finish(_applier(fn, graph)(*args))
 
 
 # ------------------------------------------------------------------------------------ two at once
@@ -406,7 +406,7 @@ def _pair_layers(a: tuple, b: tuple, grad: bool) -> tuple[Any, Any]:
 
 
 def _gate_blocks(cell: Any) -> int:
-    return {"tanh": 1, "relu": 1, "lstm": 4, "lstmp": 4}.get(cell_kind(cell), 3)
+    return GATE_BLOCKS[cell_kind(cell)]
 
 
 # A layer whose T*B*H*G*H is at least SPLIT_MIN_MACS runs as two halves of its batch at once; the two
@@ -483,12 +483,12 @@ def _one_layer(layer: Layer, x: Tensor, s: Any, lengths: np.ndarray, tmax: int, 
         x = wrapper.drop_sequence("input", x)
     cell = layer.cell
     if onednn.takes(cell, x, lengths, tmax) and not _transformed():
-        cut = _onednn_cut(cell, x, tmax, _records(grad, cell, x, s))
-        x, s = _eager_layer(cell, x, s, lengths, tmax, grad, cut)
+        graph = _records(grad, cell, x, s)
+        x, s = _eager_layer(cell, x, s, lengths, tmax, graph, _onednn_cut(cell, x, tmax, graph))
     elif _splits(cell, x, tmax):
         x, s = _split_layer(cell, x, s, lengths, grad)
     else:
-        x, s = _eager_layer(cell, x, s, lengths, tmax, grad, None)
+        x, s = _eager_layer(cell, x, s, lengths, tmax, _records(grad, cell, x, s), None)
     for wrapper in layer.after:  # output dropout: outputs only, the recurrence keeps its state
         x = wrapper.drop_sequence("output", x)
     return x, s

@@ -15,6 +15,8 @@ from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, LSTMSta
 from rnnkit.wrappers import DropoutWrapper, MultiRNNCell
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
+# Gate blocks per cell kind (see cell_kind): the G of a layer's T*B*H*(I+H)*G multiply-adds
+GATE_BLOCKS = {"tanh": 1, "relu": 1, "lstm": 4, "lstmp": 4, "gru": 3, "grur": 3}
 
 
 def cell_kind(cell: Any) -> str | None:
@@ -124,10 +126,24 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Layer]:
     return plan
 
 
+_built: dict[tuple[Any, ...], dict[str, tuple[int, ...]]] = {}
+
+
+def built_shapes(cell: Any, kind: str) -> dict[str, tuple[int, ...]]:
+    """``{name: shape}`` of the parameters of a built leaf cell of ``kind`` (:func:`cell_kind`), from
+    the cell's own specification; cached by type, kind, input width and units (what they depend on)."""
+    key = (type(cell), kind, cell.input_size, cell.num_units)
+    shapes = _built.get(key)
+    if shapes is None:
+        specs = cell._parameter_specs(cell.input_size)
+        shapes = _built[key] = {name: shape for name, (shape, _) in specs.items()}
+    return shapes
+
+
 def check_parameter_shapes(cell: Any) -> None:
     """Every parameter of a built leaf cell has the shape the cell was built with (a parameter
     replaced by hand may not), so no kernel reads or writes past one."""
-    for name, (shape, _) in cell._parameter_specs(cell.input_size).items():
+    for name, shape in built_shapes(cell, cell_kind(cell)).items():
         p = getattr(cell, name, None)  # a parameter, or a tensor swapped in (functional calls)
         if not isinstance(p, torch.Tensor) or tuple(p.shape) != shape:
             raise invalid_value(

@@ -27,9 +27,10 @@ import torch
 from torch import Tensor
 
 from rnnkit._validation import _is_compiling
-from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, LSTMStateTuple
+from rnnkit.cells import LSTMStateTuple
 from rnnkit.engine import kernels_small as K
 from rnnkit.engine.autograd import _first_order_only, _transformed
+from rnnkit.engine.layers import GATE_BLOCKS, built_shapes, cell_kind
 
 __all__ = ["call", "MAX_MACS"]
 
@@ -40,21 +41,8 @@ __all__ = ["call", "MAX_MACS"]
 # 303 vs 221; (16,20,16,32) tanh (492K) 382 vs 193.
 MAX_MACS = 1 << 17
 
-_GATES = {"tanh": 1, "relu": 1, "lstm": 4, "gru": 3, "grur": 3}
 _FLOATS = (torch.float32, torch.float64)
 _PLAIN = (Tensor, torch.nn.Parameter)
-
-
-def _kind(cell: Any) -> str | None:
-    t = type(cell)
-    if t is BasicRNNCell:
-        name = cell.activation_name
-        return name if name in ("tanh", "relu") else None
-    if t is BasicLSTMCell or (t is LSTMCell and not cell.use_peepholes):
-        return "lstm"
-    if t is GRUCell:
-        return "grur" if cell.reset_after else "gru"
-    return None
 
 
 _GRU = ("gates_kernel", "candidate_kernel", "gates_bias", "candidate_bias")
@@ -67,26 +55,12 @@ _NAMES = {
 }
 
 
-_shapes: dict[tuple[str, int, int], list[tuple[int, ...]]] = {}
-
-
-def _built_shapes(cell: Any, kind: str, I: int, H: int) -> list[tuple[int, ...]]:
-    """The parameters' shapes of a cell of ``kind`` built for width ``I`` (the order of
-    ``_NAMES[kind]``), from the cell's own specification; cached by ``(kind, I, H)``."""
-    key = (kind, I, H)
-    shapes = _shapes.get(key)
-    if shapes is None:
-        specs = cell._parameter_specs(I)
-        shapes = _shapes[key] = [specs[n][0] for n in _NAMES[kind]]
-    return shapes
-
-
 def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``."""
     if type(x) is not Tensor or x.dim() != 3 or x.dtype not in _FLOATS or not x.is_cpu:
         return None
-    kind = _kind(cell)
-    if kind is None or cell._input_size != x.shape[2]:
+    kind = cell_kind(cell)
+    if kind not in _NAMES or cell._input_size != x.shape[2]:  # (no peepholes here)
         return None
     own = cell._parameters
     params = tuple([own.get(n) for n in _NAMES[kind]])
@@ -95,13 +69,13 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
             return None
     T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
     H, I = cell.num_units, x.shape[2]
-    if T == 0 or B == 0 or T * B * H * (I + H) * _GATES[kind] > MAX_MACS:
+    if T == 0 or B == 0 or T * B * H * (I + H) * GATE_BLOCKS[kind] > MAX_MACS:
         return None
     if _is_compiling() or torch.jit.is_tracing() or _transformed():
         return None
-    shapes = _shapes.get((kind, I, H)) or _built_shapes(cell, kind, I, H)
-    for p, shape in zip(params, shapes):  # the kernels index by these: else the checked path
-        if p.shape != shape or not p.is_contiguous():
+    shapes = built_shapes(cell, kind)
+    for name, p in zip(_NAMES[kind], params):  # the kernels index by these: else the checked path
+        if p.shape != shapes[name] or not p.is_contiguous():
             return None
     spec = (kind, float(cell.forget_bias) if kind == "lstm" else 0.0, time_major)
     if torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params])):
@@ -126,7 +100,7 @@ class _SmallFn(torch.autograd.Function):
         xt = _tm(xn, time_major)
         T, B, _ = xt.shape
         ps = [p.numpy(force=True) for p in params]
-        H = ps[1].shape[1] if kind in ("gru", "grur") else ps[1].shape[0] // _GATES[kind]
+        H = ps[1].shape[1] if kind in ("gru", "grur") else ps[1].shape[0] // GATE_BLOCKS[kind]
         dt = xn.dtype
         out = np.empty((T, B, H) if time_major else (B, T, H), dtype=dt)
         ot = _tm(out, time_major)
