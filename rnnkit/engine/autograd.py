@@ -180,7 +180,16 @@ class _OneDNNLSTMFn(torch.autograd.Function):
         out, h, c = (_join([r[i] for r in runs], 1 if i == 0 else 0) for i in range(3))
         if train:
             ctx.forget_bias, ctx.tmax, ctx.cut = forget_bias, tmax, cut
-            ctx.extra = (parts, weights, runs)
+            # Never the outputs themselves on ctx (a whole layer's out, h, c are what it returns):
+            # output -> this node -> ctx -> output is a cycle the garbage collector cannot see, and
+            # every call's buffers leaked (9 MB a call at S). They go through save_for_backward;
+            # ctx keeps the halves' own outputs (not returned) and the workspaces.
+            ctx.extra = (
+                parts,
+                weights,
+                [r[3] for r in runs],
+                [r[:3] for r in runs] if cut else None,
+            )
             ctx.save_for_backward(x, c0_in, h0_in, kernel, bias, out, h, c)
         return onednn.pad_steps(out, x.shape[0]), c, h
 
@@ -189,7 +198,8 @@ class _OneDNNLSTMFn(torch.autograd.Function):
         x = ctx.saved_tensors[0]  # (and the version checks of everything saved)
         if torch.is_grad_enabled():  # create_graph=True: differentiate the differentiable twin
             return (None, None, *_recompute_grads(ctx, (grad_out, grad_c, grad_h)), None)
-        parts, weights, runs = ctx.extra
+        parts, weights, workspaces, halves = ctx.extra
+        runs = [(*r, w) for r, w in zip(halves or [ctx.saved_tensors[5:]], workspaces)]
         grads = _row_parts(ctx.cut, grad_out[: ctx.tmax], grad_c, grad_h)
         done = _each(
             onednn.layer_backward,
