@@ -177,3 +177,22 @@ def test_pooled_buffers_live_as_long_as_a_graph_needs_them(onednn_calls, monkeyp
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     assert len(onednn_calls) >= 2
+
+
+@pytest.mark.parametrize("I, H", [(3, 5), (17, 13), (8, 16), (40, 24)])
+@pytest.mark.parametrize("keep", [True, False])
+def test_weight_layout_both_ways(I, H, keep):
+    """TF1's ``kernel (I + H, 4H)`` / ``bias`` (gates i, j, f, o) as torch's ``w_ih``, ``w_hh``,
+    ``b_ih + forget_bias on f``, ``b_hh = 0`` (gates i, f, g, o), and gradients back: against
+    torch's own slicing, sizes on and off the compiled loops' 8x8 tiles."""
+    torch.manual_seed(0)
+    kernel, bias = torch.randn(I + H, 4 * H), torch.randn(4 * H)
+    i, j, f, o = kernel.split(H, 1)
+    bi, bj, bf, bo = bias.split(H)
+    w_ih, w_hh, b_ih, b_hh = onednn.torch_weights(kernel, bias, 0.7, keep=keep)
+    torch_order = torch.cat([i, f, j, o], 1).t()
+    assert torch.equal(w_ih, torch_order[:, :I]) and torch.equal(w_hh, torch_order[:, I:])
+    assert torch.equal(b_ih, torch.cat([bi, bf + 0.7, bj, bo])) and not b_hh.any()
+    dk, db = onednn.kernel_grads(w_ih.clone(), w_hh.clone(), b_ih.clone())
+    assert torch.equal(dk, torch.cat([i, j, f, o], 1))
+    assert torch.equal(db, torch.cat([bi, bj, bf + 0.7, bo]))

@@ -173,8 +173,8 @@ class _OneDNNLSTMFn(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, forget_bias, cut, x, c0_in, h0_in, kernel, bias, tmax):  # type: ignore[override]
-        weights = onednn.torch_weights(kernel, bias, forget_bias, x.shape[2])
         train = not isinstance(ctx, _NoGraph)
+        weights = onednn.torch_weights(kernel, bias, forget_bias, keep=train)
         parts = _row_parts(cut, x[:tmax].detach(), c0_in.detach(), h0_in.detach())
         runs = _each(onednn.layer_forward, [(*part, weights, train) for part in parts])
         out, h, c = (_join([r[i] for r in runs], 1 if i == 0 else 0) for i in range(3))

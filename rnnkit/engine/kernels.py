@@ -411,6 +411,68 @@ def grur_backward(
                     dh[b, k] += tmp[b, k]
 
 
+# ----------------------------------------------------------------------------- oneDNN's LSTM layout
+# TF1's LSTM kernel ``(I + H, 4H)`` holds gate blocks ``i, j, f, o`` in its columns; torch's (and
+# oneDNN's) LSTM wants ``w_ih (4H, I)``, ``w_hh (4H, H)`` with blocks ``i, f, g, o`` in their rows:
+# a transpose that swaps blocks 1 and 2. One pass each way, in tiles so that both sides stay in cache.
+_TILE = (
+    8  # 8x8: measured best of 8-64 at H = 256 and 1024 (power-of-two strides thrash bigger tiles)
+)
+
+
+@njit(inline="always")
+def _torch_block(k):
+    return 3 - k if k == 1 or k == 2 else k  # TF block k <-> torch block (swaps j and f)
+
+
+@njit(inline="always")
+def _gates_transposed(src, s0, d0, dst, n, H):  # pragma: no cover - compiled
+    """``dst[d0 + u, r] = src[r, s0 + u]`` for ``r < n``, ``u < H``, tile by tile."""
+    for r0 in range(0, n, _TILE):
+        r1 = min(r0 + _TILE, n)
+        for u0 in range(0, H, _TILE):
+            for u in range(u0, min(u0 + _TILE, H)):
+                for r in range(r0, r1):
+                    dst[d0 + u, r] = src[r, s0 + u]
+
+
+@njit(**_JIT)
+def lstm_tf_to_torch(kernel, bias, forget_bias, w_ih, w_hh, b_ih):  # pragma: no cover - compiled
+    """``w_ih``, ``w_hh`` and ``b_ih`` (``bias`` with ``forget_bias`` added to the f block) in
+    torch's layout from a TF1 LSTM's ``kernel`` and ``bias``."""
+    I, H = w_ih.shape[1], w_hh.shape[1]
+    for k in range(4):
+        src, dst = k * H, _torch_block(k) * H
+        add = forget_bias if k == 2 else bias.dtype.type(0)
+        for u in range(H):
+            b_ih[dst + u] = bias[src + u] + add
+        _gates_transposed(kernel, src, dst, w_ih, I, H)
+        _gates_transposed(kernel[I:], src, dst, w_hh, H, H)
+
+
+@njit(inline="always")
+def _gates_back(src, s0, d0, dst, n, H):  # pragma: no cover - compiled
+    """``dst[r, d0 + u] = src[s0 + u, r]`` for ``r < n``, ``u < H``, tile by tile."""
+    for u0 in range(0, H, _TILE):
+        u1 = min(u0 + _TILE, H)
+        for r0 in range(0, n, _TILE):
+            for r in range(r0, min(r0 + _TILE, n)):
+                for u in range(u0, u1):
+                    dst[r, d0 + u] = src[s0 + u, r]
+
+
+@njit(**_JIT)
+def lstm_torch_to_tf(dw_ih, dw_hh, db_ih, dkernel, dbias):  # pragma: no cover - compiled
+    """The gradients of :func:`lstm_tf_to_torch`'s outputs back in TF's layout."""
+    I, H = dw_ih.shape[1], dw_hh.shape[1]
+    for k in range(4):
+        src, dst = _torch_block(k) * H, k * H
+        for u in range(H):
+            dbias[dst + u] = db_ih[src + u]
+        _gates_back(dw_ih, src, dst, dkernel, I, H)
+        _gates_back(dw_hh, src, dst, dkernel[I:], H, H)
+
+
 def cache_location() -> tuple[str, bool]:
     """Where numba keeps the compiled kernels, and whether that folder is writable."""
     path = rnn_forward._cache._cache_path

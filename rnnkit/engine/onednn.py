@@ -23,7 +23,7 @@ freezing on the loop. oneDNN reads dense tensors: every tensor handed to it is m
 
 Example::
 
-    weights = torch_weights(cell.kernel, cell.bias, cell.forget_bias, I)
+    weights = torch_weights(cell.kernel, cell.bias, cell.forget_bias, keep=True)
     out, h, c, workspace = layer_forward(x, c0, h0, weights, train=True)   # x (T, B, I) dense
 """
 
@@ -36,6 +36,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.engine import cpu
+from rnnkit.engine import kernels as K
 from rnnkit.engine.layers import cell_kind
 
 __all__ = [
@@ -65,17 +66,9 @@ MIN_MACS = 1 << 23
 POOL_FROM = 1 << 22
 
 _BLOCKS = [0, 2, 1, 3]  # TF's gate block k is torch's block _BLOCKS[k] (and back: it swaps j and f)
-_blocks: dict[torch.device, Tensor] = {}
 _LAYER = getattr(torch.ops.aten, "mkldnn_rnn_layer", None)
 _LAYER_BACKWARD = getattr(torch.ops.aten, "mkldnn_rnn_layer_backward", None)
 _MODE_LSTM = 2  # ideep::rnn_kind::LSTM
-
-
-def _block_index(device: torch.device) -> Tensor:
-    idx = _blocks.get(device)
-    if idx is None:
-        idx = _blocks[device] = torch.tensor(_BLOCKS, device=device)
-    return idx
 
 
 def available() -> bool:
@@ -106,35 +99,45 @@ def dense(shape: tuple[int, ...]) -> Tensor:
     return torch.from_numpy(cpu.output_buffer(shape, np.float32, POOL_FROM))
 
 
-def torch_rows(kernel_rows: Tensor, H: int) -> Tensor:
-    """TF kernel rows ``(n, 4H)`` (gates ``i, j, f, o``) as torch's weight ``(4H, n)`` (``i, f, g,
-    o``), contiguous: one gather and one transposing copy (faster this way round than one
-    ``index_copy_``, unlike :func:`kernel_grads`: 1.5 against 10.9 ms at I=512, H=1024)."""
-    n = kernel_rows.shape[0]
-    gathered = dense((n, 4, H))
-    torch.index_select(
-        kernel_rows.reshape(n, 4, H), 1, _block_index(kernel_rows.device), out=gathered
-    )
-    out = dense((4 * H, n))
-    out.view(4, H, n).copy_(gathered.permute(1, 2, 0))
-    return out
-
-
-def torch_weights(kernel: Tensor, bias: Tensor, forget_bias: float, I: int) -> list[Tensor]:
+def torch_weights(kernel: Tensor, bias: Tensor, forget_bias: float, keep: bool) -> list[Tensor]:
     """``[w_ih (4H, I), w_hh (4H, H), b_ih (4H,), b_hh (4H,)]`` for torch's LSTM from a TF1 LSTM's
-    ``kernel (I + H, 4H)`` and ``bias (4H,)``, ``forget_bias`` folded into ``b_ih``'s ``f`` block.
-    Plain tensors (no autograd graph)."""
+    ``kernel (I + H, 4H)`` and ``bias (4H,)``, ``forget_bias`` folded into ``b_ih``'s ``f`` block:
+    one compiled pass (``kernels.lstm_tf_to_torch``; 0.27 ms at I=128, H=256 and 5.3 ms at I=512,
+    H=1024, where torch's gather and transposing copy took 0.4-0.9 and 12). Plain tensors (no
+    autograd graph). ``keep``: the weights outlive the call (a graph's backward needs them), else
+    they are the calling thread's scratch buffers, valid until its next call."""
     H = bias.shape[0] // 4
-    with torch.no_grad():
-        k = kernel.detach()
-        b = bias.detach().reshape(4, H).index_select(0, _block_index(bias.device))
-        b[1] += forget_bias  # torch's f block
-        return [
-            torch_rows(k[:I], H),
-            torch_rows(k[I:], H),
-            b.reshape(4 * H),
-            torch.zeros_like(bias),
-        ]
+    n = kernel.shape[0]
+    k, b = cpu._npc(kernel), cpu._npc(bias)
+    if keep:
+        w_ih, w_hh, b_ih = (dense(s).numpy() for s in ((4 * H, n - H), (4 * H, H), (4 * H,)))
+    else:
+        w_ih = cpu._scratch("lstm_w_ih", 4 * H, n - H, like=k)
+        w_hh = cpu._scratch("lstm_w_hh", 4 * H, H, like=k)
+        b_ih = cpu._scratch("lstm_b_ih", 4 * H, like=k)
+    K.lstm_tf_to_torch(k, b, k.dtype.type(forget_bias), w_ih, w_hh, b_ih)
+    return [torch.from_numpy(w) for w in (w_ih, w_hh, b_ih)] + [_zeros(4 * H)]
+
+
+def _zeros(n: int) -> Tensor:
+    """A float32 zeros ``(n,)`` that nothing writes to (torch's ``b_hh``; TF1 has one bias)."""
+    z = _zero_biases.get(n)
+    if z is None:
+        z = _zero_biases[n] = torch.zeros(n)
+    return z
+
+
+_zero_biases: dict[int, Tensor] = {}
+
+
+def kernel_grads(dw_ih: Tensor, dw_hh: Tensor, db_ih: Tensor) -> tuple[Tensor, Tensor]:
+    """``(d kernel (I + H, 4H), d bias (4H,))`` in TF's layout from torch's weight gradients: one
+    compiled pass (``kernels.lstm_torch_to_tf``; 6 ms at I=512, H=1024, where a transposing
+    ``index_copy_`` per matrix took 9)."""
+    H, I = dw_hh.shape[1], dw_ih.shape[1]
+    dk, db = dense((I + H, 4 * H)), dense((4 * H,))
+    K.lstm_torch_to_tf(cpu._npc(dw_ih), cpu._npc(dw_hh), cpu._npc(db_ih), dk.numpy(), db.numpy())
+    return dk, db
 
 
 # ------------------------------------------------------------------------------ the layer, both ways
@@ -155,19 +158,6 @@ def layer_backward(x, c0, h0, weights, out, h, c, workspace, g_out, g_h, g_c):
         x, *weights, h0, c0, out, h, c, g_out, g_h, g_c, False, _MODE_LSTM, H, 1, True, True,
         False, [], False, workspace,
     )  # fmt: skip
-
-
-def kernel_grads(dw_ih: Tensor, dw_hh: Tensor, db_ih: Tensor) -> tuple[Tensor, Tensor]:
-    """``(d kernel (I + H, 4H), d bias (4H,))`` in TF's layout from torch's weight gradients: one
-    transposing, block-gathering pass per matrix (3x faster at I=512, H=1024 than gather, transpose
-    and concatenate one after the other)."""
-    H, I = db_ih.shape[0] // 4, dw_ih.shape[1]
-    idx = _block_index(db_ih.device)
-    dk = dense((I + H, 4 * H))
-    for rows, dw in ((dk[:I], dw_ih), (dk[I:], dw_hh)):  # TF block k <- torch block idx[k]
-        rows.view(-1, 4, H).index_copy_(1, idx, dw.view(4, H, -1).permute(2, 0, 1))
-    db = db_ih.reshape(4, H).index_select(0, idx).reshape(4 * H)
-    return dk, db
 
 
 def reference(x: Tensor, c0: Tensor, h0: Tensor, kernel: Tensor, bias: Tensor, forget_bias: float,
