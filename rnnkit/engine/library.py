@@ -71,10 +71,12 @@ def _grad_or_empty(g: Tensor | None, like: Tensor) -> Tensor:
 
 
 def _fake_grad(like: Tensor, needed: bool, *shape: Any) -> Tensor:
-    """What a backward operator returns for a gradient: ``like``'s shape (or ``shape``), else empty."""
+    """What a backward operator returns for a gradient: ``like``'s shape (or ``shape``), else empty;
+    contiguous, as the real kernels return them (``empty_like`` would keep the strides of a view,
+    e.g. batch-major inputs seen time-major, and torch.compile then rejects the real gradient)."""
     if not needed:
         return like.new_empty(0)
-    return like.new_empty(shape) if shape else torch.empty_like(like)
+    return like.new_empty(shape) if shape else like.new_empty(like.shape)
 
 
 def _refuse_double_backward(op: Any) -> None:
@@ -99,7 +101,7 @@ def rnn_layer(
 
 @rnn_layer.register_fake
 def _(x, h0, kernel, bias, lengths, relu):
-    return x.new_empty(x.shape[0], x.shape[1], h0.shape[1]), torch.empty_like(h0)
+    return x.new_empty(x.shape[0], x.shape[1], h0.shape[1]), h0.new_empty(h0.shape)
 
 
 @_op("rnnkit::rnn_layer_backward", mutates_args=(), device_types="cpu")
@@ -119,7 +121,7 @@ def rnn_layer_backward(
 @rnn_layer_backward.register_fake
 def _(grad_out, grad_h, x, h0, kernel, out, lengths, relu, need_x, need_w):
     f, w = _fake_grad, need_w
-    return f(x, need_x), torch.empty_like(h0), f(kernel, w), f(kernel, w, kernel.shape[1])
+    return f(x, need_x), h0.new_empty(h0.shape), f(kernel, w), f(kernel, w, kernel.shape[1])
 
 
 def _rnn_setup(ctx, inputs, output):
@@ -161,7 +163,7 @@ def lstm_layer(
 def _(x, c0, h0, kernel, bias, w_i, w_f, w_o, lengths, forget_bias, peepholes):
     T, B, H = x.shape[0], x.shape[1], h0.shape[1]
     e = x.new_empty
-    return e(T, B, H), torch.empty_like(c0), torch.empty_like(h0), e(T, B, 4 * H), e(T, B, H)
+    return e(T, B, H), c0.new_empty(c0.shape), h0.new_empty(h0.shape), e(T, B, 4 * H), e(T, B, H)
 
 
 @_op("rnnkit::lstm_layer_backward", mutates_args=(), device_types="cpu")
@@ -186,7 +188,7 @@ def _(grad_out, grad_c, grad_h, x, c0, h0, kernel, w_i, w_f, w_o, gates, cs, out
       peepholes, need_x, need_w):  # fmt: skip
     H = h0.shape[1]
     return (
-        _fake_grad(x, need_x), torch.empty_like(c0), torch.empty_like(h0),
+        _fake_grad(x, need_x), c0.new_empty(c0.shape), h0.new_empty(h0.shape),
         _fake_grad(kernel, need_w), _fake_grad(kernel, need_w, kernel.shape[1]),
         kernel.new_empty(3, H) if peepholes else kernel.new_empty(0),
     )  # fmt: skip
@@ -233,7 +235,7 @@ def gru_layer(
 @gru_layer.register_fake
 def _(x, h0, gates_kernel, candidate_kernel, gates_bias, candidate_bias, lengths):
     T, B, H = x.shape[0], x.shape[1], h0.shape[1]
-    return x.new_empty(T, B, H), torch.empty_like(h0), x.new_empty(T, B, 3 * H)
+    return x.new_empty(T, B, H), h0.new_empty(h0.shape), x.new_empty(T, B, 3 * H)
 
 
 @_op("rnnkit::gru_layer_backward", mutates_args=(), device_types="cpu")
@@ -257,7 +259,7 @@ def _(grad_out, grad_h, x, h0, gates_kernel, candidate_kernel, gates, out, lengt
       need_w):  # fmt: skip
     f, w = _fake_grad, need_w
     gk, ck = gates_kernel, candidate_kernel
-    return (f(x, need_x), torch.empty_like(h0), f(gk, w), f(ck, w), f(gk, w, gk.shape[1]),
+    return (f(x, need_x), h0.new_empty(h0.shape), f(gk, w), f(ck, w), f(gk, w, gk.shape[1]),
             f(ck, w, ck.shape[1]))  # fmt: skip
 
 
@@ -296,7 +298,7 @@ def grur_layer(
 def _(x, h0, gates_kernel, candidate_kernel, gates_bias, candidate_bias, brec, lengths):
     T, B, H = x.shape[0], x.shape[1], h0.shape[1]
     e = x.new_empty
-    return e(T, B, H), torch.empty_like(h0), e(T, B, 3 * H), e(T, B, H)
+    return e(T, B, H), h0.new_empty(h0.shape), e(T, B, 3 * H), e(T, B, H)
 
 
 @_op("rnnkit::grur_layer_backward", mutates_args=(), device_types="cpu")
@@ -321,7 +323,7 @@ def _(grad_out, grad_h, x, h0, gates_kernel, candidate_kernel, gates, hcs, out, 
       need_w):  # fmt: skip
     f, w = _fake_grad, need_w
     gk, ck = gates_kernel, candidate_kernel
-    return (f(x, need_x), torch.empty_like(h0), f(gk, w), f(ck, w), f(gk, w, gk.shape[1]),
+    return (f(x, need_x), h0.new_empty(h0.shape), f(gk, w), f(ck, w), f(gk, w, gk.shape[1]),
             f(ck, w, ck.shape[1]), f(ck, w, ck.shape[1]))  # fmt: skip
 
 
