@@ -108,3 +108,52 @@ def test_restore_names_a_missing_variable(tmp_path):
         pytest.raises(tf.errors.NotFoundError, match="not a valid checkpoint"),
     ):
         tf.train.Saver([a]).restore(sess, str(tmp_path / "nothing"))
+
+
+def _state_paths(directory, name="checkpoint"):
+    from rnnkit.interop._checkpoint_state import read_state
+
+    state = read_state(str(directory / name))
+    return list(state.all_model_checkpoint_paths), state.model_checkpoint_path
+
+
+def test_state_file_lists_what_the_saver_keeps(tmp_path):
+    """TF1's Saver: the state file lists the checkpoints it keeps (its ``last_checkpoints``), not
+    every one it ever wrote; saving the same path again moves it to the end."""
+    tf.Variable(1.0, name="v")
+    saver = tf.train.Saver(max_to_keep=2)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for step in range(5):
+            saver.save(sess, str(tmp_path / "m"), global_step=step)
+        assert _state_paths(tmp_path) == (["m-3", "m-4"], "m-4")
+        assert saver.last_checkpoints == [str(tmp_path / "m-3"), str(tmp_path / "m-4")]
+        saver.save(sess, str(tmp_path / "m"), global_step=3)
+        assert _state_paths(tmp_path) == (["m-4", "m-3"], "m-3")
+    assert sorted(p.name for p in tmp_path.glob("*.index")) == ["m-3.index", "m-4.index"]
+
+
+@pytest.mark.parametrize("max_to_keep", [None, 0])
+def test_max_to_keep_none_keeps_every_file_and_records_the_latest(tmp_path, max_to_keep):
+    """TF1: with max_to_keep None or 0 no file is deleted, nothing is kept track of, and the state
+    file names only the latest checkpoint."""
+    tf.Variable(1.0, name="v")
+    saver = tf.train.Saver(max_to_keep=max_to_keep)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for step in range(4):
+            saver.save(sess, str(tmp_path / "m"), global_step=step)
+    assert len(list(tmp_path.glob("*.index"))) == 4
+    assert saver.last_checkpoints == []
+    assert _state_paths(tmp_path) == (["m-3"], "m-3")
+
+
+def test_latest_filename_names_the_state_file(tmp_path):
+    tf.Variable(1.0, name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"), latest_filename="best")
+    assert not (tmp_path / "checkpoint").exists()
+    assert tf.train.latest_checkpoint(str(tmp_path), latest_filename="best") == path
+    assert tf.train.latest_checkpoint(str(tmp_path)) is None

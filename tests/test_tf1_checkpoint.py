@@ -363,6 +363,28 @@ def test_absolute_paths_in_the_state_file(tmp_path):
         write_tf1_checkpoint(tmp_path / "n", {"x": 1})
 
 
+def test_an_oversized_state_file_is_refused_unread(tmp_path, monkeypatch):
+    from rnnkit.interop import _checkpoint_state
+
+    monkeypatch.setattr(_checkpoint_state, "MAX_STATE_BYTES", 64)
+    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "m"\n' * 3)
+    with pytest.raises(ValueError, match="checkpoint' is damaged.*more than 64 bytes"):
+        latest_tf1_checkpoint(tmp_path)
+
+
+def test_dropped_checkpoints_lose_every_shard_and_nothing_else(tmp_path):
+    """max_to_keep deletes a dropped checkpoint's index and data shards, not files whose names only
+    look alike (another prefix, a glob character in the name)."""
+    write_tf1_checkpoint(tmp_path / "m[1]", {"x": 1}, max_to_keep=1)
+    (tmp_path / "m[1].data-00001-of-00002").write_bytes(b"shard")
+    keep = [tmp_path / "m1.data-00000-of-00001", tmp_path / "m[1].data-0-of-1", tmp_path / "m[1]x"]
+    for path in keep:
+        path.write_bytes(b"not ours")
+    write_tf1_checkpoint(tmp_path / "m2", {"x": 2}, max_to_keep=1)
+    assert not list(tmp_path.glob("m[[]1].data-0000*")) and not (tmp_path / "m[1].index").exists()
+    assert all(path.exists() for path in keep)
+
+
 # -- damage -------------------------------------------------------------------------------------------------
 def copy_fixture(name: str, tmp_path: Path) -> str:
     shutil.copytree(TF_PREFIXES[name].parent, tmp_path / name)

@@ -20,10 +20,16 @@ __all__ = ["Saver", "latest_checkpoint"]
 
 
 def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
-    """The prefix of the newest checkpoint named in ``checkpoint_dir/checkpoint``, or None."""
+    """The prefix of the newest checkpoint named in ``checkpoint_dir/checkpoint`` (or the state
+    file ``latest_filename``), or None."""
     from rnnkit.interop import latest_tf1_checkpoint
+    from rnnkit.interop._checkpoint_state import fspath, latest_in_state
 
-    return latest_tf1_checkpoint(checkpoint_dir)
+    if latest_filename is None:
+        return latest_tf1_checkpoint(checkpoint_dir)
+    return latest_in_state(
+        fspath("checkpoint_dir", checkpoint_dir), fspath("latest_filename", latest_filename)
+    )
 
 
 class Saver:
@@ -69,6 +75,7 @@ class Saver:
         **kwargs: Any,
     ) -> str:
         from rnnkit.interop import write_tf1_checkpoint
+        from rnnkit.interop._checkpoint_state import write_state as record_state
 
         if global_step is not None:
             step = global_step
@@ -84,16 +91,21 @@ class Saver:
         directory = os.path.dirname(os.path.abspath(save_path))
         if not os.path.isdir(directory):
             raise NotFoundError(f"Parent directory of {save_path} doesn't exist, can't save.")
-        prefix = write_tf1_checkpoint(save_path, tensors, update_state=write_state)
-        self._kept.append(prefix)
-        if self._max_to_keep and len(self._kept) > self._max_to_keep:
-            old = self._kept.pop(0)
-            if old not in self._kept:
+        prefix = write_tf1_checkpoint(save_path, tensors, update_state=False)
+        if self._max_to_keep:  # TF1: with max_to_keep None or 0 nothing is kept track of
+            if prefix in self._kept:
+                self._kept.remove(prefix)
+            self._kept.append(prefix)
+            if len(self._kept) > self._max_to_keep:
+                old = self._kept.pop(0)  # a checkpoint this saver wrote: its files go
                 for suffix in (".index", ".data-00000-of-00001"):
                     try:
                         os.remove(old + suffix)
                     except FileNotFoundError:
                         pass
+        if write_state:  # the state file lists what this saver keeps (TF1's last_checkpoints)
+            state_path = os.path.join(directory, latest_filename or "checkpoint")
+            record_state(state_path, self._kept or [prefix])
         return prefix
 
     def restore(self, sess: Any, save_path: str) -> None:
