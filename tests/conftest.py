@@ -15,8 +15,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 @pytest.fixture
 def general_path(monkeypatch):
     """Every fused call through the engine's general path, however small the layer (tests of what
-    that path does: threads, buffers, oneDNN, the team); small layers otherwise take
-    ``rnnkit.engine.small``."""
+    that path does: threads, buffers, oneDNN, the team); small layers, and LSTM layers for oneDNN
+    from zero state, otherwise take ``rnnkit.engine.small``'s short dispatch."""
     from rnnkit.engine import small
 
     monkeypatch.setattr(small, "MAX_MACS", -1)
+    monkeypatch.setattr(small, "_onednn_takes", lambda *args: False)

@@ -174,3 +174,65 @@ def test_zero_steps_and_zero_rows_take_the_general_path(small_calls):
     y, h = rnnkit.dynamic_rnn(cell, torch.randn(0, 2, 3))
     assert y.shape == (0, 2, 5)
     assert small_calls == []
+
+
+# ------------------------------------------------------------------- LSTM layers for oneDNN
+@pytest.fixture(params=["whole", "halves"])
+def onednn_direct(request, monkeypatch):
+    """LSTM layers of any size go from the short dispatch to the oneDNN node (whole, or in two
+    halves of the batch); returns the list of ``graph`` flags of the calls it took."""
+    from rnnkit.engine import autograd, onednn
+
+    if not onednn.available():
+        pytest.skip("torch built without oneDNN")
+    monkeypatch.setattr(small, "MAX_MACS", 0)
+    monkeypatch.setattr(onednn, "MIN_MACS", 0)
+    halves = request.param == "halves"
+    monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MAX_STEP", 1 << 40 if halves else 0)
+    monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MIN_TBH", 0)
+    calls = []
+    original = small._onednn_layer
+
+    def spy(cell, x, params, time_major, graph):
+        calls.append(graph)
+        return original(cell, x, params, time_major, graph)
+
+    monkeypatch.setattr(small, "_onednn_layer", spy)
+    return calls
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+@pytest.mark.parametrize("kind", ["lstm", "lstm_basic"])
+def test_lstm_layers_go_straight_to_onednn_with_the_general_paths_results(
+    kind, time_major, onednn_direct
+):
+    """From zero state and without lengths, an LSTM layer for oneDNN skips the general path's
+    planning: same values and gradients as that path (an explicit zero initial state takes it)."""
+    torch.manual_seed(0)
+    cell = _perturbed("lstm" if kind == "lstm" else "basic_lstm", torch.float32, H=6, I=4)
+    x = torch.randn(5, 7, 4, requires_grad=True)
+    direct = _values_and_grads(cell, x, time_major, "fused")
+    assert onednn_direct == [True]
+    zero = cell.zero_state(x.shape[0 if not time_major else 1])
+    y, s = rnnkit.dynamic_rnn(cell, x, initial_state=zero, time_major=time_major)
+    leaves = [y, *_nest.flatten(s)]
+    gen = torch.Generator().manual_seed(1)
+    loss = sum((t * torch.randn(t.shape, generator=gen)).sum() for t in leaves)
+    general = [t.detach() for t in leaves], torch.autograd.grad(loss, [x, *cell.parameters()])
+    assert onednn_direct == [True]  # the general path took the second call
+    for a, b in zip([*direct[0], *direct[1]], [*general[0], *general[1]]):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with torch.no_grad():
+        y, s = rnnkit.dynamic_rnn(cell, x, time_major=time_major)
+    assert onednn_direct == [True, False] and not y.requires_grad
+    torch.testing.assert_close(y, direct[0][0], rtol=1e-6, atol=1e-6)
+
+
+def test_what_the_short_dispatch_leaves_to_onednns_general_path(onednn_direct):
+    """float64, peepholes, GRU, lengths, an initial state, a dtype conversion: not this way."""
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 2)
+    rnnkit.dynamic_rnn(make_cell("lstm", 5, 2, dtype=torch.float64), x.double())
+    rnnkit.dynamic_rnn(rnnkit.LSTMCell(5, use_peepholes=True, input_size=2), x)
+    rnnkit.dynamic_rnn(make_cell("lstm", 5, 2, dtype=torch.float32), x, sequence_length=[4, 4, 4])
+    assert onednn_direct == []

@@ -28,6 +28,7 @@ from torch import Tensor
 
 from rnnkit._validation import _is_compiling
 from rnnkit.cells import LSTMStateTuple
+from rnnkit.engine import autograd, onednn
 from rnnkit.engine import kernels_small as K
 from rnnkit.engine.autograd import _first_order_only, _transformed
 from rnnkit.engine.layers import GATE_BLOCKS, built_shapes, cell_kind
@@ -69,7 +70,8 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
             return None
     T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
     H, I = cell.num_units, x.shape[2]
-    if T == 0 or B == 0 or T * B * H * (I + H) * GATE_BLOCKS[kind] > MAX_MACS:
+    macs = T * B * H * (I + H) * GATE_BLOCKS[kind]
+    if T == 0 or B == 0 or (macs > MAX_MACS and not _onednn_takes(kind, x, macs)):
         return None
     if _is_compiling() or torch.jit.is_tracing() or _transformed():
         return None
@@ -77,12 +79,40 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     for name, p in zip(_NAMES[kind], params):  # the kernels index by these: else the checked path
         if p.shape != shapes[name] or not p.is_contiguous():
             return None
+    graph = torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params]))
+    if macs > MAX_MACS:
+        return _onednn_layer(cell, x, params, time_major, graph)
     spec = (kind, float(cell.forget_bias) if kind == "lstm" else 0.0, time_major)
-    if torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params])):
+    if graph:
         out = _SmallFn.apply(spec, x, *params)
     else:
         out = _SmallFn.forward(None, spec, x, *params)
     return out[0], (LSTMStateTuple(out[1], out[2]) if kind == "lstm" else out[1])
+
+
+def _onednn_takes(kind: str, x: Tensor, macs: int) -> bool:
+    """Whether a layer past MAX_MACS is one that the general path would run whole on torch's oneDNN
+    LSTM (:func:`rnnkit.engine.onednn.takes`; no lengths here, so every row runs every step)."""
+    return (
+        kind == "lstm"
+        and x.dtype == torch.float32
+        and macs >= onednn.MIN_MACS
+        and onednn.available()
+    )
+
+
+def _onednn_layer(cell: Any, x: Tensor, params: tuple, time_major: bool, graph: bool):
+    """The general path's oneDNN LSTM layer (``autograd._OneDNNLSTMFn``, whole or in halves) from
+    zero state, without its planning: at S size (B=32, T=100, I=32, H=64) that planning and the
+    validation cost 55 us of a 0.9 ms forward, twice that right after a parallel torch op (torch's
+    OpenMP worker still spinning on the other hyperthread)."""
+    xt = x if time_major else x.transpose(0, 1)
+    T, B = xt.shape[0], xt.shape[1]
+    zeros = x.new_zeros(B, cell.num_units)  # c0 and h0
+    cut = autograd._onednn_cut(cell, xt, T, graph)
+    args = (float(cell.forget_bias), cut, xt, zeros, zeros, params[0], params[1], T)
+    out, c, h = autograd._applier(autograd._OneDNNLSTMFn, graph)(*args)
+    return (out if time_major else out.transpose(0, 1)), LSTMStateTuple(c, h)
 
 
 def _tm(a: np.ndarray, time_major: bool) -> np.ndarray:
