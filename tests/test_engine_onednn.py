@@ -179,12 +179,13 @@ def test_pooled_buffers_live_as_long_as_a_graph_needs_them(onednn_calls, monkeyp
     assert len(onednn_calls) >= 2
 
 
-@pytest.mark.parametrize("I, H", [(3, 5), (17, 13), (8, 16), (40, 24)])
+@pytest.mark.parametrize("I, H", [(3, 5), (17, 13), (8, 16), (40, 24), (100, 90), (93, 97)])
 @pytest.mark.parametrize("keep", [True, False])
 def test_weight_layout_both_ways(I, H, keep):
     """TF1's ``kernel (I + H, 4H)`` / ``bias`` (gates i, j, f, o) as torch's ``w_ih``, ``w_hh``,
     ``b_ih + forget_bias on f``, ``b_hh = 0`` (gates i, f, g, o), and gradients back: against
-    torch's own slicing, sizes on and off the compiled loops' 8x8 tiles."""
+    torch's own slicing; blocks small enough for plain loops and big enough for 8x8 tiles, on
+    and off the tiles' edges."""
     torch.manual_seed(0)
     kernel, bias = torch.randn(I + H, 4 * H), torch.randn(4 * H)
     i, j, f, o = kernel.split(H, 1)
