@@ -236,3 +236,20 @@ def test_what_the_short_dispatch_leaves_to_onednns_general_path(onednn_direct):
     rnnkit.dynamic_rnn(rnnkit.LSTMCell(5, use_peepholes=True, input_size=2), x)
     rnnkit.dynamic_rnn(make_cell("lstm", 5, 2, dtype=torch.float32), x, sequence_length=[4, 4, 4])
     assert onednn_direct == []
+
+
+def test_onednn_calls_see_weights_changed_in_place(onednn_direct):
+    """Forward-only calls reorder the weights into the same scratch buffers every time: a weight
+    changed in place between two calls (through ``.data`` too, which bumps no version counter) must
+    change the second call's outputs exactly as the loop's."""
+    torch.manual_seed(0)
+    cell = _perturbed("basic_lstm", torch.float32, H=6, I=4)
+    x = torch.randn(5, 7, 4)
+    with torch.no_grad():
+        rnnkit.dynamic_rnn(cell, x)
+        cell.kernel.data.mul_(-0.5)
+        cell.bias.data.add_(0.25)
+        got, _ = rnnkit.dynamic_rnn(cell, x)
+        want, _ = rnnkit.dynamic_rnn(cell, x, engine="loop")
+    assert onednn_direct == [False, False]
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
