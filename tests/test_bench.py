@@ -57,3 +57,25 @@ def test_sweep_writes_results(tmp_path, capsys):
     assert {r["runner"] for r in rows} == {"static", "loop", "fused"}
     assert any("skipped" in r for r in rows if r["runner"] == "static")
     assert all("us_per_step" in r for r in rows if r["runner"] != "static")
+
+
+def test_fast_calls_are_timed_more_often(monkeypatch):
+    """Each implementation gets at least MIN_TIMED_SECONDS of timed calls (capped), never fewer
+    than asked for: a median of microsecond calls is not ten samples of noise."""
+    import time
+
+    monkeypatch.setattr(bench, "MIN_TIMED_SECONDS", 0.02)
+    monkeypatch.setattr(bench, "MAX_REPEATS", 500)
+    calls = {"fast": 0, "slow": 0}
+
+    def fast():
+        calls["fast"] += 1
+
+    def slow():
+        calls["slow"] += 1
+        time.sleep(0.01)
+
+    out = bench._timer({"fast": fast, "slow": slow}, {"fast": 3, "slow": 3})
+    assert calls["fast"] == 2 + 500  # warm-up and sizing, then the cap
+    assert calls["slow"] == 2 + 3
+    assert out["slow"]["median"] >= 10 and out["fast"]["min"] <= out["fast"]["median"]

@@ -88,10 +88,22 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 # ------------------------------------------------------------------------------------ measuring
+# Fast calls are timed more often: each implementation gets at least MIN_TIMED_SECONDS of timed calls
+# (at most MAX_REPEATS), so that a median of microsecond calls is not ten samples of noise.
+MIN_TIMED_SECONDS = 0.25
+MAX_REPEATS = 2000
+
+
 def _timer(fns: dict[str, Any], repeats: dict[str, int]) -> dict[str, dict[str, float]]:
-    """Median/min ms per call of each function; calls are interleaved so load drifts hit all alike."""
+    """Median/min ms per call of each function; calls are interleaved so load drifts hit all alike.
+    ``repeats`` is the least number of timed calls per function (see MIN_TIMED_SECONDS)."""
     for fn in fns.values():  # warm-up (and compile)
         fn()
+    repeats = dict(repeats)
+    for name, fn in fns.items():  # a second call says how long one takes
+        once = max(_time_once(fn), 1e-7)
+        wanted = min(MAX_REPEATS, int(MIN_TIMED_SECONDS / once))
+        repeats[name] = max(repeats[name], wanted)
     times: dict[str, list[float]] = {k: [] for k in fns}
     for r in range(max(repeats.values())):
         for name, fn in fns.items():
