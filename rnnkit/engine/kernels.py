@@ -427,19 +427,20 @@ def _torch_block(k):
 
 
 @njit(inline="always")
-def _gates_transposed(src, s0, d0, dst, n, H):  # pragma: no cover - compiled
-    """``dst[d0 + u, r] = src[r, s0 + u]`` for ``r < n``, ``u < H``, tile by tile."""
-    if n * H <= _ONE_TILE:  # plain loops: 2x faster than tiles at H=64
-        for u in range(H):
-            for r in range(n):
-                dst[d0 + u, r] = src[r, s0 + u]
+def _transpose(src, dst):  # pragma: no cover - compiled
+    """``dst[i, j] = src[j, i]`` (views of one gate block each), writing rows of ``dst`` in order."""
+    rows, cols = dst.shape
+    if rows * cols <= _ONE_TILE:  # plain loops: 2x faster than tiles at H=64
+        for i in range(rows):
+            for j in range(cols):
+                dst[i, j] = src[j, i]
         return
-    for r0 in range(0, n, _TILE):
-        r1 = min(r0 + _TILE, n)
-        for u0 in range(0, H, _TILE):
-            for u in range(u0, min(u0 + _TILE, H)):
-                for r in range(r0, r1):
-                    dst[d0 + u, r] = src[r, s0 + u]
+    for j0 in range(0, cols, _TILE):
+        j1 = min(j0 + _TILE, cols)
+        for i0 in range(0, rows, _TILE):
+            for i in range(i0, min(i0 + _TILE, rows)):
+                for j in range(j0, j1):
+                    dst[i, j] = src[j, i]
 
 
 @njit(**_JIT)
@@ -452,24 +453,8 @@ def lstm_tf_to_torch(kernel, bias, forget_bias, w_ih, w_hh, b_ih):  # pragma: no
         add = forget_bias if k == 2 else bias.dtype.type(0)
         for u in range(H):
             b_ih[dst + u] = bias[src + u] + add
-        _gates_transposed(kernel, src, dst, w_ih, I, H)
-        _gates_transposed(kernel[I:], src, dst, w_hh, H, H)
-
-
-@njit(inline="always")
-def _gates_back(src, s0, d0, dst, n, H):  # pragma: no cover - compiled
-    """``dst[r, d0 + u] = src[s0 + u, r]`` for ``r < n``, ``u < H``, tile by tile."""
-    if n * H <= _ONE_TILE:
-        for r in range(n):
-            for u in range(H):
-                dst[r, d0 + u] = src[s0 + u, r]
-        return
-    for u0 in range(0, H, _TILE):
-        u1 = min(u0 + _TILE, H)
-        for r0 in range(0, n, _TILE):
-            for r in range(r0, min(r0 + _TILE, n)):
-                for u in range(u0, u1):
-                    dst[r, d0 + u] = src[s0 + u, r]
+        _transpose(kernel[:I, src : src + H], w_ih[dst : dst + H])
+        _transpose(kernel[I:, src : src + H], w_hh[dst : dst + H])
 
 
 @njit(**_JIT)
@@ -480,8 +465,8 @@ def lstm_torch_to_tf(dw_ih, dw_hh, db_ih, dkernel, dbias):  # pragma: no cover -
         src, dst = _torch_block(k) * H, k * H
         for u in range(H):
             dbias[dst + u] = db_ih[src + u]
-        _gates_back(dw_ih, src, dst, dkernel, I, H)
-        _gates_back(dw_hh, src, dst, dkernel[I:], H, H)
+        _transpose(dw_ih[src : src + H], dkernel[:I, dst : dst + H])
+        _transpose(dw_hh[src : src + H], dkernel[I:, dst : dst + H])
 
 
 def cache_location() -> tuple[str, bool]:
