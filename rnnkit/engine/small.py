@@ -1,4 +1,4 @@
-r"""Small layers without the call overhead: ``dynamic_rnn(cell, x)`` on a small built-in cell runs as
+r"""Calls without the general path's overhead: ``dynamic_rnn(cell, x)`` on a small built-in cell runs as
 ONE compiled kernel each way (:mod:`rnnkit.engine.kernels_small`) behind a short dispatch.
 
 At seed size (B=4, T=2, I=3, H=5) the work is a few hundred multiply-adds and a call's time is all
@@ -12,6 +12,11 @@ shapes, no ``sequence_length``, no ``initial_state``, no ``dtype`` other than th
 runner checks those three), nothing tracing or transforming, and at most :data:`MAX_MACS`
 multiply-adds. Any other call returns ``None`` here and takes the general path, which validates
 everything and raises the documented errors.
+
+The same checks are the general path's for an LSTM layer that runs on torch's oneDNN LSTM
+(:mod:`rnnkit.engine.onednn`): such a layer past :data:`MAX_MACS` (float32, at least
+``onednn.MIN_MACS`` multiply-adds) goes from here straight to the oneDNN node, whole or in halves by
+the general path's rule, without that path's validation and layer planning.
 
 Example::
 
