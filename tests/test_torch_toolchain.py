@@ -186,6 +186,38 @@ def test_compile_fullgraph_from_a_cold_process_equals_eager() -> None:
         assert r["value_diff"] <= 1e-6 and r["grad_diff"] <= 1e-6, (kind, r)
 
 
+@pytest.mark.parametrize("kind", ["tanh", "basic_lstm", "lstm_peep", "gru_after", "multi"])
+def test_compiled_training_on_strided_inputs_and_states_equals_eager(kind: str) -> None:
+    """torch.compile(fullgraph=True) forward and backward with a strided batch-major input (every
+    other step of a longer one), tensor lengths and a transposed initial state that requires grad:
+    values and the gradients of the input's base, the state and every parameter equal eager's
+    (aot_eager for breadth; the cold-process test above runs inductor, which also checks the fake
+    kernels' strides against the real outputs)."""
+    T, B, I, H = 5, 3, 3, 4
+    cell = make_cell(kind, H, I, dtype=torch.float64)
+    base = torch.randn(B, 2 * T, I, dtype=torch.float64, requires_grad=True)
+    state = _nest.map_structure(
+        lambda s: torch.randn(s.shape[::-1], dtype=s.dtype).t().requires_grad_(),
+        cell.zero_state(B, torch.float64),
+    )
+    lengths = torch.tensor([T, 0, 2])
+
+    def run(base, state):
+        return rnnkit.dynamic_rnn(cell, base[:, ::2], sequence_length=lengths, initial_state=state)
+
+    leaves = [base, *_nest.flatten(state), *cell.parameters()]
+    results = []
+    torch._dynamo.reset()
+    for fn in (run, torch.compile(run, fullgraph=True, backend="aot_eager")):
+        y, final = fn(base, state)
+        outs = [y, *_nest.flatten(final)]
+        gen = torch.Generator().manual_seed(1)
+        loss = sum((t * torch.randn(t.shape, generator=gen, dtype=t.dtype)).sum() for t in outs)
+        results.append([t.detach() for t in outs] + list(torch.autograd.grad(loss, leaves)))
+    for got, want in zip(results[1], results[0]):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("lengths", [[3, 0, 2], (3, 0, 2)])
 def test_compile_fullgraph_takes_lengths_as_python_values(lengths) -> None:
     cell = make_cell("lstm", 4, 3, dtype=torch.float32)
