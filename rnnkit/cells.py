@@ -18,6 +18,8 @@ made before the first call trains them, and a state dict loads into a cell that 
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable
 from numbers import Integral
 from typing import Any, NamedTuple
@@ -174,17 +176,7 @@ class RNNCell(nn.Module):
                     input_size,
                 )
             return
-        try:
-            self._create_parameters(input_size, dtype, device)
-        except (RuntimeError, MemoryError) as e:  # the allocator's error names no argument
-            if not (isinstance(e, MemoryError) or "alloc" in str(e) or "overflow" in str(e)):
-                raise
-            raise invalid_value(
-                "num_units",
-                "a size whose parameters fit in memory",
-                f"{getattr(self, 'num_units', '?')} with input width {input_size} "
-                f"({str(e).splitlines()[0][:120]})",
-            ) from None
+        self._create_parameters(input_size, dtype, device)
         self._input_size = input_size
 
     def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -195,15 +187,45 @@ class RNNCell(nn.Module):
         """
         return {}
 
+    def _size_argument(self) -> tuple[str, Any]:
+        """The constructor argument that sets the parameters' size, and its value (for errors)."""
+        return "num_units", getattr(self, "num_units", "?")
+
     def _create_parameters(self, input_size: int, dtype: torch.dtype | None, device: Any) -> None:
-        """Materialise the declared parameters in place and initialise them."""
-        for name, (shape, init) in self._parameter_specs(input_size).items():
-            param = self._parameters[name]
-            if not is_lazy(param):  # pragma: no cover - internal
-                raise AssertionError(f"{name} is already built")
-            with torch.no_grad():
-                param.materialize(shape, device=device, dtype=dtype)
-                _initialize_(param, init)
+        """Materialise the declared parameters in place and initialise them. Parameters of more than
+        half the memory available are refused before anything is allocated: the allocator may not
+        refuse them, and the process would be killed once their pages are touched (their gradients
+        alone would need as much again)."""
+        specs = self._parameter_specs(input_size)
+        name, value = self._size_argument()
+        itemsize = torch.empty(0, dtype=dtype).element_size()
+        nbytes = sum(math.prod(shape) for shape, _ in specs.values()) * itemsize
+        memory = (
+            _available_memory() if device is None or torch.device(device).type == "cpu" else None
+        )
+        if memory is not None and nbytes > memory // 2:
+            raise invalid_value(
+                name,
+                f"a size whose parameters take at most half the memory available ({memory} bytes;"
+                " their gradients need as much again)",
+                f"{value} with input width {input_size}: {nbytes} bytes of parameters",
+            )
+        try:
+            for pname, (shape, init) in specs.items():
+                param = self._parameters[pname]
+                if not is_lazy(param):  # pragma: no cover - internal
+                    raise AssertionError(f"{pname} is already built")
+                with torch.no_grad():
+                    param.materialize(shape, device=device, dtype=dtype)
+                    _initialize_(param, init)
+        except (RuntimeError, MemoryError) as e:  # the allocator's error names no argument
+            if not (isinstance(e, MemoryError) or "alloc" in str(e) or "overflow" in str(e)):
+                raise
+            raise invalid_value(
+                name,
+                "a size whose parameters fit in memory",
+                f"{value} with input width {input_size} ({str(e).splitlines()[0][:120]})",
+            ) from None
 
     def _load_from_state_dict(
         self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
@@ -282,14 +304,62 @@ class RNNCell(nn.Module):
         x = to_tensor("inputs", inputs, dtype=p_dtype, device=p_device)
         check_rank("inputs", x, 2, "(B, I)")
         self.build(x.shape[1], dtype=x.dtype, device=x.device)
+        self.check_parameters(x.dtype, x.device)
         state = check_state("state", state, self.state_size, x.shape[0], x.dtype, x.device)
         return self.call(x, state)
+
+    def check_parameters(self, dtype: torch.dtype, device: Any) -> None:
+        """Every built parameter of this cell and of the cells it holds has the shape it declared
+        and ``dtype``/``device`` (see :meth:`_check_parameters`); what calls and runners check."""
+        for cell in self._cells_with_parameters():
+            cell._check_parameters(dtype, device)
+
+    def _cells_with_parameters(self) -> tuple[RNNCell, ...]:
+        """This cell and the cells it holds (stacks and wrappers list theirs)."""
+        return (self,)
+
+    def _check_parameters(self, dtype: torch.dtype, device: torch.device) -> None:
+        """Each built parameter of this cell (not of the cells it holds) has the shape it declared
+        and the inputs' dtype and device: one replaced by hand may not, and the math would then fail
+        with a torch error naming no argument, or broadcast a wrong-shaped bias silently. The fused
+        engine checks the same (``engine.layers.check_inputs``)."""
+        specs = None
+        for name, p in self._parameters.items():
+            if p is None or is_lazy(p):
+                continue
+            if specs is None:
+                specs = self._parameter_specs(self.input_size or 1)
+            shape = specs[name][0] if name in specs else tuple(p.shape)
+            if tuple(p.shape) != shape:
+                raise invalid_value(
+                    f"cell.{name}",
+                    f"a parameter of shape {shape} (what {type(self).__name__} was built with)",
+                    f"shape {tuple(p.shape)}",
+                )
+            if p.dtype != dtype or p.device != device:
+                raise invalid_type("cell", f"parameters of dtype {dtype} on {device}", p)
 
     def call(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         raise NotImplementedError
 
     def extra_repr(self) -> str:
         return f"num_units={getattr(self, 'num_units', '?')}, input_size={self.input_size}"
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available for new allocations: Linux's MemAvailable, else the physical
+    memory where the OS says, else None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - Windows
+        return None
 
 
 def check_cell(name: str, cell: Any) -> RNNCell:
@@ -396,7 +466,15 @@ class BasicRNNCell(RNNCell):
 
 class _LSTMBase(RNNCell):
     num_units: int
-    forget_bias: float
+    _forget_bias: float
+
+    @property
+    def forget_bias(self) -> float:
+        return self._forget_bias
+
+    @forget_bias.setter
+    def forget_bias(self, value: Any) -> None:  # checked when set later too: every engine reads it
+        self._forget_bias = check_real("forget_bias", value)
 
     @property
     def state_size(self) -> LSTMStateTuple:
@@ -433,7 +511,7 @@ class BasicLSTMCell(_LSTMBase):
     ) -> None:
         super().__init__(input_size)
         self.num_units = check_positive_int("num_units", num_units)
-        self.forget_bias = check_real("forget_bias", forget_bias)
+        self.forget_bias = forget_bias
         self._finish_init()
 
     def call(
@@ -472,7 +550,7 @@ class LSTMCell(_LSTMBase):
     ) -> None:
         super().__init__(input_size)
         self.num_units = check_positive_int("num_units", num_units)
-        self.forget_bias = check_real("forget_bias", forget_bias)
+        self.forget_bias = forget_bias
         self.use_peepholes = check_bool("use_peepholes", use_peepholes)
         self._finish_init()
 

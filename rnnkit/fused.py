@@ -25,6 +25,7 @@ from torch import nn
 from rnnkit._validation import (
     check_bool,
     check_choice,
+    check_int_range,
     check_positive_int,
     check_real,
     invalid_value,
@@ -35,6 +36,7 @@ from rnnkit.runners import bidirectional_dynamic_rnn, dynamic_rnn
 __all__ = ["FusedRNN"]
 
 MODES = ("tanh", "relu", "lstm", "gru")
+MAX_LAYERS = 1024  # far past any stack trained in practice; more is a mistake that would hang here
 DIRECTIONS = ("unidirectional", "bidirectional")
 
 
@@ -76,7 +78,7 @@ class FusedRNN(nn.Module):
     ) -> None:
         super().__init__()
         self.num_units = check_positive_int("num_units", num_units)
-        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.num_layers = check_int_range("num_layers", num_layers, 1, MAX_LAYERS)
         self.mode = check_choice("mode", mode, MODES)
         self.direction = check_choice("direction", direction, DIRECTIONS)
         self.dropout = check_real("dropout", dropout)

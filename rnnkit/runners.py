@@ -26,6 +26,7 @@ from rnnkit import _nest
 from rnnkit import engine as fused_engine
 from rnnkit._validation import (
     as_lengths,
+    check_bool,
     check_choice,
     check_dtype,
     check_rank,
@@ -72,6 +73,7 @@ def _prepare(
         # a leaf cell built for this width has nothing to check; unbuilt ones build, others raise,
         # and stacks and wrappers re-check their parts (a layer converted to another dtype)
         cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
+    cell.check_parameters(x.dtype, x.device)  # replaced by hand: the shape/dtype built with
     if initial_state is None and type(cell).zero_state is RNNCell.zero_state:
         state = cell._zeros(batch, x.dtype, x.device)  # zero_state's checks hold for these args
     elif initial_state is None:  # a cell with its own zero_state
@@ -242,16 +244,18 @@ def dynamic_rnn(
         cell = BasicRNNCell(5)
         outputs, h = dynamic_rnn(cell, torch.randn(4, 2, 3))   # outputs: (4, 2, 5)
     """
+    if time_major is not False and time_major is not True:  # (identity: the seed-size fast path)
+        time_major = check_bool("time_major", time_major)  # "False" would read as True
     # Small layers: one compiled call each way (a dtype is allowed when it converts nothing)
     same_dtype = dtype is None or dtype is getattr(inputs, "dtype", None)
     if sequence_length is None and initial_state is None and engine in _FAST and same_dtype:
-        result = fused_engine.small_call(cell, inputs, bool(time_major))
+        result = fused_engine.small_call(cell, inputs, time_major)
         if result is not None:
             return result
     refuse_jit_trace("dynamic_rnn")
     cell = check_cell("cell", cell)
     check_choice("engine", engine, ENGINES)
-    x = _time_major_inputs(cell, inputs, dtype, initial_state, bool(time_major))  # (T, B, I)
+    x = _time_major_inputs(cell, inputs, dtype, initial_state, time_major)  # (T, B, I)
     T, B = x.shape[0], x.shape[1]
     state, lengths = _prepare(cell, x, initial_state, sequence_length, B, T)
     outputs, state = _run_time_major(cell, x, lengths, state, engine)  # (T, B, H)
@@ -298,8 +302,9 @@ def bidirectional_dynamic_rnn(
     cell_fw = check_cell("cell_fw", cell_fw)
     cell_bw = check_cell("cell_bw", cell_bw)
     check_choice("engine", engine, ENGINES)
+    time_major = check_bool("time_major", time_major)
     init_any = initial_state_fw if initial_state_fw is not None else initial_state_bw
-    x = _time_major_inputs(cell_fw, inputs, dtype, init_any, bool(time_major))  # (T, B, I)
+    x = _time_major_inputs(cell_fw, inputs, dtype, init_any, time_major)  # (T, B, I)
     T, B = x.shape[0], x.shape[1]
     state_fw, lengths = _prepare(
         cell_fw, x, initial_state_fw, sequence_length, B, T, "initial_state_fw"

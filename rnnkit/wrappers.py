@@ -92,6 +92,9 @@ class MultiRNNCell(RNNCell):
         for cell in self.cells:
             cell.start_sequence()
 
+    def _cells_with_parameters(self) -> tuple[RNNCell, ...]:
+        return tuple(c for cell in self.cells for c in cell._cells_with_parameters())
+
     def call(self, inputs: torch.Tensor, state: tuple[State, ...]) -> tuple[torch.Tensor, tuple]:
         new_states = []
         x = inputs
@@ -131,6 +134,9 @@ class _Wrapper(RNNCell):
 
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
         self.cell.build(input_size, dtype, device)
+
+    def _cells_with_parameters(self) -> tuple[RNNCell, ...]:
+        return (self, *self.cell._cells_with_parameters())
 
     def start_sequence(self) -> None:
         self.cell.start_sequence()
@@ -266,6 +272,9 @@ class OutputProjectionWrapper(_Wrapper):
     def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
         P = self._projection_size
         return {"kernel": ((self.cell.output_size, P), "glorot"), "bias": ((P,), "zeros")}
+
+    def _size_argument(self) -> tuple[str, Any]:
+        return "output_size", self._projection_size
 
     def _build_projection(self) -> None:
         dtype, device = self.cell._param_dtype_device()  # the wrapped cell's

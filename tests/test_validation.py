@@ -142,3 +142,81 @@ def test_stack_width_mismatch_and_residual_width():
         rnnkit.MultiRNNCell([a, b])
     with raises(ValueError, "`inputs`", "ResidualWrapper", "4"):
         rnnkit.dynamic_rnn(rnnkit.ResidualWrapper(rnnkit.GRUCell(4)), torch.zeros(2, 3, 5))
+
+
+# ------------------------------------------------------------------ found by the session-6 audit
+@pytest.mark.parametrize("engine", ["auto", "loop"])
+def test_time_major_must_be_a_bool(engine):
+    """``time_major="False"`` used to read as True: the input taken as (T, B, I), no error."""
+    x = torch.randn(2, 3, 3)
+    with pytest.raises(TypeError, match="`time_major`: expected a bool, got 'False'"):
+        rnnkit.dynamic_rnn(rnnkit.GRUCell(5), x, time_major="False", engine=engine)
+    with pytest.raises(TypeError, match="`time_major`"):
+        rnnkit.bidirectional_dynamic_rnn(rnnkit.GRUCell(5), rnnkit.GRUCell(5), x, time_major="no")
+    y, _ = rnnkit.dynamic_rnn(rnnkit.GRUCell(5), x, time_major=np.bool_(False), engine=engine)
+    assert y.shape == (2, 3, 5)
+
+
+def test_compat_time_major_must_be_a_bool():
+    import rnnkit.compat.v1 as tf
+
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None, 4, 3])
+    with pytest.raises(TypeError, match="`time_major`"):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(5), x, dtype=tf.float32, time_major="x")
+    tf.reset_default_graph()
+
+
+@pytest.mark.parametrize("engine", ["auto", "fused", "loop", "cell"])
+@pytest.mark.parametrize(
+    "name, replacement, error",
+    [
+        ("kernel", lambda: torch.zeros(9, 20), ValueError),
+        ("bias", lambda: torch.zeros(1), ValueError),  # the loop broadcast it: wrong outputs
+        ("bias", lambda: torch.zeros(20, dtype=torch.float64), TypeError),
+    ],
+)
+def test_parameters_replaced_by_hand_are_checked_on_every_path(name, replacement, error, engine):
+    """The fused engine checked replaced parameters; the loop and direct cell calls did not (a
+    torch error naming no argument, or a bias of shape (1,) broadcast into wrong outputs)."""
+    cell = rnnkit.BasicLSTMCell(5, input_size=3)
+    setattr(cell, name, torch.nn.Parameter(replacement()))
+    x = torch.randn(2, 4, 3)
+    with pytest.raises(error, match=f"`cell{'.' + name if error is ValueError else ''}`"):
+        if engine == "cell":
+            cell(x[:, 0], cell.zero_state(2))
+        else:
+            rnnkit.dynamic_rnn(cell, x, engine=engine)
+
+
+def test_forget_bias_is_checked_when_set_later():
+    cell = rnnkit.BasicLSTMCell(5, input_size=3)
+    with pytest.raises(TypeError, match="`forget_bias`: expected a real number"):
+        cell.forget_bias = "1"
+    cell.forget_bias = 2
+    assert cell.forget_bias == 2.0 and type(cell.forget_bias) is float
+    with pytest.raises(TypeError, match="`forget_bias`"):
+        rnnkit.LSTMCell(5).forget_bias = None
+
+
+def test_fused_rnn_refuses_absurd_layer_counts_at_once():
+    with pytest.raises(ValueError, match="`num_layers`: expected an integer from 1 to 1024"):
+        rnnkit.FusedRNN(4, num_layers=10**7)
+
+
+def test_parameters_beyond_the_memory_available_are_refused_before_allocating(monkeypatch):
+    """Sizes the allocator would accept but the machine cannot hold (the process was OOM-killed
+    once their pages were touched) are refused up front, naming the argument that sets them."""
+    from rnnkit import cells
+
+    monkeypatch.setattr(cells, "_available_memory", lambda: 1 << 20)  # 1 MiB: half is 512 KiB
+    with pytest.raises(
+        ValueError, match="`num_units`: expected a size whose parameters take at most"
+    ):
+        rnnkit.BasicRNNCell(400, input_size=3)  # 403 x 400 floats: 645 KB
+    with pytest.raises(ValueError, match="`output_size`"):
+        rnnkit.OutputProjectionWrapper(rnnkit.GRUCell(4, input_size=3), 200_000)
+    cell = rnnkit.OutputProjectionWrapper(rnnkit.GRUCell(4), 200_000)  # unbuilt: refused on use
+    with pytest.raises(ValueError, match="`output_size`"):
+        rnnkit.dynamic_rnn(cell, torch.randn(1, 1, 3))
+    assert rnnkit.BasicRNNCell(100, input_size=3).kernel.shape == (103, 100)

@@ -19,6 +19,7 @@ import torch
 
 import rnnkit
 from rnnkit import _nest
+from rnnkit._validation import check_bool
 from rnnkit.compat.v1 import array_ops, math_ops
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, leaf
@@ -258,6 +259,7 @@ def dynamic_rnn(
     Returns ``(outputs, state)``; outputs past a row's ``sequence_length`` are zeros and its state
     is the one at its last valid step."""
     _check_cell("cell", cell)
+    time_major = check_bool("time_major", time_major)  # a string would read as True
     x = _seq_input(inputs, dtype)
     dt = _dtype(dtype, x)
     d0, d1 = _dim(x, 0), _dim(x, 1)
@@ -314,6 +316,7 @@ def bidirectional_dynamic_rnn(
     Returns ``((output_fw, output_bw), (state_fw, state_bw))``."""
     _check_cell("cell_fw", cell_fw)
     _check_cell("cell_bw", cell_bw)
+    time_major = check_bool("time_major", time_major)
     x = _seq_input(inputs, dtype)
     dt = _dtype(dtype, x)
     d0, d1 = _dim(x, 0), _dim(x, 1)
