@@ -31,6 +31,7 @@ from torch.nn.parameter import UninitializedParameter, UninitializedTensorMixin
 from rnnkit import _nest
 from rnnkit._validation import (
     check_bool,
+    check_dtype,
     check_positive_int,
     check_rank,
     check_real,
@@ -280,9 +281,23 @@ class RNNCell(nn.Module):
         if not isinstance(batch_size, (int, torch.SymInt)):
             batch_size = int(batch_size)  # numpy integers (a SymInt stays symbolic for export)
         p_dtype, p_device = self._param_dtype_device()
-        dtype = dtype or p_dtype or torch.get_default_dtype()
+        dtype = check_dtype("dtype", dtype) or p_dtype or torch.get_default_dtype()
+        if device is not None:
+            try:
+                device = torch.device(device)
+            except (RuntimeError, TypeError):
+                raise invalid_value(
+                    "device", "a torch device such as 'cpu' or 'cuda:0'", repr(device)
+                ) from None
         device = device if device is not None else p_device
-        return self._zeros(batch_size, dtype, device)
+        try:
+            return self._zeros(batch_size, dtype, device)
+        except (RuntimeError, MemoryError) as e:  # the allocator's error names no argument
+            if not (isinstance(e, MemoryError) or "alloc" in str(e) or "overflow" in str(e)):
+                raise
+            raise invalid_value(
+                "batch_size", "a batch whose state fits in memory", repr(batch_size)
+            ) from None
 
     def _zeros(self, batch_size: int, dtype: torch.dtype, device: Any) -> State:
         """:meth:`zero_state` on checked arguments (the runners call it for their own inputs'

@@ -157,3 +157,23 @@ def test_latest_filename_names_the_state_file(tmp_path):
     assert not (tmp_path / "checkpoint").exists()
     assert tf.train.latest_checkpoint(str(tmp_path), latest_filename="best") == path
     assert tf.train.latest_checkpoint(str(tmp_path)) is None
+
+
+def test_bad_save_and_restore_arguments_name_the_argument(tmp_path):
+    tf.Variable(1.0, name="v")
+    step = tf.Variable(7, name="global_step", trainable=False)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(TypeError, match="`global_step`: expected an integer"):
+            saver.save(sess, str(tmp_path / "m"), global_step="abc")
+        with pytest.raises(TypeError, match="`global_step`"):
+            saver.save(sess, str(tmp_path / "m"), global_step=2.5)
+        with pytest.raises(TypeError, match="`save_path`: expected a path"):
+            saver.save(sess, None)
+        with pytest.raises(TypeError, match="`save_path`"):
+            saver.restore(sess, 5)
+        assert not list(tmp_path.iterdir())
+        assert saver.save(sess, str(tmp_path / "m"), global_step=np.int64(3)).endswith("m-3")
+        assert saver.save(sess, str(tmp_path / "m"), global_step=step).endswith("m-7")
+        assert saver.save(sess, str(tmp_path / "m"), global_step=step + 1).endswith("m-8")

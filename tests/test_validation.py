@@ -220,3 +220,14 @@ def test_parameters_beyond_the_memory_available_are_refused_before_allocating(mo
     with pytest.raises(ValueError, match="`output_size`"):
         rnnkit.dynamic_rnn(cell, torch.randn(1, 1, 3))
     assert rnnkit.BasicRNNCell(100, input_size=3).kernel.shape == (103, 100)
+
+
+def test_zero_state_checks_its_arguments():
+    cell = rnnkit.GRUCell(4)
+    with pytest.raises(TypeError, match="`dtype`"):
+        cell.zero_state(2, dtype="x")
+    with pytest.raises(ValueError, match="`dtype`: expected a floating dtype"):
+        cell.zero_state(2, dtype=torch.int32)
+    with pytest.raises(ValueError, match="`device`: expected a torch device"):
+        cell.zero_state(2, device="nope")
+    assert cell.zero_state(2, dtype="float64", device="cpu").dtype == torch.float64

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnkit._validation import invalid_type
 from rnnkit.compat.v1.errors import InvalidArgumentError, NotFoundError
-from rnnkit.compat.v1.ops import GraphKeys, get_default_graph
+from rnnkit.compat.v1.ops import GraphKeys, Tensor, get_default_graph
 from rnnkit.compat.v1.variables import Variable
 
 __all__ = ["Saver", "latest_checkpoint"]
@@ -75,12 +76,19 @@ class Saver:
         **kwargs: Any,
     ) -> str:
         from rnnkit.interop import write_tf1_checkpoint
+        from rnnkit.interop._checkpoint_state import fspath
         from rnnkit.interop._checkpoint_state import write_state as record_state
 
+        save_path = fspath("save_path", save_path)
         if global_step is not None:
             step = global_step
-            if isinstance(step, Variable):
+            if isinstance(step, (Variable, Tensor)):
                 step = sess.run(step)
+            step = np.asarray(step)
+            if step.shape != () or step.dtype.kind not in "iu":
+                raise invalid_type(
+                    "global_step", "an integer (or an integer variable)", global_step
+                )
             save_path = f"{save_path}-{int(step)}"
         tensors = {}
         for name, v in self._variables.items():
@@ -110,9 +118,11 @@ class Saver:
 
     def restore(self, sess: Any, save_path: str) -> None:
         from rnnkit.interop import open_tf1_checkpoint
+        from rnnkit.interop._checkpoint_state import fspath
 
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
+        save_path = fspath("save_path", save_path)
         if not os.path.exists(save_path + ".index"):
             raise NotFoundError(f"The passed save_path is not a valid checkpoint: {save_path}")
         with open_tf1_checkpoint(save_path) as ckpt:
