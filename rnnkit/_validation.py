@@ -7,6 +7,7 @@ the argument, what was expected and what was received, e.g.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -205,15 +206,16 @@ def as_lengths(
         raise invalid_value(
             name, f"shape ({batch},) to match the batch size", f"shape {tuple(t.shape)}"
         )
-    t = t.to(dtype=torch.int64, device="cpu")
     if traced:  # values are unknown while tracing: out-of-range lengths act as the nearest bound
-        return t.clamp(0, steps).to(device)
-    if batch:
-        low, high = int(t.min()), int(t.max())
+        return t.to(dtype=torch.int64, device="cpu").clamp(0, steps).to(device)
+    if batch:  # range-checked before the cast to int64 (inf, 1e20 or 2**63 would wrap around)
+        wide = t.cpu().to(torch.float64) if t.is_floating_point() or t.dtype == torch.uint64 else t
+        low, high = wide.min().item(), wide.max().item()
+        low, high = (int(v) if math.isfinite(v) else v for v in (low, high))
         if low < 0:
             raise invalid_value(name, "non-negative lengths", f"a minimum of {low}")
         if high > steps:
             raise invalid_value(
                 name, f"lengths at most the number of time steps T={steps}", f"a maximum of {high}"
             )
-    return t.to(device)
+    return t.to(dtype=torch.int64, device=device)

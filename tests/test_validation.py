@@ -231,3 +231,13 @@ def test_zero_state_checks_its_arguments():
     with pytest.raises(ValueError, match="`device`: expected a torch device"):
         cell.zero_state(2, device="nope")
     assert cell.zero_state(2, dtype="float64", device="cpu").dtype == torch.float64
+
+
+@pytest.mark.parametrize(
+    "lengths, got",
+    [([float("inf"), 1, 1], "inf"), ([1e20, 1, 1], "100000000000000000000"), ([-1, 2, 3], "-1")],
+)
+def test_out_of_range_lengths_report_the_value_received(lengths, got):
+    """Range-checked before the cast to int64 (inf and 1e20 wrapped to -2**63 in the message)."""
+    with pytest.raises(ValueError, match=f"`sequence_length`.* of {got}"):
+        rnnkit.dynamic_rnn(rnnkit.GRUCell(4), torch.randn(3, 5, 2), sequence_length=lengths)
