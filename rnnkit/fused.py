@@ -23,11 +23,13 @@ import torch
 from torch import nn
 
 from rnnkit._validation import (
+    as_lengths,
     check_bool,
     check_choice,
     check_int_range,
     check_positive_int,
     check_real,
+    invalid_type,
     invalid_value,
 )
 from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, RNNCell
@@ -128,11 +130,16 @@ class FusedRNN(nn.Module):
     def forward(
         self, inputs: torch.Tensor, initial_state: Any = None, sequence_lengths: Any = None
     ) -> tuple[torch.Tensor, tuple[Any, ...]]:
-        if not isinstance(inputs, torch.Tensor) or inputs.dim() != 3:
-            got = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
-            layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
-            raise invalid_value("inputs", f"a rank-3 tensor {layout}", got)
+        layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
+        if not isinstance(inputs, torch.Tensor):
+            raise invalid_type("inputs", f"a rank-3 torch.Tensor {layout}", inputs)
+        if inputs.dim() != 3:
+            raise invalid_value("inputs", f"a rank-3 tensor {layout}", tuple(inputs.shape))
         x = inputs.transpose(0, 1) if self.batch_first else inputs  # (T, B, I)
+        if sequence_lengths is not None:  # checked here, so that errors name this argument
+            sequence_lengths = as_lengths(
+                "sequence_lengths", sequence_lengths, x.shape[1], x.shape[0], x.device
+            )
         n_states = self.num_layers * self.num_directions
         if initial_state is not None:
             if not isinstance(initial_state, (tuple, list)) or len(initial_state) != n_states:

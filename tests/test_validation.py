@@ -241,3 +241,13 @@ def test_out_of_range_lengths_report_the_value_received(lengths, got):
     """Range-checked before the cast to int64 (inf and 1e20 wrapped to -2**63 in the message)."""
     with pytest.raises(ValueError, match=f"`sequence_length`.* of {got}"):
         rnnkit.dynamic_rnn(rnnkit.GRUCell(4), torch.randn(3, 5, 2), sequence_length=lengths)
+
+
+def test_fused_rnn_names_its_own_arguments():
+    rnn = rnnkit.FusedRNN(4, batch_first=True)
+    with pytest.raises(TypeError, match="`inputs`: expected a rank-3 torch.Tensor"):
+        rnn(np.zeros((2, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="`inputs`: expected a rank-3 tensor"):
+        rnn(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="`sequence_lengths`: expected lengths at most"):
+        rnn(torch.zeros(2, 3, 3), sequence_lengths=[5, 1])
