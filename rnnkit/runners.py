@@ -227,7 +227,7 @@ def dynamic_rnn(
     Args:
         cell: an rnnkit cell.
         inputs: ``(B, T, I)``, or ``(T, B, I)`` when ``time_major``; a tensor or numpy array (integer
-            inputs are converted to ``dtype``).
+            and bool inputs are converted to ``dtype``).
         sequence_length: ``(B,)`` integers in ``[0, T]`` (tensor, array or list), or ``None``.
         initial_state: the cell's state structure for B rows; zeros when ``None``.
         dtype: floating dtype for integer inputs (default: the state's, the cell's, or float32).
