@@ -253,3 +253,21 @@ def test_onednn_calls_see_weights_changed_in_place(onednn_direct):
         want, _ = rnnkit.dynamic_rnn(cell, x, engine="loop")
     assert onednn_direct == [False, False]
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_the_short_dispatch_sends_to_onednn_what_the_general_path_would(monkeypatch):
+    """Same size rule as ``onednn.takes`` (recurrent multiply-adds T*B*H*4H, the input width not
+    counted): a wide input does not make a small recurrence go to oneDNN."""
+    from rnnkit.engine import onednn
+
+    taken = []
+    original = small._onednn_layer
+    monkeypatch.setattr(small, "_onednn_layer", lambda *a: taken.append(1) or original(*a))
+    cell = rnnkit.BasicLSTMCell(64, input_size=512)
+    T, B = 15, 32  # T*B*64*256 just under MIN_MACS; with I counted it would be 9x over
+    assert not onednn.big_enough(T, B, 64) and onednn.big_enough(T + 2, B, 64)
+    with torch.no_grad():
+        rnnkit.dynamic_rnn(cell, torch.randn(B, T, 512))
+        assert taken == []
+        rnnkit.dynamic_rnn(cell, torch.randn(B, T + 2, 512))
+    assert taken == ([1] if onednn.available() else [])

@@ -40,6 +40,7 @@ from rnnkit.engine import kernels as K
 from rnnkit.engine.layers import cell_kind
 
 __all__ = [
+    "big_enough",
     "takes",
     "torch_weights",
     "layer_forward",
@@ -79,10 +80,15 @@ def available() -> bool:
     )
 
 
+def big_enough(T: int, B: int, H: int) -> bool:
+    """Whether an LSTM layer of ``T`` steps, ``B`` rows and ``H`` units has MIN_MACS recurrent
+    multiply-adds (the size rule of :func:`takes`, shared with the short dispatch)."""
+    return T * B * H * 4 * H >= MIN_MACS
+
+
 def takes(cell: Any, x: Tensor, lengths: np.ndarray, tmax: int) -> bool:
     """Whether the layer ``cell`` over ``x (T, B, I)`` with these ``lengths`` runs here."""
-    H = cell.num_units
-    if tmax * x.shape[1] * H * 4 * H < MIN_MACS:  # first: the one check small calls need
+    if not big_enough(tmax, x.shape[1], cell.num_units):  # first: the one check small calls need
         return False
     if cell_kind(cell) != "lstm" or x.dtype != torch.float32 or x.device.type != "cpu":
         return False
@@ -102,7 +108,7 @@ def dense(shape: tuple[int, ...]) -> Tensor:
 def torch_weights(kernel: Tensor, bias: Tensor, forget_bias: float, keep: bool) -> list[Tensor]:
     """``[w_ih (4H, I), w_hh (4H, H), b_ih (4H,), b_hh (4H,)]`` for torch's LSTM from a TF1 LSTM's
     ``kernel (I + H, 4H)`` and ``bias (4H,)``, ``forget_bias`` folded into ``b_ih``'s ``f`` block:
-    one compiled pass (``kernels.lstm_tf_to_torch``; 0.27 ms at I=128, H=256 and 5.3 ms at I=512,
+    one compiled pass (``kernels.lstm_tf_to_torch``; 0.24 ms at I=128, H=256 and 5.2 ms at I=512,
     H=1024, where torch's gather and transposing copy took 0.4-0.9 and 12). Plain tensors (no
     autograd graph). ``keep``: the weights outlive the call (a graph's backward needs them), else
     they are the calling thread's scratch buffers, valid until its next call."""
@@ -132,7 +138,7 @@ _zero_biases: dict[int, Tensor] = {}
 
 def kernel_grads(dw_ih: Tensor, dw_hh: Tensor, db_ih: Tensor) -> tuple[Tensor, Tensor]:
     """``(d kernel (I + H, 4H), d bias (4H,))`` in TF's layout from torch's weight gradients: one
-    compiled pass (``kernels.lstm_torch_to_tf``; 6 ms at I=512, H=1024, where a transposing
+    compiled pass (``kernels.lstm_torch_to_tf``; 5.3 ms at I=512, H=1024, where a transposing
     ``index_copy_`` per matrix took 9)."""
     H, I = dw_hh.shape[1], dw_ih.shape[1]
     dk, db = dense((I + H, 4 * H)), dense((4 * H,))

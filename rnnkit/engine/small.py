@@ -76,7 +76,7 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
     H, I = cell.num_units, x.shape[2]
     macs = T * B * H * (I + H) * GATE_BLOCKS[kind]
-    if T == 0 or B == 0 or (macs > MAX_MACS and not _onednn_takes(kind, x, macs)):
+    if T == 0 or B == 0 or (macs > MAX_MACS and not _onednn_takes(kind, x, T, B, H)):
         return None
     if _is_compiling() or torch.jit.is_tracing() or _transformed():
         return None
@@ -95,13 +95,13 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     return out[0], (LSTMStateTuple(out[1], out[2]) if kind == "lstm" else out[1])
 
 
-def _onednn_takes(kind: str, x: Tensor, macs: int) -> bool:
-    """Whether a layer past MAX_MACS is one that the general path would run whole on torch's oneDNN
-    LSTM (:func:`rnnkit.engine.onednn.takes`; no lengths here, so every row runs every step)."""
+def _onednn_takes(kind: str, x: Tensor, T: int, B: int, H: int) -> bool:
+    """Whether a layer past MAX_MACS is one that the general path would run on torch's oneDNN LSTM
+    (:func:`rnnkit.engine.onednn.takes`; no lengths here, so every row runs every step)."""
     return (
         kind == "lstm"
         and x.dtype == torch.float32
-        and macs >= onednn.MIN_MACS
+        and onednn.big_enough(T, B, H)
         and onednn.available()
     )
 
@@ -109,8 +109,8 @@ def _onednn_takes(kind: str, x: Tensor, macs: int) -> bool:
 def _onednn_layer(cell: Any, x: Tensor, params: tuple, time_major: bool, graph: bool):
     """The general path's oneDNN LSTM layer (``autograd._OneDNNLSTMFn``, whole or in halves) from
     zero state, without its planning: at S size (B=32, T=100, I=32, H=64) that planning and the
-    validation cost 55 us of a 0.9 ms forward, twice that right after a parallel torch op (torch's
-    OpenMP worker still spinning on the other hyperthread)."""
+    validation cost 55 us of a 0.9 ms forward, about twice that right after a torch
+    forward+backward (docs/bench_engine.md)."""
     xt = x if time_major else x.transpose(0, 1)
     T, B = xt.shape[0], xt.shape[1]
     zeros = x.new_zeros(B, cell.num_units)  # c0 and h0
