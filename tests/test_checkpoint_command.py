@@ -63,6 +63,11 @@ def test_convert_to_safetensors_and_back(tmp_path, capsys):
         (["inspect", "{tmp}/bad"], "wrong magic number"),
         (["convert", "{fix}/dtypes", "{tmp}/out.bin"], "must be a .safetensors file"),
         (["convert", "{tmp}/bad.safetensors", "{tmp}/x"], "cannot read safetensors file"),
+        (
+            ["convert", "{fix}/dtypes", "{tmp}/no/w.safetensors"],
+            "a file path in an existing folder",
+        ),
+        (["convert", "{fix}/dtypes", "{tmp}/dir.safetensors"], "a file path in an existing folder"),
     ],
 )
 def test_damage_exits_2_with_one_line(argv, message, tmp_path, capsys):
@@ -70,6 +75,7 @@ def test_damage_exits_2_with_one_line(argv, message, tmp_path, capsys):
     index = tmp_path / "bad.index"
     index.write_bytes(index.read_bytes()[:-1] + b"\x00")
     (tmp_path / "bad.safetensors").write_bytes(b"\xff" * 64)
+    (tmp_path / "dir.safetensors").mkdir()
     argv = [a.format(tmp=tmp_path, fix=FIX) for a in argv]
     assert main(["checkpoint", *argv]) == 2
     err = capsys.readouterr().err

@@ -15,3 +15,15 @@ def test_help_is_plain_text(argv: list[str], capsys) -> None:
     text = capsys.readouterr().out
     assert "usage: python -m rnnkit" in text
     assert "`" not in text, text
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    from rnnkit.commands import demo, main
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "run", interrupted)
+    assert main(["demo"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "rnnkit demo: interrupted" and "Traceback" not in err

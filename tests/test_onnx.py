@@ -133,3 +133,7 @@ def test_export_command_errors(tmp_path: Path, capsys) -> None:
     assert main(["train", "sine", "--epochs", "1", "--out", str(run), *TINY]) == 0
     assert main(["export", "--checkpoint", str(run), str(tmp_path / "no" / "dir" / "m.onnx")]) == 2
     assert "rnnkit export: error:" in capsys.readouterr().err
+    (tmp_path / "adir.onnx").mkdir()  # refused before any work, not after the export (exit 1)
+    assert main(["export", "--checkpoint", str(run), str(tmp_path / "adir.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and len(err.strip().splitlines()) == 1

@@ -656,3 +656,20 @@ def test_tensorflow_restores_an_rnnkit_cell_into_dynamic_rnn(tmp_path):
     reader = tf.train.load_checkpoint(prefix)
     for name, value in tf1_variables(cell).items():
         assert reader.get_tensor(name).tobytes() == value.tobytes()
+
+
+def test_an_oversized_index_is_refused_unread(tmp_path, monkeypatch):
+    """A 64 GiB sparse .index was read whole (MemoryError); the size is checked first."""
+    import shutil
+
+    from rnnkit.interop import tf1_checkpoint
+
+    shutil.copytree(FIX / "dtypes", tmp_path / "c")
+    index = tmp_path / "c" / "model.ckpt.index"
+    with open(index, "r+b") as f:
+        f.truncate(64 << 30)  # sparse: no disk used
+    with pytest.raises(ValueError, match="model.ckpt.index' is damaged.*more than"):
+        open_tf1_checkpoint(tmp_path / "c" / "model.ckpt")
+    monkeypatch.setattr(tf1_checkpoint, "MAX_INDEX_BYTES", 64)  # under it, the read is bounded too
+    with pytest.raises(ValueError, match="is damaged"):
+        open_tf1_checkpoint(FIX / "dtypes" / "model.ckpt")

@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
 def build_parser(argv_command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rnnkit", description="rnnkit's command line: one COMMAND per job."
@@ -89,7 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
-    return int(args._module.run(args) or 0)
+    try:
+        return int(args._module.run(args) or 0)
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (what is on disk stays valid)
+        hint = (
+            " (what was saved stays valid: `train --resume` continues)"
+            if args.command == "train"
+            else ""
+        )
+        print(f"rnnkit {args.command}: interrupted{hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -56,9 +57,14 @@ def _inspect(args: argparse.Namespace) -> int:
 def _to_safetensors(path: str, out: str) -> None:
     import numpy as np
     import torch
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     from rnnkit.interop import read_tf1_checkpoint
+    from rnnkit.interop._checkpoint_state import atomic_write
+
+    folder = os.path.dirname(os.path.abspath(out))
+    if os.path.isdir(out) or not os.path.isdir(folder):
+        raise ValueError(f"OUT {out!r}: expected a file path in an existing folder")
 
     tensors, skipped = {}, []
     for name, array in read_tf1_checkpoint(path).items():
@@ -68,7 +74,13 @@ def _to_safetensors(path: str, out: str) -> None:
             tensors[name] = torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
         else:
             tensors[name] = torch.from_numpy(np.require(array, requirements="C"))  # keeps 0-d
-    save_file(tensors, out)
+    try:
+        data = save(tensors)
+    except Exception as exc:  # safetensors_rust.SafetensorError and friends
+        raise ValueError(f"cannot encode {path!r} as safetensors: {exc}") from None
+    atomic_write(
+        out, [data]
+    )  # a temporary file beside OUT, fsynced, then renamed: never half-written
     if skipped:
         print(
             f"rnnkit checkpoint: note: skipped {len(skipped)} tensor(s) safetensors cannot hold "

@@ -113,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         return _fail(f"{out}: the folder {out.parent} does not exist")
+    if out.is_dir() or (out.exists() and not out.is_file()):
+        return _fail(f"{out}: is a folder or not a regular file; give a file path for the model")
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        return _fail(f"{out}: the folder {out.parent} is not writable")
     try:
         model, config = load_model(args.checkpoint, device="cpu")
     except CheckpointError as e:
@@ -125,7 +129,10 @@ def run(args: argparse.Namespace) -> int:
     gen = torch.Generator().manual_seed(0)
     longer = torch.randn(3, T + 7, I, generator=gen, dtype=dtype)  # another batch size and length
 
-    fd, tmp = tempfile.mkstemp(prefix=out.name + ".tmp-", dir=out.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=out.name + ".tmp-", dir=out.parent)
+    except OSError as e:  # e.g. a read-only or special file system that access() did not see
+        return _fail(f"{out}: cannot write in {out.parent} ({e.strerror})")
     os.close(fd)
     try:
         export_onnx(model, tests[:2], tmp)

@@ -20,7 +20,7 @@ from google.protobuf import text_format
 
 from rnnkit._validation import invalid_type, invalid_value
 from rnnkit.interop._bundle_protos import CheckpointState
-from rnnkit.interop._sstable import damaged
+from rnnkit.interop._sstable import damaged, read_at_most
 
 STATE_FILE = "checkpoint"
 
@@ -40,7 +40,7 @@ MAX_STATE_BYTES = 1 << 24  # a state file lists checkpoint paths: far below this
 def read_state(state_path: str) -> Any:
     try:
         with open(state_path, "rb") as f:
-            data = f.read(MAX_STATE_BYTES + 1)
+            data = read_at_most(f, MAX_STATE_BYTES + 1)
         if len(data) > MAX_STATE_BYTES:
             raise damaged(
                 state_path, f"a checkpoint state file of more than {MAX_STATE_BYTES} bytes"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
+from typing import Any
 
 import google_crc32c
 
@@ -271,3 +272,16 @@ def build_table(items: Iterable[tuple[bytes, bytes]]) -> bytes:
     footer = (meta_handle + index_handle).ljust(40, b"\x00")
     out += footer + struct.pack("<II", MAGIC & 0xFFFFFFFF, MAGIC >> 32)
     return bytes(out)
+
+
+def read_at_most(f: Any, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``f``, in 1 MiB reads (``f.read(limit)`` would allocate ``limit``
+    bytes up front; a special file may report size 0 and stream)."""
+    chunks, total = [], 0
+    while total < limit:
+        chunk = f.read(min(1 << 20, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)

@@ -49,7 +49,7 @@ from rnnkit.interop._checkpoint_state import (
     read_state,
     record_latest,
 )
-from rnnkit.interop._sstable import build_table, crc32c, damaged, mask, read_table
+from rnnkit.interop._sstable import build_table, crc32c, damaged, mask, read_at_most, read_table
 
 __all__ = [
     "TF1Checkpoint",
@@ -58,6 +58,11 @@ __all__ = [
     "read_tf1_checkpoint",
     "write_tf1_checkpoint",
 ]
+
+# An index holds one small entry per tensor (name, dtype, shape, offset, checksum): a real one is
+# kilobytes to a few megabytes. Bigger ones are refused before they are read into memory.
+MAX_INDEX_BYTES = 1 << 28
+
 
 _MAX_RANK = 32  # numpy's limit before 2.0; TensorFlow variables have far fewer dimensions
 _MAX_ELEMENTS = 1 << 58  # bounds shapes such as (0, 2**62) that numpy cannot even describe
@@ -119,7 +124,13 @@ class TF1Checkpoint(Mapping):
                 "path", "an existing checkpoint", f"{prefix!r}: no file {self.index_path!r}{v1}"
             )
         with open(self.index_path, "rb") as f:
-            items = read_table(f.read(), self.index_path)
+            big = os.fstat(f.fileno()).st_size > MAX_INDEX_BYTES
+            data = b"" if big else read_at_most(f, MAX_INDEX_BYTES + 1)
+        if big or len(data) > MAX_INDEX_BYTES:
+            raise damaged(
+                self.index_path, f"an index of more than {MAX_INDEX_BYTES} bytes (refused unread)"
+            )
+        items = read_table(data, self.index_path)
         if not items or items[0][0] != b"":
             raise damaged(self.index_path, "the header entry (empty key) is missing")
         self._num_shards, self._big_endian = self._header(items[0][1])
