@@ -27,3 +27,16 @@ def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
     assert main(["demo"]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "rnnkit demo: interrupted" and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["--steps", "99999999999"], ["--seed", "99999999999999999999"], ["--seed", "-1"]]
+)
+def test_demo_options_are_bounded(argv, capsys):
+    """Were a traceback (an allocation of 25 TB; a seed overflow) or accepted (a negative seed)."""
+    from rnnkit.commands import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", *argv, "--no-table", "--no-compat"])
+    assert exit_info.value.code == 2
+    assert "error: argument" in capsys.readouterr().err

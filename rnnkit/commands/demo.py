@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 import rnnkit
+from rnnkit.commands._options import int_in
 
 __all__ = ["configure_parser", "run"]
 
@@ -30,6 +31,9 @@ X0_BATCH = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1]]  # t = 0: 4 instances, 3
 X1_BATCH = [[9, 8, 7], [0, 0, 0], [6, 5, 4], [3, 2, 1]]  # t = 1
 TABLE_STEPS = (10, 100, 1000, 10000)
 STATIC_CAP = 1000  # static_rnn keeps a Python list of T step tensors; the demo stops it here
+MAX_STEPS = (
+    10_000_000  # the table's dynamic_rnn over T steps: about 4 GB of inputs and outputs there
+)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +45,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "agreement, a timing table as T grows, and the tutorial's TF1 code on rnnkit.compat.v1."
     )
     parser.add_argument(
-        "--seed", type=int, default=42, help="random seed: same seed, same numbers (default 42)"
+        "--seed",
+        type=int_in(0, 2**63 - 1),
+        default=42,
+        help="random seed: same seed, same numbers (default 42)",
     )
     parser.add_argument(
         "--steps",
@@ -65,8 +72,10 @@ def _steps(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated positive integers such as 10,100, got {text!r}"
         ) from None
-    if not steps or any(s <= 0 for s in steps):
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    if not steps or any(not 0 < s <= MAX_STEPS for s in steps):
+        raise argparse.ArgumentTypeError(
+            f"expected integers from 1 to {MAX_STEPS}, got {text!r:.60}"
+        )
     return steps
 
 
