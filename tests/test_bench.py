@@ -79,3 +79,15 @@ def test_fast_calls_are_timed_more_often(monkeypatch):
     assert calls["fast"] == 2 + 500  # warm-up and sizing, then the cap
     assert calls["slow"] == 2 + 3
     assert out["slow"]["median"] >= 10 and out["fast"]["min"] <= out["fast"]["median"]
+
+
+def test_options_are_checked_before_anything_is_created(tmp_path, capsys):
+    """--quick used to drop a bad size silently; a bad option left an empty --out folder; an --out
+    that cannot be created was a traceback."""
+    out = tmp_path / "b"
+    assert main(["bench", "--quick", "--sizes", "XL", "--out", str(out)]) == 2
+    assert main(["bench", "--repeats", "0", "--out", str(out)]) == 2
+    assert "--repeats" in capsys.readouterr().err and not out.exists()
+    (tmp_path / "file").write_text("x")
+    assert main(["bench", "--quick", "--out", str(tmp_path / "file" / "sub")]) == 2
+    assert "cannot create the folder" in capsys.readouterr().err
