@@ -484,24 +484,35 @@ def run(args: argparse.Namespace) -> int:
     if args.sweep_point:
         print(json.dumps(sweep_point(args.sweep_point[0], int(args.sweep_point[1]))))
         return 0
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if args.sweep:
-        return sweep(args, out)
-    import torch
-
     sizes = [s for s in args.sizes.split(",") if s]
     cells = [c for c in args.cells.split(",") if c]
     peers = [p for p in args.peers.split(",") if p]
     repeats, plain_sizes = args.repeats, set(args.plain_sizes.split(","))
-    if args.quick:
-        sizes = [s for s in sizes if s in ("seed", "S")] or ["seed"]
-        repeats, peers = min(repeats, 3), []
+    # every option is checked before anything is created or run (--quick used to drop bad sizes)
     if bad_comma_list("sizes", sizes, SIZES) or bad_comma_list("cells", cells, CELLS):
         return 2
     if repeats < 1:
-        print(f"Received an invalid value for argument `--repeats`: expected >= 1, got {repeats}.")
+        print(
+            f"Received an invalid value for argument `--repeats`: expected >= 1, got {repeats}.",
+            file=sys.stderr,
+        )
         return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(
+            f"rnnkit bench: error: --out {out}: cannot create the folder ({e.strerror})",
+            file=sys.stderr,
+        )
+        return 2
+    if args.sweep:
+        return sweep(args, out)
+    import torch
+
+    if args.quick:
+        sizes = [s for s in sizes if s in ("seed", "S")] or ["seed"]
+        repeats, peers = min(repeats, 3), []
     env = environment()
     if args.retain_memory:
         from rnnkit.engine import retain_freed_memory
