@@ -615,3 +615,21 @@ def test_9_full_disk_at_every_write(tmp_path: Path, monkeypatch, capsys) -> None
         assert len(calls) == k + 1
         k += 1
     assert k >= 12  # every write of a 2-epoch run was made to fail once (model, checkpoints, plots)
+
+
+def test_1_outputs_of_the_users_own_are_never_overwritten(tmp_path, capsys) -> None:
+    """A folder holding a file named like one of train's outputs, but no rnnkit checkpoints, is
+    not an earlier run's: refused before training, and the user's file keeps its bytes (train used
+    to replace it). An earlier run's folder is rerun into as before."""
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "metrics.json").write_text("mine")
+    (user / "loss.png").symlink_to(tmp_path / "elsewhere.png")
+    assert main(["train", "sine", "--epochs", "1", "--out", str(user), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "holds 'metrics.json' but no rnnkit checkpoints" in err and err.count("\n") == 1
+    assert (user / "metrics.json").read_text() == "mine" and (user / "loss.png").is_symlink()
+    assert sorted(p.name for p in user.iterdir()) == ["loss.png", "metrics.json"]
+    run = tmp_path / "run"
+    for _ in range(2):
+        assert main(["train", "sine", "--epochs", "1", "--out", str(run), *TINY]) == 0

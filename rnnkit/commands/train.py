@@ -433,7 +433,16 @@ def _check_out_dir(out_dir: Path) -> None:
 
     if out_dir.exists() and not out_dir.is_dir():
         raise CheckpointError(out_dir, "is not a folder (--out must name a folder)")
-    own_checkpoint_files(out_dir)
+    own = own_checkpoint_files(out_dir)
+    # outputs are replaced only in an earlier run's folder (its checkpoints beside them): a file of
+    # the same name in any other folder is the user's, and rnnkit never overwrites what it did not write
+    theirs = [n for n in OUTPUT_FILES if os.path.lexists(out_dir / n)]
+    if theirs and not own:
+        raise CheckpointError(
+            out_dir,
+            f"holds {theirs[0]!r} but no rnnkit checkpoints: not an earlier run's folder, so rnnkit "
+            "will not overwrite it (move it away or use another --out)",
+        )
     for folder, prefix in (
         (out_dir, ".config.json.tmp-"),
         (out_dir / CHECKPOINT_DIR, ".epoch-0000.json.tmp-"),
