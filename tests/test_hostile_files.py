@@ -633,3 +633,16 @@ def test_1_outputs_of_the_users_own_are_never_overwritten(tmp_path, capsys) -> N
     run = tmp_path / "run"
     for _ in range(2):
         assert main(["train", "sine", "--epochs", "1", "--out", str(run), *TINY]) == 0
+
+
+def test_written_files_get_the_mode_open_would_give(tmp_path) -> None:
+    """mkstemp creates 0600 files and the rename kept that: outputs unreadable to the group even
+    under umask 022. They now get 0666 less the umask, as open() gives."""
+    from rnnkit.training.files import atomic_write_bytes
+
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "a.json", b"{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640

@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rnnkit.training.checkpoint import CheckpointError, load_model
     from rnnkit.training.data import load_task
+    from rnnkit.training.files import _file_mode
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -133,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         fd, tmp = tempfile.mkstemp(prefix=out.name + ".tmp-", dir=out.parent)
     except OSError as e:  # e.g. a read-only or special file system that access() did not see
         return _fail(f"{out}: cannot write in {out.parent} ({e.strerror})")
+    os.fchmod(fd, _file_mode())  # as open() would (mkstemp's 0600 would stay after the rename)
     os.close(fd)
     try:
         export_onnx(model, tests[:2], tmp)

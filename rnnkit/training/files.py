@@ -70,6 +70,21 @@ def _os_problem(e: OSError) -> str:
 # --------------------------------------------------------------------------- atomic writing
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the process's umask (read from
+    /proc/self/status where Linux shows it; setting and restoring it would race other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` is always either the old or the new content."""
     path = Path(path)
@@ -80,6 +95,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         raise CheckpointError(path, f"cannot be written ({_os_problem(e)})") from None
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), _file_mode())  # mkstemp's 0600 would stay after the rename
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
