@@ -94,8 +94,12 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     except OSError as e:
         raise CheckpointError(path, f"cannot be written ({_os_problem(e)})") from None
     try:
+        try:
+            os.fchmod(fd, _file_mode())  # mkstemp's 0600 would stay after the rename
+        except BaseException:
+            os.close(fd)
+            raise
         with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), _file_mode())  # mkstemp's 0600 would stay after the rename
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
