@@ -334,22 +334,23 @@ class RNNCell(nn.Module):
         return (self,)
 
     def _check_parameters(self, dtype: torch.dtype, device: torch.device) -> None:
-        """Each built parameter of this cell (not of the cells it holds) has the shape it declared
-        and the inputs' dtype and device: one replaced by hand may not, and the math would then fail
-        with a torch error naming no argument, or broadcast a wrong-shaped bias silently. The fused
-        engine checks the same (``engine.layers.check_inputs``)."""
-        specs = None
-        for name, p in self._parameters.items():
-            if p is None or is_lazy(p):
-                continue
-            if specs is None:
-                specs = self._parameter_specs(self.input_size or 1)
-            shape = specs[name][0] if name in specs else tuple(p.shape)
-            if tuple(p.shape) != shape:
+        """Each parameter of this cell, once built (not those of the cells it holds), has the shape it
+        was built with and the inputs' dtype and device: one replaced by hand may not, and the math
+        would then fail with a torch error naming no argument, read past its end (the fused
+        kernels), or broadcast a wrong-shaped bias silently. The one check of the loop, direct
+        calls and the fused engine (``engine.layers.check_inputs``)."""
+        own = self._parameters
+        if all(p is None or is_lazy(p) for p in own.values()):
+            return  # not built yet: build() makes them
+        for name, (shape, _) in self._parameter_specs(self.input_size or 1).items():
+            p = own.get(name)  # a parameter, or a tensor swapped in (functional calls)
+            if not isinstance(p, torch.Tensor) or is_lazy(p) or tuple(p.shape) != shape:
                 raise invalid_value(
                     f"cell.{name}",
                     f"a parameter of shape {shape} (what {type(self).__name__} was built with)",
-                    f"shape {tuple(p.shape)}",
+                    f"shape {tuple(p.shape)}"
+                    if isinstance(p, torch.Tensor) and not is_lazy(p)
+                    else type(p).__name__,
                 )
             if p.dtype != dtype or p.device != device:
                 raise invalid_type("cell", f"parameters of dtype {dtype} on {device}", p)

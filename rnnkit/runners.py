@@ -73,7 +73,6 @@ def _prepare(
         # a leaf cell built for this width has nothing to check; unbuilt ones build, others raise,
         # and stacks and wrappers re-check their parts (a layer converted to another dtype)
         cell.build(x.shape[-1], dtype=x.dtype, device=x.device)
-    cell.check_parameters(x.dtype, x.device)  # replaced by hand: the shape/dtype built with
     if initial_state is None and type(cell).zero_state is RNNCell.zero_state:
         state = cell._zeros(batch, x.dtype, x.device)  # zero_state's checks hold for these args
     elif initial_state is None:  # a cell with its own zero_state
@@ -88,6 +87,7 @@ def _loop(
     cell: RNNCell, steps: Sequence[torch.Tensor], state: State, lengths: torch.Tensor | None
 ) -> tuple[list[torch.Tensor], State]:
     """The plain unrolled loop: one cell call per step (the reference for every fast path)."""
+    cell.check_parameters(steps[0].dtype, steps[0].device)  # (the fused engine checks its own)
     cell.start_sequence()
     outputs = []
     zeros = None

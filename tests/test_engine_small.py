@@ -193,9 +193,9 @@ def onednn_direct(request, monkeypatch):
     calls = []
     original = small._onednn_layer
 
-    def spy(cell, x, params, time_major, graph):
+    def spy(cell, x, time_major, graph):
         calls.append(graph)
-        return original(cell, x, params, time_major, graph)
+        return original(cell, x, time_major, graph)
 
     monkeypatch.setattr(small, "_onednn_layer", spy)
     return calls

@@ -102,14 +102,8 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Layer]:
             f"input width {cell.input_size} (the width the cell was built with)",
             f"shape {tuple(inputs_tbi.shape)}",
         )
-    dtype, device = inputs_tbi.dtype, inputs_tbi.device
-    for p in (p for layer in plan for p in layer.cell._parameters.values()):  # no submodules
-        if p is not None and (p.dtype != dtype or p.device != device):
-            raise invalid_type(
-                "cell", f"parameters of dtype {inputs_tbi.dtype} on {inputs_tbi.device}", p
-            )
     for layer in plan:  # the kernels index by the built shapes: a replaced parameter must match
-        check_parameter_shapes(layer.cell)
+        layer.cell._check_parameters(inputs_tbi.dtype, inputs_tbi.device)
     if lengths is not None:
         if not isinstance(lengths, torch.Tensor) or lengths.dtype != torch.int64:
             raise invalid_type("sequence_length", "an int64 tensor (B,)", lengths)
@@ -138,19 +132,6 @@ def built_shapes(cell: Any, kind: str) -> dict[str, tuple[int, ...]]:
         specs = cell._parameter_specs(cell.input_size)
         shapes = _built[key] = {name: shape for name, (shape, _) in specs.items()}
     return shapes
-
-
-def check_parameter_shapes(cell: Any) -> None:
-    """Every parameter of a built leaf cell has the shape the cell was built with (a parameter
-    replaced by hand may not), so no kernel reads or writes past one."""
-    for name, shape in built_shapes(cell, cell_kind(cell)).items():
-        p = getattr(cell, name, None)  # a parameter, or a tensor swapped in (functional calls)
-        if not isinstance(p, torch.Tensor) or tuple(p.shape) != shape:
-            raise invalid_value(
-                f"cell.{name}",
-                f"a parameter of shape {shape} (what {type(cell).__name__} was built with)",
-                f"shape {tuple(p.shape)}" if isinstance(p, torch.Tensor) else type(p).__name__,
-            )
 
 
 def contiguous_state(s: Any) -> Any:

@@ -86,7 +86,7 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
             return None
     graph = torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params]))
     if macs > MAX_MACS:
-        return _onednn_layer(cell, x, params, time_major, graph)
+        return _onednn_layer(cell, x, time_major, graph)
     spec = (kind, float(cell.forget_bias) if kind == "lstm" else 0.0, time_major)
     if graph:
         out = _SmallFn.apply(spec, x, *params)
@@ -106,7 +106,7 @@ def _onednn_takes(kind: str, x: Tensor, T: int, B: int, H: int) -> bool:
     )
 
 
-def _onednn_layer(cell: Any, x: Tensor, params: tuple, time_major: bool, graph: bool):
+def _onednn_layer(cell: Any, x: Tensor, time_major: bool, graph: bool):
     """The general path's oneDNN LSTM layer (``autograd._OneDNNLSTMFn``, whole or in halves) from
     zero state, without its planning: at S size (B=32, T=100, I=32, H=64) that planning and the
     validation cost 55 us of a 0.9 ms forward, about twice that right after a torch
@@ -115,9 +115,9 @@ def _onednn_layer(cell: Any, x: Tensor, params: tuple, time_major: bool, graph: 
     T, B = xt.shape[0], xt.shape[1]
     zeros = x.new_zeros(B, cell.num_units)  # c0 and h0
     cut = autograd._onednn_cut(cell, xt, T, graph)
-    args = (float(cell.forget_bias), cut, xt, zeros, zeros, params[0], params[1], T)
-    out, c, h = autograd._applier(autograd._OneDNNLSTMFn, graph)(*args)
-    return (out if time_major else out.transpose(0, 1)), LSTMStateTuple(c, h)
+    # the general path's own layer call (no lengths: on this node every row runs T steps)
+    out, state = autograd._eager_layer(cell, xt, LSTMStateTuple(zeros, zeros), None, T, graph, cut)
+    return (out if time_major else out.transpose(0, 1)), state
 
 
 def _tm(a: np.ndarray, time_major: bool) -> np.ndarray:
