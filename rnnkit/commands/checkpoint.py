@@ -78,9 +78,8 @@ def _to_safetensors(path: str, out: str) -> None:
         data = save(tensors)
     except Exception as exc:  # safetensors_rust.SafetensorError and friends
         raise ValueError(f"cannot encode {path!r} as safetensors: {exc}") from None
-    atomic_write(
-        out, [data]
-    )  # a temporary file beside OUT, fsynced, then renamed: never half-written
+    # a temporary file beside OUT, fsynced, then renamed: never half-written
+    atomic_write(out, [data])
     if skipped:
         print(
             f"rnnkit checkpoint: note: skipped {len(skipped)} tensor(s) safetensors cannot hold "

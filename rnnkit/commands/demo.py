@@ -31,9 +31,8 @@ X0_BATCH = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1]]  # t = 0: 4 instances, 3
 X1_BATCH = [[9, 8, 7], [0, 0, 0], [6, 5, 4], [3, 2, 1]]  # t = 1
 TABLE_STEPS = (10, 100, 1000, 10000)
 STATIC_CAP = 1000  # static_rnn keeps a Python list of T step tensors; the demo stops it here
-MAX_STEPS = (
-    10_000_000  # the table's dynamic_rnn over T steps: about 4 GB of inputs and outputs there
-)
+# the table's dynamic_rnn over T steps: about 4 GB of inputs and outputs at this bound
+MAX_STEPS = 10_000_000
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
