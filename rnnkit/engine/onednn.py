@@ -86,13 +86,14 @@ def big_enough(T: int, B: int, H: int) -> bool:
     return T * B * H * 4 * H >= MIN_MACS
 
 
-def takes(cell: Any, x: Tensor, lengths: np.ndarray, tmax: int) -> bool:
-    """Whether the layer ``cell`` over ``x (T, B, I)`` with these ``lengths`` runs here."""
+def takes(cell: Any, x: Tensor, lengths: np.ndarray | None, tmax: int) -> bool:
+    """Whether the layer ``cell`` over ``x (T, B, I)`` with these ``lengths`` (None: every row runs
+    all ``tmax`` steps) runs here."""
     if not big_enough(tmax, x.shape[1], cell.num_units):  # first: the one check small calls need
         return False
     if cell_kind(cell) != "lstm" or x.dtype != torch.float32 or x.device.type != "cpu":
         return False
-    if tmax == 0 or int(lengths.min()) < tmax:  # rows of different lengths: TF1's freezing
+    if tmax == 0 or (lengths is not None and int(lengths.min()) < tmax):  # TF1's freezing
         return False
     return available()
 

@@ -76,7 +76,7 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
     H, I = cell.num_units, x.shape[2]
     macs = T * B * H * (I + H) * GATE_BLOCKS[kind]
-    if T == 0 or B == 0 or (macs > MAX_MACS and not _onednn_takes(kind, x, T, B, H)):
+    if T == 0 or B == 0 or (macs > MAX_MACS and not _onednn_takes(cell, x, time_major, T)):
         return None
     if _is_compiling() or torch.jit.is_tracing() or _transformed():
         return None
@@ -95,15 +95,10 @@ def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     return out[0], (LSTMStateTuple(out[1], out[2]) if kind == "lstm" else out[1])
 
 
-def _onednn_takes(kind: str, x: Tensor, T: int, B: int, H: int) -> bool:
-    """Whether a layer past MAX_MACS is one that the general path would run on torch's oneDNN LSTM
-    (:func:`rnnkit.engine.onednn.takes`; no lengths here, so every row runs every step)."""
-    return (
-        kind == "lstm"
-        and x.dtype == torch.float32
-        and onednn.big_enough(T, B, H)
-        and onednn.available()
-    )
+def _onednn_takes(cell: Any, x: Tensor, time_major: bool, T: int) -> bool:
+    """Whether a layer past MAX_MACS is one the general path runs on torch's oneDNN LSTM: its own
+    rule (:func:`rnnkit.engine.onednn.takes`), with no lengths (every row runs every step)."""
+    return onednn.takes(cell, x if time_major else x.transpose(0, 1), None, T)
 
 
 def _onednn_layer(cell: Any, x: Tensor, time_major: bool, graph: bool):
