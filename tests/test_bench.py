@@ -86,8 +86,19 @@ def test_options_are_checked_before_anything_is_created(tmp_path, capsys):
     that cannot be created was a traceback."""
     out = tmp_path / "b"
     assert main(["bench", "--quick", "--sizes", "XL", "--out", str(out)]) == 2
-    assert main(["bench", "--repeats", "0", "--out", str(out)]) == 2
-    assert "--repeats" in capsys.readouterr().err and not out.exists()
+    capsys.readouterr()
+    for bad in (
+        ["--repeats", "0"],
+        ["--plain-repeats", "x"],
+        ["--peer-timeout", "-1"],  # was accepted
+        ["--sweep", "--sweep-steps", "10,a"],  # was a ValueError traceback
+        ["--sweep", "--sweep-loop-max", "0"],
+    ):
+        with pytest.raises(SystemExit) as e:
+            main(["bench", *bad, "--out", str(out)])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and f"argument {bad[-2]}" in err, err
+        assert "Traceback" not in err and not out.exists()
     (tmp_path / "file").write_text("x")
     assert main(["bench", "--quick", "--out", str(tmp_path / "file" / "sub")]) == 2
     assert "cannot create the folder" in capsys.readouterr().err

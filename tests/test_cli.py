@@ -40,3 +40,24 @@ def test_demo_options_are_bounded(argv, capsys):
         main(["demo", *argv, "--no-table", "--no-compat"])
     assert exit_info.value.code == 2
     assert "error: argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "sine", "--out", ""],  # meant runs/sine, unsaid
+        ["evaluate", "--checkpoint", ""],  # meant the current folder
+        ["export", "--checkpoint", "", "m.onnx"],
+        ["export", "--checkpoint", "runs/x", " "],
+        ["checkpoint", "inspect", ""],
+        ["checkpoint", "convert", "a.safetensors", ""],
+        ["bench", "--out", ""],
+    ],
+)
+def test_an_empty_path_is_refused(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "expected a path, got" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -525,6 +525,14 @@ def test_each_kind_of_damage_has_its_message(tmp_path):
     index.unlink()
     with pytest.raises(ValueError, match="no file"):
         open_tf1_checkpoint(prefix)
+    # something that is not a regular file is named as such (it said "no file"), and never opened
+    index.mkdir()
+    with pytest.raises(ValueError, match=f"{index.name}' is not a regular file"):
+        open_tf1_checkpoint(prefix)
+    index.rmdir()
+    os.mkfifo(index)  # opening a FIFO for reading would block
+    with pytest.raises(ValueError, match=f"{index.name}' is not a regular file"):
+        open_tf1_checkpoint(prefix)
 
 
 @pytest.mark.parametrize("name", ["dtypes", "partitioned"])

@@ -83,7 +83,7 @@ def build_parser(argv_command: str | None) -> argparse.ArgumentParser:
         if name == argv_command:  # import only the module of the command being run
             module = importlib.import_module(module_name)
             module.configure_parser(p)
-            p.set_defaults(_module=module)
+            p.set_defaults(_module=module, _parser=p)  # run() may call args._parser.error
     return parser
 
 

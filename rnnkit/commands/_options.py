@@ -55,6 +55,14 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def path_text(text: str) -> str:
+    """argparse type: a file or folder path; an empty one is refused (it would mean the current
+    folder, or a default, without saying so)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path, got {text!r}")
+    return text
+
+
 def device_name(text: str) -> str:
     """argparse type: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
     if text in ("auto", "cpu", "cuda"):

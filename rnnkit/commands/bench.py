@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands._options import bad_comma_list
+from rnnkit.commands._options import bad_comma_list, int_in, path_text, positive_float
 
 SIZES: dict[str, tuple[int, int, int, int]] = {  # name: (B, T, I, H)
     "seed": (4, 2, 3, 5),
@@ -53,22 +53,31 @@ SWEEP_STEPS = (100, 1_000, 10_000, 100_000, 1_000_000)
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", default="seed,S,M,L", help="comma list of seed,S,M,L")
     parser.add_argument("--cells", default="tanh,lstm,gru", help="comma list of tanh,lstm,gru")
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per implementation")
     parser.add_argument(
-        "--plain-repeats", type=int, default=3, help="timed calls of the plain loop"
+        "--repeats", type=int_in(1, MAX_REPEATS), default=20, help="timed calls per implementation"
+    )
+    parser.add_argument(
+        "--plain-repeats",
+        type=int_in(1, MAX_REPEATS),
+        default=3,
+        help="timed calls of the plain loop",
     )
     parser.add_argument(
         "--plain-sizes", default="seed,S,M", help="sizes at which the (slow) plain loop is timed"
     )
     parser.add_argument("--quick", action="store_true", help="seed and S, 3 repeats, no peers")
-    parser.add_argument("--out", default="bench_out", help="directory for bench.json and the PNG")
+    parser.add_argument(
+        "--out", type=path_text, default="bench_out", help="directory for bench.json and the PNG"
+    )
     parser.add_argument(
         "--peer-python",
         default=os.environ.get("RNNKIT_PEER_PYTHON", sys.executable),
         help="interpreter with the peers installed (default: $RNNKIT_PEER_PYTHON or this one)",
     )
     parser.add_argument("--peers", default="flax,keras,tf1", help="peers to try ('' for none)")
-    parser.add_argument("--peer-timeout", type=float, default=900.0, help="seconds per peer run")
+    parser.add_argument(
+        "--peer-timeout", type=positive_float, default=900.0, help="seconds per peer run"
+    )
     parser.add_argument("--no-compile-cost", action="store_true", help="skip the compile-cost runs")
     parser.add_argument(
         "--retain-memory",
@@ -81,9 +90,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--sweep-steps", default=",".join(map(str, SWEEP_STEPS)), help="T values of the sweep"
     )
     parser.add_argument(
-        "--sweep-static-max", type=int, default=10_000, help="largest T for static_rnn"
+        "--sweep-static-max", type=int_in(1, 10**9), default=10_000, help="largest T for static_rnn"
     )
-    parser.add_argument("--sweep-loop-max", type=int, default=10_000, help="largest T for the loop")
+    parser.add_argument(
+        "--sweep-loop-max", type=int_in(1, 10**9), default=10_000, help="largest T for the loop"
+    )
     parser.add_argument("--sweep-point", nargs=2, metavar=("RUNNER", "T"), help=argparse.SUPPRESS)
 
 
@@ -491,12 +502,12 @@ def run(args: argparse.Namespace) -> int:
     # every option is checked before anything is created or run (--quick used to drop bad sizes)
     if bad_comma_list("sizes", sizes, SIZES) or bad_comma_list("cells", cells, CELLS):
         return 2
-    if repeats < 1:
-        print(
-            f"Received an invalid value for argument `--repeats`: expected >= 1, got {repeats}.",
-            file=sys.stderr,
+    steps = [s for s in args.sweep_steps.split(",") if s]
+    if not steps or not all(s.isdigit() and 1 <= int(s) <= 10**9 for s in steps):
+        args._parser.error(
+            f"argument --sweep-steps: expected a comma list of integers from 1 to 10**9, "
+            f"got {args.sweep_steps!r:.60}"
         )
-        return 2
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

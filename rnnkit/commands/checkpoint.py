@@ -20,17 +20,25 @@ import argparse
 import os
 import sys
 
+from rnnkit.commands._options import path_text
+
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Sub-commands ``inspect`` and ``convert``."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     inspect = sub.add_parser("inspect", help="list the tensors of a TF1 checkpoint (or print them)")
-    inspect.add_argument("path", metavar="PATH", help="checkpoint prefix, .index file or directory")
+    inspect.add_argument(
+        "path", type=path_text, metavar="PATH", help="checkpoint prefix, .index file or directory"
+    )
     inspect.add_argument("--tensor", metavar="NAME", help="print the values of tensor NAME")
     inspect.add_argument("--all-tensors", action="store_true", help="print every tensor's values")
     convert = sub.add_parser("convert", help="TF1 checkpoint <-> safetensors")
-    convert.add_argument("path", metavar="PATH", help="a TF1 checkpoint or a .safetensors file")
-    convert.add_argument("out", metavar="OUT", help="OUT.safetensors, or a TF1 checkpoint prefix")
+    convert.add_argument(
+        "path", type=path_text, metavar="PATH", help="a TF1 checkpoint or a .safetensors file"
+    )
+    convert.add_argument(
+        "out", type=path_text, metavar="OUT", help="OUT.safetensors, or a TF1 checkpoint prefix"
+    )
 
 
 def _inspect(args: argparse.Namespace) -> int:

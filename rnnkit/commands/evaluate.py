@@ -17,13 +17,14 @@ import argparse
 import json
 import sys
 
-from rnnkit.commands._options import device_name
+from rnnkit.commands._options import device_name, path_text
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Options of the ``evaluate`` command."""
     parser.add_argument(
         "--checkpoint",
+        type=path_text,
         required=True,
         metavar="DIR",
         help="a directory written by train --out DIR",

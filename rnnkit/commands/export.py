@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands._options import positive_float
+from rnnkit.commands._options import path_text, positive_float
 
 RECURRENT_OPS = ("RNN", "LSTM", "GRU")
 CHECK_ROWS = 64  # test inputs run through both rnnkit and onnxruntime
@@ -37,9 +37,13 @@ CHECK_ROWS = 64  # test inputs run through both rnnkit and onnxruntime
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Options of the ``export`` command."""
     parser.add_argument(
-        "--checkpoint", required=True, metavar="DIR", help="a directory written by train --out DIR"
+        "--checkpoint",
+        type=path_text,
+        required=True,
+        metavar="DIR",
+        help="a directory written by train --out DIR",
     )
-    parser.add_argument("out", metavar="OUT.onnx", help="the ONNX file to write")
+    parser.add_argument("out", type=path_text, metavar="OUT.onnx", help="the ONNX file to write")
     parser.add_argument(
         "--atol",
         type=positive_float,

@@ -36,7 +36,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands._options import device_name, int_in, non_negative_float, positive_float
+from rnnkit.commands._options import (
+    device_name,
+    int_in,
+    non_negative_float,
+    path_text,
+    positive_float,
+)
 from rnnkit.training import schema
 
 EXIT_REFUSED = 2  # a bad option or file, or a failed write: one line on stderr
@@ -135,7 +141,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int_in(0, schema.MAX_SEED), default=None, help="random seed (0)"
     )
-    parser.add_argument("--out", default=None, metavar="DIR", help="output directory (runs/TASK)")
+    parser.add_argument(
+        "--out", type=path_text, default=None, metavar="DIR", help="output directory (runs/TASK)"
+    )
     parser.add_argument(
         "--resume", action="store_true", help="continue from the last complete epoch in --out"
     )
@@ -155,7 +163,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         + f". Exit codes: 0 done, {EXIT_REFUSED} a bad option or file (one line says which), "
         f"{EXIT_DIVERGED} the training diverged (the last good checkpoint is kept)."
     )
-    parser.set_defaults(_parser=parser)
 
 
 # --------------------------------------------------------------------------- configuration

@@ -115,14 +115,13 @@ class TF1Checkpoint(Mapping):
         self.prefix = prefix
         self.index_path = prefix + ".index"
         if not os.path.isfile(self.index_path):
-            v1 = (
-                " (a TF V1 checkpoint? only the V2 format is supported)"
-                if os.path.isfile(prefix)
-                else ""
-            )
-            raise invalid_value(
-                "path", "an existing checkpoint", f"{prefix!r}: no file {self.index_path!r}{v1}"
-            )
+            if os.path.lexists(self.index_path):  # a folder, FIFO, device, dangling link...
+                found = f"{self.index_path!r} is not a regular file"
+            elif os.path.isfile(prefix):
+                found = f"no file {self.index_path!r} (a TF V1 checkpoint? only V2 is supported)"
+            else:
+                found = f"no file {self.index_path!r}"
+            raise invalid_value("path", "an existing checkpoint", f"{prefix!r}: {found}")
         with open(self.index_path, "rb") as f:
             big = os.fstat(f.fileno()).st_size > MAX_INDEX_BYTES
             data = b"" if big else read_at_most(f, MAX_INDEX_BYTES + 1)
