@@ -104,21 +104,35 @@ def check_dtype(name: str, dtype: Any) -> torch.dtype | None:
     return result
 
 
-def to_tensor(name: str, value: Any, dtype: torch.dtype | None = None, device: Any = None):
+def to_tensor(
+    name: str,
+    value: Any,
+    dtype: torch.dtype | None = None,
+    device: Any = None,
+    match: str | None = None,
+):
     """Convert a tensor / numpy array / nested list to a floating tensor.
 
     Arrays, lists and integer tensors are converted to ``dtype`` (default: their own floating dtype,
     else torch's default dtype), as a TF feed does. A floating torch tensor is never cast silently:
-    when ``dtype`` is given it must already have it (``TypeError`` otherwise); likewise ``device``.
+    when ``dtype`` is given it must already have it (``TypeError`` otherwise, naming ``match``, where
+    ``dtype`` came from); likewise ``device``.
     """
     if isinstance(value, torch.Tensor):
         t = value
         if t.is_floating_point():
             if dtype is not None and t.dtype != dtype:
+                if match is None:
+                    match, other = (
+                        "the cell's parameters or state",
+                        f"the cell with cell.to({t.dtype})",
+                    )
+                else:
+                    other = f"{match} to {t.dtype}"
                 raise invalid_type(
                     name,
-                    f"dtype {dtype} to match the cell's parameters or state (convert the tensor with "
-                    f".to({dtype}) or the cell with cell.to({t.dtype}))",
+                    f"dtype {dtype} to match {match} (convert the tensor with .to({dtype}), or "
+                    f"{other})",
                     value,
                 )
             if device is not None and t.device != (

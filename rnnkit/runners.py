@@ -45,16 +45,17 @@ _FAST = ("auto", "fused")  # the engines under which small layers may take the s
 
 def _target_dtype(
     cell: RNNCell, dtype: torch.dtype | None, initial_state: Any
-) -> torch.dtype | None:
-    """The dtype integer inputs are converted to: ``dtype``, the state's, the cell's, or None."""
+) -> tuple[torch.dtype | None, str]:
+    """The dtype the inputs must have (integer inputs are converted to it): ``dtype``, the state's,
+    the cell's, or None; and where it came from, for the error message."""
     if dtype is not None:
-        return dtype
+        return dtype, "the `dtype` argument"
     leaves = _nest.flatten(initial_state) if initial_state is not None else []
     for leaf in leaves:
         if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():
-            return leaf.dtype
+            return leaf.dtype, "`initial_state`"
     p_dtype, _ = cell._param_dtype_device()
-    return p_dtype
+    return p_dtype, "the cell's parameters"
 
 
 def _prepare(
@@ -141,13 +142,12 @@ def static_rnn(
             "inputs", "a non-empty list of tensors of shape (B, I)", "an empty list"
         )
     dtype = check_dtype("dtype", dtype)
-    target = _target_dtype(cell, dtype, initial_state)
+    target, source = _target_dtype(cell, dtype, initial_state)
     steps = []
     for t, x_t in enumerate(inputs):
-        x_t = to_tensor(f"inputs[{t}]", x_t, dtype=target)
+        x_t = to_tensor(f"inputs[{t}]", x_t, dtype=target, match=source)
         check_rank(f"inputs[{t}]", x_t, 2, "(B, I)")
         if steps:
-            target = steps[0].dtype
             if x_t.shape != steps[0].shape:
                 raise invalid_value(
                     f"inputs[{t}]",
@@ -158,8 +158,8 @@ def static_rnn(
                 raise invalid_value(
                     f"inputs[{t}]", f"device {steps[0].device}", f"device {x_t.device}"
                 )
-        else:
-            target = x_t.dtype
+        else:  # the other steps must have the first one's dtype
+            target, source = x_t.dtype, "inputs[0]"
         steps.append(x_t)
     if steps[0].shape[1] == 0:
         raise invalid_value("inputs", "inputs with at least one feature (I > 0)", "I = 0")
@@ -172,7 +172,8 @@ def _time_major_inputs(
     cell: RNNCell, inputs: Any, dtype: Any, initial_state: Any, time_major: bool
 ) -> torch.Tensor:
     dtype = check_dtype("dtype", dtype)
-    x = to_tensor("inputs", inputs, dtype=_target_dtype(cell, dtype, initial_state))
+    target, source = _target_dtype(cell, dtype, initial_state)
+    x = to_tensor("inputs", inputs, dtype=target, match=source)
     layout = "(T, B, I) (time_major=True)" if time_major else "(B, T, I)"
     check_rank("inputs", x, 3, layout)
     if x.shape[2] == 0:

@@ -251,3 +251,22 @@ def test_fused_rnn_names_its_own_arguments():
         rnn(torch.zeros(2, 3))
     with pytest.raises(ValueError, match="`sequence_lengths`: expected lengths at most"):
         rnn(torch.zeros(2, 3, 3), sequence_lengths=[5, 1])
+
+
+def test_a_dtype_mismatch_names_where_the_expected_dtype_came_from():
+    """The error used to blame 'the cell's parameters or state' and suggest cell.to() even when the
+    cell was unbuilt and the dtype came from initial_state or the dtype argument."""
+    x = torch.randn(2, 3, 5)
+    cases = [
+        (dict(initial_state=torch.zeros(2, 4, dtype=torch.float64)), "`initial_state`"),
+        (dict(dtype=torch.float64), "the `dtype` argument"),
+    ]
+    for kwargs, source in cases:
+        with pytest.raises(TypeError, match=f"argument `inputs`.*float64 to match {source}"):
+            rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(4), x, **kwargs)
+    built = rnnkit.BasicRNNCell(4)
+    rnnkit.dynamic_rnn(built, x)
+    with pytest.raises(TypeError, match="float32 to match the cell's parameters"):
+        rnnkit.dynamic_rnn(built, x.double())
+    with pytest.raises(TypeError, match=r"argument `inputs\[1\]`.*float32 to match inputs\[0\]"):
+        rnnkit.static_rnn(rnnkit.BasicRNNCell(4), [x[:, 0], x[:, 1].double()])
