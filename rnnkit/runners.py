@@ -207,7 +207,8 @@ def _run_time_major(
             raise invalid_value(
                 "engine",
                 "'auto' or 'loop' for this cell (the fused engine supports BasicRNNCell (tanh, relu), "
-                "BasicLSTMCell, LSTMCell, GRUCell and MultiRNNCell stacks of them)",
+                "BasicLSTMCell, LSTMCell, GRUCell, MultiRNNCell stacks of them and DropoutWrappers around "
+                "them; on CUDA or while tracing, not an active DropoutWrapper)",
                 f"'fused' with {type(cell).__name__}",
             )
     outputs, state = _loop(cell, x.unbind(0), state, lengths)

@@ -95,6 +95,43 @@ def test_onnx_without_lengths_time_major(tmp_path: Path) -> None:
         np.testing.assert_allclose(g, w.detach().numpy(), rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_onnx_length_zero_rows_keep_a_given_initial_state(kind: str, tmp_path: Path) -> None:
+    """ONNX runtimes give a length-0 row zeros as its final state; the graph must select the initial
+    state there (with zero initial states the two cannot be told apart)."""
+
+    class WithState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(1)
+            self.cell = _cell(kind, 4, 3)
+
+        def forward(self, x, lengths, *state):
+            state = rnnkit.LSTMStateTuple(*state) if kind == "lstm" else state[0]
+            y, final = rnnkit.dynamic_rnn(
+                self.cell, x, sequence_length=lengths, initial_state=state
+            )
+            return y, *torch.utils._pytree.tree_leaves(final)
+
+    model = WithState()
+    n_state = 2 if kind == "lstm" else 1
+    B, T = torch.export.Dim("B"), torch.export.Dim("T")
+    example = (torch.randn(3, 5, 3), torch.tensor([5, 0, 2]))
+    example += tuple(torch.randn(3, 4) for _ in range(n_state))
+    dynamic = {"x": {0: B, 1: T}, "lengths": {0: B}, "state": tuple({0: B} for _ in range(n_state))}
+    _export(model, example, dynamic, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    x, lengths = torch.randn(5, 7, 3), torch.tensor([7, 0, 3, 0, 1])
+    state = tuple(3.0 + torch.randn(5, 4) for _ in range(n_state))  # far from zero
+    got = session.run(None, dict(zip(names, (t.numpy() for t in (x, lengths, *state)))))
+    want = model(x, lengths, *state)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=0, atol=1e-5)
+    for final, initial in zip(got[1:], state):  # rows 1 and 3 have length 0
+        np.testing.assert_allclose(final[[1, 3]], initial[[1, 3]].numpy(), rtol=0, atol=1e-6)
+
+
 TINY = ["--units", "8", "--batch-size", "200", "--quiet"]
 
 

@@ -533,6 +533,10 @@ def test_each_kind_of_damage_has_its_message(tmp_path):
     os.mkfifo(index)  # opening a FIFO for reading would block
     with pytest.raises(ValueError, match=f"{index.name}' is not a regular file"):
         open_tf1_checkpoint(prefix)
+    index.unlink()
+    Path(prefix).write_bytes(b"\x00" * 16)  # the older V1 format: one file, no .index
+    with pytest.raises(ValueError, match="a TF V1 checkpoint. only V2 is supported"):
+        open_tf1_checkpoint(prefix)
 
 
 @pytest.mark.parametrize("name", ["dtypes", "partitioned"])

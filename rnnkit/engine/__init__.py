@@ -67,8 +67,9 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
     """Whether :func:`dynamic_rnn_fused` handles ``cell`` on ``inputs_tbi (T, B, I)``.
 
     CPU: BasicRNNCell (tanh, relu), BasicLSTMCell, LSTMCell (with or without peepholes), GRUCell (both
-    formulations) and MultiRNNCell stacks of them, in float32 or float64. CUDA: the cells whose math
-    matches torch's cuDNN RNN (tanh/relu, LSTM without peepholes, GRU with ``reset_after=True``).
+    formulations), MultiRNNCell stacks of them and DropoutWrappers around either, in float32 or
+    float64. CUDA: the cells whose math matches torch's cuDNN RNN (tanh/relu, LSTM without peepholes,
+    GRU with ``reset_after=True``). An active DropoutWrapper runs here in eager CPU calls only.
     """
     if not isinstance(inputs_tbi, torch.Tensor) or inputs_tbi.dtype not in FLOAT_DTYPES:
         return False

@@ -33,9 +33,12 @@ def _cache_dir() -> Path:
 
 
 def _download(path: Path) -> None:
-    try:
-        from tqdm import tqdm
+    """Download Keras's mnist.npz to ``path``: through a temporary file in the same folder, kept only
+    once its SHA-256 matches (removed on any failure, Ctrl-C included)."""
+    from tqdm import tqdm
 
+    tmp = None
+    try:
         with urllib.request.urlopen(MNIST_URL, timeout=30) as r:  # noqa: S310 - fixed https URL
             total = int(r.headers.get("Content-Length", 0)) or None
             digest = hashlib.sha256()
@@ -49,16 +52,19 @@ def _download(path: Path) -> None:
                     f.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
+        if digest.hexdigest() != MNIST_SHA256:
+            raise ValueError(
+                f"Downloaded mnist.npz has SHA-256 {digest.hexdigest()}, expected {MNIST_SHA256}."
+            )
+        os.replace(tmp, path)
+        tmp = None
     except OSError as e:
         raise OSError(
             f"Cannot download MNIST ({e}); put Keras's mnist.npz at {path} (from {MNIST_URL})."
         ) from None
-    if digest.hexdigest() != MNIST_SHA256:
-        os.remove(tmp)
-        raise ValueError(
-            f"Downloaded mnist.npz has SHA-256 {digest.hexdigest()}, expected {MNIST_SHA256}."
-        )
-    os.replace(tmp, path)
+    finally:
+        if tmp is not None:
+            os.remove(tmp)
 
 
 def load_data(
