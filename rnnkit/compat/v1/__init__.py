@@ -8,7 +8,10 @@ rnnkit's own cells and runners: a compat cell wraps one ``rnnkit.cells`` cell.
 
 Modules mirror TensorFlow's namespaces: ``ops`` (graphs, tensors, scopes), ``session``, ``variables``,
 ``init_ops``, ``random_ops``, ``math_ops``, ``array_ops``, ``gradients``, ``nn``, ``rnn_cell``, ``rnn``,
-``layers``, ``train/`` (one optimizer per module, ``saver``), ``keras_datasets``. Anything outside
+``layers``, ``train/`` (one optimizer per module, ``saver``, ``input`` producers and queue runners,
+``coordinator``, ``supervisor``), ``keras_datasets``, ``strided_slice``, ``check_ops``,
+``legacy_seq2seq`` and ``seq2seq_loss`` (``tf.contrib``), ``flags``, ``app``, ``tf_logging``
+(``tf.logging``), ``gfile``, ``session_config`` (``tf.ConfigProto``). Anything outside
 the subset raises :class:`UnsupportedError` naming it (``SUPPORTED`` lists the subset).
 
 Example::
@@ -27,8 +30,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnkit.compat.v1 import app as _app
 from rnnkit.compat.v1 import array_ops as _array
+from rnnkit.compat.v1 import check_ops as _check
 from rnnkit.compat.v1 import dtypes as _dtypes
+from rnnkit.compat.v1 import flags as _flags
+from rnnkit.compat.v1 import gfile as _gfile
 from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1 import init_ops as _init
 from rnnkit.compat.v1 import keras_datasets as _mnist
@@ -41,7 +48,10 @@ from rnnkit.compat.v1 import ops as _ops
 from rnnkit.compat.v1 import random_ops as _random
 from rnnkit.compat.v1 import rnn as _rnn
 from rnnkit.compat.v1 import rnn_cell as _cells
+from rnnkit.compat.v1 import seq2seq_loss as _seq2seq_loss
+from rnnkit.compat.v1 import strided_slice as _strided
 from rnnkit.compat.v1 import summary as _summary
+from rnnkit.compat.v1 import tf_logging as _logging
 from rnnkit.compat.v1 import train as _train
 from rnnkit.compat.v1 import variables as _vars
 from rnnkit.compat.v1.dtypes import (
@@ -60,6 +70,7 @@ from rnnkit.compat.v1.errors import Namespace as _Namespace
 from rnnkit.compat.v1.errors import UnsupportedError, errors, unsupported
 from rnnkit.compat.v1.ops import Graph, GraphKeys, Operation, Tensor
 from rnnkit.compat.v1.session import InteractiveSession, Session, get_default_session
+from rnnkit.compat.v1.session_config import ConfigProto, GPUOptions
 from rnnkit.compat.v1.tensor_shape import Dimension, TensorShape
 from rnnkit.compat.v1.variables import Variable, VariableScope
 
@@ -213,6 +224,8 @@ for _module, _names in (
         ],
     ),
     (_grad, ["gradients", "clip_by_global_norm", "global_norm", "clip_by_norm"]),
+    (_strided, ["strided_slice"]),
+    (_check, ["assert_positive", "assert_non_negative"]),
 ):
     for _name in _names:
         _TOP[_name] = getattr(_module, _name)
@@ -256,9 +269,20 @@ contrib = _Namespace(
         "contrib.layers", variance_scaling_initializer=_init.variance_scaling_initializer
     ),
     legacy_seq2seq=_Namespace(
-        "contrib.legacy_seq2seq", embedding_rnn_seq2seq=_seq2seq.embedding_rnn_seq2seq
+        "contrib.legacy_seq2seq", **{n: getattr(_seq2seq, n) for n in _seq2seq.__all__}
+    ),
+    seq2seq=_Namespace("contrib.seq2seq", sequence_loss=_seq2seq_loss.sequence_loss),
+    framework=_Namespace(
+        "contrib.framework",
+        get_or_create_global_step=_train.get_or_create_global_step,
+        get_global_step=_train.get_global_step,
+        create_global_step=_train.create_global_step,
     ),
 )
+flags = _Namespace("flags", **{n: getattr(_flags, n) for n in _flags.__all__})
+app = _Namespace("app", run=_app.run, flags=flags)
+logging = _Namespace("logging", **{n: getattr(_logging, n) for n in _logging.__all__})
+gfile = _Namespace("gfile", **{n: getattr(_gfile, n) for n in _gfile.__all__})
 summary = _Namespace("summary", **{n: getattr(_summary, n) for n in _summary.__all__})
 keras = _Namespace(
     "keras",
@@ -309,6 +333,12 @@ __all__ = sorted(
         "Session",
         "InteractiveSession",
         "get_default_session",
+        "ConfigProto",
+        "GPUOptions",
+        "flags",
+        "app",
+        "logging",
+        "gfile",
         "nn",
         "layers",
         "losses",
@@ -340,6 +370,10 @@ SUPPORTED: tuple[str, ...] = tuple(
                 "math",
                 "SUPPORTED",
                 "UnsupportedError",
+                "flags",
+                "app",
+                "logging",
+                "gfile",
             )
         ]
         + [f"nn.{n}" for n in dir(nn) if n != "rnn_cell"]
@@ -349,7 +383,13 @@ SUPPORTED: tuple[str, ...] = tuple(
         + [f"train.{n}" for n in dir(train)]
         + [f"losses.{n}" for n in dir(losses)]
         + [f"summary.{n}" for n in dir(summary)]
-        + ["contrib.legacy_seq2seq.embedding_rnn_seq2seq"]
+        + [f"contrib.legacy_seq2seq.{n}" for n in dir(contrib.legacy_seq2seq)]
+        + [f"contrib.seq2seq.{n}" for n in dir(contrib.seq2seq)]
+        + [f"contrib.framework.{n}" for n in dir(contrib.framework)]
+        + [f"flags.{n}" for n in dir(flags)]
+        + [f"app.{n}" for n in dir(app)]
+        + [f"logging.{n}" for n in dir(logging)]
+        + [f"gfile.{n}" for n in dir(gfile)]
         + ["keras.datasets.mnist.load_data"]
     )
 )

@@ -17,6 +17,7 @@ from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.math_ops import _axis
 from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, leaf, shape_list
+from rnnkit.compat.v1.strided_slice import slice_with_tensors
 from rnnkit.compat.v1.tensor_shape import TensorShape
 
 _py_bool = bool
@@ -41,13 +42,14 @@ def transpose(a: Any, perm: Sequence[int] | None = None, name: str = "transpose"
 
 
 def reshape(tensor: Any, shape: Any, name: str = "Reshape") -> Tensor:
-    """Reshape to a static ``shape`` (a list of ints; one entry may be -1)."""
+    """Reshape to ``shape``: a list of ints (one entry may be -1), or a list mixing ints and scalar
+    integer tensors (``[batch_size, batch_len]``), or a 1-D integer tensor; sizes given as tensors
+    are read when the graph runs."""
     x = convert_to_tensor(tensor)
-    if isinstance(shape, Tensor):
-        raise TypeError(
-            "Received an invalid value for argument `shape`: expected a list of ints, got "
-            f"the graph tensor {shape.name!r}."
-        )
+    if isinstance(shape, Tensor) or (
+        isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape)
+    ):
+        return _reshape_dynamic(x, shape, name)
     target = [int(d) for d in (shape.as_list() if isinstance(shape, TensorShape) else shape)]
     if sum(d == -1 for d in target) > 1 or any(d < -1 for d in target):
         raise ValueError(
@@ -82,6 +84,39 @@ def reshape(tensor: Any, shape: Any, name: str = "Reshape") -> Tensor:
             ) from None
 
     return Tensor(name, x.dtype, static, [x], fn=fn)
+
+
+def _reshape_dynamic(x: Tensor, shape: Any, name: str) -> Tensor:
+    if isinstance(shape, Tensor):
+        if not shape.dtype.is_integer or shape.shape.ndims not in (None, 1):
+            raise TypeError(
+                "Received an invalid value for argument `shape`: expected a 1-D integer tensor, "
+                f"got {shape!r}."
+            )
+        target = shape
+        n = shape.shape.as_list()[0] if shape.shape.ndims == 1 else None
+        static: Any = None if n is None else [None] * n
+    else:
+        for d in shape:
+            if isinstance(d, Tensor) and (not d.dtype.is_integer or d.shape.ndims not in (None, 0)):
+                raise TypeError(
+                    "Received an invalid value for argument `shape`: expected ints or scalar "
+                    f"integer tensors, got {d!r}."
+                )
+        static = [None if isinstance(d, Tensor) or int(d) == -1 else int(d) for d in shape]
+        target = convert_to_tensor([d if isinstance(d, Tensor) else int(d) for d in shape])
+
+    def fn(v: torch.Tensor, dims: torch.Tensor) -> torch.Tensor:
+        sizes = [int(d) for d in dims.reshape(-1)]
+        try:
+            return v.reshape(sizes)
+        except RuntimeError:
+            raise InvalidArgumentError(
+                f"Input to reshape is a tensor with {v.numel()} values, but the requested shape "
+                f"is {sizes}."
+            ) from None
+
+    return Tensor(name, x.dtype, static, [x, target], fn=fn)
 
 
 def _same_dtype(values: Sequence[Any], what: str) -> list[Tensor]:
@@ -475,12 +510,13 @@ def pad(
 
 def _slice_tensor(x: Tensor, key: Any) -> Tensor:
     items = list(key) if isinstance(key, tuple) else [key]
+    if any(
+        isinstance(k, Tensor)
+        or (isinstance(k, slice) and any(isinstance(b, Tensor) for b in (k.start, k.stop, k.step)))
+        for k in items
+    ):
+        return slice_with_tensors(x, items)
     for k in items:
-        if isinstance(k, Tensor):
-            raise TypeError(
-                f"Indexing {x.name!r} with the graph tensor {k.name!r} is outside rnnkit.compat.v1's "
-                "subset; use tf.gather for tensor indices."
-            )
         if not (
             k is None or k is Ellipsis or isinstance(k, slice) or isinstance(k, (int, np.integer))
         ):

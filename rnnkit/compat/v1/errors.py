@@ -9,6 +9,7 @@ __all__ = [
     "InvalidArgumentError",
     "FailedPreconditionError",
     "NotFoundError",
+    "OutOfRangeError",
     "Namespace",
     "unsupported",
 ]
@@ -28,6 +29,11 @@ class FailedPreconditionError(RuntimeError):
 
 class NotFoundError(ValueError):
     """A file or checkpoint entry does not exist."""
+
+
+class OutOfRangeError(IndexError):
+    """An input queue is exhausted (its producer's ``num_epochs`` are done): the clean end of input
+    that ``Coordinator``, ``Supervisor.managed_session`` treat as a stop request, not a failure."""
 
 
 def unsupported(qualname: str) -> UnsupportedError:
@@ -61,5 +67,6 @@ errors = Namespace(
     InvalidArgumentError=InvalidArgumentError,
     FailedPreconditionError=FailedPreconditionError,
     NotFoundError=NotFoundError,
+    OutOfRangeError=OutOfRangeError,
     UnsupportedError=UnsupportedError,
 )

@@ -41,6 +41,7 @@ __all__ = [
     "nce_loss",
     "dropout",
     "bias_add",
+    "xw_plus_b",
 ]
 
 
@@ -294,3 +295,10 @@ def nce_loss(
 
 
 _ = (elu, relu, relu6, selu, sigmoid, softplus, tanh)  # re-exported as tf.nn.*
+
+
+def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Tensor:
+    """``matmul(x, weights) + biases`` (``bias_add``): ``x (B, I)``, ``weights (I, O)``, ``biases (O,)``."""
+    from rnnkit.compat.v1.math_ops import matmul
+
+    return bias_add(matmul(x, weights), biases, name=name or "xw_plus_b")

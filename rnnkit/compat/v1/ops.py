@@ -59,6 +59,13 @@ class GraphKeys:
     GLOBAL_STEP = "global_step"
     LOSSES = "losses"
     REGULARIZATION_LOSSES = "regularization_losses"
+    LOCAL_VARIABLES = "local_variables"
+    QUEUE_RUNNERS = "queue_runners"
+    SUMMARY_OP = "summary_op"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    SAVERS = "savers"
 
 
 class Graph:

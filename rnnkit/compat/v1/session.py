@@ -111,6 +111,7 @@ class Session:
         self.graph = graph or get_default_graph()
         self._values: dict[Any, torch.Tensor] = {}  # Variable -> its value in this session
         self._generators: dict[Any, torch.Generator] = {}
+        self._resources: dict[Any, Any] = {}  # per-session state of queues and their runners
         self._closed = False
         self._entered: list[contextlib.ExitStack] = []
 
@@ -140,6 +141,7 @@ class Session:
         self._closed = True
         self._values.clear()
         self._generators.clear()
+        self._resources.clear()
 
     @property
     def sess_str(self) -> str:

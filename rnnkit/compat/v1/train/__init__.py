@@ -1,5 +1,6 @@
-"""``tf.train``: optimizers (one module each, as TensorFlow keeps them), ``Saver``, the global step
-and learning-rate schedules."""
+"""``tf.train``: optimizers (one module each, as TensorFlow keeps them), ``Saver``, the global step,
+learning-rate schedules, input producers and queue runners (``input``), ``Coordinator`` and
+``Supervisor``."""
 
 from __future__ import annotations
 
@@ -11,11 +12,20 @@ import torch
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from rnnkit.compat.v1.train.adagrad import AdagradOptimizer
 from rnnkit.compat.v1.train.adam import AdamOptimizer
+from rnnkit.compat.v1.train.coordinator import Coordinator
 from rnnkit.compat.v1.train.gradient_descent import GradientDescentOptimizer
+from rnnkit.compat.v1.train.input import (
+    QueueRunner,
+    add_queue_runner,
+    input_producer,
+    range_input_producer,
+    start_queue_runners,
+)
 from rnnkit.compat.v1.train.momentum import MomentumOptimizer
 from rnnkit.compat.v1.train.optimizer import Optimizer
 from rnnkit.compat.v1.train.rmsprop import RMSPropOptimizer
 from rnnkit.compat.v1.train.saver import Saver, latest_checkpoint
+from rnnkit.compat.v1.train.supervisor import Supervisor
 from rnnkit.compat.v1.variables import Variable
 
 __all__ = [
@@ -31,6 +41,13 @@ __all__ = [
     "get_or_create_global_step",
     "create_global_step",
     "exponential_decay",
+    "range_input_producer",
+    "input_producer",
+    "QueueRunner",
+    "add_queue_runner",
+    "start_queue_runners",
+    "Coordinator",
+    "Supervisor",
 ]
 
 

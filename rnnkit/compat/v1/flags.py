@@ -1,0 +1,233 @@
+"""``tf.flags`` / ``tf.app.flags``: command-line flags (TensorFlow 1.x's absl-based ``flags``).
+
+``DEFINE_string/integer/float/bool/boolean/enum/list(name, default, help)`` add a flag to ``FLAGS``;
+``FLAGS.name`` reads it. As in TensorFlow, ``FLAGS`` parses ``sys.argv`` on the first read if
+``tf.app.run`` has not parsed it yet; flags it does not know are left for the program
+(``--name=value``, ``--name value``, ``--bool``/``--nobool``, ``--bool=false``; ``--`` ends flags).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "FLAGS",
+    "FlagValues",
+    "DEFINE_string",
+    "DEFINE_integer",
+    "DEFINE_float",
+    "DEFINE_bool",
+    "DEFINE_boolean",
+    "DEFINE_enum",
+    "DEFINE_list",
+]
+
+_TRUE = ("true", "t", "1", "yes", "y")
+_FALSE = ("false", "f", "0", "no", "n")
+
+
+def _parse_bool(text: str) -> bool:
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+class _Flag:
+    def __init__(
+        self, name: str, default: Any, help_: str, parser: Callable[[str], Any], kind: str
+    ) -> None:
+        self.name, self.help, self.parser, self.kind = name, help_, parser, kind
+        self.default = default
+        self.value = default
+        self.present = False
+
+    def parse(self, text: str) -> None:
+        try:
+            self.value = self.parser(text)
+        except ValueError as e:
+            raise ValueError(
+                f"Received an invalid value for flag `--{self.name}`: {e} ({self.kind} flag)."
+            ) from None
+        self.present = True
+
+
+class FlagValues:
+    """Defined flags and their values; ``FLAGS(argv)`` parses and returns what it left."""
+
+    def __init__(self) -> None:
+        self.__dict__["_flags"] = {}
+        self.__dict__["_parsed"] = False
+
+    def _define(
+        self, name: Any, default: Any, help_: Any, parser: Callable[[str], Any], kind: str
+    ) -> None:
+        if not isinstance(name, str) or not name or name.startswith("-"):
+            raise TypeError(
+                f"Received an invalid value for argument `name`: expected a flag name such as "
+                f"'data_path', got {name!r}."
+            )
+        if name in self._flags:
+            raise ValueError(f"The flag {name!r} is defined twice.")
+        if default is not None and not isinstance(default, str):
+            value = default
+        elif default is None:
+            value = None
+        else:
+            try:
+                value = parser(default)
+            except ValueError as e:
+                raise ValueError(
+                    f"Received an invalid value for argument `default` of flag {name!r}: {e}."
+                ) from None
+        self._flags[name] = _Flag(name, value, "" if help_ is None else str(help_), parser, kind)
+
+    def __call__(self, argv: Any, known_only: bool = True) -> list[str]:
+        """Parse ``argv`` (argv[0] is the program); return argv[0] and the arguments left."""
+        args = list(argv)
+        rest = args[:1]
+        i = 1
+        while i < len(args):
+            arg = args[i]
+            i += 1
+            if arg == "--":
+                rest.extend(args[i:])
+                break
+            if not arg.startswith("-") or arg == "-":
+                rest.append(arg)
+                continue
+            body = arg.lstrip("-")
+            name, eq, text = body.partition("=")
+            flag = self._flags.get(name)
+            if flag is None and name.startswith("no") and not eq:
+                negated = self._flags.get(name[2:])
+                if negated is not None and negated.kind == "bool":
+                    negated.value, negated.present = False, True
+                    continue
+            if flag is None:
+                if not known_only:
+                    raise ValueError(f"Unknown command line flag {name!r}.")
+                rest.append(arg)
+                continue
+            if not eq:
+                if flag.kind == "bool":
+                    flag.value, flag.present = True, True
+                    continue
+                if i >= len(args):
+                    raise ValueError(f"Flag --{name} needs a value.")
+                text = args[i]
+                i += 1
+            flag.parse(text)
+        self.__dict__["_parsed"] = True
+        return rest
+
+    def __getattr__(self, name: str) -> Any:
+        flag = self._flags.get(name)
+        if flag is None:
+            raise AttributeError(f"Unknown flag {name!r}: define it with tf.flags.DEFINE_*.")
+        if not self._parsed:
+            self(sys.argv)
+        return flag.value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        flag = self._flags.get(name)
+        if flag is None:
+            raise AttributeError(f"Unknown flag {name!r}: define it with tf.flags.DEFINE_*.")
+        flag.value = value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._flags
+
+    def is_parsed(self) -> bool:
+        return self._parsed
+
+    def mark_as_parsed(self) -> None:
+        self.__dict__["_parsed"] = True
+
+    def flag_values_dict(self) -> dict[str, Any]:
+        return {n: f.value for n, f in self._flags.items()}
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._flags)
+
+
+FLAGS = FlagValues()
+
+
+def _str(text: str) -> str:
+    return text
+
+
+def DEFINE_string(
+    name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
+) -> None:  # noqa: A002, N802
+    flag_values._define(name, default, help, _str, "string")
+
+
+def DEFINE_integer(
+    name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
+) -> None:  # noqa: A002, N802
+    if isinstance(default, bool) or not (default is None or isinstance(default, (int, str))):
+        raise TypeError(
+            f"Received an invalid value for argument `default` of flag {name!r}: expected an "
+            f"integer, got {default!r}."
+        )
+    flag_values._define(name, default, help, int, "integer")
+
+
+def DEFINE_float(
+    name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
+) -> None:  # noqa: A002, N802
+    if isinstance(default, bool) or not (default is None or isinstance(default, (int, float, str))):
+        raise TypeError(
+            f"Received an invalid value for argument `default` of flag {name!r}: expected a "
+            f"number, got {default!r}."
+        )
+    flag_values._define(
+        name, default if not isinstance(default, int) else float(default), help, float, "float"
+    )
+
+
+def DEFINE_bool(
+    name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
+) -> None:  # noqa: A002, N802
+    if not (default is None or isinstance(default, (bool, str))):
+        raise TypeError(
+            f"Received an invalid value for argument `default` of flag {name!r}: expected a bool, "
+            f"got {default!r}."
+        )
+    flag_values._define(name, default, help, _parse_bool, "bool")
+
+
+DEFINE_boolean = DEFINE_bool
+
+
+def DEFINE_enum(
+    name: str,
+    default: Any,
+    enum_values: Any,
+    help: Any = None,
+    flag_values: FlagValues = FLAGS,
+    **kw: Any,
+) -> None:  # noqa: A002, N802
+    choices = list(enum_values)
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"expected one of {choices}, got {text!r}")
+        return text
+
+    flag_values._define(name, default, help, parse, "enum")
+
+
+def DEFINE_list(
+    name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
+) -> None:  # noqa: A002, N802
+    def parse(text: str) -> list[str]:
+        return [t for t in text.split(",") if t]
+
+    flag_values._define(name, default, help, parse, "list")
