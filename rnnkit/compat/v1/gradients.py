@@ -54,17 +54,26 @@ class _Gradients(StructNode):
     """Evaluates to ``d(sum ys)/d xs`` for the connected ``xs``."""
 
     def __init__(
-        self, name: str, ys: list[Tensor], xs: list[Tensor], grad_ys: list[Tensor | None]
+        self,
+        name: str,
+        ys: list[Tensor],
+        xs: list[Tensor],
+        grad_ys: list[Tensor | None],
+        rows: list[Tensor] = (),  # type: ignore[assignment]
     ) -> None:
         given = [g for g in grad_ys if g is not None]
-        super().__init__(name, [*ys, *xs, *given], self._grad, get_default_graph())
+        super().__init__(name, [*ys, *xs, *given, *rows], self._grad, get_default_graph())
         self._grad_xs = xs
-        self._n = (len(ys), len(xs))
+        self._n = (len(ys), len(xs), len(given))
         self._has = [g is not None for g in grad_ys]
 
     def _grad(self, *values: torch.Tensor) -> list[torch.Tensor]:
-        ny, nx = self._n
-        ys, xs, given = values[:ny], values[ny : ny + nx], list(values[ny + nx :])
+        ny, nx, ng = self._n
+        ys, xs = values[:ny], values[ny : ny + nx]
+        given = list(values[ny + nx : ny + nx + ng])
+        # rows gathered from an embedding (the outputs of its lookups): their gradients are the
+        # values of TensorFlow's IndexedSlices gradient, one row per lookup, duplicates unsummed
+        xs = xs + values[ny + nx + ng :]
         outs, grads = [], []
         for y, has in zip(ys, self._has):
             if not (isinstance(y, torch.Tensor) and y.requires_grad):
@@ -111,12 +120,24 @@ def gradients(
     connected = [x for x in xs_l if id(x) in reached]
     if not connected:
         return [None] * len(xs_l)
-    node = _Gradients(get_default_graph().unique_name(name), ys_l, connected, gy)
+    sparse = {id(x): _row_indices(nodes, x) for x in connected}
+    lookups = {
+        id(x): [n for n in nodes if getattr(n, "_gathers_rows_of", None) is x]
+        for x in connected
+        if sparse[id(x)] is not None
+    }
+    rows = [n for ns in lookups.values() for n in ns]
+    node = _Gradients(get_default_graph().unique_name(name), ys_l, connected, gy, rows)
     out: list[Tensor | None] = []
     for x in xs_l:
         if x in connected:
             g = leaf(node, (connected.index(x),), x.dtype, x.shape)
-            g._sparse_rows = _row_indices(nodes, x)
+            g._sparse_rows = sparse[id(x)]
+            if id(x) in lookups:
+                g._sparse_values = [
+                    leaf(node, (len(connected) + rows.index(n),), n.dtype, n.shape)
+                    for n in lookups[id(x)]
+                ]
             out.append(g)
         else:
             out.append(None)
@@ -124,8 +145,13 @@ def gradients(
 
 
 def global_norm(t_list: Sequence[Any], name: str = "global_norm") -> Tensor:
-    """``sqrt(sum(||t||^2))`` over the non-None tensors of ``t_list``."""
-    ts = [convert_to_tensor(t) for t in t_list if t is not None]
+    """``sqrt(sum(||t||^2))`` over the non-None tensors of ``t_list``. As in TensorFlow, the norm of
+    an embedding's gradient (an IndexedSlices there) is that of its rows, one per lookup: an id
+    looked up twice counts twice, its two rows are not summed first."""
+    ts = []
+    for t in t_list:
+        if t is not None:
+            ts.extend(getattr(t, "_sparse_values", None) or [convert_to_tensor(t)])
     if not ts:
         raise ValueError("Received an invalid value for argument `t_list`: no tensors.")
     return Tensor(
@@ -153,15 +179,22 @@ def clip_by_global_norm(
             out.append(None)
             continue
         x = convert_to_tensor(t)
-        out.append(
-            Tensor(
+
+        def scaled(y: Tensor) -> Tensor:
+            return Tensor(
                 name,
-                x.dtype,
-                x.shape,
-                [x, norm, c],
-                fn=lambda v, n, cn: v * (cn / torch.maximum(n, cn)).to(v.dtype),
+                y.dtype,
+                y.shape,
+                [y, norm, c],
+                fn=lambda a, n, cn: a * (cn / torch.maximum(n, cn)).to(a.dtype),
             )
-        )
+
+        clipped = scaled(x)
+        # an embedding's gradient stays sparse (TensorFlow clips the IndexedSlices' values)
+        clipped._sparse_rows = getattr(x, "_sparse_rows", None)
+        if getattr(x, "_sparse_values", None):
+            clipped._sparse_values = [scaled(v) for v in x._sparse_values]
+        out.append(clipped)
     return out, norm
 
 

@@ -1,0 +1,363 @@
+"""TensorFlow's PTB word-level LM tutorial (``ptb_word_lm.py`` + ``reader.py``) on rnnkit.compat.v1.
+
+Against ``tests/fixtures/tf1_ptb`` (real TensorFlow, ``tools/make_tf1_ptb_fixtures.py``, format in
+its README): the new ops on fixed inputs (values and gradients, float32, within 1e-5 relative to the
+largest magnitude of the tensor), and seven training steps of the tutorial's model from the same
+initial weights (cost, LSTM state and inputs of each step, and the final variables). Then the
+program's structure end to end at tiny scale: flags, ``tf.app.run``, ``tf.gfile``, the reader's
+queue, ``Supervisor.managed_session``, and the errors of what is misused.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rnnkit.compat.v1 as tf
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tf1_ptb"
+RTOL = 1e-5
+
+
+def _load(name: str) -> tuple[dict, dict[str, np.ndarray]]:
+    with np.load(FIXTURES / name, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    return json.loads(str(arrays.pop("meta"))), arrays
+
+
+def _close(actual, expected, what: str, rtol: float = RTOL) -> None:
+    expected = np.asarray(expected)
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    assert np.shape(actual) == expected.shape, what
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=rtol * max(scale, 1e-3), err_msg=what)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph():
+    tf.reset_default_graph()
+    yield
+
+
+# -- (a) the new ops ------------------------------------------------------------------------------
+def test_strided_slice_matches_tensorflow():
+    meta, a = _load("ops.npz")
+    x = tf.constant(a["slice/x"])
+    with tf.Session() as sess:
+        for k, (b, e, s, bm, em, elm, nm, sm) in enumerate(meta["slices"]):
+            out = tf.strided_slice(x, b, e, s, bm, em, elm, nm, sm)
+            value = sess.run(out)
+            np.testing.assert_array_equal(value, a[f"slice/out{k}"], err_msg=str(k))
+            assert out.shape.as_list() == list(value.shape), k  # static shape when bounds are known
+
+
+def test_xw_plus_b_matches_tensorflow():
+    _, a = _load("ops.npz")
+    with tf.Session() as sess:
+        _close(sess.run(tf.nn.xw_plus_b(a["xw/x"], a["xw/w"], a["xw/b"])), a["xw/out"], "xw_plus_b")
+
+
+def _loss_inputs(a):
+    B, T, _ = a["loss/logits"].shape
+    L = tf.placeholder(tf.float32, list(a["loss/logits"].shape))
+    lt = [L[:, t, :] for t in range(T)]
+    yt = [tf.constant(a["loss/targets"][:, t]) for t in range(T)]
+    wt = [tf.constant(a["loss/weights"][:, t]) for t in range(T)]
+    return L, lt, yt, wt
+
+
+def test_legacy_sequence_losses_match_tensorflow():
+    _, a = _load("ops.npz")
+    L, lt, yt, wt = _loss_inputs(a)
+    s2s = tf.contrib.legacy_seq2seq
+    with tf.Session() as sess:
+        for avg in (True, False):
+            v = s2s.sequence_loss_by_example(lt, yt, wt, average_across_timesteps=avg)
+            key = f"by_example/avg_t={int(avg)}"
+            val, grad = sess.run(
+                [v, tf.gradients(tf.reduce_sum(v * v), L)[0]], {L: a["loss/logits"]}
+            )
+            _close(val, a[key], key)
+            _close(grad, a[key + "/grad"], key + "/grad")
+            for avg_b in (True, False):
+                v = s2s.sequence_loss(lt, yt, wt, avg, avg_b)
+                key = f"legacy/avg_t={int(avg)},avg_b={int(avg_b)}"
+                val, grad = sess.run([v, tf.gradients(v, L)[0]], {L: a["loss/logits"]})
+                _close(val, a[key], key)
+                _close(grad, a[key + "/grad"], key + "/grad")
+
+
+def test_seq2seq_sequence_loss_matches_tensorflow():
+    meta, a = _load("ops.npz")
+    L = tf.placeholder(tf.float32, list(a["loss/logits"].shape))
+    with tf.Session() as sess:
+        for flags in meta["seq2seq_flags"]:
+            v = tf.contrib.seq2seq.sequence_loss(L, a["loss/targets"], a["loss/weights"], *flags)
+            key = "seq2seq/" + ",".join(str(int(f)) for f in flags)
+            val, grad = sess.run(
+                [v, tf.gradients(tf.reduce_sum(v * v), L)[0]], {L: a["loss/logits"]}
+            )
+            _close(val, a[key], key)
+            _close(grad, a[key + "/grad"], key + "/grad")
+
+
+def test_sequence_loss_argument_errors():
+    L = tf.placeholder(tf.float32, [2, 3, 4])
+    y = tf.placeholder(tf.int32, [2, 3])
+    w = tf.ones([2, 3])
+    with pytest.raises(ValueError, match="`logits`.*batch_size x sequence_length x logits"):
+        tf.contrib.seq2seq.sequence_loss(L[:, 0, :], y, w)
+    with pytest.raises(ValueError, match="average_across_batch and sum_over_batch"):
+        tf.contrib.seq2seq.sequence_loss(L, y, w, sum_over_batch=True)
+    with pytest.raises(
+        ValueError, match="Lengths of logits, weights, and targets must be the same 1, 2, 1"
+    ):
+        tf.contrib.legacy_seq2seq.sequence_loss_by_example([L[:, 0]], [y[:, 0]], [w[:, 0], w[:, 1]])
+    with pytest.raises(TypeError, match="`logits`: expected a non-empty list"):
+        tf.contrib.legacy_seq2seq.sequence_loss_by_example(L, [y], [w])
+    with pytest.raises(ValueError, match="`strides`: expected non-zero strides"):
+        tf.strided_slice(L, [0], [1], [0])
+    with pytest.raises(ValueError, match="`begin`, `end`, `strides`: expected the same length"):
+        tf.strided_slice(L, [0, 0], [1], [1])
+    with pytest.raises(TypeError, match="`shrink_axis_mask`: expected a non-negative integer"):
+        tf.strided_slice(L, [0], [1], shrink_axis_mask=-1)
+
+
+# -- (b) the tutorial's model against TensorFlow ----------------------------------------------------
+def ptb_producer(raw_data, batch_size, num_steps, name=None):
+    """``reader.ptb_producer``, as the tutorial writes it."""
+    with tf.name_scope(name, "PTBProducer", [raw_data, batch_size, num_steps]):
+        raw_data = tf.convert_to_tensor(raw_data, name="raw_data", dtype=tf.int32)
+        data_len = tf.size(raw_data)
+        batch_len = data_len // batch_size
+        data = tf.reshape(raw_data[0 : batch_size * batch_len], [batch_size, batch_len])
+        epoch_size = (batch_len - 1) // num_steps
+        assertion = tf.assert_positive(
+            epoch_size, message="epoch_size == 0, decrease batch_size or num_steps"
+        )
+        with tf.control_dependencies([assertion]):
+            epoch_size = tf.identity(epoch_size, name="epoch_size")
+        i = tf.train.range_input_producer(epoch_size, shuffle=False).dequeue()
+        x = tf.strided_slice(data, [0, i * num_steps], [batch_size, (i + 1) * num_steps])
+        x.set_shape([batch_size, num_steps])
+        y = tf.strided_slice(data, [0, i * num_steps + 1], [batch_size, (i + 1) * num_steps + 1])
+        y.set_shape([batch_size, num_steps])
+        return x, y
+
+
+def build_model(c, raw, is_training=True, initializer=None):
+    """``PTBModel`` of the tutorial (BasicLSTMCell path), in a ``Model`` variable scope."""
+    x, y = ptb_producer(raw, c["batch_size"], c["num_steps"], name="Input")
+    size, vocab = c["hidden_size"], c["vocab_size"]
+    with tf.variable_scope("Model", reuse=None if is_training else True, initializer=initializer):
+        cell = tf.contrib.rnn.MultiRNNCell(
+            [
+                tf.contrib.rnn.BasicLSTMCell(
+                    size, forget_bias=0.0, state_is_tuple=True, reuse=tf.get_variable_scope().reuse
+                )
+                for _ in range(c["num_layers"])
+            ],
+            state_is_tuple=True,
+        )
+        initial_state = cell.zero_state(c["batch_size"], tf.float32)
+        with tf.device("/cpu:0"):
+            embedding = tf.get_variable("embedding", [vocab, size], dtype=tf.float32)
+            inputs = tf.nn.embedding_lookup(embedding, x)
+        outputs = []
+        state = initial_state
+        with tf.variable_scope("RNN"):
+            for time_step in range(c["num_steps"]):
+                if time_step > 0:
+                    tf.get_variable_scope().reuse_variables()
+                cell_output, state = cell(inputs[:, time_step, :], state)
+                outputs.append(cell_output)
+        output = tf.reshape(tf.stack(axis=1, values=outputs), [-1, size])
+        softmax_w = tf.get_variable("softmax_w", [size, vocab], dtype=tf.float32)
+        softmax_b = tf.get_variable("softmax_b", [vocab], dtype=tf.float32)
+        logits = tf.matmul(output, softmax_w) + softmax_b
+        loss = tf.contrib.legacy_seq2seq.sequence_loss_by_example(
+            [logits],
+            [tf.reshape(y, [-1])],
+            [tf.ones([c["batch_size"] * c["num_steps"]], dtype=tf.float32)],
+        )
+        cost = tf.reduce_sum(loss) / c["batch_size"]
+        m = {"x": x, "y": y, "initial_state": initial_state, "final_state": state, "cost": cost}
+        if not is_training:
+            return m
+        lr = tf.Variable(0.0, trainable=False)
+        tvars = tf.trainable_variables()
+        grads, _ = tf.clip_by_global_norm(tf.gradients(cost, tvars), c["max_grad_norm"])
+        m["train_op"] = tf.train.GradientDescentOptimizer(lr).apply_gradients(
+            zip(grads, tvars), global_step=tf.contrib.framework.get_or_create_global_step()
+        )
+        m["new_lr"] = tf.placeholder(tf.float32, shape=[], name="new_learning_rate")
+        m["lr_update"] = tf.assign(lr, m["new_lr"])
+        m["lr"], m["tvars"] = lr, tvars
+    return m
+
+
+def _feed_state(m, state):
+    feed = {}
+    for i, (c, h) in enumerate(m["initial_state"]):
+        feed[c] = state[i].c
+        feed[h] = state[i].h
+    return feed
+
+
+def test_training_steps_match_tensorflow():
+    meta, a = _load("train.npz")
+    c = meta["config"]
+    m = build_model(c, a["raw_data"])
+    names = {v._op_name: v for v in m["tvars"]}
+    assert sorted(names) == meta["variables"]
+    assigns = [tf.assign(v, a[f"init/{n}"]) for n, v in names.items()]
+    sv = tf.train.Supervisor(logdir=None)
+    with sv.managed_session() as sess:
+        sess.run(assigns)
+        state = sess.run(m["initial_state"])
+        fetches = {k: m[k] for k in ("cost", "final_state", "x", "y", "train_op")}
+        for step, lr_value in enumerate(c["learning_rates"]):
+            sess.run(m["lr_update"], {m["new_lr"]: lr_value})
+            vals = sess.run(fetches, _feed_state(m, state))
+            state = vals["final_state"]
+            np.testing.assert_array_equal(vals["x"], a[f"step{step}/x"])
+            np.testing.assert_array_equal(vals["y"], a[f"step{step}/y"])
+            _close(vals["cost"], a[f"step{step}/cost"], f"step {step} cost")
+            for i, s in enumerate(state):
+                _close(s.c, a[f"step{step}/state{i}/c"], f"step {step} layer {i} c")
+                _close(s.h, a[f"step{step}/state{i}/h"], f"step {step} layer {i} h")
+        final = sess.run(names)
+        assert int(sess.run(sv.global_step)) == int(a["global_step"])
+    for n in names:
+        _close(final[n], a[f"final/{n}"], n)
+
+
+# -- (c) the program's structure end to end ---------------------------------------------------------
+def test_program_structure_end_to_end(tmp_path, monkeypatch, capsys):
+    """Flags, ``tf.app.run``, ``tf.gfile``, train/valid models sharing weights, ``Supervisor`` with a
+    logdir (checkpoint at start, restore on the next run), learning-rate decay, perplexity falling."""
+    words = ("the cat sat on the mat \n a dog ran to the cat \n " * 40).split(" ")
+    (tmp_path / "train.txt").write_text(" ".join(words))
+    flags = tf.flags.FlagValues()
+    tf.flags.DEFINE_string("data_file", None, "text", flag_values=flags)
+    tf.flags.DEFINE_integer("epochs", 1, "epochs", flag_values=flags)
+    tf.flags.DEFINE_bool("verbose", False, "", flag_values=flags)
+    rest = flags(
+        ["prog", f"--data_file={tmp_path / 'train.txt'}", "--epochs", "3", "--verbose", "extra"]
+    )
+    assert rest == ["prog", "extra"] and flags.epochs == 3 and flags.verbose is True
+    with tf.gfile.GFile(flags.data_file, "rb") as f:
+        data = f.read().decode("utf-8").replace("\n", "<eos>").split()
+    vocab = {w: i for i, w in enumerate(sorted(set(data)))}
+    ids = [vocab[w] for w in data]
+    c = dict(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_layers=2,
+        num_steps=5,
+        batch_size=4,
+        max_grad_norm=5,
+    )
+    perplexities = []
+
+    def main(argv):
+        with tf.Graph().as_default():
+            init = tf.random_uniform_initializer(-0.1, 0.1)
+            with tf.name_scope("Train"):
+                m = build_model(c, ids, True, init)
+                tf.summary.scalar("Training Loss", m["cost"])
+            with tf.name_scope("Valid"):
+                mvalid = build_model(c, ids[:60], False, init)
+            epoch_size = ((len(ids) // c["batch_size"]) - 1) // c["num_steps"]
+            sv = tf.train.Supervisor(logdir=str(tmp_path / "logs"))
+            with sv.managed_session(config=tf.ConfigProto(allow_soft_placement=True)) as session:
+                for i in range(flags.epochs):
+                    m_lr = 1.0 * 0.5 ** max(i + 1 - 2, 0.0)
+                    session.run(m["lr_update"], {m["new_lr"]: m_lr})
+                    assert session.run(m["lr"]) == pytest.approx(m_lr)
+                    state, costs = session.run(m["initial_state"]), 0.0
+                    for _ in range(epoch_size):
+                        vals = session.run(
+                            {"cost": m["cost"], "s": m["final_state"], "t": m["train_op"]},
+                            _feed_state(m, state),
+                        )
+                        state, costs = vals["s"], costs + vals["cost"]
+                    perplexities.append(np.exp(costs / (epoch_size * c["num_steps"])))
+                    vstate = session.run(mvalid["initial_state"])
+                    session.run(mvalid["cost"], _feed_state(mvalid, vstate))
+                return int(session.run(sv.global_step))
+
+    with pytest.raises(SystemExit) as done:
+        tf.app.run(main=main, argv=["prog"])
+    steps = done.value.code
+    assert steps == 3 * (((len(ids) // 4) - 1) // 5)
+    assert perplexities[-1] < perplexities[0]
+    assert tf.train.latest_checkpoint(str(tmp_path / "logs")).endswith("model.ckpt-0")
+
+
+def test_queue_semantics_and_errors():
+    q = tf.train.range_input_producer(3, num_epochs=2, shuffle=False)
+    i = q.dequeue()
+    assert q.name == "input_producer" and i.name == "input_producer_Dequeue:0"
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.FailedPreconditionError, match="start_queue_runners"):
+            sess.run(i)
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess, coord=coord)
+        got = [int(sess.run(i)) for _ in range(6)]
+        assert got == [0, 1, 2, 0, 1, 2]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(i)
+        coord.request_stop()
+        coord.join(threads)
+    with pytest.raises(
+        ValueError, match="`num_epochs`: expected None or a positive integer, got 0"
+    ):
+        tf.train.range_input_producer(3, num_epochs=0)
+
+
+def test_supervisor_ends_cleanly_at_end_of_input_and_reraises_other_errors():
+    q = tf.train.range_input_producer(2, num_epochs=1, shuffle=True, seed=3)
+    i = q.dequeue()
+    seen = []
+    sv = tf.train.Supervisor()
+    with sv.managed_session() as sess:
+        while not sv.should_stop():
+            seen.append(int(sess.run(i)))
+    assert sorted(seen) == [0, 1]
+    with pytest.raises(RuntimeError, match="boom"):
+        with tf.train.Supervisor().managed_session():
+            raise RuntimeError("boom")
+
+
+def test_reader_assertion_fails_at_run_time():
+    x, _ = ptb_producer(list(range(10)), batch_size=5, num_steps=3)
+    sv = tf.train.Supervisor()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="epoch_size == 0"):
+        with sv.managed_session() as sess:
+            sess.run(x)
+
+
+def test_flags_app_logging_and_config_errors(monkeypatch):
+    flags = tf.flags.FlagValues()
+    tf.flags.DEFINE_integer("n", 1, "", flag_values=flags)
+    with pytest.raises(ValueError, match="flag `--n`"):
+        flags(["p", "--n=abc"])
+    with pytest.raises(ValueError, match="defined twice"):
+        tf.flags.DEFINE_integer("n", 2, "", flag_values=flags)
+    with pytest.raises(TypeError, match="`default` of flag 'm': expected an integer"):
+        tf.flags.DEFINE_integer("m", 1.5, "", flag_values=flags)
+    with pytest.raises(ValueError, match='ConfigProto has no "allow_soft" field'):
+        tf.ConfigProto(allow_soft=True)
+    with pytest.raises(TypeError, match="`main`: expected a function"):
+        tf.app.run(main=3, argv=["p"])
+    tf.logging.set_verbosity(tf.logging.INFO)
+    assert tf.logging.get_verbosity() == tf.logging.INFO
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.gfile.GFile("/nonexistent/ptb.train.txt", "rb")
+    with pytest.raises(tf.UnsupportedError):
+        tf.gfile.GFile("gs://bucket/x")
+    monkeypatch.setattr(sys, "argv", ["p"])
