@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from typing import NoReturn
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -73,8 +75,26 @@ def run(args: argparse.Namespace) -> int:
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
+def _launched_rank() -> int:
+    """This process's rank as torchrun set it (0 without torchrun): of several processes running the
+    same command line, only the first prints what all of them would (an option error, Ctrl-C)."""
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors only the first of several torchrun processes prints (all exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        if _launched_rank() > 0:
+            self.exit(2)
+        super().error(message)
+
+
 def build_parser(argv_command: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m rnnkit", description="rnnkit's command line: one COMMAND per job."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -100,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "train"
             else ""
         )
-        print(f"rnnkit {args.command}: interrupted{hint}", file=sys.stderr)
+        if _launched_rank() == 0:
+            print(f"rnnkit {args.command}: interrupted{hint}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -33,6 +33,7 @@ import os
 import random
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,13 @@ class TrainingDiverged(Exception):
     """The loss or the weights stopped being finite; ``str()`` is one line for the user."""
 
 
+def _batch_too_small(batch_size: int, world_size: int) -> str:
+    return (
+        f"argument --batch-size: {batch_size} is less than the {world_size} processes that share "
+        "each batch"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; returns the exit code (see the module docstring: 0, 2 refused, 3 diverged)."""
     from rnnkit.training import distributed as _distributed
@@ -223,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"rnnkit train: error: {e}", file=sys.stderr)
         return 2
+    if args.batch_size is not None and args.batch_size < info.world_size:  # before any file is made
+        args._parser.error(_batch_too_small(args.batch_size, info.world_size))
     import torch
 
     threads = torch.get_num_threads()
@@ -233,12 +243,15 @@ def run(args: argparse.Namespace) -> int:
     _distributed.start(info, device)
     try:
         return _train(args, info, device)
-    except CheckpointError as e:
+    except CheckpointError as e:  # under torchrun, raised on one process only (see together)
         print(f"rnnkit train: error: {e}", file=sys.stderr)
         return EXIT_REFUSED
-    except TrainingDiverged as e:
+    except _distributed.PeerFailed as e:  # the process that failed said why
+        return e.code
+    except TrainingDiverged as e:  # every process agrees (_all_finite); the first one says so
         if info.is_main:
-            print(f"rnnkit train: error: {e}", file=sys.stderr)
+            print(f"rnnkit train: error: {e}", file=sys.stderr, flush=True)
+        _distributed.barrier()  # printed before any process exits (torchrun stops the rest then)
         return EXIT_DIVERGED
     finally:
         _distributed.stop()
@@ -253,6 +266,7 @@ def _train(args: argparse.Namespace, info, device) -> int:
     from rnnkit.training import distributed as _distributed
     from rnnkit.training.checkpoint import (
         CHECKPOINT_DIR,
+        CheckpointError,
         atomic_write_json,
         clear_checkpoints,
         get_rng_states,
@@ -272,16 +286,29 @@ def _train(args: argparse.Namespace, info, device) -> int:
     from rnnkit.training.plots import write_plots
 
     out_dir = Path(args.out) if args.out else Path("runs") / args.task
-    if info.is_main:
-        _check_out_dir(
+    # Under torchrun, a step that can fail on some processes only runs `together`: all of them stop
+    # there, and one says why (instead of the others waiting in a collective, or a traceback each)
+    together = partial(_distributed.together, info, (CheckpointError,), EXIT_REFUSED)
+    with together():
+        if info.is_main:  # before any work: a file, an unwritable folder, a foreign checkpoint
+            _check_out_dir(out_dir)
+        own_checkpoint_files(
             out_dir
-        )  # before any work: a file, an unwritable folder, a foreign checkpoint
-    own_checkpoint_files(out_dir)  # refuses a checkpoints folder holding files rnnkit did not write
-    ckpt_json = latest_checkpoint(out_dir) if args.resume else None
-    meta = model_t = opt_t = None
-    if ckpt_json is not None:
-        meta, model_t, opt_t = load_training_state(ckpt_json)
-    config = _resolve_config(args, meta["config"] if meta else None, ckpt_json)
+        )  # refuses a checkpoints folder holding files rnnkit did not write
+        ckpt_json = latest_checkpoint(out_dir) if args.resume else None
+        meta = model_t = opt_t = None
+        if ckpt_json is not None:
+            meta, model_t, opt_t = load_training_state(ckpt_json)
+    with together():
+        # e.g. an --out on each machine's own disk: every process must resume from the same point
+        resume_from = f"epoch {meta['epoch']} of {meta['config']}" if meta else "a fresh run"
+        if not _distributed.same(info, resume_from):
+            raise CheckpointError(
+                out_dir / CHECKPOINT_DIR,
+                f"process {info.rank} would start from {resume_from}, another process from "
+                "something else: every process must see the same --out folder",
+            )
+        config = _resolve_config(args, meta["config"] if meta else None, ckpt_json)
     try:
         model_config = task_model_config(args.task, config)
     except ValueError:
@@ -292,11 +319,8 @@ def _train(args: argparse.Namespace, info, device) -> int:
             f"argument --units/--layers: the model would have {size} parameters, more than the "
             f"limit of {schema.MAX_PARAMETERS}"
         )
-    if config["batch_size"] < info.world_size:
-        args._parser.error(
-            f"argument --batch-size: {config['batch_size']} is less than the {info.world_size} "
-            "processes that share each batch"
-        )
+    if config["batch_size"] < info.world_size:  # a resumed run's own batch size
+        args._parser.error(_batch_too_small(config["batch_size"], info.world_size))
     data = load_task(args.task)
 
     seed = config["seed"]
@@ -307,22 +331,24 @@ def _train(args: argparse.Namespace, info, device) -> int:
     model = build_model(model_config)  # initialised from the seeded global RNG
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
     start_epoch, history, train_seconds = 0, [], 0.0
-    if meta is not None:
-        load_state_into(ckpt_json.with_suffix(".safetensors"), model, model_t)
-        restore_optimizer(ckpt_json, optimizer, meta, opt_t)
-        set_rng_states(ckpt_json, meta["rng"], shuffle)
-        start_epoch = meta["epoch"]
-        history = list(meta["history"])
-        train_seconds = float(meta["train_seconds"])
-    elif args.resume and info.is_main:
-        print(f"no checkpoint in {out_dir / CHECKPOINT_DIR}; starting from epoch 0", flush=True)
-    model.to(device)
-    _optimizer_to(optimizer, device)
-    if info.is_main:
-        remove_stale_temp_files(out_dir, OUTPUT_FILES)  # left by a killed run: our names only
-        if meta is None:  # a fresh run must never resume into an older run's checkpoint
-            clear_checkpoints(out_dir)  # only files rnnkit wrote, by name; refuses anything else
-    _distributed.barrier()
+    with together():
+        if meta is not None:
+            load_state_into(ckpt_json.with_suffix(".safetensors"), model, model_t)
+            restore_optimizer(ckpt_json, optimizer, meta, opt_t)
+            set_rng_states(ckpt_json, meta["rng"], shuffle)
+            start_epoch = meta["epoch"]
+            history = list(meta["history"])
+            train_seconds = float(meta["train_seconds"])
+        elif args.resume and info.is_main:
+            print(f"no checkpoint in {out_dir / CHECKPOINT_DIR}; starting from epoch 0", flush=True)
+        model.to(device)
+        _optimizer_to(optimizer, device)
+        if info.is_main:
+            remove_stale_temp_files(out_dir, OUTPUT_FILES)  # left by a killed run: our names only
+            if meta is None:  # a fresh run must never resume into an older run's checkpoint
+                clear_checkpoints(
+                    out_dir
+                )  # only files rnnkit wrote, by name; refuses anything else
     net = DistributedDataParallel(model) if info.enabled else model
     saved_config = {
         "task": args.task,
@@ -348,18 +374,18 @@ def _train(args: argparse.Namespace, info, device) -> int:
         totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, metric sum, count
         for begin in range(0, n, config["batch_size"]):
             batch = perm[begin : begin + config["batch_size"]]
-            if len(batch) < info.world_size:  # every process needs rows for DDP's all-reduce
-                continue
-            local = batch[info.rank :: info.world_size]
+            local, weight = batch[info.rank :: info.world_size], 1.0
+            if len(local) == 0:  # a last batch of fewer rows than processes: this one still takes
+                local, weight = batch[:1], 0.0  # part in DDP's all-reduce, adding nothing
             xb, yb = x_train[local], y_train[local]
             out = net(xb)
             if classification:
-                loss_sum = loss_fn(out, yb)
-                metric_sum = (out.argmax(-1) == yb).sum()
+                loss_sum = loss_fn(out, yb) * weight
+                metric_sum = (out.argmax(-1) == yb).sum() * weight
             else:
                 diff = out - yb
-                loss_sum = diff.square().sum()
-                metric_sum = diff.abs().sum() * data.target_std
+                loss_sum = diff.square().sum() * weight
+                metric_sum = diff.abs().sum() * data.target_std * weight
             # scaled so that DDP's average over processes is the mean over the global batch
             loss = loss_sum * (info.world_size / (len(batch) * per_example))
             optimizer.zero_grad(set_to_none=True)
@@ -371,7 +397,9 @@ def _train(args: argparse.Namespace, info, device) -> int:
                 [
                     loss_sum.detach().double(),
                     metric_sum.detach().double(),
-                    torch.tensor(len(local) * per_example, dtype=torch.float64, device=device),
+                    torch.tensor(
+                        len(local) * per_example * weight, dtype=torch.float64, device=device
+                    ),
                 ]
             )
         _distributed.all_reduce_sum(totals)
@@ -394,38 +422,39 @@ def _train(args: argparse.Namespace, info, device) -> int:
         }
         history.append(entry)
         train_seconds += seconds
-        if info.is_main:
-            save_model(out_dir, model, saved_config)
-            state = {
-                "config": {"task": args.task, **{k: config[k] for k in RUN_KEYS}},
-                "rng": get_rng_states(shuffle),
-                "history": history,
-                "train_seconds": train_seconds,
-            }
-            save_training_state(out_dir, epoch + 1, model, optimizer, state)
+        with together():  # a failed write (a full disk) stops every process
+            if info.is_main:
+                save_model(out_dir, model, saved_config)
+                state = {
+                    "config": {"task": args.task, **{k: config[k] for k in RUN_KEYS}},
+                    "rng": get_rng_states(shuffle),
+                    "history": history,
+                    "train_seconds": train_seconds,
+                }
+                save_training_state(out_dir, epoch + 1, model, optimizer, state)
         progress.update(entry)
     progress.close()
 
-    if info.is_main:
-        model.eval()
-        metrics, predictions = test_metrics(model, data, device)
-        result = {
-            "task": args.task,
-            **metrics,
-            "epochs_completed": max(start_epoch, config["epochs"]),
-            "resumed_from_epoch": start_epoch,
-            "train_seconds": round(train_seconds, 3),
-            "world_size": info.world_size,
-            "device": str(device),
-            "config": {k: config[k] for k in RUN_KEYS},
-            "history": history,
-        }
-        save_model(out_dir, model, saved_config)
-        atomic_write_json(out_dir / "metrics.json", result)
-        write_plots(out_dir, data, history, predictions)
-        summary = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
-        print(f"{args.task}: {summary}; {train_seconds:.1f}s of training; wrote {out_dir}")
-    _distributed.barrier()
+    with together():  # the files only rank 0 writes: every process learns whether they were written
+        if info.is_main:
+            model.eval()
+            metrics, predictions = test_metrics(model, data, device)
+            result = {
+                "task": args.task,
+                **metrics,
+                "epochs_completed": max(start_epoch, config["epochs"]),
+                "resumed_from_epoch": start_epoch,
+                "train_seconds": round(train_seconds, 3),
+                "world_size": info.world_size,
+                "device": str(device),
+                "config": {k: config[k] for k in RUN_KEYS},
+                "history": history,
+            }
+            save_model(out_dir, model, saved_config)
+            atomic_write_json(out_dir / "metrics.json", result)
+            write_plots(out_dir, data, history, predictions)
+            summary = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+            print(f"{args.task}: {summary}; {train_seconds:.1f}s of training; wrote {out_dir}")
     return 0
 
 

@@ -7,9 +7,13 @@ The backend is nccl for CUDA devices and gloo otherwise.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -47,6 +51,56 @@ def from_env() -> DistInfo:
     return DistInfo(rank=rank, world_size=world, local_rank=local)
 
 
+class PeerFailed(Exception):
+    """Another process stopped with an error, which it reported; this one stops with ``code``."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"another process stopped (exit code {code})")
+        self.code = code
+
+
+@contextlib.contextmanager
+def together(
+    info: DistInfo, failures: tuple[type[BaseException], ...], code: int
+) -> Iterator[None]:
+    """Run a block on every process, then agree on whether it failed anywhere.
+
+    When the block raised one of ``failures`` on some processes, every process stops there: the
+    lowest-ranked of those re-raises its own error (and reports it), the others raise
+    :class:`PeerFailed` (``code``), which reports nothing. Without this, an error on one process
+    (a file only rank 0 writes, a checkpoint only one machine sees) left the others waiting in a
+    collective until gloo's timeout, or dying with a connection traceback. A world of one just
+    runs the block.
+    """
+    if not info.enabled:
+        yield
+        return
+    failed: BaseException | None = None
+    try:
+        yield
+    except failures as e:
+        failed = e
+    first = torch.tensor([info.rank if failed is not None else info.world_size], device=_device())
+    _all_reduce(first, dist.ReduceOp.MIN)
+    if int(first) == info.rank:
+        raise failed  # type: ignore[misc]
+    if int(first) < info.world_size:
+        raise PeerFailed(code)
+
+
+def same(info: DistInfo, value: str) -> bool:
+    """Whether every process holds the same ``value`` (compared by SHA-256; True for a world of
+    one). Every process must call it."""
+    if not info.enabled:
+        return True
+    digest = list(hashlib.sha256(value.encode()).digest())
+    mine = torch.tensor(digest, dtype=torch.int64, device=_device())
+    low, high = mine.clone(), mine.clone()
+    _all_reduce(low, dist.ReduceOp.MIN)
+    _all_reduce(high, dist.ReduceOp.MAX)
+    return torch.equal(low, high)
+
+
 def start(info: DistInfo, device: torch.device) -> None:
     """Join the process group (no-op for a world of one)."""
     if info.enabled and not dist.is_initialized():
@@ -54,6 +108,13 @@ def start(info: DistInfo, device: torch.device) -> None:
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size)
+
+
+def _device() -> torch.device:
+    """Where this process group's collectives take their tensors (nccl: the current CUDA device)."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def stop() -> None:
@@ -68,7 +129,14 @@ RELEASE_TIMEOUT_S = 10.0
 
 def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
     """Sum ``t`` over all processes in place (identity for a world of one); returns ``t`` once the
-    backend holds no reference to it.
+    backend holds no reference to it (see :func:`_all_reduce`)."""
+    if dist.is_available() and dist.is_initialized():
+        _all_reduce(t, dist.ReduceOp.SUM)
+    return t
+
+
+def _all_reduce(t: torch.Tensor, op: Any) -> None:
+    """``dist.all_reduce``, returning once the backend holds no reference to ``t``.
 
     Why wait: gloo marks a collective done before its worker thread drops the work, and with it the
     tensor (measured: 132 of 2000 calls returned with the worker still holding it). A barrier issued
@@ -77,12 +145,10 @@ def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
     the worker then cannot take the GIL and the process aborts ("terminate called without an active
     exception", SIGABRT, seen at the end of a two-process run).
     """
-    if dist.is_available() and dist.is_initialized():
-        held = t._use_count()
-        dist.all_reduce(t, op=dist.ReduceOp.SUM)
-        if dist.get_backend() == "gloo":  # nccl's works are freed by its watchdog, in its own time
-            _wait_released(t, held)
-    return t
+    held = t._use_count()
+    dist.all_reduce(t, op=op)
+    if dist.get_backend() == "gloo":  # nccl's works are freed by its watchdog, in its own time
+        _wait_released(t, held)
 
 
 def _wait_released(t: torch.Tensor, count: int, timeout: float = RELEASE_TIMEOUT_S) -> None:
