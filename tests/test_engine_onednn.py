@@ -9,7 +9,7 @@ import torch
 
 import rnnkit
 from rnnkit import _nest
-from rnnkit.engine import autograd, onednn
+from rnnkit.engine import autograd, cpu, onednn
 from tests._tf1 import load_cases, replay
 
 pytestmark = [
@@ -165,6 +165,7 @@ def test_pooled_buffers_live_as_long_as_a_graph_needs_them(onednn_calls, monkeyp
     """Every buffer of the oneDNN path from the engine's pool: two graphs built before either runs
     backward, and a gradient kept as ``.grad``, must each keep their own buffers."""
     monkeypatch.setattr(onednn, "POOL_FROM", 1)
+    monkeypatch.setattr(cpu, "_big_pool", [])  # the small buffers it pools stay out of later tests
     cell = _lstm("basic", 6, 3)
     xs = [torch.randn(4, 9, 3, requires_grad=True) for _ in range(2)]  # batch-major: dense copies
     results = []

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,15 @@ def _agree(rank: int, world: int, store: str, results: str) -> None:
 
 def test_together_stops_every_process_and_one_reports(tmp_path: Path) -> None:
     store = tempfile.mktemp(dir=tmp_path)
-    mp.start_processes(_agree, args=(2, store, str(tmp_path)), nprocs=2, start_method="spawn")
+    ctx = mp.start_processes(
+        _agree, args=(2, store, str(tmp_path)), nprocs=2, join=False, start_method="spawn"
+    )
+    deadline = time.monotonic() + TIMEOUT  # a hang fails this test, not the whole run
+    while not ctx.join(timeout=1):
+        if time.monotonic() > deadline:
+            for p in ctx.processes:
+                p.kill()
+            pytest.fail("the two processes did not finish")
     got = [json.loads((tmp_path / str(r)).read_text()) for r in (0, 1)]
     # failing on rank 0 / rank 1 / both / none: the lowest failing rank reports, the others stop
     assert got[0] == ["own rank0", "peer 2", "own rank0", "ok", "same True False"]
@@ -113,7 +122,7 @@ def test_processes_that_would_resume_differently_stop_with_one_message(tmp_path:
     )  # fmt: skip
     assert done.returncode != 0
     assert done.stderr.count("every process must see the same --out folder") == 1, done.stderr
-    assert "Connection closed" not in done.stderr and "[rank1]" not in done.stderr, done.stderr
+    assert "rnnkit/commands" not in done.stderr, done.stderr  # no worker traceback
     assert json.loads(sorted((first / "checkpoints").glob("*.json"))[-1].read_text())["epoch"] == 1
 
 
