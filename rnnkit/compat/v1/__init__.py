@@ -263,6 +263,7 @@ contrib = _Namespace(
         "contrib.rnn",
         static_rnn=_rnn.static_rnn,
         static_bidirectional_rnn=_rnn.static_bidirectional_rnn,
+        LSTMBlockCell=_cells.LSTMBlockCell,
         **_CELLS,
     ),
     layers=_Namespace(

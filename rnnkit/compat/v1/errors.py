@@ -36,10 +36,22 @@ class OutOfRangeError(IndexError):
     that ``Coordinator``, ``Supervisor.managed_session`` treat as a stop request, not a failure."""
 
 
+# What to use instead of an unsupported name (matched by its start), where something fits
+_INSTEAD = {
+    "tf.contrib.cudnn_rnn": (
+        "cuDNN's GPU-only layers: use tf.contrib.rnn.LSTMBlockCell / tf.nn.rnn_cell.LSTMCell (or "
+        "GRUCell) with tf.nn.dynamic_rnn, which run on rnnkit's fused engine (cuDNN on CUDA), or "
+        "rnnkit.FusedRNN in PyTorch code"
+    ),
+}
+
+
 def unsupported(qualname: str) -> UnsupportedError:
+    instead = next((v for k, v in _INSTEAD.items() if qualname.startswith(k)), None)
     return UnsupportedError(
         f"`{qualname}` is outside rnnkit.compat.v1's supported subset "
-        "(see rnnkit.compat.v1.SUPPORTED); use rnnkit's own API (import rnnkit) instead."
+        "(see rnnkit.compat.v1.SUPPORTED); "
+        + (f"for {instead}." if instead else "use rnnkit's own API (import rnnkit) instead.")
     )
 
 

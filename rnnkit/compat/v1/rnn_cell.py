@@ -408,6 +408,29 @@ class LSTMCell(RNNCell):
         )
 
 
+class LSTMBlockCell(LSTMCell):
+    """``tf.contrib.rnn.LSTMBlockCell(num_units, forget_bias=1.0, use_peephole=False)``: TF1's fused
+    LSTM kernel, the same math and variables as ``LSTMCell`` (``lstm_cell/kernel``, ``bias``, with
+    peepholes ``w_i_diag``, ``w_f_diag``, ``w_o_diag``); here it runs on rnnkit's engine like the
+    other cells. ``cell_clip`` is not supported."""
+
+    def __init__(
+        self,
+        num_units: int,
+        forget_bias: float = 1.0,
+        cell_clip: Any = None,
+        use_peephole: _py_bool = False,
+        dtype: Any = None,
+        reuse: Any = None,
+        name: str = "lstm_cell",
+    ) -> None:
+        if cell_clip is not None and cell_clip >= 0:  # TF1's -1 (or None) means no clipping
+            unsupported_option("LSTMBlockCell(cell_clip", cell_clip)
+        super().__init__(
+            num_units, use_peepholes=use_peephole, forget_bias=forget_bias, reuse=reuse, name=name
+        )
+
+
 class GRUCell(RNNCell):
     """``tf.nn.rnn_cell.GRUCell(num_units)`` (TensorFlow 1.x's formulation)."""
 
