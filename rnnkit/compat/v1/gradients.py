@@ -144,6 +144,46 @@ def gradients(
     return out
 
 
+def _is_sparse(t: Any) -> bool:
+    """Whether ``t`` is an embedding's gradient (an IndexedSlices in TensorFlow): it carries the
+    indices of its rows (``_sparse_rows``) and their values, one row per lookup (``_sparse_values``)."""
+    return getattr(t, "_sparse_rows", None) is not None and bool(getattr(t, "_sparse_values", None))
+
+
+def _map_rows(t: Tensor, fn: Any, inputs: Sequence[Tensor], name: str) -> Tensor:
+    """What TensorFlow's clipping ops do to an IndexedSlices: ``fn(values, *inputs)`` on its values
+    as one ``(lookups, *row shape)`` tensor (a repeated id's rows apart), and the result sparse
+    again with the same indices. Its dense value is the new rows summed per index (as TF's
+    conversion of an IndexedSlices to a tensor sums them); the optimizers use that, restricted to
+    the rows looked up where their sparse rule differs."""
+    parts = list(t._sparse_values)
+    n = len(parts)
+
+    def values_fn(d: torch.Tensor, *vs: torch.Tensor) -> torch.Tensor:
+        rows = torch.cat([v.reshape(-1, *d.shape[1:]) for v in vs[:n]])
+        return fn(rows, *vs[n:])
+
+    row_shape = t.shape.as_list()[1:] if t.shape.ndims is not None else None
+    values = Tensor(
+        f"{name}/values",
+        t.dtype,
+        None if row_shape is None else [None, *row_shape],
+        [t, *parts, *inputs],
+        fn=values_fn,
+    )
+    rows = t._sparse_rows
+    out = Tensor(
+        name,
+        t.dtype,
+        t.shape,
+        [t, rows, values],
+        fn=lambda d, ix, v: torch.zeros_like(d).index_add_(0, ix.reshape(-1).long(), v.to(d.dtype)),
+    )
+    out._sparse_rows = rows
+    out._sparse_values = [values]
+    return out
+
+
 def global_norm(t_list: Sequence[Any], name: str = "global_norm") -> Tensor:
     """``sqrt(sum(||t||^2))`` over the non-None tensors of ``t_list``. As in TensorFlow, the norm of
     an embedding's gradient (an IndexedSlices there) is that of its rows, one per lookup: an id
@@ -173,37 +213,43 @@ def clip_by_global_norm(
         )
     norm = convert_to_tensor(use_norm) if use_norm is not None else global_norm(t_list)
     c = convert_to_tensor(clip_norm, norm.dtype)
+
+    def scale(n: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
+        # TF's formula: for an inf or NaN norm, (n - n) makes every clipped value NaN
+        return cn * torch.minimum(1.0 / n, 1.0 / cn) + (n - n)
+
     out: list[Tensor | None] = []
     for t in t_list:
         if t is None:
             out.append(None)
-            continue
-        x = convert_to_tensor(t)
-
-        def scaled(y: Tensor) -> Tensor:
-            return Tensor(
-                name,
-                y.dtype,
-                y.shape,
-                [y, norm, c],
-                fn=lambda a, n, cn: a * (cn / torch.maximum(n, cn)).to(a.dtype),
+        elif _is_sparse(t):  # an embedding's gradient stays sparse (TF clips its values)
+            out.append(_map_rows(t, lambda v, n, cn: v * scale(n, cn).to(v.dtype), [norm, c], name))
+        else:
+            x = convert_to_tensor(t)
+            out.append(
+                Tensor(
+                    name,
+                    x.dtype,
+                    x.shape,
+                    [x, norm, c],
+                    fn=lambda a, n, cn: a * scale(n, cn).to(a.dtype),
+                )
             )
-
-        clipped = scaled(x)
-        # an embedding's gradient stays sparse (TensorFlow clips the IndexedSlices' values)
-        clipped._sparse_rows = getattr(x, "_sparse_rows", None)
-        if getattr(x, "_sparse_values", None):
-            clipped._sparse_values = [scaled(v) for v in x._sparse_values]
-        out.append(clipped)
     return out, norm
 
 
 def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str = "clip_by_norm") -> Tensor:
-    x = convert_to_tensor(t)
-    c = convert_to_tensor(clip_norm, x.dtype)
+    """``t * clip_norm / max(||t||, clip_norm)``, the norm over ``axes`` (all by default). Of an
+    embedding's gradient (TensorFlow's IndexedSlices), as in TF: the norm is that of its rows, one
+    per lookup, with ``axes`` counted in their ``(lookups, *row shape)`` layout (``axes=[1]``
+    clips each lookup's row alone), and the result stays sparse."""
 
     def fn(v: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
         n = torch.sqrt((v * v).sum() if axes is None else (v * v).sum(dim=axes, keepdim=True))
         return v * cn / torch.maximum(n, cn)
 
+    if _is_sparse(t):
+        return _map_rows(t, fn, [convert_to_tensor(clip_norm, t.dtype)], name)
+    x = convert_to_tensor(t)
+    c = convert_to_tensor(clip_norm, x.dtype)
     return Tensor(name, x.dtype, x.shape, [x, c], fn=fn)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1.dtypes import as_dtype, float32, float64, int32, int64
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.ops import Tensor, cast_tensor, convert_to_tensor
@@ -385,16 +386,19 @@ argmin = _arg("ArgMin", torch.argmin)
 def clip_by_value(
     t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None
 ) -> Tensor:
-    """``min(max(t, clip_value_min), clip_value_max)``; the gradient is zero where clipped."""
+    """``max(min(t, clip_value_max), clip_value_min)`` (TensorFlow's order); the gradient is zero
+    where clipped. Of an embedding's gradient (TF's IndexedSlices), as in TF: each lookup's row is
+    clipped before a repeated id's rows are summed, and the result stays sparse."""
+
+    def fn(v: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.maximum(torch.minimum(v, b), a)
+
+    if _grad._is_sparse(t):
+        bounds = [convert_to_tensor(c, t.dtype) for c in (clip_value_min, clip_value_max)]
+        return _grad._map_rows(t, fn, bounds, name or "clip_by_value")
     x = convert_to_tensor(t)
     lo, hi = convert_to_tensor(clip_value_min, x.dtype), convert_to_tensor(clip_value_max, x.dtype)
-    return Tensor(
-        "clip_by_value",
-        x.dtype,
-        x.shape,
-        [x, lo, hi],
-        fn=lambda v, a, b: torch.minimum(torch.maximum(v, a), b),
-    )
+    return Tensor(name or "clip_by_value", x.dtype, x.shape, [x, lo, hi], fn=fn)
 
 
 def add_n(inputs: Any, name: str | None = None) -> Tensor:

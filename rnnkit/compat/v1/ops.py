@@ -627,8 +627,9 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, name: str = "Const") -> Tensor:
-    """``value`` as a graph tensor: tensors pass through (dtype checked), other values become
-    constants (Python floats default to float32, as in TensorFlow)."""
+    """``value`` as a graph tensor: tensors pass through (dtype checked; an embedding's sparse
+    gradient becomes dense), other values become constants (Python floats default to float32, as
+    in TensorFlow)."""
     if isinstance(value, Tensor):
         _check_same_graph(value, get_default_graph())
         if dtype is not None and as_dtype(dtype) is not value.dtype:
@@ -636,6 +637,10 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str = "Const") -> Ten
                 f"Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor with dtype "
                 f"{value.dtype.name}: {value!r}"
             )
+        if getattr(value, "_sparse_rows", None) is not None:
+            # an embedding's gradient (an IndexedSlices in TensorFlow) converts to a dense tensor:
+            # the optimizers then apply it densely, as TF's do
+            return Tensor("IndexedSlicesToDense", value.dtype, value.shape, [value], fn=lambda v: v)
         return value
     if isinstance(value, _Node) or hasattr(value, "state_size"):
         raise TypeError(
