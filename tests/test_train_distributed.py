@@ -139,3 +139,58 @@ def test_a_last_batch_of_one_row_is_trained_by_two_processes_as_by_one(tmp_path:
     assert m2["history"][0]["train_loss"] == pytest.approx(m1["history"][0]["train_loss"], rel=1e-6)
     assert m2["test_mae"] == pytest.approx(m1["test_mae"], rel=1e-5)
     shutil.rmtree(one), shutil.rmtree(two)
+
+
+def _processes_with(text: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux's /proc")
+def test_workers_stop_when_torchrun_is_killed(tmp_path: Path) -> None:
+    """torchrun killed with SIGKILL cannot stop its workers (they run in their own sessions): they
+    trained to the end, unwatched (68 s more in the audit). They now stop at the next epoch."""
+    import signal
+    import time
+
+    from rnnkit.training import checkpoint as ck
+
+    out = tmp_path / "orphans"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    cmd += ["-m", "rnnkit", "train", "sunspots", "--epochs", "100000", "--units", "4"]
+    cmd += ["--device", "cpu", "--quiet", "--out", str(out)]
+    launcher = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while ck.latest_checkpoint(out) is None:  # training is under way
+            assert launcher.poll() is None, launcher.stderr.read().decode()
+            assert time.monotonic() < deadline, "no checkpoint written"
+            time.sleep(0.05)
+        workers = [p for p in _processes_with(str(out)) if p != launcher.pid]
+        assert len(workers) == 2, workers
+    finally:
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+
+    def running(pid: int) -> bool:  # a zombie (exited, not yet reaped by init) counts as stopped
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 60  # an epoch of this run takes well under a second
+    while any(running(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [p for p in workers if running(p)]
+    for p in alive:  # do not leave them running, whatever the result
+        os.kill(p, signal.SIGKILL)
+    assert not alive, "the workers kept training after torchrun was killed"
+    meta, _, _ = ck.load_training_state(ck.latest_checkpoint(out))  # what was saved stays valid
+    assert meta["epoch"] >= 1

@@ -37,6 +37,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rnnkit.commands import EXIT_INTERRUPTED  # also when torchrun is gone
 from rnnkit.commands._options import (
     device_name,
     int_in,
@@ -248,6 +249,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     except _distributed.PeerFailed as e:  # the process that failed said why
         return e.code
+    except _distributed.LauncherGone as e:
+        print(f"rnnkit train: {e}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except TrainingDiverged as e:  # every process agrees (_all_finite); the first one says so
         if info.is_main:
             print(f"rnnkit train: error: {e}", file=sys.stderr, flush=True)
@@ -368,6 +372,8 @@ def _train(args: argparse.Namespace, info, device) -> int:
         info.is_main, args.quiet, start_epoch, config["epochs"], args.task, metric_name
     )
     for epoch in range(start_epoch, config["epochs"]):
+        with _distributed.together(info, (_distributed.LauncherGone,), EXIT_INTERRUPTED):
+            _distributed.check_launcher()
         t0 = time.perf_counter()
         net.train()
         perm = torch.randperm(n, generator=shuffle).to(device)

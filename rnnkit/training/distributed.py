@@ -101,9 +101,30 @@ def same(info: DistInfo, value: str) -> bool:
     return torch.equal(low, high)
 
 
+class LauncherGone(Exception):
+    """torchrun, which started this process, has exited without stopping it (a SIGKILL)."""
+
+
+# The process that started this one, when it is torchrun's (see check_launcher)
+_launcher: dict[str, int | None] = {"pid": None}
+
+
+def check_launcher() -> None:
+    """Raise :class:`LauncherGone` when torchrun, which started this process, is gone: killed with
+    SIGKILL it cannot stop its workers, which run in their own sessions and would otherwise train to
+    the end unwatched (and race a new run in the same --out). A no-op outside torchrun."""
+    pid = _launcher["pid"]
+    if pid is not None and os.getppid() != pid:
+        raise LauncherGone(
+            f"torchrun (process {pid}) is gone; stopped (what was saved stays valid: "
+            "`train --resume` continues)"
+        )
+
+
 def start(info: DistInfo, device: torch.device) -> None:
     """Join the process group (no-op for a world of one)."""
     if info.enabled and not dist.is_initialized():
+        _launcher["pid"] = os.getppid()
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(device)
@@ -119,6 +140,7 @@ def _device() -> torch.device:
 
 def stop() -> None:
     """Leave the process group if this process joined one."""
+    _launcher["pid"] = None
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 
