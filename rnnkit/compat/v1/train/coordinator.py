@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from rnnkit.compat.v1.errors import OutOfRangeError
+from rnnkit.compat.v1.tf_logging import info as _log_info
 
 __all__ = ["Coordinator"]
 
@@ -31,17 +33,43 @@ class Coordinator:
         self._registered_threads: set[threading.Thread] = set()
         self._joined = False
 
+    def _exc_info_of(self, ex: Any) -> Any:
+        """``ex`` as an ``exc_info`` triple, None for None or a clean-stop exception."""
+        if ex is None:
+            return None
+        if isinstance(ex, BaseException):
+            info = (type(ex), ex, ex.__traceback__)
+        elif (
+            isinstance(ex, tuple)
+            and len(ex) == 3
+            and isinstance(ex[1], BaseException)
+            and isinstance(ex[0], type)
+            and isinstance(ex[1], ex[0])
+        ):
+            info = ex
+        else:
+            raise TypeError(
+                "Received an invalid type for argument `ex`: expected None, an exception or a "
+                f"sys.exc_info() tuple (type, exception, traceback), got {ex!r} "
+                f"(type {type(ex).__name__})."
+            )
+        if isinstance(info[1], self._clean_stop_exception_types):
+            return None
+        return info
+
     def request_stop(self, ex: Any = None) -> None:
         """Ask everything to stop; ``ex`` (an exception or ``sys.exc_info()``) is re-raised by
-        ``join`` unless it is a clean-stop type."""
+        ``join`` unless it is a clean-stop type. As in TensorFlow only the first request's
+        exception is kept (one passed after a stop was requested is ignored), and after ``join``
+        an exception passed here is raised at once."""
         with self._lock:
-            if self._joined and ex is None:
-                return
-            if ex is not None and self._exc_info is None:
-                info = ex if isinstance(ex, tuple) else (type(ex), ex, ex.__traceback__)
-                if not issubclass(info[0], self._clean_stop_exception_types):
+            info = self._exc_info_of(ex)
+            if self._joined and info is not None:
+                raise info[1].with_traceback(info[2])
+            if not self._stop_event.is_set():
+                if info is not None and self._exc_info is None:
                     self._exc_info = info
-            self._stop_event.set()
+                self._stop_event.set()
 
     def clear_stop(self) -> None:
         with self._lock:
@@ -54,10 +82,11 @@ class Coordinator:
 
     @contextlib.contextmanager
     def stop_on_exception(self) -> Iterator[None]:
-        """A block whose exception requests a stop (recorded, not raised)."""
+        """A block whose exception requests a stop (recorded, not raised): any exception, as
+        TensorFlow's bare ``except:`` (``KeyboardInterrupt`` included)."""
         try:
             yield
-        except Exception:
+        except BaseException:
             self.request_stop(ex=sys.exc_info())
 
     def wait_for_stop(self, timeout: float | None = None) -> bool:
@@ -73,11 +102,35 @@ class Coordinator:
         stop_grace_period_secs: float = 120,
         ignore_live_threads: bool = False,
     ) -> None:
-        """Wait for ``threads`` (and the registered ones), then re-raise a recorded exception."""
+        """As TensorFlow: wait until all of ``threads`` (and the registered ones) have finished or a
+        stop is requested, then give the live ones ``stop_grace_period_secs`` in total to finish;
+        re-raise a recorded exception, else raise ``RuntimeError`` naming the threads still
+        running (unless ``ignore_live_threads``)."""
+        if (
+            isinstance(stop_grace_period_secs, bool)
+            or not isinstance(stop_grace_period_secs, (int, float))
+            or stop_grace_period_secs != stop_grace_period_secs
+        ):
+            raise TypeError(
+                "Received an invalid type for argument `stop_grace_period_secs`: expected a "
+                f"number of seconds, got {stop_grace_period_secs!r}."
+            )
         with self._lock:
-            pending = set(self._registered_threads) | set(threads or [])
-        for t in pending:
-            t.join(stop_grace_period_secs)
+            pending = list(set(self._registered_threads) | set(threads or []))
+
+        while any(t.is_alive() for t in pending) and not self.wait_for_stop(1.0):
+            pass
+
+        # One grace period for all the threads together (TensorFlow's backoff polling).
+        deadline = time.monotonic() + max(float(stop_grace_period_secs), 0.0)
+        wait = 0.001
+        while any(t.is_alive() for t in pending):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(wait, left))
+            wait = min(2 * wait, 1.0)
+
         live = [t.name for t in pending if t.is_alive()]
         with self._lock:
             self._joined = True
@@ -85,8 +138,13 @@ class Coordinator:
             exc_info = self._exc_info
         if exc_info is not None:
             raise exc_info[1].with_traceback(exc_info[2])
-        if live and not ignore_live_threads:
-            raise RuntimeError(f"Coordinator stopped with threads still running: {', '.join(live)}")
+        if live:
+            if ignore_live_threads:
+                _log_info("Coordinator stopped with threads still running: %s", " ".join(live))
+            else:
+                raise RuntimeError(
+                    f"Coordinator stopped with threads still running: {' '.join(live)}"
+                )
 
     @property
     def joined(self) -> bool:
