@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,20 +39,30 @@ from rnnkit.compat.v1.variables import (
 __all__ = ["Supervisor"]
 
 
+def _check_logdir(logdir: str) -> None:
+    if os.path.exists(logdir) and not os.path.isdir(logdir):
+        raise ValueError(
+            f"Received an invalid value for argument `logdir`: expected a folder (or a path to "
+            f"create one at), got {logdir!r}, which is a file."
+        )
+
+
 class _CheckpointThread(threading.Thread):
-    """Saves now, then every ``secs`` seconds, until the coordinator stops."""
+    """Saves now, then every ``secs`` seconds, until the coordinator stops (no save once a stop
+    is requested)."""
 
     def __init__(self, sv: Supervisor, sess: Session, secs: float) -> None:
         super().__init__(name="supervisor-checkpoint", daemon=True)
         self._sv, self._sess, self._secs = sv, sess, secs
 
     def run(self) -> None:
+        # TensorFlow's LooperThread timer loop: the first save now, each one after a stop check.
         coord = self._sv.coord
         with coord.stop_on_exception():
-            while True:
+            next_time = time.time()
+            while not coord.wait_for_stop(max(next_time - time.time(), 0.0)):
+                next_time += self._secs
                 self._sv._save(self._sess)
-                if coord.wait_for_stop(self._secs):
-                    break
 
 
 class Supervisor:
@@ -105,12 +116,15 @@ class Supervisor:
         for name, secs in (
             ("save_model_secs", save_model_secs),
             ("save_summaries_secs", save_summaries_secs),
+            ("stop_grace_secs", stop_grace_secs),
         ):
             if isinstance(secs, bool) or not isinstance(secs, (int, float)) or secs < 0:
                 raise ValueError(
                     f"Received an invalid value for argument `{name}`: expected a number of "
                     f"seconds >= 0, got {secs!r}."
                 )
+        if logdir is not None:
+            _check_logdir(os.fspath(logdir))
         self._graph = graph or get_default_graph()
         with self._graph.as_default():
             self._init_op = self._default_op(
@@ -196,6 +210,8 @@ class Supervisor:
         ``start_standard_services``, the checkpoint service and the queue runners started."""
         if master:
             raise unsupported(f"tf.train.Supervisor session master={master!r}")
+        # As TensorFlow: a new session starts unstopped, without the last one's error.
+        self._coord.clear_stop()
         sess = Session(graph=self._graph, config=config)
         ckpt = latest_checkpoint(self._logdir) if self._logdir and self._saver else None
         if ckpt:
@@ -221,6 +237,7 @@ class Supervisor:
         if not self._logdir:
             warning("Standard services need a 'logdir' passed to the SessionManager")
             return []
+        _check_logdir(self._logdir)
         os.makedirs(self._logdir, exist_ok=True)
         threads: list[threading.Thread] = []
         if self._saver is not None and self._save_model_secs:
