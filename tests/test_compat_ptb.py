@@ -418,3 +418,45 @@ def test_supervisor_argument_errors(tmp_path):
     for bad in (-1, "10", None):
         with pytest.raises(ValueError, match="argument `stop_grace_secs`: expected a number"):
             tf.train.Supervisor(stop_grace_secs=bad)
+
+
+def test_sparse_softmax_cross_entropy_checks_the_labels_shape():
+    want = "`labels.shape` must equal `logits.shape` except for the last dimension"
+    logits = tf.zeros([2, 4])
+    with pytest.raises(ValueError, match=re.escape(want) + r".*\(3,\).*\(2, 4\)"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.zeros([3], tf.int32), logits=logits
+        )
+    # at run time when the shapes are not known statically
+    y = tf.placeholder(tf.int32, [None])
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(want)):
+            sess.run(loss, {y: np.zeros(3, np.int32)})
+        assert sess.run(loss, {y: np.zeros(2, np.int32)}).shape == (2,)
+
+
+def test_sequence_loss_refuses_mismatched_targets():
+    L = tf.placeholder(tf.float32, [2, 3, 4])
+    w = tf.ones([2, 3])
+    want = re.escape("`labels.shape` must equal `logits.shape` except for the last dimension")
+    with pytest.raises(ValueError, match=want):
+        tf.contrib.seq2seq.sequence_loss(L, tf.zeros([2, 2], tf.int32), w)
+    y = tf.placeholder(tf.int32, [None, None])
+    loss = tf.contrib.seq2seq.sequence_loss(L, y, w)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=want):
+            sess.run(loss, {L: np.zeros((2, 3, 4), np.float32), y: np.zeros((2, 2), np.int32)})
+
+
+def test_bias_add_and_xw_plus_b_check_the_bias_size():
+    with pytest.raises(ValueError, match="`bias`: its size must equal.*bias size 5.*dimension 4"):
+        tf.nn.xw_plus_b(tf.zeros([2, 3]), tf.zeros([3, 4]), tf.zeros([5]))
+    with pytest.raises(ValueError, match="`bias`: its size must equal.*bias size 1.*dimension 4"):
+        tf.nn.bias_add(tf.zeros([2, 4]), tf.zeros([1]))
+    b = tf.placeholder(tf.float32, [None])
+    out = tf.nn.bias_add(tf.zeros([2, 4]), b)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="bias size 1.*dimension 4"):
+            sess.run(out, {b: np.zeros(1, np.float32)})
+        assert sess.run(out, {b: np.ones(4, np.float32)}).tolist() == [[1.0] * 4] * 2

@@ -73,7 +73,42 @@ def log_softmax(logits: Any, axis: int = -1, name: str | None = None, dim: Any =
 
 def bias_add(value: Any, bias: Any, data_format: Any = None, name: str | None = None) -> Tensor:
     x, b = _pair(value, bias, "BiasAdd")
-    return Tensor(name or "BiasAdd", x.dtype, x.shape, [x, b], fn=lambda v, bv: v + bv)
+    if b.shape.ndims is not None and b.shape.ndims != 1:
+        raise ValueError(
+            f"Received an invalid value for argument `bias`: expected a 1-D tensor, got shape "
+            f"{b.shape} ({b.name!r})."
+        )
+    if x.shape.ndims is not None and x.shape.ndims < 2:
+        raise ValueError(
+            f"Received an invalid value for argument `value`: expected a tensor of rank >= 2, got "
+            f"shape {x.shape} ({x.name!r})."
+        )
+    n_value = x.shape.as_list()[-1] if x.shape.ndims else None
+    n_bias = b.shape.as_list()[0] if b.shape.ndims == 1 else None
+    if n_value is not None and n_bias is not None and n_value != n_bias:
+        raise ValueError(_bias_size_message(n_bias, n_value, b, x))
+
+    def fn(v: torch.Tensor, bv: torch.Tensor) -> torch.Tensor:
+        if bv.dim() != 1 or v.dim() < 2 or bv.shape[0] != v.shape[-1]:
+            raise InvalidArgumentError(
+                _bias_size_message(
+                    bv.shape[0] if bv.dim() == 1 else f"(shape {tuple(bv.shape)})",
+                    v.shape[-1] if v.dim() else f"(shape {tuple(v.shape)})",
+                    b,
+                    x,
+                )
+            )
+        return v + bv
+
+    return Tensor(name or "BiasAdd", x.dtype, x.shape, [x, b], fn=fn)
+
+
+def _bias_size_message(n_bias: Any, n_value: Any, b: Tensor, x: Tensor) -> str:
+    return (
+        f"Received an invalid value for argument `bias`: its size must equal the last dimension "
+        f"of `value`, got bias size {n_bias} ({b.name!r}) and last dimension {n_value} "
+        f"({x.name!r})."
+    )
 
 
 def _check_named(kwargs: dict[str, Any], op: str) -> None:
@@ -100,8 +135,14 @@ def sparse_softmax_cross_entropy_with_logits(
         raise ValueError(
             f"Rank mismatch: Rank of labels (received {ys.ndims}) should equal rank of logits minus 1 (received {xs.ndims})."
         )
+    if xs.ndims is not None and ys.ndims is not None:
+        for a, b in zip(ys.as_list(), xs.as_list()[:-1]):
+            if a is not None and b is not None and a != b:
+                raise ValueError(_labels_shape_message(ys, xs))
 
     def fn(lv: torch.Tensor, yv: torch.Tensor) -> torch.Tensor:
+        if tuple(yv.shape) != tuple(lv.shape[:-1]):
+            raise InvalidArgumentError(_labels_shape_message(tuple(yv.shape), tuple(lv.shape)))
         c = lv.shape[-1]
         if yv.numel() and (int(yv.min()) < 0 or int(yv.max()) >= c):
             raise InvalidArgumentError(
@@ -111,6 +152,13 @@ def sparse_softmax_cross_entropy_with_logits(
         return -logp.gather(-1, yv.long().unsqueeze(-1)).squeeze(-1)
 
     return Tensor(name or "SparseSoftmaxCrossEntropyWithLogits", x.dtype, ys, [x, y], fn=fn)
+
+
+def _labels_shape_message(labels_shape: Any, logits_shape: Any) -> str:
+    return (
+        "`labels.shape` must equal `logits.shape` except for the last dimension. Received: "
+        f"labels.shape={labels_shape} and logits.shape={logits_shape}"
+    )
 
 
 def softmax_cross_entropy_with_logits_v2(
