@@ -460,3 +460,24 @@ def test_bias_add_and_xw_plus_b_check_the_bias_size():
         with pytest.raises(tf.errors.InvalidArgumentError, match="bias size 1.*dimension 4"):
             sess.run(out, {b: np.zeros(1, np.float32)})
         assert sess.run(out, {b: np.ones(4, np.float32)}).tolist() == [[1.0] * 4] * 2
+
+
+def test_range_input_producer_empty_and_negative_limits():
+    i = tf.train.range_input_producer(0, num_epochs=1, shuffle=False).dequeue()
+    forever = tf.train.range_input_producer(0, shuffle=False).dequeue()
+    n = tf.placeholder(tf.int32, [])
+    neg = tf.train.range_input_producer(n, num_epochs=1).dequeue()
+    with tf.Session() as sess:
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess, coord=coord)
+        for _ in range(2):
+            with pytest.raises(tf.errors.OutOfRangeError):
+                sess.run(i)
+        with pytest.raises(tf.errors.FailedPreconditionError, match="empty input.*wait forever"):
+            sess.run(forever)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Requires start <= limit"):
+            sess.run(neg, {n: -2})
+        coord.request_stop()
+        coord.join(threads)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Requires start <= limit.*0/-2"):
+        tf.train.range_input_producer(-2)

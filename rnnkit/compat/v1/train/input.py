@@ -21,10 +21,11 @@ import collections
 import numbers
 from typing import Any
 
+import numpy as np
 import torch
 
 from rnnkit.compat.v1.dtypes import int32
-from rnnkit.compat.v1.errors import FailedPreconditionError, OutOfRangeError
+from rnnkit.compat.v1.errors import FailedPreconditionError, InvalidArgumentError, OutOfRangeError
 from rnnkit.compat.v1.ops import (
     GraphKeys,
     Tensor,
@@ -96,6 +97,18 @@ class FIFOQueue:
                     "(requested 1, current size 0)"
                 )
             epoch = source
+            if len(epoch) == 0:
+                if self._num_epochs is None:
+                    raise FailedPreconditionError(
+                        f"The queue {self.name!r} reads an empty input (0 rows per epoch) for ever: "
+                        "nothing can be dequeued (TensorFlow would wait forever); pass a non-empty "
+                        "input or num_epochs."
+                    )
+                state["epochs"] = self._num_epochs
+                raise OutOfRangeError(
+                    f"FIFOQueue {self.name!r} is closed and has insufficient elements "
+                    "(requested 1, current size 0)"
+                )
             if self._shuffle and len(epoch) > 1:
                 gen = sess._generator(self, self._seed)
                 epoch = epoch[torch.randperm(len(epoch), generator=gen)]
@@ -161,6 +174,19 @@ def input_producer(
     return queue
 
 
+def _check_limit(n: int) -> None:
+    if n < 0:
+        raise InvalidArgumentError(
+            f"Requires start <= limit when delta > 0: 0/{n} (argument `limit` of "
+            "range_input_producer must be >= 0)"
+        )
+
+
+def _range(n: torch.Tensor) -> torch.Tensor:
+    _check_limit(int(n))
+    return torch.arange(int(n), dtype=torch.int32)
+
+
 def range_input_producer(
     limit: Any,
     num_epochs: Any = None,
@@ -178,13 +204,15 @@ def range_input_producer(
             "Received an invalid value for argument `limit`: expected an integer scalar, got "
             f"{limit!r}."
         )
+    if isinstance(limit, (numbers.Integral, np.integer)) and not isinstance(limit, bool):
+        _check_limit(int(limit))
     with name_scope(name, "input_producer") as scope:
         source = Tensor(
             "range",
             int32,
             [None],
             [lim],
-            fn=lambda n: torch.arange(int(n), dtype=torch.int32),
+            fn=_range,
         )
         return input_producer(
             source, [], num_epochs, shuffle, seed, capacity, shared_name, name=scope
