@@ -9,6 +9,7 @@ __all__ = [
     "InvalidArgumentError",
     "FailedPreconditionError",
     "NotFoundError",
+    "AlreadyExistsError",
     "OutOfRangeError",
     "Namespace",
     "unsupported",
@@ -29,6 +30,11 @@ class FailedPreconditionError(RuntimeError):
 
 class NotFoundError(ValueError):
     """A file or checkpoint entry does not exist."""
+
+
+class AlreadyExistsError(FileExistsError):
+    """A file or directory to create already exists (``tf.gfile.Copy``/``Rename`` without
+    ``overwrite``); a ``FileExistsError``, so ``except OSError`` catches it too."""
 
 
 class OutOfRangeError(IndexError):
@@ -79,6 +85,7 @@ errors = Namespace(
     InvalidArgumentError=InvalidArgumentError,
     FailedPreconditionError=FailedPreconditionError,
     NotFoundError=NotFoundError,
+    AlreadyExistsError=AlreadyExistsError,
     OutOfRangeError=OutOfRangeError,
     UnsupportedError=UnsupportedError,
 )

@@ -1,7 +1,10 @@
 """``tf.gfile`` on local files: ``GFile``/``Open``/``FastGFile`` (``open`` with TensorFlow's
 ``NotFoundError`` for a missing file), ``Exists``, ``IsDirectory``, ``ListDirectory``, ``Glob``,
-``MakeDirs``, ``Mkdir``, ``Remove``, ``Rename``, ``Copy``, ``DeleteRecursively``, ``Walk``.
-Paths with a scheme (``gs://``, ``hdfs://``) are outside the subset."""
+``MakeDirs``, ``MkDir`` (also ``Mkdir``), ``Remove``, ``Rename``, ``Copy``, ``DeleteRecursively``,
+``Walk``. Errors as TensorFlow's: ``NotFoundError`` for a missing source, ``AlreadyExistsError`` for
+an existing target without ``overwrite``, ``FailedPreconditionError`` where a directory is found for
+a file or the other way round. ``file://`` paths are local; other schemes (``gs://``, ``hdfs://``)
+are outside the subset."""
 
 from __future__ import annotations
 
@@ -11,7 +14,13 @@ import shutil
 from collections.abc import Iterator
 from typing import IO, Any
 
-from rnnkit.compat.v1.errors import NotFoundError, unsupported
+from rnnkit.compat.v1.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    unsupported,
+)
 
 __all__ = [
     "GFile",
@@ -22,6 +31,7 @@ __all__ = [
     "ListDirectory",
     "Glob",
     "MakeDirs",
+    "MkDir",
     "Mkdir",
     "Remove",
     "Rename",
@@ -39,6 +49,8 @@ def _path(name: str, value: Any) -> str:
             f"Received an invalid value for argument `{name}`: expected a path, got {value!r}."
         )
     text = os.fspath(value)
+    if text.startswith("file://"):
+        text = text[len("file://") :]
     if "://" in text:
         raise unsupported(f"tf.gfile with the remote path {text!r}")
     return text
@@ -81,41 +93,80 @@ def Glob(filename: Any) -> list[str]:  # noqa: N802
     return sorted(_glob.glob(_path("filename", filename)))
 
 
+def _missing(path: str) -> NotFoundError:
+    return NotFoundError(f"{path}; No such file or directory")
+
+
 def MakeDirs(dirname: Any) -> None:  # noqa: N802
-    os.makedirs(_path("dirname", dirname), exist_ok=True)
+    path = _path("dirname", dirname)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise FailedPreconditionError(f"{path} is not a directory") from None
 
 
-def Mkdir(dirname: Any) -> None:  # noqa: N802
-    os.mkdir(_path("dirname", dirname))
+def MkDir(dirname: Any) -> None:  # noqa: N802
+    """Create the directory ``dirname`` (its parent must exist); an existing one is kept, as
+    TensorFlow's."""
+    path = _path("dirname", dirname)
+    if os.path.isdir(path):
+        return
+    try:
+        os.mkdir(path)
+    except FileNotFoundError:
+        raise _missing(path) from None
+    except FileExistsError:
+        raise AlreadyExistsError(f"{path}; File exists (not a directory)") from None
+    except NotADirectoryError:
+        raise FailedPreconditionError(f"{path}; Not a directory") from None
+
+
+Mkdir = MkDir
 
 
 def Remove(filename: Any) -> None:  # noqa: N802
     path = _path("filename", filename)
+    if os.path.isdir(path):
+        raise FailedPreconditionError(f"{path}; Is a directory")
     try:
         os.remove(path)
     except FileNotFoundError:
-        raise NotFoundError(f"{path}; No such file or directory") from None
+        raise _missing(path) from None
+
+
+def _check_move(src: str, dst: str, overwrite: bool) -> None:
+    if not os.path.exists(src):
+        raise _missing(src)
+    if os.path.isdir(src):
+        raise InvalidArgumentError(f"{src}; Is a directory (expected a file)")
+    if os.path.isdir(dst):
+        raise FailedPreconditionError(f"{dst}; Is a directory")
+    if os.path.exists(dst) and not overwrite:
+        raise AlreadyExistsError(f"{dst}; file already exists (pass overwrite=True)")
 
 
 def Rename(oldname: Any, newname: Any, overwrite: bool = False) -> None:  # noqa: N802
     src, dst = _path("oldname", oldname), _path("newname", newname)
-    if os.path.exists(dst) and not overwrite:
-        raise FileExistsError(f"{dst} already exists (pass overwrite=True)")
+    _check_move(src, dst, overwrite)
     os.replace(src, dst)
 
 
 def Copy(oldpath: Any, newpath: Any, overwrite: bool = False) -> None:  # noqa: N802
     src, dst = _path("oldpath", oldpath), _path("newpath", newpath)
-    if os.path.exists(dst) and not overwrite:
-        raise FileExistsError(f"{dst} already exists (pass overwrite=True)")
+    _check_move(src, dst, overwrite)
     shutil.copyfile(src, dst)
 
 
 def DeleteRecursively(dirname: Any) -> None:  # noqa: N802
+    """Delete the directory ``dirname`` and what it holds, or the file ``dirname`` (as
+    TensorFlow)."""
     path = _path("dirname", dirname)
-    if not os.path.exists(path):
-        raise NotFoundError(f"{path}; No such file or directory")
-    shutil.rmtree(path)
+    if not os.path.lexists(path):
+        raise NotFoundError(f"{path} not found")
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.remove(path)
 
 
 def Walk(top: Any, in_order: bool = True) -> Iterator[tuple[str, list[str], list[str]]]:  # noqa: N802
