@@ -48,3 +48,9 @@ def test_lstm_block_cell_refuses_cell_clip_but_accepts_tf1s_no_clip() -> None:
 def test_cudnn_rnn_says_what_to_use_instead() -> None:
     with pytest.raises(tf.errors.UnsupportedError, match="cudnn_rnn.*LSTMBlockCell.*FusedRNN"):
         tf.contrib.cudnn_rnn.CudnnLSTM(1, 8)
+
+
+@pytest.mark.parametrize("bad", ["x", True, [1.0]])
+def test_lstm_block_cell_refuses_a_non_number_cell_clip(bad) -> None:
+    with pytest.raises(TypeError, match="argument `cell_clip`: expected None or a number"):
+        tf.contrib.rnn.LSTMBlockCell(4, cell_clip=bad)

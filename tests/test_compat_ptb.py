@@ -512,3 +512,33 @@ def test_gfile_errors_and_names_as_tensorflow(tmp_path):
     assert not (tmp_path / "f2").exists()
     g.DeleteRecursively(f"file://{d}")
     assert not d.exists()
+
+
+def test_reshape_refuses_non_integer_sizes_and_two_unknowns():
+    x = tf.zeros([3, 4])
+    n = tf.constant(3)
+    for shape in ([2.5, -1], [n, 4.0], [n, "4"]):
+        with pytest.raises(TypeError, match="argument `shape`: expected integer sizes"):
+            tf.reshape(x, shape)
+    for shape in ([-1, -1], [n, -1, -1]):
+        with pytest.raises(ValueError, match="argument `shape`: expected .* at most one -1"):
+            tf.reshape(x, shape)
+    with tf.Session() as sess:
+        assert sess.run(tf.reshape(x, [n, np.int64(-1)])).shape == (3, 4)
+
+
+def test_strided_slice_refuses_a_stride_on_a_shrink_axis():
+    x = tf.zeros([3, 4])
+    with pytest.raises(ValueError, match="only stride 1 allowed on non-range indexing"):
+        tf.strided_slice(x, [1], [2], [2], shrink_axis_mask=1)
+    s = tf.placeholder(tf.int32, [1])
+    y = tf.strided_slice(x, [1], [2], s, shrink_axis_mask=1)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="only stride 1 allowed"):
+            sess.run(y, {s: [2]})
+        assert sess.run(y, {s: [1]}).shape == (4,)
+
+
+def test_assert_positive_refuses_a_non_integer_summarize():
+    with pytest.raises(TypeError, match="argument `summarize`: expected None or an integer"):
+        tf.assert_positive(tf.ones([2]), summarize="x")

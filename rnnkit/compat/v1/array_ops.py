@@ -6,6 +6,7 @@ Static shapes are checked when the op is built; dynamic ones (``None`` dimension
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,12 +51,7 @@ def reshape(tensor: Any, shape: Any, name: str = "Reshape") -> Tensor:
         isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape)
     ):
         return _reshape_dynamic(x, shape, name)
-    target = [int(d) for d in (shape.as_list() if isinstance(shape, TensorShape) else shape)]
-    if sum(d == -1 for d in target) > 1 or any(d < -1 for d in target):
-        raise ValueError(
-            "Received an invalid value for argument `shape`: expected non-negative sizes and at "
-            f"most one -1, got {target}."
-        )
+    target = _check_sizes(shape.as_list() if isinstance(shape, TensorShape) else shape)
     static: list[int | None] = list(target)
     known = int(np.prod([d for d in target if d != -1]))
     if x.shape.is_fully_defined():
@@ -86,6 +82,34 @@ def reshape(tensor: Any, shape: Any, name: str = "Reshape") -> Tensor:
     return Tensor(name, x.dtype, static, [x], fn=fn)
 
 
+def _check_sizes(sizes: Any) -> list[Any]:
+    """The sizes of a reshape's ``shape`` (ints, or scalar tensors left as they are): integers,
+    at most one -1, none below -1."""
+    if not isinstance(sizes, (list, tuple, np.ndarray)):
+        raise TypeError(
+            "Received an invalid type for argument `shape`: expected a list of integers or a 1-D "
+            f"integer tensor, got {sizes!r} (type {type(sizes).__name__})."
+        )
+    out: list[Any] = []
+    for d in sizes:
+        if isinstance(d, Tensor):
+            out.append(d)
+        elif isinstance(d, (numbers.Integral, np.integer)) and not isinstance(d, (bool, np.bool_)):
+            out.append(int(d))
+        else:
+            raise TypeError(
+                "Received an invalid type for argument `shape`: expected integer sizes (or scalar "
+                f"integer tensors), got {d!r} (type {type(d).__name__}) in {list(sizes)!r}."
+            )
+    ints = [d for d in out if not isinstance(d, Tensor)]
+    if sum(d == -1 for d in ints) > 1 or any(d < -1 for d in ints):
+        raise ValueError(
+            "Received an invalid value for argument `shape`: expected non-negative sizes and at "
+            f"most one -1, got {list(sizes)!r}."
+        )
+    return out
+
+
 def _reshape_dynamic(x: Tensor, shape: Any, name: str) -> Tensor:
     if isinstance(shape, Tensor):
         if not shape.dtype.is_integer or shape.shape.ndims not in (None, 1):
@@ -103,8 +127,9 @@ def _reshape_dynamic(x: Tensor, shape: Any, name: str) -> Tensor:
                     "Received an invalid value for argument `shape`: expected ints or scalar "
                     f"integer tensors, got {d!r}."
                 )
-        static = [None if isinstance(d, Tensor) or int(d) == -1 else int(d) for d in shape]
-        target = convert_to_tensor([d if isinstance(d, Tensor) else int(d) for d in shape])
+        sizes = _check_sizes(shape)
+        static = [None if isinstance(d, Tensor) or d == -1 else d for d in sizes]
+        target = convert_to_tensor(sizes)
 
     def fn(v: torch.Tensor, dims: torch.Tensor) -> torch.Tensor:
         sizes = [int(d) for d in dims.reshape(-1)]

@@ -7,8 +7,10 @@ message starts with ``message`` and names the condition and the tensor, as Tenso
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
+import numpy as np
 import torch
 
 from rnnkit.compat.v1.errors import InvalidArgumentError
@@ -29,7 +31,15 @@ def _assert(
         raise TypeError(
             f"Received an invalid value for argument `x`: expected a numeric tensor, got {t!r}."
         )
+    if summarize is not None and (
+        isinstance(summarize, bool) or not isinstance(summarize, (numbers.Integral, np.integer))
+    ):
+        raise TypeError(
+            "Received an invalid type for argument `summarize`: expected None or an integer (how "
+            f"many entries to show), got {summarize!r} (type {type(summarize).__name__})."
+        )
     limit = 3 if summarize is None else int(summarize)
+    limit = None if limit < 0 else limit  # TF: a negative summarize shows every entry
 
     def effect(sess: Any, values: list[Any]) -> None:
         v = values[0]

@@ -424,6 +424,13 @@ class LSTMBlockCell(LSTMCell):
         reuse: Any = None,
         name: str = "lstm_cell",
     ) -> None:
+        if cell_clip is not None and (
+            isinstance(cell_clip, bool) or not isinstance(cell_clip, numbers.Real)
+        ):
+            raise TypeError(
+                "Received an invalid type for argument `cell_clip`: expected None or a number "
+                f"(TF1's -1 for no clipping), got {cell_clip!r} (type {type(cell_clip).__name__})."
+            )
         if cell_clip is not None and cell_clip >= 0:  # TF1's -1 (or None) means no clipping
             unsupported_option("LSTMBlockCell(cell_clip", cell_clip)
         super().__init__(

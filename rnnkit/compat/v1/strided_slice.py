@@ -176,6 +176,9 @@ def strided_slice(
             size = dims[d]
             d += 1
             if kind == _SHRINK:
+                stride = s_known[i]  # type: ignore[index]
+                if stride is not None and stride != 1:
+                    raise ValueError(_shrink_stride_message(i, stride, x))
                 b = b_known[i]  # type: ignore[index]
                 if b is not None and size is not None and not -size <= b < size:
                     raise ValueError(
@@ -206,6 +209,8 @@ def strided_slice(
             size = v.shape[d]
             d += 1
             if kind == _SHRINK:
+                if sl[i] != 1:
+                    raise InvalidArgumentError(_shrink_stride_message(i, sl[i], x))
                 b = bl[i]
                 if not -size <= b < size:
                     raise InvalidArgumentError(
@@ -228,6 +233,13 @@ def strided_slice(
         return out_v
 
     return Tensor(name or "StridedSlice", x.dtype, shape, [x, b_t, e_t, s_t], fn=fn)
+
+
+def _shrink_stride_message(i: Any, stride: Any, x: Tensor) -> str:
+    return (
+        f"only stride 1 allowed on non-range indexing: `strides[{i}]` is {stride} where "
+        f"`shrink_axis_mask` selects a single index (strided_slice of {x.name!r})."
+    )
 
 
 def slice_with_tensors(x: Tensor, items: list[Any]) -> Tensor:
