@@ -542,3 +542,25 @@ def test_strided_slice_refuses_a_stride_on_a_shrink_axis():
 def test_assert_positive_refuses_a_non_integer_summarize():
     with pytest.raises(TypeError, match="argument `summarize`: expected None or an integer"):
         tf.assert_positive(tf.ones([2]), summarize="x")
+
+
+def test_flags_copy_definition_errors_unknown_flags_and_double_dash():
+    import copy
+
+    flags = tf.flags.FlagValues()
+    tf.flags.DEFINE_string("data_path", "d", "", flag_values=flags)
+    tf.flags.DEFINE_bool("fast", False, "", flag_values=flags)
+    flags(["prog"])
+    shallow, deep = copy.copy(flags), copy.deepcopy(flags)
+    assert shallow.data_path == "d" and deep.data_path == "d"
+    deep.data_path = "e"
+    assert flags.data_path == "d"
+    with pytest.raises(TypeError, match="argument `default` of flag 'n': expected a string"):
+        tf.flags.DEFINE_string("n", 5, "", flag_values=flags)
+    with pytest.raises(TypeError, match="argument `enum_values` of flag 'm'"):
+        tf.flags.DEFINE_enum("m", "a", None, "", flag_values=flags)
+    with pytest.raises(ValueError, match="Unknown command line flag 'bogus'"):
+        flags(["prog", "--bogus=1"])
+    assert flags(["prog", "--bogus=1"], known_only=True) == ["prog", "--bogus=1"]
+    assert flags(["prog", "--fast", "--", "--x", "y"]) == ["prog", "--", "--x", "y"]
+    assert flags.fast

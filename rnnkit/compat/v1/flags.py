@@ -86,8 +86,10 @@ class FlagValues:
                 ) from None
         self._flags[name] = _Flag(name, value, "" if help_ is None else str(help_), parser, kind)
 
-    def __call__(self, argv: Any, known_only: bool = True) -> list[str]:
-        """Parse ``argv`` (argv[0] is the program); return argv[0] and the arguments left."""
+    def __call__(self, argv: Any, known_only: bool = False) -> list[str]:
+        """Parse ``argv`` (argv[0] is the program); return argv[0] and the arguments left (``--``
+        and what follows it included). An unknown flag is an error unless ``known_only`` (absl's
+        default; ``tf.app.run`` passes ``known_only=True``)."""
         args = list(argv)
         rest = args[:1]
         i = 1
@@ -95,7 +97,7 @@ class FlagValues:
             arg = args[i]
             i += 1
             if arg == "--":
-                rest.extend(args[i:])
+                rest.extend(args[i - 1 :])
                 break
             if not arg.startswith("-") or arg == "-":
                 rest.append(arg)
@@ -126,11 +128,14 @@ class FlagValues:
         return rest
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_flags", "_parsed"):
+            # not a flag: copy/pickle probe dunders on an instance whose __dict__ may be empty
+            raise AttributeError(name)
         flag = self._flags.get(name)
         if flag is None:
             raise AttributeError(f"Unknown flag {name!r}: define it with tf.flags.DEFINE_*.")
         if not self._parsed:
-            self(sys.argv)
+            self(sys.argv, known_only=True)
         return flag.value
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -165,6 +170,11 @@ def _str(text: str) -> str:
 def DEFINE_string(
     name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
 ) -> None:  # noqa: A002, N802
+    if not (default is None or isinstance(default, str)):
+        raise TypeError(
+            f"Received an invalid value for argument `default` of flag {name!r}: expected a "
+            f"string or None, got {default!r} (type {type(default).__name__})."
+        )
     flag_values._define(name, default, help, _str, "string")
 
 
@@ -214,7 +224,17 @@ def DEFINE_enum(
     flag_values: FlagValues = FLAGS,
     **kw: Any,
 ) -> None:  # noqa: A002, N802
+    if isinstance(enum_values, str) or not isinstance(enum_values, (list, tuple)):
+        raise TypeError(
+            f"Received an invalid value for argument `enum_values` of flag {name!r}: expected a "
+            f"non-empty list of strings, got {enum_values!r}."
+        )
     choices = list(enum_values)
+    if not choices or not all(isinstance(c, str) for c in choices):
+        raise ValueError(
+            f"Received an invalid value for argument `enum_values` of flag {name!r}: expected a "
+            f"non-empty list of strings, got {enum_values!r}."
+        )
 
     def parse(text: str) -> str:
         if text not in choices:
