@@ -296,9 +296,8 @@ def _train(args: argparse.Namespace, info, device) -> int:
     with together():
         if info.is_main:  # before any work: a file, an unwritable folder, a foreign checkpoint
             _check_out_dir(out_dir)
-        own_checkpoint_files(
-            out_dir
-        )  # refuses a checkpoints folder holding files rnnkit did not write
+        else:  # refuses a checkpoints folder holding files rnnkit did not write
+            own_checkpoint_files(out_dir)
         ckpt_json = latest_checkpoint(out_dir) if args.resume else None
         meta = model_t = opt_t = None
         if ckpt_json is not None:
@@ -350,9 +349,8 @@ def _train(args: argparse.Namespace, info, device) -> int:
         if info.is_main:
             remove_stale_temp_files(out_dir, OUTPUT_FILES)  # left by a killed run: our names only
             if meta is None:  # a fresh run must never resume into an older run's checkpoint
-                clear_checkpoints(
-                    out_dir
-                )  # only files rnnkit wrote, by name; refuses anything else
+                # only files rnnkit wrote, by name; refuses anything else
+                clear_checkpoints(out_dir)
     net = DistributedDataParallel(model) if info.enabled else model
     saved_config = {
         "task": args.task,
