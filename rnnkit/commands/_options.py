@@ -29,6 +29,21 @@ def int_in(low: int, high: int):
     return parse
 
 
+def int_list_in(low: int, high: int):
+    """argparse type factory: a comma list of integers in ``[low, high]`` (at least one)."""
+
+    def parse(text: str) -> list[int]:
+        items = [t for t in text.split(",") if t]
+        if not items or not all(t.isdigit() and low <= int(t) <= high for t in items):
+            raise argparse.ArgumentTypeError(
+                f"expected a comma list of integers from {low} to {high}, got {text!r:.60}"
+            )
+        return [int(t) for t in items]
+
+    parse.__name__ = f"comma list of integers from {low} to {high}"
+    return parse
+
+
 def _finite_float(text: str, what: str) -> float:
     try:
         value = float(text)

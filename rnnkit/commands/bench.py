@@ -35,7 +35,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rnnkit.commands._options import bad_comma_list, int_in, path_text, positive_float
+from rnnkit.commands._options import (
+    bad_comma_list,
+    int_in,
+    int_list_in,
+    path_text,
+    positive_float,
+)
 
 SIZES: dict[str, tuple[int, int, int, int]] = {  # name: (B, T, I, H)
     "seed": (4, 2, 3, 5),
@@ -87,7 +93,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--sweep", action="store_true", help="static vs dynamic over T instead")
     parser.add_argument(
-        "--sweep-steps", default=",".join(map(str, SWEEP_STEPS)), help="T values of the sweep"
+        "--sweep-steps",
+        type=int_list_in(1, 10**9),
+        default=",".join(map(str, SWEEP_STEPS)),
+        help="T values of the sweep",
     )
     parser.add_argument(
         "--sweep-static-max", type=int_in(1, 10**9), default=10_000, help="largest T for static_rnn"
@@ -427,7 +436,7 @@ def sweep_point(runner: str, T: int) -> dict:
 
 
 def sweep(args: argparse.Namespace, out: Path) -> int:
-    steps = [int(s) for s in args.sweep_steps.split(",") if s]
+    steps = args.sweep_steps
     limits = {"static": args.sweep_static_max, "loop": args.sweep_loop_max, "fused": None}
     rows = []
     print("| runner | T | first result s | fwd+bwd s | us/step | peak growth MB | peak / outputs |")
@@ -502,12 +511,6 @@ def run(args: argparse.Namespace) -> int:
     # every option is checked before anything is created or run (--quick used to drop bad sizes)
     if bad_comma_list("sizes", sizes, SIZES) or bad_comma_list("cells", cells, CELLS):
         return 2
-    steps = [s for s in args.sweep_steps.split(",") if s]
-    if not steps or not all(s.isdigit() and 1 <= int(s) <= 10**9 for s in steps):
-        args._parser.error(
-            f"argument --sweep-steps: expected a comma list of integers from 1 to 10**9, "
-            f"got {args.sweep_steps!r:.60}"
-        )
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
