@@ -214,27 +214,19 @@ def clip_by_global_norm(
     norm = convert_to_tensor(use_norm) if use_norm is not None else global_norm(t_list)
     c = convert_to_tensor(clip_norm, norm.dtype)
 
-    def scale(n: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
+    def clip(v: torch.Tensor, n: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
         # TF's formula: for an inf or NaN norm, (n - n) makes every clipped value NaN
-        return cn * torch.minimum(1.0 / n, 1.0 / cn) + (n - n)
+        return v * (cn * torch.minimum(1.0 / n, 1.0 / cn) + (n - n)).to(v.dtype)
 
     out: list[Tensor | None] = []
     for t in t_list:
         if t is None:
             out.append(None)
         elif _is_sparse(t):  # an embedding's gradient stays sparse (TF clips its values)
-            out.append(_map_rows(t, lambda v, n, cn: v * scale(n, cn).to(v.dtype), [norm, c], name))
+            out.append(_map_rows(t, clip, [norm, c], name))
         else:
             x = convert_to_tensor(t)
-            out.append(
-                Tensor(
-                    name,
-                    x.dtype,
-                    x.shape,
-                    [x, norm, c],
-                    fn=lambda a, n, cn: a * scale(n, cn).to(a.dtype),
-                )
-            )
+            out.append(Tensor(name, x.dtype, x.shape, [x, norm, c], fn=clip))
     return out, norm
 
 
