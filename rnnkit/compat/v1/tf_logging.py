@@ -88,25 +88,23 @@ def vlog(level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
 _counts: dict[Any, int] = {}
 
 
-def _caller_key() -> Any:
+def _calls_before() -> int:
+    """How many times the line calling the caller called it before (this call is counted)."""
     f = sys._getframe(2)
-    return (f.f_code.co_filename, f.f_lineno)
+    key = (f.f_code.co_filename, f.f_lineno)
+    count = _counts.get(key, 0)
+    _counts[key] = count + 1
+    return count
 
 
 def log_every_n(level: int, msg: Any, n: int, *args: Any) -> None:
     """Log on the 1st, (n+1)th, (2n+1)th, ... call from the same line."""
-    key = _caller_key()
-    count = _counts.get(key, 0)
-    _counts[key] = count + 1
-    if count % max(int(n), 1) == 0:
+    if _calls_before() % max(int(n), 1) == 0:
         log(level, msg, *args)
 
 
 def log_first_n(level: int, msg: Any, n: int, *args: Any) -> None:
-    key = _caller_key()
-    count = _counts.get(key, 0)
-    _counts[key] = count + 1
-    if count < n:
+    if _calls_before() < n:
         log(level, msg, *args)
 
 
