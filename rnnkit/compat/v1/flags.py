@@ -167,36 +167,37 @@ def _str(text: str) -> str:
     return text
 
 
+def _check_default(name: str, default: Any, types: tuple[type, ...], expected: str) -> None:
+    """A flag's default: None, a string (parsed like the command line) or one of ``types`` (a bool
+    only where ``types`` has it: it is an int to Python)."""
+    if default is None or isinstance(default, str):
+        return
+    if isinstance(default, types) and (bool in types or not isinstance(default, bool)):
+        return
+    raise TypeError(
+        f"Received an invalid value for argument `default` of flag {name!r}: expected {expected}, "
+        f"got {default!r} (type {type(default).__name__})."
+    )
+
+
 def DEFINE_string(
     name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
 ) -> None:  # noqa: A002, N802
-    if not (default is None or isinstance(default, str)):
-        raise TypeError(
-            f"Received an invalid value for argument `default` of flag {name!r}: expected a "
-            f"string or None, got {default!r} (type {type(default).__name__})."
-        )
+    _check_default(name, default, (), "a string or None")
     flag_values._define(name, default, help, _str, "string")
 
 
 def DEFINE_integer(
     name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
 ) -> None:  # noqa: A002, N802
-    if isinstance(default, bool) or not (default is None or isinstance(default, (int, str))):
-        raise TypeError(
-            f"Received an invalid value for argument `default` of flag {name!r}: expected an "
-            f"integer, got {default!r}."
-        )
+    _check_default(name, default, (int,), "an integer")
     flag_values._define(name, default, help, int, "integer")
 
 
 def DEFINE_float(
     name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
 ) -> None:  # noqa: A002, N802
-    if isinstance(default, bool) or not (default is None or isinstance(default, (int, float, str))):
-        raise TypeError(
-            f"Received an invalid value for argument `default` of flag {name!r}: expected a "
-            f"number, got {default!r}."
-        )
+    _check_default(name, default, (int, float), "a number")
     flag_values._define(
         name, default if not isinstance(default, int) else float(default), help, float, "float"
     )
@@ -205,11 +206,7 @@ def DEFINE_float(
 def DEFINE_bool(
     name: str, default: Any, help: Any = None, flag_values: FlagValues = FLAGS, **kw: Any
 ) -> None:  # noqa: A002, N802
-    if not (default is None or isinstance(default, (bool, str))):
-        raise TypeError(
-            f"Received an invalid value for argument `default` of flag {name!r}: expected a bool, "
-            f"got {default!r}."
-        )
+    _check_default(name, default, (bool,), "a bool")
     flag_values._define(name, default, help, _parse_bool, "bool")
 
 
