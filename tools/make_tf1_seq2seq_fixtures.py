@@ -1,0 +1,417 @@
+"""Generate TensorFlow 1.x reference data for ``tf.contrib.legacy_seq2seq``.
+
+TensorFlow 2.x has no ``tf.contrib`` and no ``legacy_seq2seq``. This program builds the graphs that
+TensorFlow 1.x's ``contrib/legacy_seq2seq/python/ops/seq2seq.py`` builds, as its source defines them
+(the semantics and the variable scopes read from that file), over real ``tf.compat.v1`` cells and
+ops of TensorFlow 2.21 (``BasicLSTMCell``, ``GRUCell``, ``MultiRNNCell``, ``conv2d``, ``softmax``,
+``embedding_lookup``...). TF1's ``EmbeddingWrapper`` and ``OutputProjectionWrapper`` are gone too:
+they are written here as the scopes and linear maps they create. So the numbers are TensorFlow's
+kernels and the variable names are TF1's.
+
+Each case starts from fixed weights (uniform in [-0.5, 0.5), one generator seeded per case, in the
+order the variables are created) and fixed inputs, and stores in ``tests/fixtures/tf1_seq2seq/legacy.npz``:
+
+- ``<case>/var/<variable name>``: the weights (their names are the names rnnkit must create);
+- ``<case>/in/<k>``: input step k (``enc<k>``, ``dec<k>``, ``tgt<k>``, ``w<k>``, ``attn``, ``init<k>``);
+- ``<case>/out/<k>``: output step k; ``<case>/state/<k>``: the final state's leaves in order;
+- ``<case>/loss/<j>``: per-bucket losses (``model_with_buckets``);
+- ``<case>/grad/<variable name>``: the gradient of ``sum_k reduce_sum(out_k ** 2)`` (plus the
+  losses, for buckets) with respect to each variable.
+
+Run with::
+
+    TF_USE_LEGACY_KERAS=1 /root/tfvenv/bin/python tools/make_tf1_seq2seq_fixtures.py \
+        --out tests/fixtures/tf1_seq2seq
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+tf1.logging.set_verbosity(tf1.logging.ERROR)
+
+B = 3  # batch
+
+
+# -- the pieces TF1's legacy_seq2seq builds -------------------------------------------------------
+def linear(args, output_size):
+    """TF1's ``_Linear``: variables ``kernel`` and ``bias`` (zeros) in the current scope."""
+    args = list(args)
+    total = sum(a.get_shape().as_list()[1] for a in args)
+    kernel = tf1.get_variable("kernel", [total, output_size])
+    bias = tf1.get_variable("bias", [output_size], initializer=tf1.zeros_initializer())
+    x = args[0] if len(args) == 1 else tf1.concat(args, 1)
+    return tf1.matmul(x, kernel) + bias
+
+
+class OutputProjection:
+    """TF1's ``OutputProjectionWrapper``: the cell under ``output_projection_wrapper``, then a
+    linear map to ``size`` there."""
+
+    def __init__(self, cell, size):
+        self.cell, self.output_size, self.state_size = cell, size, cell.state_size
+
+    def __call__(self, x, state):
+        with tf1.variable_scope("output_projection_wrapper", reuse=tf1.AUTO_REUSE):
+            out, state = self.cell(x, state)
+            return linear([out], self.output_size), state
+
+
+def static_rnn(cell, xs, state, scope):
+    with tf1.variable_scope(scope):
+        outs = []
+        for x in xs:
+            out, state = cell(x, state)
+            outs.append(out)
+    return outs, state
+
+
+def embedding_encoder(cell, enc, n_symbols, emb_size):
+    """TF1's ``static_rnn(EmbeddingWrapper(cell, n_symbols, emb_size), enc)``."""
+    with tf1.variable_scope("rnn"), tf1.variable_scope("embedding_wrapper"):
+        s3 = math.sqrt(3)
+        emb = tf1.get_variable(
+            "embedding",
+            [n_symbols, emb_size],
+            initializer=tf1.random_uniform_initializer(-s3, s3),
+        )
+        state = cell.zero_state(B, tf.float32)
+        outs = []
+        for x in enc:
+            out, state = cell(tf1.nn.embedding_lookup(emb, tf1.reshape(x, [-1])), state)
+            outs.append(out)
+    return outs, state
+
+
+def argmax_and_embed(emb, proj):
+    def loop(prev, _):
+        if proj is not None:
+            prev = tf1.nn.xw_plus_b(prev, proj[0], proj[1])
+        return tf1.nn.embedding_lookup(emb, tf1.argmax(prev, 1))
+
+    return loop
+
+
+def rnn_decoder(xs, state, cell, loop_function=None, scope=None):
+    with tf1.variable_scope(scope or "rnn_decoder"):
+        outs, prev = [], None
+        for i, x in enumerate(xs):
+            if loop_function is not None and prev is not None:
+                with tf1.variable_scope("loop_function", reuse=True):
+                    x = loop_function(prev, i)
+            if i > 0:
+                tf1.get_variable_scope().reuse_variables()
+            out, state = cell(x, state)
+            outs.append(out)
+            if loop_function is not None:
+                prev = out
+    return outs, state
+
+
+def embedding_rnn_decoder(dec, state, cell, n_symbols, emb_size, proj=None, feed_previous=False):
+    with tf1.variable_scope("embedding_rnn_decoder"):
+        emb = tf1.get_variable("embedding", [n_symbols, emb_size])
+        loop = argmax_and_embed(emb, proj) if feed_previous else None
+        return rnn_decoder([tf1.nn.embedding_lookup(emb, i) for i in dec], state, cell, loop)
+
+
+def attention_decoder(xs, state, states, cell, output_size, num_heads, loop_function, isa):
+    with tf1.variable_scope("attention_decoder"):
+        L, A = states.get_shape().as_list()[1:]
+        hidden = tf1.reshape(states, [-1, L, 1, A])
+        feats, vs = [], []
+        for a in range(num_heads):
+            k = tf1.get_variable(f"AttnW_{a}", [1, 1, A, A])
+            feats.append(tf1.nn.conv2d(hidden, k, [1, 1, 1, 1], "SAME"))
+            vs.append(tf1.get_variable(f"AttnV_{a}", [A]))
+
+        def attention(query):
+            q = tf1.concat(tf.nest.flatten(query), 1)
+            reads = []
+            for a in range(num_heads):
+                with tf1.variable_scope(f"Attention_{a}"):
+                    y = tf1.reshape(linear([q], A), [-1, 1, 1, A])
+                    s = tf1.reduce_sum(vs[a] * tf1.tanh(feats[a] + y), [2, 3])
+                    w = tf1.nn.softmax(s)
+                    d = tf1.reduce_sum(tf1.reshape(w, [-1, L, 1, 1]) * hidden, [1, 2])
+                    reads.append(tf1.reshape(d, [-1, A]))
+            return reads
+
+        attns = [tf1.zeros([B, A]) for _ in range(num_heads)]
+        if isa:
+            attns = attention(state)
+        outs, prev = [], None
+        for i, x in enumerate(xs):
+            if i > 0:
+                tf1.get_variable_scope().reuse_variables()
+            if loop_function is not None and prev is not None:
+                with tf1.variable_scope("loop_function", reuse=True):
+                    x = loop_function(prev, i)
+            x = linear([x, *attns], x.get_shape().as_list()[1])
+            cell_out, state = cell(x, state)
+            if i == 0 and isa:
+                with tf1.variable_scope(tf1.get_variable_scope(), reuse=True):
+                    attns = attention(state)
+            else:
+                attns = attention(state)
+            with tf1.variable_scope("AttnOutputProjection"):
+                out = linear([cell_out, *attns], output_size)
+            if loop_function is not None:
+                prev = out
+            outs.append(out)
+    return outs, state
+
+
+def embedding_attention_seq2seq(enc, dec, make_cell, n_enc, n_dec, emb, heads, proj, fp, isa):
+    with tf1.variable_scope("embedding_attention_seq2seq"):
+        enc_outs, enc_state = embedding_encoder(make_cell(), enc, n_enc, emb)
+        cell = make_cell()
+        states = tf1.concat([tf1.reshape(e, [-1, 1, cell.output_size]) for e in enc_outs], 1)
+        out_size = cell.output_size
+        if proj is None:
+            cell, out_size = OutputProjection(cell, n_dec), n_dec
+        with tf1.variable_scope("embedding_attention_decoder"):
+            embedding = tf1.get_variable("embedding", [n_dec, emb])
+            loop = argmax_and_embed(embedding, proj) if fp else None
+            xs = [tf1.nn.embedding_lookup(embedding, i) for i in dec]
+            return attention_decoder(xs, enc_state, states, cell, out_size, heads, loop, isa)
+
+
+def sequence_loss(logits, targets, weights):
+    parts = [
+        tf1.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=lg) * w
+        for lg, t, w in zip(logits, targets, weights)
+    ]
+    per_example = tf1.add_n(parts) / (tf1.add_n(weights) + 1e-12)
+    return tf1.reduce_sum(per_example) / tf1.cast(tf1.shape(targets[0])[0], tf.float32)
+
+
+# -- the cases ------------------------------------------------------------------------------------
+def floats(rng, n, width):
+    return [rng.uniform(-1, 1, (B, width)).astype(np.float32) for _ in range(n)]
+
+
+def ints(rng, n, high):
+    return [rng.integers(0, high, B).astype(np.int32) for _ in range(n)]
+
+
+def case_rnn_decoder(rng):
+    xs = floats(rng, 4, 5)
+    init = floats(rng, 2, 6)
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(6)
+    state = tf1.nn.rnn_cell.LSTMStateTuple(tf1.constant(init[0]), tf1.constant(init[1]))
+    outs, st = rnn_decoder([tf1.constant(x) for x in xs], state, cell)
+    return outs, st, {**named("dec", xs), **named("init", init)}
+
+
+def case_rnn_decoder_loop(rng):
+    xs = floats(rng, 4, 5)
+    init = floats(rng, 1, 5)
+    cell = tf1.nn.rnn_cell.GRUCell(5)
+    outs, st = rnn_decoder(
+        [tf1.constant(x) for x in xs],
+        tf1.constant(init[0]),
+        cell,
+        loop_function=lambda prev, i: tf1.tanh(prev * 2.0) + float(i),
+    )
+    return outs, st, {**named("dec", xs), **named("init", init)}
+
+
+def case_basic_rnn_seq2seq(rng):
+    enc, dec = floats(rng, 3, 4), floats(rng, 4, 4)
+    with tf1.variable_scope("basic_rnn_seq2seq"):
+        enc_cell = tf1.nn.rnn_cell.BasicLSTMCell(6)
+        _, state = static_rnn(
+            enc_cell, [tf1.constant(x) for x in enc], enc_cell.zero_state(B, tf.float32), "rnn"
+        )
+        outs, st = rnn_decoder(
+            [tf1.constant(x) for x in dec], state, tf1.nn.rnn_cell.BasicLSTMCell(6)
+        )
+    return outs, st, {**named("enc", enc), **named("dec", dec)}
+
+
+def case_tied_rnn_seq2seq(rng):
+    enc, dec = floats(rng, 3, 5), floats(rng, 3, 5)
+    cell = tf1.nn.rnn_cell.GRUCell(5)
+    with tf1.variable_scope("combined_tied_rnn_seq2seq"):
+        _, state = static_rnn(
+            cell, [tf1.constant(x) for x in enc], cell.zero_state(B, tf.float32), "tied_rnn_seq2seq"
+        )
+        tf1.get_variable_scope().reuse_variables()
+        outs, st = rnn_decoder(
+            [tf1.constant(x) for x in dec], state, cell, scope="tied_rnn_seq2seq"
+        )
+    return outs, st, {**named("enc", enc), **named("dec", dec)}
+
+
+def embedding_rnn_seq2seq(enc, dec, make_cell, n_enc, n_dec, emb, proj, fp):
+    with tf1.variable_scope("embedding_rnn_seq2seq"):
+        _, state = embedding_encoder(make_cell(), [tf1.constant(x) for x in enc], n_enc, emb)
+        cell = make_cell()
+        if proj is None:
+            cell = OutputProjection(cell, n_dec)
+        return embedding_rnn_decoder(
+            [tf1.constant(x) for x in dec], state, cell, n_dec, emb, proj, fp
+        )
+
+
+def multi_lstm():
+    return tf1.nn.rnn_cell.MultiRNNCell([tf1.nn.rnn_cell.BasicLSTMCell(n) for n in (6, 5)])
+
+
+def case_embedding_rnn_seq2seq(rng):
+    enc, dec = ints(rng, 3, 7), ints(rng, 4, 9)
+    outs, st = embedding_rnn_seq2seq(enc, dec, multi_lstm, 7, 9, 4, None, False)
+    return outs, st, {**named("enc", enc), **named("dec", dec)}
+
+
+def case_embedding_rnn_seq2seq_feed_previous(rng):
+    enc, dec = ints(rng, 3, 7), ints(rng, 4, 9)
+    w = tf1.constant(rng.uniform(-1, 1, (6, 9)).astype(np.float32))
+    b = tf1.constant(rng.uniform(-1, 1, 9).astype(np.float32))
+    outs, st = embedding_rnn_seq2seq(
+        enc, dec, lambda: tf1.nn.rnn_cell.BasicLSTMCell(6), 7, 9, 4, (w, b), True
+    )
+    return outs, st, {**named("enc", enc), **named("dec", dec), "proj_w": w, "proj_b": b}
+
+
+def case_attention_decoder(rng):
+    xs = floats(rng, 3, 4)
+    init = floats(rng, 2, 6)
+    attn = rng.uniform(-1, 1, (B, 5, 3)).astype(np.float32)
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(6)
+    state = tf1.nn.rnn_cell.LSTMStateTuple(tf1.constant(init[0]), tf1.constant(init[1]))
+    outs, st = attention_decoder(
+        [tf1.constant(x) for x in xs], state, tf1.constant(attn), cell, 7, 2, None, True
+    )
+    return outs, st, {**named("dec", xs), **named("init", init), "attn": attn}
+
+
+def case_embedding_attention_seq2seq(rng):
+    enc, dec = ints(rng, 4, 7), ints(rng, 3, 9)
+    outs, st = embedding_attention_seq2seq(
+        [tf1.constant(x) for x in enc],
+        [tf1.constant(x) for x in dec],
+        lambda: tf1.nn.rnn_cell.GRUCell(6),
+        7, 9, 5, 1, None, False, False,
+    )  # fmt: skip
+    return outs, st, {**named("enc", enc), **named("dec", dec)}
+
+
+def case_embedding_attention_seq2seq_feed_previous(rng):
+    enc, dec = ints(rng, 4, 7), ints(rng, 3, 9)
+    outs, st = embedding_attention_seq2seq(
+        [tf1.constant(x) for x in enc],
+        [tf1.constant(x) for x in dec],
+        lambda: tf1.nn.rnn_cell.BasicLSTMCell(6),
+        7, 9, 5, 2, None, True, True,
+    )  # fmt: skip
+    return outs, st, {**named("enc", enc), **named("dec", dec)}
+
+
+def case_model_with_buckets(rng):
+    enc, dec = ints(rng, 4, 7), ints(rng, 4, 9)
+    tgt = ints(rng, 4, 9)
+    wts = [rng.uniform(0, 1, B).astype(np.float32) for _ in range(4)]
+    buckets = [(2, 3), (4, 4)]
+    outputs, losses = [], []
+    for j, (ne, nd) in enumerate(buckets):
+        with tf1.variable_scope(tf1.get_variable_scope(), reuse=True if j > 0 else None):
+            outs, _ = embedding_rnn_seq2seq(
+                enc[:ne], dec[:nd], lambda: tf1.nn.rnn_cell.GRUCell(5), 7, 9, 4, None, False
+            )
+            outputs.append(outs)
+            losses.append(
+                sequence_loss(
+                    outs, [tf1.constant(t) for t in tgt[:nd]], [tf1.constant(w) for w in wts[:nd]]
+                )
+            )
+    ins = {**named("enc", enc), **named("dec", dec), **named("tgt", tgt), **named("w", wts)}
+    return outputs, losses, ins
+
+
+def named(prefix, arrays):
+    return {f"{prefix}{k}": a for k, a in enumerate(arrays)}
+
+
+CASES = {
+    "rnn_decoder": case_rnn_decoder,
+    "rnn_decoder_loop": case_rnn_decoder_loop,
+    "basic_rnn_seq2seq": case_basic_rnn_seq2seq,
+    "tied_rnn_seq2seq": case_tied_rnn_seq2seq,
+    "embedding_rnn_seq2seq": case_embedding_rnn_seq2seq,
+    "embedding_rnn_seq2seq_fp": case_embedding_rnn_seq2seq_feed_previous,
+    "attention_decoder": case_attention_decoder,
+    "embedding_attention_seq2seq": case_embedding_attention_seq2seq,
+    "embedding_attention_seq2seq_fp": case_embedding_attention_seq2seq_feed_previous,
+    "model_with_buckets": case_model_with_buckets,
+}
+
+
+def run_case(name, make, seed):
+    out = {}
+    g = tf1.Graph()
+    with g.as_default():
+        rng = np.random.default_rng(seed)
+        first, second, ins = make(rng)
+        variables = tf1.global_variables()
+        if name == "model_with_buckets":
+            outputs, losses = first, second
+            flat = [o for bucket in outputs for o in bucket]
+            total = tf1.add_n([tf1.reduce_sum(o * o) for o in flat] + losses)
+        else:
+            outputs, state = first, second
+            total = tf1.add_n([tf1.reduce_sum(o * o) for o in outputs])
+        grads = [tf1.convert_to_tensor(gr) for gr in tf1.gradients(total, variables)]
+        with tf1.Session() as sess:
+            values = {}
+            for v in variables:
+                values[v] = rng.uniform(-0.5, 0.5, v.shape.as_list()).astype(np.float32)
+                v.load(values[v], sess)
+            for v, value in values.items():
+                out[f"{name}/var/{v.op.name}"] = value
+            for k, value in ins.items():
+                out[f"{name}/in/{k}"] = sess.run(value) if isinstance(value, tf.Tensor) else value
+            if name == "model_with_buckets":
+                res = sess.run([outputs, losses])
+                for j, bucket in enumerate(res[0]):
+                    for k, o in enumerate(bucket):
+                        out[f"{name}/out/{j}_{k}"] = o
+                for j, loss in enumerate(res[1]):
+                    out[f"{name}/loss/{j}"] = np.asarray(loss)
+            else:
+                res_out, res_state = sess.run([outputs, tf.nest.flatten(state)])
+                for k, o in enumerate(res_out):
+                    out[f"{name}/out/{k}"] = o
+                for k, s in enumerate(res_state):
+                    out[f"{name}/state/{k}"] = s
+            for v, gv in zip(variables, sess.run(grads)):
+                out[f"{name}/grad/{v.op.name}"] = np.asarray(gv)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_seq2seq"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = {}
+    for seed, (name, make) in enumerate(CASES.items()):
+        data.update(run_case(name, make, seed))
+    np.savez_compressed(args.out / "legacy.npz", **data)
+    print(f"wrote {len(data)} arrays to {args.out / 'legacy.npz'}")
+
+
+if __name__ == "__main__":
+    main()
