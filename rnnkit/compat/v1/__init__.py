@@ -33,6 +33,7 @@ from typing import Any
 from rnnkit.compat.v1 import app as _app
 from rnnkit.compat.v1 import array_ops as _array
 from rnnkit.compat.v1 import check_ops as _check
+from rnnkit.compat.v1 import contrib_layers as _contrib_layers
 from rnnkit.compat.v1 import dtypes as _dtypes
 from rnnkit.compat.v1 import flags as _flags
 from rnnkit.compat.v1 import gfile as _gfile
@@ -243,7 +244,12 @@ nn = _Namespace(
 )
 del nn.__dict__["moments"]
 layers = _Namespace("layers", dense=_layers.dense, dropout=_layers.dropout)
-losses = _Namespace("losses", **{n: getattr(_losses, n) for n in _losses.__all__})
+losses = _Namespace(
+    "losses",
+    **{n: getattr(_losses, n) for n in _losses.__all__},
+    get_regularization_loss=_contrib_layers.get_regularization_loss,
+    get_regularization_losses=_contrib_layers.get_regularization_losses,
+)
 train = _Namespace("train", **{n: getattr(_train, n) for n in _train.__all__})
 initializers = _Namespace(
     "initializers",
@@ -267,7 +273,7 @@ contrib = _Namespace(
         **_CELLS,
     ),
     layers=_Namespace(
-        "contrib.layers", variance_scaling_initializer=_init.variance_scaling_initializer
+        "contrib.layers", **{n: getattr(_contrib_layers, n) for n in _contrib_layers.__all__}
     ),
     legacy_seq2seq=_Namespace(
         "contrib.legacy_seq2seq", **{n: getattr(_seq2seq, n) for n in _seq2seq.__all__}
@@ -387,6 +393,7 @@ SUPPORTED: tuple[str, ...] = tuple(
         + [f"contrib.legacy_seq2seq.{n}" for n in dir(contrib.legacy_seq2seq)]
         + [f"contrib.seq2seq.{n}" for n in dir(contrib.seq2seq)]
         + [f"contrib.framework.{n}" for n in dir(contrib.framework)]
+        + [f"contrib.layers.{n}" for n in dir(contrib.layers)]
         + [f"flags.{n}" for n in dir(flags)]
         + [f"app.{n}" for n in dir(app)]
         + [f"logging.{n}" for n in dir(logging)]

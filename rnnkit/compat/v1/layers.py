@@ -1,6 +1,7 @@
 """``tf.layers.dense`` (TensorFlow's ``layers/core.py``): ``activation(inputs @ kernel + bias)`` with
 variables ``dense/kernel (I, units)`` (glorot-uniform) and ``dense/bias (units,)`` (zeros); a second
-layer without a name gets ``dense_1/...``."""
+layer without a name gets ``dense_1/...``. Kernel, bias and activity regularizers add their penalties
+to the ``REGULARIZATION_LOSSES`` collection."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import torch
 
 from rnnkit.compat.v1.init_ops import zeros_initializer
-from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph
+from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from rnnkit.compat.v1.variables import get_variable, get_variable_scope, variable_scope
 
 __all__ = ["dense", "dropout"]
@@ -67,6 +68,7 @@ def dense(
             [width, units],
             dtype=x.dtype,
             initializer=kernel_initializer,
+            regularizer=kernel_regularizer,
             trainable=trainable,
         )
         bias = (
@@ -75,6 +77,7 @@ def dense(
                 [units],
                 dtype=x.dtype,
                 initializer=bias_initializer or zeros_initializer(),
+                regularizer=bias_regularizer,
                 trainable=trainable,
             )
             if use_bias
@@ -92,6 +95,10 @@ def dense(
         )
         if activation is not None:
             out = activation(out)
+        if activity_regularizer is not None:
+            penalty = activity_regularizer(out)
+            if penalty is not None:
+                get_default_graph().add_to_collection(GraphKeys.REGULARIZATION_LOSSES, penalty)
     return out
 
 

@@ -237,19 +237,28 @@ class VariableScope:
     """A variable scope: its name (``"a/b"``), reuse flag, and default initializer and dtype."""
 
     def __init__(
-        self, name: str, reuse: Any = None, initializer: Any = None, dtype: Any = None
+        self,
+        name: str,
+        reuse: Any = None,
+        initializer: Any = None,
+        dtype: Any = None,
+        regularizer: Any = None,
     ) -> None:
         self.name = name
         self.original_name_scope = name + "/" if name else ""
         self.reuse = reuse
         self.initializer = initializer
         self.dtype = dtype
+        self.regularizer = regularizer
 
     def reuse_variables(self) -> None:
         self.reuse = True
 
     def set_initializer(self, initializer: Any) -> None:
         self.initializer = initializer
+
+    def set_regularizer(self, regularizer: Any) -> None:
+        self.regularizer = regularizer
 
 
 def get_variable_scope() -> VariableScope:
@@ -301,11 +310,15 @@ def variable_scope(
     graph._used_var_scopes.add(full)
     if reuse is False:
         reuse = None
+    # a scope object brings its own reuse flag, initializer and regularizer; a name inherits the
+    # enclosing scope's (a reusing parent makes every child reuse)
+    base = name_or_scope if isinstance(name_or_scope, VariableScope) else parent
     scope = VariableScope(
         full,
-        reuse=True if parent.reuse is True else (reuse if reuse is not None else parent.reuse),
-        initializer=initializer if initializer is not None else parent.initializer,
-        dtype=dtype if dtype is not None else parent.dtype,
+        reuse=True if base.reuse is True else (reuse if reuse is not None else base.reuse),
+        initializer=initializer if initializer is not None else base.initializer,
+        dtype=dtype if dtype is not None else base.dtype,
+        regularizer=regularizer if regularizer is not None else base.regularizer,
     )
     graph._var_scopes.append(scope)
     try:
@@ -392,7 +405,7 @@ def get_variable(
                 init = glorot_uniform_initializer() if dt.is_floating else _zeros_init()
             with graph.name_scope("Initializer"):
                 value = as_initializer(init)(dims, dtype=dt)
-    return Variable(
+    var = Variable(
         value,
         trainable=trainable,
         collections=collections,
@@ -400,6 +413,13 @@ def get_variable(
         _exact_name=full,
         constraint=constraint,
     )
+    regularizer = regularizer if regularizer is not None else scope.regularizer
+    if regularizer is not None:  # TF1: the penalty joins REGULARIZATION_LOSSES
+        with graph.name_scope(""), graph.name_scope(full + "/Regularizer/"):
+            loss = regularizer(var)
+        if loss is not None:
+            graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
+    return var
 
 
 def _zeros_init() -> Any:
