@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rnnkit.commands.checkpoint",
         "inspect or convert TensorFlow 1.x checkpoints (no TensorFlow needed)",
     ),
+    "tf1": (
+        "rnnkit.commands.tf1",
+        "run an unmodified TensorFlow 1.x script on rnnkit.compat.v1",
+    ),
     "info": ("rnnkit.commands", "print the version, the cells and the engine's set-up"),
 }
 
