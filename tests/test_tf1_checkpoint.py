@@ -372,17 +372,22 @@ def test_an_oversized_state_file_is_refused_unread(tmp_path, monkeypatch):
         latest_tf1_checkpoint(tmp_path)
 
 
-def test_dropped_checkpoints_lose_every_shard_and_nothing_else(tmp_path):
-    """max_to_keep deletes a dropped checkpoint's index and data shards, not files whose names only
-    look alike (another prefix, a glob character in the name)."""
+def test_dropped_checkpoints_lose_their_files_and_nothing_else(tmp_path):
+    """max_to_keep deletes the index and data file it wrote for a dropped checkpoint, not files whose
+    names only look alike (another prefix, a glob character in the name, a shard it did not write)."""
     write_tf1_checkpoint(tmp_path / "m[1]", {"x": 1}, max_to_keep=1)
-    (tmp_path / "m[1].data-00001-of-00002").write_bytes(b"shard")
-    keep = [tmp_path / "m1.data-00000-of-00001", tmp_path / "m[1].data-0-of-1", tmp_path / "m[1]x"]
+    keep = [
+        tmp_path / "m1.data-00000-of-00001",
+        tmp_path / "m[1].data-0-of-1",
+        tmp_path / "m[1]x",
+        tmp_path / "m[1].data-00001-of-00002",
+    ]
     for path in keep:
         path.write_bytes(b"not ours")
     write_tf1_checkpoint(tmp_path / "m2", {"x": 2}, max_to_keep=1)
-    assert not list(tmp_path.glob("m[[]1].data-0000*")) and not (tmp_path / "m[1].index").exists()
-    assert all(path.exists() for path in keep)
+    assert not (tmp_path / "m[1].data-00000-of-00001").exists()
+    assert not (tmp_path / "m[1].index").exists()
+    assert all(path.read_bytes() == b"not ours" for path in keep)
 
 
 # -- damage -------------------------------------------------------------------------------------------------

@@ -100,7 +100,10 @@ def _from_safetensors(path: str, out: str) -> None:
     from safetensors import safe_open
 
     from rnnkit.interop import write_tf1_checkpoint
+    from rnnkit.interop._checkpoint_state import regular_size
 
+    # a FIFO or device would block or stream the reader: refused before opening
+    regular_size(path, lambda p, kind: ValueError(f"PATH {p!r} is {kind}, not a regular file"))
     try:
         with safe_open(path, framework="pt") as f:
             tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118

@@ -12,9 +12,11 @@ Relative paths are relative to the directory holding the file.
 from __future__ import annotations
 
 import os
-import re
 import secrets
-from typing import Any
+import stat
+import threading
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from google.protobuf import text_format
 
@@ -34,12 +36,64 @@ def fspath(name: str, path: Any) -> str:
     return path
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_regular(mode: int) -> str | None:
+    """What a file of ``mode`` is ("a FIFO", "a directory", ...) unless it is a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+
+
+def _default_refusal(path: str, kind: str) -> Exception:
+    return ValueError(f"{path!r} is {kind}, not a regular file")
+
+
+Refusal = Callable[[str, str], Exception]  # (path, what it is) -> the exception to raise
+
+
+def regular_size(path: str, refuse: Refusal = _default_refusal) -> int:
+    """The size of the regular file ``path`` (links followed); ``refuse(path, kind)`` is raised for
+    a directory, FIFO, device or socket, which reading would misread or block on."""
+    st = os.stat(path)
+    kind = not_regular(st.st_mode)
+    if kind is not None:
+        raise refuse(path, kind)
+    return st.st_size
+
+
+def open_regular(path: str, refuse: Refusal = _default_refusal) -> BinaryIO:
+    """``path`` opened for unbuffered binary reading if it is a regular file, else ``refuse(path,
+    kind)`` raised. Checked before opening, and again on the open descriptor (opened non-blocking,
+    so a FIFO swapped in between cannot block the open)."""
+    regular_size(path, refuse)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        kind = not_regular(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise refuse(path, kind)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 MAX_STATE_BYTES = 1 << 24  # a state file lists checkpoint paths: far below this
 
 
 def read_state(state_path: str) -> Any:
     try:
-        with open(state_path, "rb") as f:
+        with open_regular(state_path) as f:
             data = read_at_most(f, MAX_STATE_BYTES + 1)
         if len(data) > MAX_STATE_BYTES:
             raise damaged(
@@ -117,8 +171,28 @@ def write_state(state_path: str, paths: list[str]) -> None:
     atomic_write(state_path, [text_format.MessageToString(state).encode("utf-8")])
 
 
+# The checkpoints write_tf1_checkpoint wrote in this process (real paths of their prefixes). Only
+# these are ever deleted for max_to_keep: a state file may list anything (another program's
+# checkpoints, a path outside the folder), and TF1's Saver likewise deletes only what it saved.
+_written: set[str] = set()
+_written_lock = threading.Lock()
+
+
+def _real(prefix: str) -> str:
+    directory, base = os.path.split(os.path.abspath(prefix))
+    return os.path.join(os.path.realpath(directory), base)
+
+
+def remember_written(prefix: str) -> None:
+    """Note that this process wrote the checkpoint ``prefix`` (its ``.index`` and one data file)."""
+    with _written_lock:
+        _written.add(_real(prefix))
+
+
 def record_latest(state_path: str, prefix: str, old: Any, max_to_keep: int | None) -> None:
-    """Record ``prefix`` as the latest checkpoint, as ``Saver.save`` does (relative paths)."""
+    """Record ``prefix`` as the latest checkpoint, as ``Saver.save`` does (relative paths); with
+    ``max_to_keep``, list that many and delete the files of older ones this process wrote into the
+    state file's folder (never another entry of the state file)."""
     directory = os.path.dirname(state_path)
 
     def where(path: str) -> str:
@@ -129,20 +203,18 @@ def record_latest(state_path: str, prefix: str, old: Any, max_to_keep: int | Non
     dropped = paths[:-max_to_keep] if max_to_keep is not None else []
     paths = paths[len(dropped) :]
     write_state(state_path, paths)
+    folder, latest = os.path.realpath(directory or "."), _real(prefix)
     for path in dropped:
-        full = where(path)
-        for file in [full + ".index", *_data_files(full)]:
-            if os.path.isfile(file):
-                os.remove(file)
-
-
-def _data_files(prefix: str) -> list[str]:
-    """The ``prefix.data-NNNNN-of-NNNNN`` shards beside ``prefix`` (a listing and one regular
-    expression: ``glob`` would compile and cache a new pattern for every checkpoint ever dropped)."""
-    directory, base = os.path.split(prefix)
-    shard = re.compile(re.escape(base) + r"\.data-\d{5}-of-\d{5}")
-    try:
-        names = os.listdir(directory or ".")
-    except OSError:
-        return []
-    return [os.path.join(directory, n) for n in names if shard.fullmatch(n)]
+        real = _real(where(path))
+        if os.path.dirname(real) != folder or real == latest:
+            continue
+        with _written_lock:
+            if real not in _written:
+                continue
+            _written.discard(real)
+        for file in (real + ".index", real + ".data-00000-of-00001"):
+            try:
+                if stat.S_ISREG(os.lstat(file).st_mode):
+                    os.remove(file)
+            except FileNotFoundError:
+                pass

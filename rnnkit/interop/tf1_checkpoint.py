@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -46,8 +47,12 @@ from rnnkit.interop._checkpoint_state import (
     fspath,
     fsync_dir,
     latest_tf1_checkpoint,
+    not_regular,
+    open_regular,
     read_state,
     record_latest,
+    regular_size,
+    remember_written,
 )
 from rnnkit.interop._sstable import build_table, crc32c, damaged, mask, read_at_most, read_table
 
@@ -63,6 +68,12 @@ __all__ = [
 # kilobytes to a few megabytes. Bigger ones are refused before they are read into memory.
 MAX_INDEX_BYTES = 1 << 28
 
+
+# A partitioned variable has a slice per partition (TensorFlow's partitioners make a few to a few
+# thousand); checking that the slices tile it counts 2**k corners per slice, k the number of
+# dimensions they split.
+_MAX_SLICES = 1 << 18
+_MAX_CORNERS = 1 << 21
 
 _MAX_RANK = 32  # numpy's limit before 2.0; TensorFlow variables have far fewer dimensions
 _MAX_ELEMENTS = 1 << 58  # bounds shapes such as (0, 2**62) that numpy cannot even describe
@@ -115,14 +126,17 @@ class TF1Checkpoint(Mapping):
         self.prefix = prefix
         self.index_path = prefix + ".index"
         if not os.path.isfile(self.index_path):
-            if os.path.lexists(self.index_path):  # a folder, FIFO, device, dangling link...
-                found = f"{self.index_path!r} is not a regular file"
+            if os.path.exists(self.index_path):  # a folder, FIFO, device... (links followed)
+                kind = not_regular(os.stat(self.index_path).st_mode)
+                found = f"{self.index_path!r} is not a regular file ({kind})"
+            elif os.path.lexists(self.index_path):
+                found = f"{self.index_path!r} is a dangling link"
             elif os.path.isfile(prefix):
                 found = f"no file {self.index_path!r} (a TF V1 checkpoint? only V2 is supported)"
             else:
                 found = f"no file {self.index_path!r}"
             raise invalid_value("path", "an existing checkpoint", f"{prefix!r}: {found}")
-        with open(self.index_path, "rb") as f:
+        with open_regular(self.index_path, _refuse) as f:
             big = os.fstat(f.fileno()).st_size > MAX_INDEX_BYTES
             data = b"" if big else read_at_most(f, MAX_INDEX_BYTES + 1)
         if big or len(data) > MAX_INDEX_BYTES:
@@ -186,7 +200,11 @@ class TF1Checkpoint(Mapping):
             return _Entry(
                 proto.dtype, shape, proto.shard_id, proto.offset, proto.size, proto.crc32c
             )
-        slices, volume, boxes = [], 0, []
+        if len(proto.slices) > _MAX_SLICES:
+            raise damaged(
+                self.index_path, f"{len(proto.slices)} slices (at most {_MAX_SLICES})", name
+            )
+        slices, boxes = [], []
         for extents in proto.slices:
             if len(extents.extent) != len(shape):
                 raise damaged(self.index_path, "a slice's rank differs from the tensor's", name)
@@ -199,15 +217,21 @@ class TF1Checkpoint(Mapping):
                 starts.append(0 if full else start)
                 lengths.append(-1 if full else length)
                 box.append((start, start + length))
-            for other in boxes:
-                if all(a < d and c < b for (a, b), (c, d) in zip(box, other)):
-                    raise damaged(self.index_path, "two slices overlap", name)
             boxes.append(box)
-            volume += math.prod(b - a for a, b in box)
             where = tuple(slice(a, b) for a, b in box)
             slices.append((where, _bundle.slice_key(key, starts, lengths)))
-        if volume != math.prod(shape):
+        if sum(math.prod(b - a for a, b in box) for box in boxes) != math.prod(shape):
             raise damaged(self.index_path, "the slices do not cover the tensor", name)
+        whole = [(0, d) for d in shape]
+        split = [j for j in range(len(shape)) if any(box[j] != whole[j] for box in boxes)]
+        if len(boxes) << len(split) > _MAX_CORNERS:
+            raise damaged(
+                self.index_path,
+                f"{len(boxes)} slices splitting {len(split)} dimensions, too many to check",
+                name,
+            )
+        if not _tiles(boxes, whole, split):  # the volumes add up: some element is in two slices
+            raise damaged(self.index_path, "two slices overlap", name)
         return _Entry(proto.dtype, shape, slices=tuple(slices))
 
     def _check_extent(self, entry: _Entry, name: str) -> None:
@@ -227,7 +251,7 @@ class TF1Checkpoint(Mapping):
         path = _data_path(self.prefix, entry.shard, self._num_shards)
         if entry.shard not in self._sizes:
             try:
-                self._sizes[entry.shard] = os.stat(path).st_size
+                self._sizes[entry.shard] = regular_size(path, _refuse)
             except OSError as exc:
                 raise damaged(path, f"data file unreadable ({exc.strerror})", name) from None
         if entry.offset + entry.size > self._sizes[entry.shard]:
@@ -276,7 +300,7 @@ class TF1Checkpoint(Mapping):
         where = (path, name)
         f = self._files.get(entry.shard)
         if f is None:
-            f = self._files[entry.shard] = open(path, "rb", buffering=0)
+            f = self._files[entry.shard] = open_regular(path, _refuse)
         buf = bytearray(entry.size)  # size checked against the file when opened
         f.seek(entry.offset)
         got = f.readinto(buf)
@@ -313,6 +337,31 @@ class TF1Checkpoint(Mapping):
 
     def __repr__(self) -> str:
         return f"TF1Checkpoint({self.prefix!r}, {len(self)} tensors)"
+
+
+def _refuse(path: str, kind: str) -> ValueError:
+    return damaged(path, f"it is {kind}, not a regular file")
+
+
+def _tiles(
+    boxes: list[list[tuple[int, int]]], whole: list[tuple[int, int]], split: list[int]
+) -> bool:
+    """Whether ``boxes`` (a ``(start, stop)`` per dimension each) cover every element of the box
+    ``whole`` exactly once, in time linear in their number.
+
+    After a difference along every dimension, the indicator of a box is +1 or -1 at each of its
+    corners (-1 per ``stop`` coordinate) and 0 elsewhere. Differencing is invertible for finite
+    supports, so the boxes' indicators add up to the whole's exactly when their signed corners
+    cancel the whole's. Only the dimensions in ``split`` are counted: in the others every box spans
+    the whole, a common factor.
+    """
+    counts: dict[tuple[int, ...], int] = {}
+    for box, sign in [*((box, 1) for box in boxes), (whole, -1)]:
+        choices = [((box[j][0], 1), (box[j][1], -1)) for j in split]
+        for corner in itertools.product(*choices):
+            key = tuple(c for c, _ in corner)
+            counts[key] = counts.get(key, 0) + sign * math.prod(s for _, s in corner)
+    return not any(counts.values())
 
 
 def _name(key: bytes) -> str:
@@ -391,8 +440,10 @@ def write_tf1_checkpoint(
     then renamed, data file first) in TensorFlow's V2 format, byte for byte what TensorFlow writes for
     the same tensors. With ``update_state``, records ``prefix`` as the latest checkpoint in the
     ``checkpoint`` state file of its directory (a path relative to it); with ``max_to_keep``, keeps
-    that many checkpoints in the state file and deletes the files of the older ones, as
-    ``Saver(max_to_keep=...)`` does. Arrays may be numpy arrays, torch tensors, scalars or nested
+    that many checkpoints in the state file and deletes the files of the older ones that this
+    function wrote in this process into the same folder, as ``Saver(max_to_keep=...)`` deletes only
+    what it saved: other entries of the state file (another program's checkpoints, paths outside
+    the folder) are dropped from the list but their files are kept. Arrays may be numpy arrays, torch tensors, scalars or nested
     lists, of any dtype in ``DTYPES``, or bytes/str (written as ``DT_STRING``).
 
     Example::
@@ -446,5 +497,6 @@ def write_tf1_checkpoint(
     atomic_write(prefix + ".index", [index])
     fsync_dir(directory)
     if update_state:
+        remember_written(prefix)
         record_latest(state_path, prefix, state, max_to_keep)
     return prefix
