@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from rnnkit.engine import kernels as K
+from rnnkit.engine import load
 
 __all__ = [
     "lengths_np",
@@ -89,7 +90,8 @@ def _plan_threads(B: int, H: int, GH: int) -> None:
     """Pick the layer's OpenBLAS thread count from the size of its per-step product."""
     global _auto_threads
     big = B * H * GH >= PARALLEL_MIN_MACS and not _paired
-    _auto_threads = torch.get_num_threads() if big else 1
+    # a large layer takes torch's thread count, but no more threads than other processes leave cores
+    _auto_threads = max(1, min(torch.get_num_threads(), round(load.spare_cores()))) if big else 1
     # Set now, not only in backward: a forward-only process (inference) otherwise ran the per-step
     # products on OpenBLAS's default thread count next to torch's spinning OpenMP pool (measured
     # at S-size LSTM under no_grad: 6.4 ms per call instead of ~2 ms, single calls up to 0.3 s).

@@ -28,7 +28,12 @@ from typing import Any
 
 import torch
 
-__all__ = ["available", "run_both", "on_worker"]
+from rnnkit.engine import load
+
+__all__ = ["available", "run_both", "on_worker", "SPARE_FOR_TWO"]
+
+# Two pieces run at once only while other processes leave at least this many cores free
+SPARE_FOR_TWO = 1.5
 
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 _state: dict[str, Any] = {"lib": None, "checked": False}
@@ -70,11 +75,17 @@ def _torch_libgomp() -> Any:
 
 
 def available() -> bool:
-    """Whether :func:`run_both` can run its two pieces at once (torch on libgomp, 2+ threads)."""
+    """Whether :func:`run_both` can run its two pieces at once: torch on libgomp with 2+ threads, and
+    two cores that other processes leave free (:func:`rnnkit.engine.load.spare_cores`; on a busy
+    machine the two pieces would wait for each other's core)."""
     if not _state["checked"]:
         _state["lib"] = _torch_libgomp()
         _state["checked"] = True
-    return _state["lib"] is not None and torch.get_num_threads() >= 2
+    return (
+        _state["lib"] is not None
+        and torch.get_num_threads() >= 2
+        and load.spare_cores() >= SPARE_FOR_TWO
+    )
 
 
 def _run(index: int) -> None:
