@@ -1,4 +1,4 @@
-"""Fuzz over a whole run directory (issue 14): every file ``evaluate`` and ``train --resume`` read is
+"""Fuzz over a whole run directory: every file ``evaluate`` and ``train --resume`` read is
 edited, damaged or replaced, and every case must end in success with verified data or a one-line
 :class:`CheckpointError` -- never another exception, a hang, memory beyond a bound, a lost user file
 or silently different weights.

@@ -1,4 +1,4 @@
-"""No silent numeric lies in the library (issue 14, defects 6, 7, 10, 12): NaN and infinities travel
+"""No silent numeric lies in the library: NaN and infinities travel
 the same way through the plain loop (the reference) and the fused engine, forward and backward; empty
 inputs, changed activations and odd arguments give the loop's answer or a clear error.
 """
@@ -216,7 +216,7 @@ def test_12_stack_mixing_dtypes_names_the_layers(engine) -> None:
     with pytest.raises(ValueError, match=match):  # built cells: refused at construction
         MultiRNNCell([BasicRNNCell(4, input_size=3), BasicRNNCell(4, input_size=4).double()])
     stack = MultiRNNCell([BasicRNNCell(4, input_size=3), BasicRNNCell(4, input_size=4)])
-    stack.cells[1].double()  # converted later: refused at the call (was a torch matmul error)
+    stack.cells[1].double()  # converted later: refused at the call, not a torch matmul error
     with pytest.raises(ValueError, match=match):
         dynamic_rnn(stack, torch.randn(2, 3, 3), engine=engine)
 
