@@ -470,7 +470,7 @@ def test_uninitialized_variable_and_cell_weights():
         (lambda: tf.nn.conv2d, "tf.nn.conv2d"),
         (lambda: tf.contrib.rnn.LayerNormBasicLSTMCell, "tf.contrib.rnn.LayerNormBasicLSTMCell"),
         (lambda: tf.nn.rnn_cell.AttentionCellWrapper, "tf.nn.rnn_cell.AttentionCellWrapper"),
-        (lambda: tf.nn.rnn_cell.LSTMCell(4, num_proj=2), "num_proj=2"),
+        (lambda: tf.nn.rnn_cell.LSTMCell(4, num_unit_shards=2), "num_unit_shards=2"),
     ],
 )
 def test_unsupported_tf_names_are_named(get, name):
@@ -502,7 +502,7 @@ def test_other_errors_are_clear():
     with pytest.raises(TypeError, match="Fetch argument 3"):
         tf.Session().run(3)
     with pytest.raises(TypeError, match="activation"):
-        tf.nn.rnn_cell.BasicRNNCell(2, activation=lambda v: v)
+        tf.nn.rnn_cell.BasicRNNCell(2, activation="tanh")
     with pytest.raises(ValueError, match="rank-3"):
         tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(2), X, dtype=tf.float32)
     with pytest.raises(ValueError, match="Cannot infer num"):

@@ -39,10 +39,11 @@ def test_lstm_block_cell_is_lstm_cell(peepholes: bool) -> None:
         np.testing.assert_array_equal(g, w)
 
 
-def test_lstm_block_cell_refuses_cell_clip_but_accepts_tf1s_no_clip() -> None:
-    tf.contrib.rnn.LSTMBlockCell(4, cell_clip=-1)  # TF1's "no clipping"
-    with pytest.raises(tf.errors.UnsupportedError, match="cell_clip=3.0"):
-        tf.contrib.rnn.LSTMBlockCell(4, cell_clip=3.0)
+def test_lstm_block_cell_clips_and_accepts_tf1s_no_clip() -> None:
+    assert (
+        tf.contrib.rnn.LSTMBlockCell(4, cell_clip=-1).rnnkit_cell.__class__.__name__ == "LSTMCell"
+    )
+    assert tf.contrib.rnn.LSTMBlockCell(4, cell_clip=3.0).rnnkit_cell.cell_clip == 3.0
 
 
 def test_cudnn_rnn_says_what_to_use_instead() -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -32,14 +33,22 @@ from rnnkit.compat.v1.init_ops import (
     zeros_initializer,
 )
 from rnnkit.compat.v1.ops import (
+    Graph,
     StructNode,
     Tensor,
+    _Node,
     convert_to_tensor,
     get_default_graph,
     leaf,
     unsupported_option,
 )
-from rnnkit.compat.v1.variables import Variable, get_variable_scope, variables_by_name
+from rnnkit.compat.v1.variables import (
+    Variable,
+    get_variable_scope,
+    variable_scope,
+    variables_by_name,
+)
+from rnnkit.wrappers import _Wrapper as _CoreWrapper
 
 _py_bool = bool
 
@@ -61,6 +70,9 @@ LSTMStateTuple = rnnkit.LSTMStateTuple
 
 
 def _torch_activation(activation: Any) -> Any:
+    """A torch function computing ``activation``: TF's own functions map to torch's (the fused
+    engine runs tanh and relu); any other callable of graph tensors (``tf.nn.elu``, a lambda of
+    compat ops) is traced once per input dtype and evaluated on torch tensors."""
     if activation is None:
         return torch.tanh
     known = {math_ops.tanh: torch.tanh, math_ops.relu: torch.relu, math_ops.sigmoid: torch.sigmoid}
@@ -68,20 +80,309 @@ def _torch_activation(activation: Any) -> Any:
         return known[activation]
     if activation in (torch.tanh, torch.relu, torch.sigmoid):
         return activation
-    raise TypeError(
-        "Received an invalid value for argument `activation`: expected tf.tanh, tf.nn.relu or "
-        f"tf.sigmoid (other activations are outside rnnkit.compat.v1's subset), got {activation!r}."
-    )
+    if not callable(activation):
+        raise TypeError(
+            "Received an invalid value for argument `activation`: expected a callable such as "
+            f"tf.tanh or tf.nn.relu, got {activation!r}."
+        )
+    return _TracedActivation(activation)
 
 
-def _default_initializer(tf_name: str, cell_initializer: Any) -> Any:
+class _TracedActivation:
+    """An elementwise graph function (compat ops on one tensor) applied to torch tensors."""
+
+    def __init__(self, fn: Callable[[Tensor], Any]) -> None:
+        self.fn = fn
+        self._traced: dict[torch.dtype, tuple[Tensor, list[_Node], Tensor]] = {}
+
+    def __call__(self, value: torch.Tensor) -> torch.Tensor:
+        traced = self._traced.get(value.dtype)
+        if traced is None:
+            graph = Graph()
+            with graph.as_default():
+                stand_in = _StandIn("activation", as_dtype(value.dtype), [None, None])
+                out = convert_to_tensor(self.fn(stand_in))
+            if not isinstance(out, Tensor):
+                raise TypeError(
+                    f"Received an invalid value for argument `activation`: {self.fn!r} must map a "
+                    f"tensor to a tensor, got {out!r}."
+                )
+            order, free = step_order([out], [stand_in])
+            try:  # constants: computed once here
+                known = run_order(None, _all_nodes(free), {})
+            except Exception:
+                raise TypeError(
+                    f"Received an invalid value for argument `activation`: {self.fn!r} uses "
+                    "variables or other session state; an activation must be elementwise."
+                ) from None
+            constants = {n: known[n] for n in free}
+            traced = self._traced[value.dtype] = (stand_in, order, out, constants)
+        stand_in, order, out, constants = traced
+        return run_order(None, order, {**constants, stand_in: value})[out]
+
+
+class _StandIn(Tensor):
+    """A graph tensor whose value is supplied per evaluation (a step's input or state)."""
+
+    def _compute(self, sess: Any, values: list[Any]) -> Any:  # pragma: no cover - always supplied
+        raise AssertionError(f"{self.name} is supplied by its loop")
+
+
+def step_order(outputs: Sequence[_Node], stand_ins: Sequence[_Node]) -> tuple[list, list]:
+    """The nodes computing ``outputs`` from ``stand_ins``, in order (those that depend on a
+    stand-in), and the nodes they read that do not (evaluated once, outside the loop)."""
+    depends: dict[int, bool] = {id(n): True for n in stand_ins}
+    order: list[_Node] = []
+    stack: list[tuple[_Node, bool]] = [(n, False) for n in reversed(outputs)]
+    while stack:
+        n, done = stack.pop()
+        if done:
+            depends[id(n)] = any(depends[id(i)] for i in (*n._inputs, *n._control))
+            if depends[id(n)]:
+                order.append(n)
+            continue
+        if id(n) in depends:
+            continue
+        depends[id(n)] = False  # visiting; set for real once its inputs are done
+        stack.append((n, True))
+        for i in reversed((*n._inputs, *n._control)):
+            if id(i) not in depends:
+                stack.append((i, False))
+    free: dict[int, _Node] = {}
+    for n in order:
+        for i in (*n._inputs, *n._control):
+            if not depends[id(i)]:
+                free.setdefault(id(i), i)
+    for n in outputs:
+        if not depends[id(n)]:
+            free.setdefault(id(n), n)
+    return order, list(free.values())
+
+
+def _all_nodes(outputs: Sequence[_Node]) -> list[_Node]:
+    """Every node ``outputs`` need, inputs before the nodes reading them."""
+    order: list[_Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[_Node, bool]] = [(n, False) for n in reversed(outputs)]
+    while stack:
+        n, done = stack.pop()
+        if done:
+            order.append(n)
+        elif id(n) not in seen:
+            seen.add(id(n))
+            stack.append((n, True))
+            stack.extend((i, False) for i in reversed((*n._inputs, *n._control)))
+    return order
+
+
+def run_order(sess: Any, order: Sequence[_Node], values: dict) -> dict:
+    """Evaluate ``order`` given ``values`` (stand-ins and free nodes); returns ``values``."""
+    for n in order:
+        if n not in values:
+            values[n] = n._compute(sess, [values[i] for i in n._inputs])
+    return values
+
+
+def _snake_case(name: str) -> str:
+    """TensorFlow's scope name for a layer class (``MyCell`` -> ``my_cell``)."""
+    s = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    s = re.sub("([a-z])([A-Z])", r"\1_\2", s).lower()
+    return s if s[0] != "_" else "private" + s
+
+
+def _default_initializer(tf_name: str, cell_initializer: Any, bias_initializer: Any = None) -> Any:
     """TensorFlow 1.x's initializer for a cell variable, by its name."""
+    if bias_initializer is not None and tf_name.endswith("bias"):
+        return bias_initializer
     if tf_name.endswith("gates/bias"):
         return constant_initializer(1.0)  # GRU: start with gates open
     if tf_name.endswith("bias") or tf_name.endswith("recurrent_bias"):
         return zeros_initializer()
     scope_init = get_variable_scope().initializer
     return cell_initializer or scope_init or glorot_uniform_initializer()
+
+
+# ------------------------------------------------------------------------------------------------
+# rnnkit cells for the options rnnkit's own cells do not have (the defaults keep rnnkit's cells,
+# which the fused engine runs; these run on the runners' plain loop)
+# ------------------------------------------------------------------------------------------------
+
+
+class _ActLSTMCell(rnnkit.LSTMCell):
+    """TF1's ``LSTMCell`` (and ``BasicLSTMCell``) with every option: ``activation`` on the candidate
+    and the output, ``cell_clip`` on the cell state, a projection ``m = h P`` (``num_proj``,
+    ``projection/kernel (H, P)``, no bias) clipped to ``proj_clip``. The recurrent input is the
+    projected output, so the kernel is ``(I + P, 4H)``; the state is ``LSTMStateTuple(c (H), m (P))``."""
+
+    def __init__(
+        self,
+        num_units: int,
+        forget_bias: float,
+        use_peepholes: bool,
+        activation: Any,
+        cell_clip: float | None,
+        num_proj: int | None,
+        proj_clip: float | None,
+    ) -> None:
+        self.num_proj = num_proj
+        super().__init__(num_units, forget_bias=forget_bias, use_peepholes=use_peepholes)
+        self.activation = activation
+        self.cell_clip = cell_clip
+        self.proj_clip = proj_clip
+
+    @property
+    def state_size(self) -> LSTMStateTuple:
+        return LSTMStateTuple(self.num_units, self.num_proj or self.num_units)
+
+    @property
+    def output_size(self) -> int:
+        return self.num_proj or self.num_units
+
+    def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
+        H, P = self.num_units, self.num_proj or self.num_units
+        specs = {"kernel": ((input_size + P, 4 * H), "glorot"), "bias": ((4 * H,), "zeros")}
+        if self.use_peepholes:
+            for name in ("w_f_diag", "w_i_diag", "w_o_diag"):
+                specs[name] = ((H,), "peephole")
+        if self.num_proj:
+            specs["projection_kernel"] = ((H, P), "glorot")
+        return specs
+
+    def call(self, inputs: torch.Tensor, state: Any) -> tuple[torch.Tensor, LSTMStateTuple]:
+        c, m = state
+        act = self.activation
+        gates = torch.addmm(self.bias, torch.cat([inputs, m], 1), self.kernel)
+        i, j, f, o = gates.chunk(4, 1)
+        if self.use_peepholes:
+            new_c = torch.sigmoid(f + self.forget_bias + self.w_f_diag * c) * c + torch.sigmoid(
+                i + self.w_i_diag * c
+            ) * act(j)
+        else:
+            new_c = torch.sigmoid(f + self.forget_bias) * c + torch.sigmoid(i) * act(j)
+        if self.cell_clip is not None:
+            new_c = new_c.clamp(-self.cell_clip, self.cell_clip)
+        if self.use_peepholes:
+            new_m = torch.sigmoid(o + self.w_o_diag * new_c) * act(new_c)
+        else:
+            new_m = torch.sigmoid(o) * act(new_c)
+        if self.num_proj:
+            new_m = new_m @ self.projection_kernel
+            if self.proj_clip is not None:
+                new_m = new_m.clamp(-self.proj_clip, self.proj_clip)
+        return new_m, LSTMStateTuple(new_c, new_m)
+
+
+class _ActBasicLSTMCell(rnnkit.BasicLSTMCell):
+    """TF1's ``BasicLSTMCell`` with an ``activation`` other than tanh."""
+
+    def __init__(self, num_units: int, forget_bias: float, activation: Any) -> None:
+        super().__init__(num_units, forget_bias=forget_bias)
+        self.activation = activation
+
+    def call(self, inputs: torch.Tensor, state: Any) -> tuple[torch.Tensor, LSTMStateTuple]:
+        c, h = state
+        gates = torch.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)
+        i, j, f, o = gates.chunk(4, 1)
+        new_c = c * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * self.activation(j)
+        new_h = self.activation(new_c) * torch.sigmoid(o)
+        return new_h, LSTMStateTuple(new_c, new_h)
+
+
+class _ActGRUCell(rnnkit.GRUCell):
+    """TF1's ``GRUCell`` with an ``activation`` other than tanh on the candidate."""
+
+    def __init__(self, num_units: int, activation: Any) -> None:
+        super().__init__(num_units)
+        self.activation = activation
+
+    def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = state
+        gates = torch.sigmoid(
+            torch.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel)
+        )
+        r, u = gates.chunk(2, 1)
+        c = self.activation(
+            torch.addmm(self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel)
+        )
+        new_h = u * h + (1 - u) * c
+        return new_h, new_h
+
+
+class _ConcatState(_CoreWrapper):
+    """``state_is_tuple=False``: the wrapped cell's state structure as one ``(B, sum of sizes)``
+    tensor, its parts concatenated in order (``[c, h]`` for an LSTM, the layers' states for a
+    stack)."""
+
+    @property
+    def state_size(self) -> int:
+        return sum(_nest.flatten(self.cell.state_size))
+
+    def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        sizes = _nest.flatten(self.cell.state_size)
+        parts = list(torch.split(state, sizes, dim=1))
+        output, new_state = self.cell.call(
+            inputs, _nest.pack_sequence_as(self.cell.state_size, parts)
+        )
+        return output, torch.cat(_nest.flatten(new_state), 1)
+
+
+def _leaf_scope_name(cell: Any) -> str:
+    named = getattr(cell, "tf_scope_name", None)
+    if named:
+        return named
+    for kind, name in (
+        (rnnkit.GRUCell, "gru_cell"),
+        (rnnkit.LSTMCell, "lstm_cell"),
+        (rnnkit.BasicLSTMCell, "basic_lstm_cell"),
+        (rnnkit.BasicRNNCell, "basic_rnn_cell"),
+    ):
+        if isinstance(cell, kind):
+            return name
+    raise TypeError(f"no TensorFlow 1.x name for the cell {type(cell).__name__}")
+
+
+def walk_variables(cell: Any, prefix: str) -> Iterator[tuple[str, Any, str]]:
+    """(TF variable name, owning module, attribute) for every parameter of the rnnkit ``cell``,
+    in TF's order; a leaf cell is named by its compat cell's ``name`` when it was given one."""
+    from rnnkit.interop.names import _leaf_params
+
+    if isinstance(cell, rnnkit.MultiRNNCell):
+        for k, sub in enumerate(cell.cells):
+            yield from walk_variables(sub, f"{prefix}/multi_rnn_cell/cell_{k}")
+    elif isinstance(cell, rnnkit.OutputProjectionWrapper):
+        yield from walk_variables(cell.cell, f"{prefix}/output_projection_wrapper")
+        yield f"{prefix}/output_projection_wrapper/kernel", cell, "kernel"
+        yield f"{prefix}/output_projection_wrapper/bias", cell, "bias"
+    elif isinstance(cell, _CoreWrapper):
+        yield from walk_variables(cell.cell, prefix)
+    else:
+        base = f"{prefix}/{_leaf_scope_name(cell)}"
+        for suffix, attr in _leaf_params(cell):
+            yield f"{base}/{suffix}", cell, attr
+        if getattr(cell, "num_proj", None):
+            yield f"{base}/projection/kernel", cell, "projection_kernel"
+
+
+def _check_units(name: str, value: Any, optional: bool = False) -> int | None:
+    if optional and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`: expected a positive integer"
+            f"{' or None' if optional else ''}, got {value!r}."
+        )
+    return int(value)
+
+
+def _check_clip(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"Received an invalid type for argument `{name}`: expected None or a number, got "
+            f"{value!r} (type {type(value).__name__})."
+        )
+    return float(value)
 
 
 class _Weights:
@@ -202,19 +503,24 @@ class RNNCell:
         core = self._core
         if not core.built or core.input_size != input_size:
             core.build(int(input_size), dtype=dtype.torch)
-        from rnnkit.interop.names import _walk
-
         pairs = []
         cell_init = getattr(self, "_initializer", None)
         by_name = variables_by_name(graph)
-        for name, owner, attr in _walk(core, scope):
+        for name, owner, attr in walk_variables(core, scope):
+            name = name.lstrip("/")  # a cell called at the top level: "gru_cell/gates/kernel"
             param = getattr(owner, attr)
             existing = by_name.get(name)
             if existing is not None:
                 var = existing
             else:
                 with graph.name_scope(""), graph.name_scope(name + "/"):
-                    init = as_initializer(_default_initializer(name, cell_init))
+                    init = as_initializer(
+                        _default_initializer(
+                            name,
+                            getattr(owner, "tf_kernel_init", None) or cell_init,
+                            getattr(owner, "tf_bias_init", None),
+                        )
+                    )
                     value = init(list(param.shape), dtype=dtype)
                 var = Variable(value, dtype=dtype, _exact_name=name)
             pairs.append((var, owner, attr))
@@ -257,9 +563,7 @@ class RNNCell:
             return self._core(values[0], states[0])
 
         name = x.graph.unique_name(scope or self._tf_name)
-        node = core_node(
-            name, [self], [prefix or self._tf_name], _width(x), x.dtype, [x], [state], step
-        )
+        node = core_node(name, [self], [prefix], _width(x), x.dtype, [x], [state], step)
         batch = _dim(x, 0)
         output = leaf(node, (0,), x.dtype, [batch, self.output_size])
         new_state = state_leaves(node, (1,), self.state_size, x.dtype, batch)
@@ -331,6 +635,29 @@ def core_node(
     return StructNode(name, flat, fn, graph)
 
 
+def _named_core(cell: RNNCell, core: Any, name: str | None, kernel_init: Any = None) -> Any:
+    """Record on the rnnkit ``core`` what names and initializes its variables."""
+    if name is not None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(
+                f"Received an invalid value for argument `name`: expected a non-empty string, got "
+                f"{name!r}."
+            )
+        core.tf_scope_name = name
+        cell._tf_name = name
+    core.tf_kernel_init = kernel_init
+    return core
+
+
+def _state_layout(cell: RNNCell, core: Any, state_is_tuple: Any, what: str) -> Any:
+    if not isinstance(state_is_tuple, _py_bool):
+        raise TypeError(
+            f"Received an invalid value for argument `state_is_tuple` of {what}: expected True or "
+            f"False, got {state_is_tuple!r}."
+        )
+    return core if state_is_tuple else _ConcatState(core)
+
+
 class BasicRNNCell(RNNCell):
     """``tf.nn.rnn_cell.BasicRNNCell(num_units, activation=None)``: ``h' = act([x, h] W + b)``."""
 
@@ -345,11 +672,16 @@ class BasicRNNCell(RNNCell):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self._core = rnnkit.BasicRNNCell(num_units, activation=_torch_activation(activation))
+        core = rnnkit.BasicRNNCell(
+            _check_units("num_units", num_units), activation=_torch_activation(activation)
+        )
+        self._core = _named_core(self, core, name)
 
 
 class BasicLSTMCell(RNNCell):
-    """``tf.nn.rnn_cell.BasicLSTMCell(num_units, forget_bias=1.0)``; state ``LSTMStateTuple(c, h)``."""
+    """``tf.nn.rnn_cell.BasicLSTMCell(num_units, forget_bias=1.0, state_is_tuple=True,
+    activation=None)``; state ``LSTMStateTuple(c, h)``, or ``concat([c, h], 1)`` when
+    ``state_is_tuple=False``."""
 
     _tf_name = "basic_lstm_cell"
 
@@ -364,13 +696,23 @@ class BasicLSTMCell(RNNCell):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        unsupported_option("BasicLSTMCell(state_is_tuple", state_is_tuple, True)
-        unsupported_option("BasicLSTMCell(activation", activation)
-        self._core = rnnkit.BasicLSTMCell(num_units, forget_bias=forget_bias)
+        units = _check_units("num_units", num_units)
+        act = _torch_activation(activation)
+        if act is torch.tanh:
+            core = rnnkit.BasicLSTMCell(units, forget_bias=forget_bias)
+        else:
+            core = _ActBasicLSTMCell(units, forget_bias, act)
+        core = _named_core(self, core, name)
+        self._core = _state_layout(self, core, state_is_tuple, "BasicLSTMCell")
 
 
 class LSTMCell(RNNCell):
-    """``tf.nn.rnn_cell.LSTMCell(num_units, use_peepholes=False, initializer=None, forget_bias=1.0)``."""
+    """``tf.nn.rnn_cell.LSTMCell(num_units, use_peepholes=False, cell_clip=None, initializer=None,
+    num_proj=None, proj_clip=None, forget_bias=1.0, state_is_tuple=True, activation=None)``.
+
+    ``num_proj`` adds ``projection/kernel (num_units, num_proj)``: outputs and the state's ``h`` have
+    width ``num_proj``. Without clipping, projection or a custom activation the cell is rnnkit's
+    ``LSTMCell`` (the fused engine runs it)."""
 
     _tf_name = "lstm_cell"
 
@@ -392,27 +734,30 @@ class LSTMCell(RNNCell):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        for opt, value in (
-            ("cell_clip", cell_clip),
-            ("num_proj", num_proj),
-            ("proj_clip", proj_clip),
-            ("num_unit_shards", num_unit_shards),
-            ("num_proj_shards", num_proj_shards),
-            ("activation", activation),
-        ):
-            unsupported_option(f"LSTMCell({opt}", value)
-        unsupported_option("LSTMCell(state_is_tuple", state_is_tuple, True)
+        unsupported_option("LSTMCell(num_unit_shards", num_unit_shards)
+        unsupported_option("LSTMCell(num_proj_shards", num_proj_shards)
+        units = _check_units("num_units", num_units)
+        proj = _check_units("num_proj", num_proj, optional=True)
+        cell_clip = _check_clip("cell_clip", cell_clip)
+        proj_clip = _check_clip("proj_clip", proj_clip)
+        act = _torch_activation(activation)
         self._initializer = initializer
-        self._core = rnnkit.LSTMCell(
-            num_units, forget_bias=forget_bias, use_peepholes=use_peepholes
-        )
+        if act is torch.tanh and cell_clip is None and proj is None:
+            core = rnnkit.LSTMCell(units, forget_bias=forget_bias, use_peepholes=use_peepholes)
+        else:
+            core = _ActLSTMCell(
+                units, forget_bias, use_peepholes, act, cell_clip, proj, proj_clip if proj else None
+            )
+        core = _named_core(self, core, name, initializer)
+        self._core = _state_layout(self, core, state_is_tuple, "LSTMCell")
 
 
 class LSTMBlockCell(LSTMCell):
-    """``tf.contrib.rnn.LSTMBlockCell(num_units, forget_bias=1.0, use_peephole=False)``: TF1's fused
-    LSTM kernel, the same math and variables as ``LSTMCell`` (``lstm_cell/kernel``, ``bias``, with
-    peepholes ``w_i_diag``, ``w_f_diag``, ``w_o_diag``); here it runs on rnnkit's engine like the
-    other cells. ``cell_clip`` is not supported."""
+    """``tf.contrib.rnn.LSTMBlockCell(num_units, forget_bias=1.0, cell_clip=None,
+    use_peephole=False)``: TF1's fused LSTM kernel, the same math and variables as ``LSTMCell``
+    (``lstm_cell/kernel``, ``bias``, with peepholes ``w_i_diag``, ``w_f_diag``, ``w_o_diag``); here it
+    runs on rnnkit's engine like the other cells. ``cell_clip`` bounds the cell state to
+    ``[-cell_clip, cell_clip]``; None or a negative value (TF1's default -1) means no clipping."""
 
     def __init__(
         self,
@@ -424,22 +769,21 @@ class LSTMBlockCell(LSTMCell):
         reuse: Any = None,
         name: str = "lstm_cell",
     ) -> None:
-        if cell_clip is not None and (
-            isinstance(cell_clip, bool) or not isinstance(cell_clip, numbers.Real)
-        ):
-            raise TypeError(
-                "Received an invalid type for argument `cell_clip`: expected None or a number "
-                f"(TF1's -1 for no clipping), got {cell_clip!r} (type {type(cell_clip).__name__})."
-            )
-        if cell_clip is not None and cell_clip >= 0:  # TF1's -1 (or None) means no clipping
-            unsupported_option("LSTMBlockCell(cell_clip", cell_clip)
+        clip = _check_clip("cell_clip", cell_clip)
         super().__init__(
-            num_units, use_peepholes=use_peephole, forget_bias=forget_bias, reuse=reuse, name=name
+            num_units,
+            use_peepholes=use_peephole,
+            forget_bias=forget_bias,
+            cell_clip=clip if clip is not None and clip >= 0 else None,
+            reuse=reuse,
+            name=name,
         )
 
 
 class GRUCell(RNNCell):
-    """``tf.nn.rnn_cell.GRUCell(num_units)`` (TensorFlow 1.x's formulation)."""
+    """``tf.nn.rnn_cell.GRUCell(num_units, activation=None, kernel_initializer=None,
+    bias_initializer=None)`` (TensorFlow 1.x's formulation; the gate biases start at one unless
+    ``bias_initializer`` is given)."""
 
     _tf_name = "gru_cell"
 
@@ -454,10 +798,12 @@ class GRUCell(RNNCell):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        unsupported_option("GRUCell(activation", activation)
-        unsupported_option("GRUCell(bias_initializer", bias_initializer)
+        units = _check_units("num_units", num_units)
+        act = _torch_activation(activation)
+        core = rnnkit.GRUCell(units) if act is torch.tanh else _ActGRUCell(units, act)
         self._initializer = kernel_initializer
-        self._core = rnnkit.GRUCell(num_units)
+        self._core = _named_core(self, core, name, kernel_initializer)
+        self._core.tf_bias_init = bias_initializer
 
 
 def _check_cell(name: str, cell: Any) -> RNNCell:
@@ -479,7 +825,6 @@ class MultiRNNCell(RNNCell):
 
     def __init__(self, cells: Sequence[RNNCell], state_is_tuple: _py_bool = True) -> None:
         super().__init__()
-        unsupported_option("MultiRNNCell(state_is_tuple", state_is_tuple, True)
         if isinstance(cells, RNNCell) or not isinstance(cells, (list, tuple)) or not cells:
             raise TypeError(
                 "Received an invalid value for argument `cells`: expected a non-empty list of "
@@ -488,14 +833,23 @@ class MultiRNNCell(RNNCell):
         for c in cells:
             _check_cell("cells", c)
         self._cells = list(cells)
+        self._state_is_tuple = state_is_tuple
         if all(c._has_core() for c in cells):
-            self._core = rnnkit.MultiRNNCell([c._core for c in cells])
+            core = rnnkit.MultiRNNCell([c._core for c in cells])
+            self._core = _state_layout(self, core, state_is_tuple, "MultiRNNCell")
+        elif not state_is_tuple:
+            raise TypeError(
+                "MultiRNNCell(state_is_tuple=False) over user-written cells is outside "
+                "rnnkit.compat.v1's subset; use state_is_tuple=True."
+            )
 
     def _core_parts(self) -> list[RNNCell]:
         return [p for c in self._cells for p in c._core_parts()]
 
     @property
     def state_size(self) -> Any:
+        if self._core is not None:
+            return self._core.state_size
         return tuple(c.state_size for c in self._cells)
 
     @property
@@ -505,7 +859,6 @@ class MultiRNNCell(RNNCell):
     def __call__(self, inputs: Any, state: Any, scope: str | None = None) -> tuple[Tensor, Any]:
         if self._has_core():
             return super().__call__(inputs, state, scope)
-        from rnnkit.compat.v1.variables import variable_scope
 
         x, new_states = inputs, []
         with variable_scope(scope or self._tf_name):
