@@ -12,6 +12,7 @@ import torch
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from rnnkit.compat.v1.train.adagrad import AdagradOptimizer
 from rnnkit.compat.v1.train.adam import AdamOptimizer
+from rnnkit.compat.v1.train.checkpoint_state import checkpoint_exists, get_checkpoint_state
 from rnnkit.compat.v1.train.coordinator import Coordinator
 from rnnkit.compat.v1.train.gradient_descent import GradientDescentOptimizer
 from rnnkit.compat.v1.train.input import (
@@ -37,6 +38,8 @@ __all__ = [
     "AdagradOptimizer",
     "Saver",
     "latest_checkpoint",
+    "get_checkpoint_state",
+    "checkpoint_exists",
     "get_global_step",
     "get_or_create_global_step",
     "create_global_step",

@@ -1,4 +1,4 @@
-"""``tf.train.Saver`` and ``tf.train.latest_checkpoint``: TensorFlow's own checkpoint files (V2 tensor
+"""``tf.train.Saver``: TensorFlow's own checkpoint files (V2 tensor
 bundle: ``prefix.index`` + ``prefix.data-00000-of-00001`` + the ``checkpoint`` state file), written
 and read by :mod:`rnnkit.interop` without TensorFlow, under the variables' TensorFlow names, so a
 checkpoint saved here restores in real TensorFlow and the other way round.
@@ -15,22 +15,10 @@ import torch
 from rnnkit._validation import invalid_type
 from rnnkit.compat.v1.errors import InvalidArgumentError, NotFoundError
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, get_default_graph
+from rnnkit.compat.v1.train.checkpoint_state import latest_checkpoint
 from rnnkit.compat.v1.variables import Variable
 
 __all__ = ["Saver", "latest_checkpoint"]
-
-
-def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
-    """The prefix of the newest checkpoint named in ``checkpoint_dir/checkpoint`` (or the state
-    file ``latest_filename``), or None."""
-    from rnnkit.interop import latest_tf1_checkpoint
-    from rnnkit.interop._checkpoint_state import fspath, latest_in_state
-
-    if latest_filename is None:
-        return latest_tf1_checkpoint(checkpoint_dir)
-    return latest_in_state(
-        fspath("checkpoint_dir", checkpoint_dir), fspath("latest_filename", latest_filename)
-    )
 
 
 class Saver:
@@ -113,7 +101,9 @@ class Saver:
                         pass
         if write_state:  # the state file lists what this saver keeps (TF1's last_checkpoints)
             state_path = os.path.join(directory, latest_filename or "checkpoint")
-            record_state(state_path, self._kept or [prefix])
+            # the state file names paths relative to its own folder: a relative save_path
+            # ("save/model.ckpt") is relative to the working directory, not to that folder
+            record_state(state_path, [os.path.abspath(p) for p in self._kept or [prefix]])
         return prefix
 
     def restore(self, sess: Any, save_path: str) -> None:
@@ -132,6 +122,12 @@ class Saver:
                 if name not in keys:
                     raise NotFoundError(f"Key {name} not found in checkpoint {save_path}")
                 arr = np.asarray(ckpt[name])
+                if arr.dtype != v.dtype._np:  # TF refuses to cast a checkpoint's values
+                    raise InvalidArgumentError(
+                        f"Restoring from checkpoint failed: tensor {name} has dtype {arr.dtype} in "
+                        f"{save_path}, but the variable expects {v.dtype.name} (expected dtype "
+                        f"{v.dtype.name} does not equal original dtype {arr.dtype})."
+                    )
                 if v.shape.is_fully_defined() and tuple(arr.shape) != tuple(v.shape.as_list()):
                     raise InvalidArgumentError(
                         f"Restoring from checkpoint failed: {name} has shape {tuple(arr.shape)} in "
