@@ -55,7 +55,7 @@ def check(ref, case, outputs, state=None, losses=None):
         flat = [o for bucket in outputs for o in bucket]
         total = tf.add_n([tf.reduce_sum(o * o) for o in flat] + list(losses))
     names = sorted(variables)
-    grads = tf.gradients(total, [variables[n] for n in names])
+    grads = [tf.convert_to_tensor(g) for g in tf.gradients(total, [variables[n] for n in names])]
     with tf.Session() as sess:
         for name, v in variables.items():
             v.load(want_vars[name], sess)

@@ -29,6 +29,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -38,7 +40,6 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
 tf1.logging.set_verbosity(tf1.logging.ERROR)
 
 B = 3  # batch
@@ -401,16 +402,195 @@ def run_case(name, make, seed):
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_seq2seq"))
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+# -- contrib.seq2seq, from TensorFlow Addons' seq2seq (TF1's algorithms ported to TF 2) -----------
+def contrib(out_dir):
+    """TensorFlow Addons runs eagerly; each case builds its objects, runs once to create the
+    weights, sets them (by their TF1 names, in the listed order) and runs again under a tape."""
+    sys.path.insert(0, "/root")
+    from tfa_import import tfa  # noqa: F401  (TensorFlow Addons under TF 2.21's tf_keras)
+
+    data = {}
+    for seed, (name, make) in enumerate(CONTRIB_CASES.items()):
+        rng = np.random.default_rng(100 + seed)
+        run, weights, ins = make(rng, tfa)
+        run()  # creates the weights
+        for tf1_name, var in weights():
+            value = rng.uniform(-0.5, 0.5, var.shape.as_list()).astype(np.float32)
+            var.assign(value)
+            data[f"{name}/var/{tf1_name}"] = value
+        with tf.GradientTape() as tape:
+            result = run()
+            loss = tf.reduce_sum(tf.square(result["rnn_output"]))
+        names, variables = zip(*weights())
+        for n, gr in zip(names, tape.gradient(loss, list(variables))):
+            data[f"{name}/grad/{n}"] = tf.convert_to_tensor(gr).numpy()
+        for k, v in ins.items():
+            data[f"{name}/in/{k}"] = np.asarray(v)
+        for k, v in result.items():
+            data[f"{name}/out/{k}"] = np.asarray(v)
+    np.savez_compressed(out_dir / "contrib.npz", **data)
+    print(f"wrote {len(data)} arrays to {out_dir / 'contrib.npz'}")
+
+
+def lstm_weights(prefix, cell):
+    return [(f"{prefix}/basic_lstm_cell/kernel", cell._kernel),
+            (f"{prefix}/basic_lstm_cell/bias", cell._bias)]  # fmt: skip
+
+
+def gru_weights(prefix, cell):
+    return [(f"{prefix}/gru_cell/gates/kernel", cell._gate_kernel),
+            (f"{prefix}/gru_cell/gates/bias", cell._gate_bias),
+            (f"{prefix}/gru_cell/candidate/kernel", cell._candidate_kernel),
+            (f"{prefix}/gru_cell/candidate/bias", cell._candidate_bias)]  # fmt: skip
+
+
+def decoded(outputs, state, lengths, **more):
+    res = {"rnn_output": outputs.rnn_output, "sample_id": outputs.sample_id, "lengths": lengths}
+    for k, s in enumerate(tf.nest.flatten(state)):
+        res[f"state{k}"] = s
+    res.update(more)
+    return res
+
+
+def contrib_training(impute):
+    def make(rng, tfa):
+        x = rng.uniform(-1, 1, (B, 4, 4)).astype(np.float32)
+        lengths = np.array([4, 2, 3], np.int32)
+        init = [rng.uniform(-1, 1, (B, 5)).astype(np.float32) for _ in range(2)]
+        cell = tf1.nn.rnn_cell.BasicLSTMCell(5)
+        dense = tf.keras.layers.Dense(7)
+        dec = tfa.seq2seq.BasicDecoder(cell, tfa.seq2seq.TrainingSampler(), output_layer=dense,
+                                       impute_finished=impute)  # fmt: skip
+
+        def run():
+            state = tf1.nn.rnn_cell.LSTMStateTuple(tf.constant(init[0]), tf.constant(init[1]))
+            return decoded(*dec(tf.constant(x), initial_state=state, sequence_length=lengths))
+
+        def weights():
+            return [*lstm_weights("decoder", cell), ("decoder/dense/kernel", dense.kernel),
+                    ("decoder/dense/bias", dense.bias)]  # fmt: skip
+
+        return run, weights, {"x": x, "lengths": lengths, "init0": init[0], "init1": init[1]}
+
+    return make
+
+
+def contrib_greedy(rng, tfa):
+    init = rng.uniform(-1, 1, (B, 6)).astype(np.float32)
+    emb = tf.Variable(np.zeros((8, 4), np.float32))
+    cell = tf1.nn.rnn_cell.GRUCell(6)
+    dense = tf.keras.layers.Dense(8)
+    dec = tfa.seq2seq.BasicDecoder(cell, tfa.seq2seq.GreedyEmbeddingSampler(), output_layer=dense,
+                                   maximum_iterations=6)  # fmt: skip
+
+    def run():
+        return decoded(*dec(emb, start_tokens=tf.constant([1, 1, 1]), end_token=2,
+                            initial_state=tf.constant(init)))  # fmt: skip
+
+    def weights():
+        return [("embedding", emb), *gru_weights("decoder", cell),
+                ("decoder/dense/kernel", dense.kernel), ("decoder/dense/bias", dense.bias)]  # fmt: skip
+
+    return run, weights, {"init0": init}
+
+
+def contrib_bahdanau(rng, tfa):
+    x = rng.uniform(-1, 1, (B, 4, 3)).astype(np.float32)
+    lengths = np.array([4, 4, 2], np.int32)
+    memory = rng.uniform(-1, 1, (B, 6, 4)).astype(np.float32)
+    mem_lengths = np.array([6, 3, 5], np.int32)
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(5)
+    mech = tfa.seq2seq.BahdanauAttention(6, memory, memory_sequence_length=mem_lengths,
+                                         normalize=True)  # fmt: skip
+    wrapper = tfa.seq2seq.AttentionWrapper(cell, mech, attention_layer_size=7,
+                                           alignment_history=True)  # fmt: skip
+    dense = tf.keras.layers.Dense(7)
+    dec = tfa.seq2seq.BasicDecoder(wrapper, tfa.seq2seq.TrainingSampler(), output_layer=dense,
+                                   impute_finished=True)  # fmt: skip
+
+    def run():
+        mech.setup_memory(memory, memory_sequence_length=mem_lengths)
+        state = wrapper.get_initial_state(batch_size=B, dtype=tf.float32)
+        outputs, st, lens = dec(tf.constant(x), initial_state=state, sequence_length=lengths)
+        return {"rnn_output": outputs.rnn_output, "sample_id": outputs.sample_id,
+                "lengths": lens, "cell0": st.cell_state[0], "cell1": st.cell_state[1],
+                "attention": st.attention, "alignments": st.alignments,
+                "history": st.alignment_history.stack()}  # fmt: skip
+
+    def weights():
+        att = "decoder/attention_wrapper"
+        return [("memory_layer/kernel", mech.memory_layer.kernel), *lstm_weights(att, cell),
+                (f"{att}/bahdanau_attention/query_layer/kernel", mech.query_layer.kernel),
+                (f"{att}/bahdanau_attention/attention_v", mech.attention_v),
+                (f"{att}/bahdanau_attention/attention_g", mech.attention_g),
+                (f"{att}/bahdanau_attention/attention_b", mech.attention_b),
+                (f"{att}/attention_layer/kernel", wrapper._attention_layers[0].kernel),
+                ("decoder/dense/kernel", dense.kernel), ("decoder/dense/bias", dense.bias)]  # fmt: skip
+
+    ins = {"x": x, "lengths": lengths, "memory": memory, "memory_lengths": mem_lengths}
+    return run, weights, ins
+
+
+def contrib_luong(rng, tfa):
+    x = rng.uniform(-1, 1, (B, 3, 4)).astype(np.float32)
+    lengths = np.array([3, 1, 2], np.int32)
+    memory = rng.uniform(-1, 1, (B, 5, 4)).astype(np.float32)
+    enc_state = rng.uniform(-1, 1, (B, 6)).astype(np.float32)
+    cell = tf1.nn.rnn_cell.GRUCell(6)
+    mech = tfa.seq2seq.LuongAttention(6, memory, scale=True)
+    wrapper = tfa.seq2seq.AttentionWrapper(cell, mech, output_attention=False)
+    dec = tfa.seq2seq.BasicDecoder(wrapper, tfa.seq2seq.TrainingSampler())
+
+    def run():
+        mech.setup_memory(memory)
+        state = wrapper.get_initial_state(batch_size=B, dtype=tf.float32)
+        state = state.clone(cell_state=tf.constant(enc_state))
+        outputs, st, lens = dec(tf.constant(x), initial_state=state, sequence_length=lengths)
+        return {"rnn_output": outputs.rnn_output, "sample_id": outputs.sample_id,
+                "lengths": lens, "cell0": st.cell_state, "attention": st.attention,
+                "alignments": st.alignments}  # fmt: skip
+
+    def weights():
+        att = "decoder/attention_wrapper"
+        return [("memory_layer/kernel", mech.memory_layer.kernel), *gru_weights(att, cell),
+                (f"{att}/luong_attention/attention_g", mech.scale_weight)]  # fmt: skip
+
+    ins = {"x": x, "lengths": lengths, "memory": memory, "enc_state": enc_state}
+    return run, weights, ins
+
+
+CONTRIB_CASES = {
+    "training": contrib_training(False),
+    "training_impute": contrib_training(True),
+    "greedy": contrib_greedy,
+    "bahdanau": contrib_bahdanau,
+    "luong": contrib_luong,
+}
+
+
+def legacy(out_dir):
+    tf1.disable_v2_behavior()
     data = {}
     for seed, (name, make) in enumerate(CASES.items()):
         data.update(run_case(name, make, seed))
-    np.savez_compressed(args.out / "legacy.npz", **data)
-    print(f"wrote {len(data)} arrays to {args.out / 'legacy.npz'}")
+    np.savez_compressed(out_dir / "legacy.npz", **data)
+    print(f"wrote {len(data)} arrays to {out_dir / 'legacy.npz'}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_seq2seq"))
+    parser.add_argument("--part", choices=["all", "legacy", "contrib"], default="all")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.part == "all":  # graph mode and eager mode: one process each
+        for part in ("legacy", "contrib"):
+            cmd = [sys.executable, __file__, "--out", str(args.out), "--part", part]
+            subprocess.run(cmd, check=True)
+    elif args.part == "legacy":
+        legacy(args.out)
+    else:
+        contrib(args.out)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from rnnkit.compat.v1 import ops as _ops
 from rnnkit.compat.v1 import random_ops as _random
 from rnnkit.compat.v1 import rnn as _rnn
 from rnnkit.compat.v1 import rnn_cell as _cells
+from rnnkit.compat.v1 import seq2seq as _contrib_seq2seq
 from rnnkit.compat.v1 import seq2seq_loss as _seq2seq_loss
 from rnnkit.compat.v1 import strided_slice as _strided
 from rnnkit.compat.v1 import summary as _summary
@@ -247,7 +248,9 @@ nn = _Namespace(
     moments=None,
 )
 del nn.__dict__["moments"]
-layers = _Namespace("layers", dense=_layers.dense, dropout=_layers.dropout)
+layers = _Namespace(
+    "layers", dense=_layers.dense, dropout=_layers.dropout, Dense=_contrib_seq2seq.Dense
+)
 losses = _Namespace(
     "losses",
     **{n: getattr(_losses, n) for n in _losses.__all__},
@@ -282,7 +285,10 @@ contrib = _Namespace(
     legacy_seq2seq=_Namespace(
         "contrib.legacy_seq2seq", **{n: getattr(_seq2seq, n) for n in _seq2seq.__all__}
     ),
-    seq2seq=_Namespace("contrib.seq2seq", sequence_loss=_seq2seq_loss.sequence_loss),
+    seq2seq=_Namespace(
+        "contrib.seq2seq",
+        **{n: getattr(_contrib_seq2seq, n) for n in _contrib_seq2seq.__all__},
+    ),
     framework=_Namespace(
         "contrib.framework",
         get_or_create_global_step=_train.get_or_create_global_step,

@@ -1,0 +1,117 @@
+"""``tf.layers.Dense`` (TensorFlow 1.x's ``layers/core.py``): a layer object, the output layer of
+``BasicDecoder`` / ``BeamSearchDecoder`` and the attention layers.
+
+On its first call it creates ``<scope>/<name>/kernel`` ``[depth, units]`` (the given initializer, the
+scope's, or glorot-uniform) and ``bias`` ``[units]`` (zeros), ``name`` defaulting to ``dense``
+(``dense_1``... when taken); later calls reuse them. ``y = activation(x @ kernel + bias)`` over the
+last axis of ``x``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
+from rnnkit.compat.v1.variables import get_variable, variable_scope
+
+__all__ = ["Dense"]
+
+
+class Dense:
+    """``Dense(units, activation=None, use_bias=True, kernel_initializer=None,
+    bias_initializer=zeros, name=None)``."""
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = None,
+        bias_initializer: Any = None,
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype: Any = None,
+        _reuse: Any = None,
+    ) -> None:
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(
+                f"Received an invalid value for argument `units`: expected a positive integer, got "
+                f"{units!r}."
+            )
+        if activation is not None and not callable(activation):
+            raise TypeError(
+                "Received an invalid value for argument `activation`: expected a function, got "
+                f"{activation!r}."
+            )
+        self.units = units
+        self.activation = activation
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.trainable = trainable
+        self.name = name
+        self.kernel: Tensor | None = None
+        self.bias: Tensor | None = None
+        self._scope: str | None = None
+
+    @property
+    def trainable_variables(self) -> list[Tensor]:
+        return [v for v in (self.kernel, self.bias) if v is not None]
+
+    variables = weights = trainable_weights = trainable_variables
+
+    def _build(self, depth: int, dtype: Any) -> None:
+        from rnnkit.compat.v1.init_ops import zeros_initializer
+
+        with variable_scope(self.name, default_name="dense") as vs:
+            self._scope = vs.name
+            self.kernel = get_variable(
+                "kernel", [depth, self.units], dtype=dtype, initializer=self.kernel_initializer,
+                trainable=self.trainable,
+            )  # fmt: skip
+            if self.use_bias:
+                self.bias = get_variable(
+                    "bias", [self.units], dtype=dtype,
+                    initializer=self.bias_initializer or zeros_initializer(),
+                    trainable=self.trainable,
+                )  # fmt: skip
+
+    def __call__(self, inputs: Any) -> Tensor:
+        x = convert_to_tensor(inputs)
+        depth = None if x.shape.ndims is None else x.shape.as_list()[-1]
+        if depth is None:
+            raise ValueError(
+                "The last dimension of the inputs to `Dense` should be defined. Found `None`."
+            )
+        if not x.dtype.is_floating:
+            raise TypeError(
+                f"Unable to build `Dense` layer with non-floating point dtype {x.dtype.name}."
+            )
+        if self.kernel is None:
+            self._build(depth, x.dtype)
+        kshape = self.kernel.shape.as_list()
+        if kshape[0] != depth:
+            raise ValueError(
+                f"Input 0 of layer {self._scope} is incompatible with the layer: expected axis -1 "
+                f"of input shape to have value {kshape[0]}, got shape {x.shape}."
+            )
+        ins = [x, self.kernel] + ([self.bias] if self.bias is not None else [])
+
+        def fn(v: torch.Tensor, k: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+            y = v @ k
+            return y + b if b is not None else y
+
+        shape = None if x.shape.ndims is None else [*x.shape.as_list()[:-1], self.units]
+        y = Tensor(
+            "Tensordot" if (x.shape.ndims or 2) > 2 else "MatMul", x.dtype, shape, ins, fn=fn
+        )
+        return self.activation(y) if self.activation is not None else y
+
+    apply = __call__
