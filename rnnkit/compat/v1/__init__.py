@@ -37,8 +37,11 @@ from rnnkit.compat.v1 import app as _app
 from rnnkit.compat.v1 import array_ops as _array
 from rnnkit.compat.v1 import check_ops as _check
 from rnnkit.compat.v1 import contrib_layers as _contrib_layers
+from rnnkit.compat.v1 import control_flow_ops as _cf
+from rnnkit.compat.v1 import data as _data
 from rnnkit.compat.v1 import dtypes as _dtypes
 from rnnkit.compat.v1 import flags as _flags
+from rnnkit.compat.v1 import functional_ops as _functional
 from rnnkit.compat.v1 import gfile as _gfile
 from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1 import init_ops as _init
@@ -229,6 +232,8 @@ for _module, _names in (
             "newaxis",
         ],
     ),
+    (_cf, ["cond", "case", "while_loop", "TensorArray"]),
+    (_functional, ["map_fn", "scan", "foldl", "foldr"]),
     (_grad, ["gradients", "clip_by_global_norm", "global_norm", "clip_by_norm"]),
     (_strided, ["strided_slice"]),
     (_check, ["assert_positive", "assert_non_negative"]),
@@ -301,6 +306,7 @@ app = _Namespace("app", run=_app.run, flags=flags)
 logging = _Namespace("logging", **{n: getattr(_logging, n) for n in _logging.__all__})
 gfile = _Namespace("gfile", **{n: getattr(_gfile, n) for n in _gfile.__all__})
 summary = _Namespace("summary", **{n: getattr(_summary, n) for n in _summary.__all__})
+data = _Namespace("data", **{n: getattr(_data, n) for n in _data.__all__})
 keras = _Namespace(
     "keras",
     datasets=_Namespace(
@@ -365,6 +371,7 @@ __all__ = sorted(
         "keras",
         "initializers",
         "math",
+        "data",
         "SUPPORTED",
     ]
 )
@@ -391,6 +398,7 @@ SUPPORTED: tuple[str, ...] = tuple(
                 "app",
                 "logging",
                 "gfile",
+                "data",
             )
         ]
         + [f"nn.{n}" for n in dir(nn) if n != "rnn_cell"]
@@ -409,8 +417,14 @@ SUPPORTED: tuple[str, ...] = tuple(
         + [f"logging.{n}" for n in dir(logging)]
         + [f"gfile.{n}" for n in dir(gfile)]
         + ["keras.datasets.mnist.load_data"]
+        + [f"data.{n}" for n in dir(data)]
     )
 )
+
+# tf.tuple, bound last: the code above calls the builtin tuple
+tuple = _cf.tuple_  # noqa: A001
+__all__ = sorted([*__all__, "tuple"])
+SUPPORTED = (*sorted([*SUPPORTED, "tuple"]),)
 
 
 def __getattr__(name: str) -> Any:

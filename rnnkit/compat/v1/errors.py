@@ -11,6 +11,8 @@ __all__ = [
     "NotFoundError",
     "AlreadyExistsError",
     "OutOfRangeError",
+    "UnimplementedError",
+    "DataLossError",
     "Namespace",
     "unsupported",
 ]
@@ -26,6 +28,16 @@ class InvalidArgumentError(ValueError):
 
 class FailedPreconditionError(RuntimeError):
     """A variable was read before it was initialized."""
+
+
+class UnimplementedError(NotImplementedError):
+    """An operation is not implemented for the values it got at run time (TensorFlow's
+    ``tf.errors.UnimplementedError``, e.g. stacking an empty TensorArray of unknown element shape)."""
+
+
+class DataLossError(RuntimeError):
+    """Data cannot be read or produced as asked (TensorFlow's ``tf.errors.DataLossError``, e.g.
+    padding a dataset element to a smaller size than it has)."""
 
 
 class NotFoundError(ValueError):
@@ -87,5 +99,7 @@ errors = Namespace(
     NotFoundError=NotFoundError,
     AlreadyExistsError=AlreadyExistsError,
     OutOfRangeError=OutOfRangeError,
+    UnimplementedError=UnimplementedError,
+    DataLossError=DataLossError,
     UnsupportedError=UnsupportedError,
 )

@@ -427,7 +427,7 @@ class Operation(_Node):
         self._effect = effect
         self._stateful = effect is not None
         if register:
-            self.graph._next_id()
+            self._id = self.graph._next_id()  # creation order (control flow finds its branch ops)
             self.graph._by_name.setdefault(self.name, self)
 
     @property
@@ -492,7 +492,7 @@ class StructNode(_Node):
         self._control = tuple(graph._current_control()) if graph._control else ()
         self._fn = fn
         self._n_outputs = 0
-        graph._next_id()
+        self._id = graph._next_id()
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
         return self._fn(*values)
