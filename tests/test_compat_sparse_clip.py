@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import rnnkit.compat.v1 as tf
+from rnnkit.compat.v1.ops import IndexedSlicesValue
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tf1_sparse_clip"
 CASES = sorted(FIXTURES.glob("train__*.npz"))
@@ -35,7 +36,12 @@ RTOL = 1e-5
 
 def _close(actual, expected, what: str, rtol: float = RTOL) -> None:
     """``|actual - expected| <= rtol * max(|expected|)`` element-wise (and the shapes agree); NaN
-    where TensorFlow has NaN."""
+    where TensorFlow has NaN. A fetched sparse gradient (IndexedSlicesValue) is compared dense,
+    its rows summed per index as ``tf.convert_to_tensor`` sums them in the fixture's program."""
+    if isinstance(actual, IndexedSlicesValue):
+        dense = np.zeros(actual.dense_shape, actual.values.dtype)
+        np.add.at(dense, actual.indices, actual.values)
+        actual = dense
     expected = np.asarray(expected)
     finite = expected[np.isfinite(expected)]
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0

@@ -199,11 +199,12 @@ def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
 def stack(values: Sequence[Any], axis: int = 0, name: str = "stack") -> Tensor:
     """Stack same-shaped tensors along a new ``axis``."""
     ts = _same_dtype(values, "tf.stack")
-    if any(t.shape.ndims is None for t in ts):
+    known = [t for t in ts if t.shape.ndims is not None]
+    if not known:
         shape = TensorShape(None)
         ax = _axis("axis", axis, None)
-    else:
-        dims = _merge_dims("tf.stack", [t.shape.as_list() for t in ts], skip=None)
+    else:  # the values' shapes merged: one known shape tells all
+        dims = _merge_dims("tf.stack", [t.shape.as_list() for t in known], skip=None)
         ax = _axis("axis", axis, len(dims) + 1)
         shape = TensorShape(dims[:ax] + [len(ts)] + dims[ax:])
     return Tensor(name, ts[0].dtype, shape, ts, fn=lambda *vs: torch.stack(vs, ax))
@@ -225,7 +226,15 @@ def unstack(
         )
     rest = dims[:ax] + dims[ax + 1 :]
     base = x.graph.unique_name(name)
-    split = StructNode(base, [x], lambda v: v.unbind(ax), x.graph)
+
+    def fn(v: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if v.shape[ax] != n:
+            raise InvalidArgumentError(
+                f"Input shape axis {ax} must equal {n}, got shape {list(v.shape)} ({base})"
+            )
+        return v.unbind(ax)
+
+    split = StructNode(base, [x], fn, x.graph)
     return [leaf(split, (i,), x.dtype, rest) for i in range(n)]
 
 
@@ -263,13 +272,17 @@ def fill(dims: Any, value: Any, dtype: Any = None, name: str = "Fill") -> Tensor
 def zeros_like(tensor: Any, dtype: Any = None, name: str = "zeros_like") -> Tensor:
     x = convert_to_tensor(tensor)
     dt = as_dtype(dtype) if dtype is not None else x.dtype
-    return Tensor(name, dt, x.shape, [x], fn=lambda v: torch.zeros_like(v, dtype=dt.torch))
+    out = Tensor(name, dt, x.shape, [x], fn=lambda v: torch.zeros_like(v, dtype=dt.torch))
+    out._no_grad = True  # no gradient flows into x (tf.gradients: None)
+    return out
 
 
 def ones_like(tensor: Any, dtype: Any = None, name: str = "ones_like") -> Tensor:
     x = convert_to_tensor(tensor)
     dt = as_dtype(dtype) if dtype is not None else x.dtype
-    return Tensor(name, dt, x.shape, [x], fn=lambda v: torch.ones_like(v, dtype=dt.torch))
+    out = Tensor(name, dt, x.shape, [x], fn=lambda v: torch.ones_like(v, dtype=dt.torch))
+    out._no_grad = True
+    return out
 
 
 def identity(input: Any, name: str = "Identity") -> Tensor:  # noqa: A002
@@ -280,7 +293,9 @@ def identity(input: Any, name: str = "Identity") -> Tensor:  # noqa: A002
 def stop_gradient(input: Any, name: str = "StopGradient") -> Tensor:  # noqa: A002
     """``input``, through which no gradient flows."""
     x = convert_to_tensor(input)
-    return Tensor(name, x.dtype, x.shape, [x], fn=lambda v: v.detach())
+    out = Tensor(name, x.dtype, x.shape, [x], fn=lambda v: v.detach())
+    out._no_grad = True
+    return out
 
 
 def shape(input: Any, name: str = "Shape", out_type: Any = int32) -> Tensor:  # noqa: A002
@@ -340,6 +355,11 @@ def squeeze(
 
     def fn(v: torch.Tensor) -> torch.Tensor:
         for a in reversed(axes):
+            if v.shape[a] != 1:
+                raise InvalidArgumentError(
+                    f"Can not squeeze dim[{a}], expected a dimension of 1, got {v.shape[a]} "
+                    f"({name})"
+                )
             v = v.squeeze(a)
         return v
 
@@ -410,7 +430,10 @@ def one_hot(
     on = 1 if on_value is None else on_value
     off = 0 if off_value is None else off_value
     n = int(depth)
-    shp = None if i.shape.ndims is None else i.shape.as_list() + [n]
+    shp = None
+    if i.shape.ndims is not None:
+        shp = i.shape.as_list()
+        shp.insert(len(shp) if axis in (None, -1) else _axis("axis", axis, len(shp) + 1), n)
 
     def fn(v: torch.Tensor) -> torch.Tensor:
         v = v.long()
@@ -429,17 +452,33 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str = "Where") -> 
     from rnnkit.compat.v1.math_ops import _pair
 
     a, b = _pair(x, y, "Where")
-    return Tensor(
-        name,
-        a.dtype,
-        a.shape,
-        [c, a, b],
-        fn=lambda cv, av, bv: torch.where(
-            cv if cv.dim() == av.dim() else cv.reshape(cv.shape + (1,) * (av.dim() - cv.dim())),
-            av,
-            bv,
-        ),
-    )
+    if not a.shape.is_compatible_with(b.shape):
+        raise ValueError(f"Shapes {a.shape} and {b.shape} are incompatible ('{name}': x and y).")
+    shape = a.shape.merge_with(b.shape)
+    cs = c.shape
+    if cs.ndims and shape.ndims is not None and not cs.is_compatible_with(shape):
+        if not (cs.ndims == 1 and shape.ndims >= 1 and cs[:1].is_compatible_with(shape[:1])):
+            raise ValueError(
+                f"Shapes {cs} and {shape} are incompatible ('{name}': condition must have the "
+                "shape of x, or be a vector of its first dimension's size)."
+            )
+
+    def fn(cv: torch.Tensor, av: torch.Tensor, bv: torch.Tensor) -> torch.Tensor:
+        if av.shape != bv.shape:
+            raise InvalidArgumentError(
+                f"'then' and 'else' must have the same size. but received: {list(av.shape)} vs. "
+                f"{list(bv.shape)} ({name})"
+            )
+        if cv.dim() and cv.shape != av.shape:  # a scalar condition picks a whole tensor
+            if not (cv.dim() == 1 and av.dim() >= 1 and cv.shape[0] == av.shape[0]):
+                raise InvalidArgumentError(
+                    f"'cond' must be a vector the size of the first dimension of 'then', or have "
+                    f"its shape, but received: {list(cv.shape)} vs. {list(av.shape)} ({name})"
+                )
+            cv = cv.reshape(cv.shape + (1,) * (av.dim() - 1))
+        return torch.where(cv, av, bv)
+
+    return Tensor(name, a.dtype, shape, [c, a, b], fn=fn)
 
 
 def split(
@@ -449,17 +488,57 @@ def split(
     r = x.shape.ndims
     a = _axis("axis", axis, r)
     d = x.shape.as_list() if r is not None else None
+    base = x.graph.unique_name(name)
     if isinstance(num_or_size_splits, int):
         k = num_or_size_splits
         if d is not None and d[a] is not None and d[a] % k:
             raise ValueError(
                 f"Dimension {a} of {x.name!r} ({d[a]}) is not divisible by num_split {k}."
             )
-        node = StructNode(x.graph.unique_name(name), [x], lambda v: v.chunk(k, a), x.graph)
+
+        def even(v: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            if v.shape[a] % k:
+                raise InvalidArgumentError(
+                    f"Number of ways to split should evenly divide the split dimension, but got "
+                    f"split_dim {a} (size = {v.shape[a]}) and num_split {k} ({base})"
+                )
+            return v.split(v.shape[a] // k, a)
+
+        node = StructNode(base, [x], even, x.graph)
         sizes = [None if d is None or d[a] is None else d[a] // k] * k
     else:
         sizes = [int(s) for s in num_or_size_splits]
-        node = StructNode(x.graph.unique_name(name), [x], lambda v: v.split(sizes, a), x.graph)
+        if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
+            raise ValueError(
+                f"Received an invalid value for argument `num_or_size_splits`: expected sizes "
+                f">= 0 with at most one -1, got {sizes}."
+            )
+        total = None if d is None else d[a]
+        if total is not None:
+            rest = total - sum(s for s in sizes if s != -1)
+            if (-1 in sizes and rest < 0) or (-1 not in sizes and rest != 0):
+                raise ValueError(
+                    f"Determined shape must either match input shape along split_dim exactly if "
+                    f"fully specified, or be less than the size of the input along split_dim if "
+                    f"not fully specified. Got: sizes {sizes}, dimension {a} of size {total}."
+                )
+        given = list(sizes)
+
+        def by_sizes(v: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            n = v.shape[a]
+            rest = n - sum(s for s in given if s != -1)
+            if (-1 in given and rest < 0) or (-1 not in given and rest != 0):
+                raise InvalidArgumentError(
+                    f"Determined shape must either match input shape along split_dim exactly if "
+                    f"fully specified, or be less than the size of the input along split_dim if "
+                    f"not fully specified. Got: sizes {given}, dimension {a} of size {n} ({base})"
+                )
+            return v.split([rest if s == -1 else s for s in given], a)
+
+        node = StructNode(base, [x], by_sizes, x.graph)
+        if -1 in sizes:
+            rest = None if total is None else total - sum(s for s in sizes if s != -1)
+            sizes = [rest if s == -1 else s for s in sizes]
     return [
         leaf(node, (j,), x.dtype, None if d is None else d[:a] + [s] + d[a + 1 :])
         for j, s in enumerate(sizes)
@@ -511,21 +590,53 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
 def pad(
     tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad", constant_values: Any = 0
 ) -> Tensor:
+    """Pad each dimension by ``paddings[d] = [before, after]``: with ``constant_values``, or by
+    mirroring the edge (``REFLECT`` leaves the edge out, ``SYMMETRIC`` repeats it; any case)."""
     x = convert_to_tensor(tensor)
     p = [[int(a), int(b)] for a, b in paddings]
+    kind = str(mode).upper()
+    if kind not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
+        raise ValueError(
+            f"Received an invalid value for argument `mode`: expected 'CONSTANT', 'REFLECT' or "
+            f"'SYMMETRIC', got {mode!r}."
+        )
+    if x.shape.ndims is not None and len(p) != x.shape.ndims:
+        raise ValueError(
+            f"The first dimension of paddings must be the rank of inputs: got {len(p)} pairs for "
+            f"shape {x.shape} ({x.name!r})."
+        )
+    extra = 0 if kind == "SYMMETRIC" else 1  # a mirror pad must leave this much of the edge
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    if kind != "CONSTANT" and dims is not None:
+        for i, (d, (a, b)) in enumerate(zip(dims, p)):
+            if d is not None and max(a, b) > d - extra:
+                raise ValueError(
+                    f"paddings must be no greater than the dimension size: {a}, {b} greater "
+                    f"than {d - extra} for dimension {i} of {x.name!r} ({kind})."
+                )
+    shp = None if dims is None else [None if d is None else d + a + b for d, (a, b) in zip(dims, p)]
     flat = [int(v) for pair in reversed(p) for v in pair]
-    shp = (
-        None
-        if x.shape.ndims is None
-        else [None if d is None else d + a + b for d, (a, b) in zip(x.shape.as_list(), p)]
-    )
-    return Tensor(
-        name,
-        x.dtype,
-        shp,
-        [x],
-        fn=lambda v: torch.nn.functional.pad(v, flat, value=constant_values),
-    )
+
+    def mirror(v: torch.Tensor) -> torch.Tensor:
+        for axis, (a, b) in enumerate(p):
+            n = v.shape[axis]
+            if max(a, b) > n - extra:
+                raise InvalidArgumentError(
+                    f"paddings must be no greater than the dimension size: {a}, {b} greater than "
+                    f"{n - extra} for dimension {axis} ({name}, {kind})"
+                )
+            i = torch.arange(-a, n + b)
+            if kind == "REFLECT":
+                i = torch.where(i < 0, -i, torch.where(i >= n, 2 * (n - 1) - i, i))
+            else:
+                i = torch.where(i < 0, -i - 1, torch.where(i >= n, 2 * n - 1 - i, i))
+            v = v.index_select(axis, i)
+        return v
+
+    def constant(v: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.pad(v, flat, value=constant_values)
+
+    return Tensor(name, x.dtype, shp, [x], fn=constant if kind == "CONSTANT" else mirror)
 
 
 # ------------------------------------------------------------------------------------------------

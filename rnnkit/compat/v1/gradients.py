@@ -3,7 +3,8 @@
 Gradients come from torch autograd over the same evaluation ``Session.run`` performs: a gradient node
 asks the session to track the tensors it differentiates with respect to, then calls
 ``torch.autograd.grad``. A tensor of ``xs`` that does not reach ``ys`` in the graph gets ``None``, as in
-TensorFlow; one that reaches it only through integer ops or ``stop_gradient`` gets zeros.
+TensorFlow, and so does one that reaches it only through integer ops or ops without a gradient
+(``stop_gradient``, ``floor``, ...).
 """
 
 from __future__ import annotations
@@ -34,6 +35,25 @@ def _ancestors(ys: Sequence[_Node]) -> list[_Node]:
             seen[id(n)] = n
             stack.extend(n._inputs)
     return list(seen.values())
+
+
+def _differentiable_ancestors(ys: Sequence[_Node]) -> set[int]:
+    """The ids of the nodes a gradient of ``ys`` can flow into, as TensorFlow decides it when the
+    graph is built: not past a non-float tensor (integer or boolean; a cast to one has no
+    gradient) nor past an op TF registers without one (``stop_gradient``, ``floor``, ``ceil``,
+    ``round``, ``zeros_like``, ``ones_like``: marked ``_no_grad``). A tensor of ``xs`` outside this
+    set gets ``None``."""
+    seen: set[int] = set()
+    stack = list(ys)
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, Tensor) and (getattr(n, "_no_grad", False) or not n.dtype.is_floating):
+            continue
+        stack.extend(n._inputs)
+    return seen
 
 
 def _row_indices(nodes: list[_Node], x: _Node) -> Tensor | None:
@@ -116,7 +136,7 @@ def gradients(
         if len(gy) != len(ys_l):
             raise ValueError(f"Passed {len(gy)} grad_ys for {len(ys_l)} ys.")
     nodes = _ancestors(ys_l)  # every node ys depends on (ys included)
-    reached = {id(n) for n in nodes}
+    reached = _differentiable_ancestors(ys_l)
     connected = [x for x in xs_l if id(x) in reached]
     if not connected:
         return [None] * len(xs_l)
@@ -237,8 +257,13 @@ def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str = "clip_by_
     clips each lookup's row alone), and the result stays sparse."""
 
     def fn(v: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
-        n = torch.sqrt((v * v).sum() if axes is None else (v * v).sum(dim=axes, keepdim=True))
-        return v * cn / torch.maximum(n, cn)
+        from rnnkit.compat.v1.math_ops import max_kernel
+
+        l2sum = (v * v).sum() if axes is None else (v * v).sum(dim=axes, keepdim=True)
+        # TF's safe norm: a zero vector's norm is 0 with gradient 0 (sqrt's is infinite there)
+        pred = l2sum > 0
+        n = torch.where(pred, torch.sqrt(torch.where(pred, l2sum, torch.ones_like(l2sum))), l2sum)
+        return v * cn / max_kernel(n, cn)
 
     if _is_sparse(t):
         return _map_rows(t, fn, [convert_to_tensor(clip_norm, t.dtype)], name)

@@ -1,12 +1,17 @@
-"""``tf.losses`` (TensorFlow's ``ops/losses/losses_impl.py``): per-example losses reduced to a scalar
-mean over the examples (``SUM_BY_NONZERO_WEIGHTS`` with unit weights), added to ``GraphKeys.LOSSES``."""
+"""``tf.losses`` (TensorFlow's ``ops/losses/losses_impl.py``): per-example losses weighted and reduced as
+``reduction`` says (default: the sum over the number of non-zero weights), added to
+``GraphKeys.LOSSES``; predictions and labels must have compatible shapes, as in TF."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rnnkit.compat.v1 import math_ops, nn
+import torch
+
+from rnnkit.compat.v1 import array_ops, math_ops, nn
+from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, add_to_collection, convert_to_tensor
+from rnnkit.compat.v1.tensor_shape import TensorShape
 
 __all__ = [
     "sparse_softmax_cross_entropy",
@@ -20,18 +25,88 @@ __all__ = [
 ]
 
 
-def _reduce(per_example: Tensor, weights: Any, loss_collection: Any) -> Tensor:
-    if isinstance(weights, (int, float)) and weights == 1.0:
-        loss = math_ops.reduce_mean(per_example)
-    else:  # weighted mean over the non-zero weights
-        w = math_ops.multiply(
-            convert_to_tensor(weights, per_example.dtype), per_example * 0.0 + 1.0
+_REDUCTIONS = (
+    "none",
+    "weighted_sum",
+    "weighted_mean",
+    "weighted_sum_over_batch_size",
+    "weighted_sum_by_nonzero_weights",
+)
+
+
+def _div_no_nan(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    """``num / den``, and 0 (with gradient 0) where ``den`` is 0 (TF's ``div_no_nan``)."""
+    zero = den == 0
+    return torch.where(
+        zero, torch.zeros_like(num), num / torch.where(zero, torch.ones_like(den), den)
+    )
+
+
+def _check_weights(losses: Tensor, w: Tensor) -> None:
+    """TF's broadcast rule for weights: a scalar, or the losses' rank with each size 1 or equal."""
+    ls, ws = losses.shape, w.shape
+    if ws.ndims in (None, 0) or ls.ndims is None:
+        return
+    ok = ws.ndims == ls.ndims and all(
+        a is None or b is None or a == b or a == 1 for a, b in zip(ws.as_list(), ls.as_list())
+    )
+    if not ok:
+        raise ValueError(
+            f"weights can not be broadcast to values. values.rank={ls.ndims}. "
+            f"weights.rank={ws.ndims}. values.shape={ls}. weights.shape={ws}."
         )
-        nonzero = math_ops.reduce_sum(math_ops.cast(math_ops.not_equal(w, 0.0), per_example.dtype))
-        loss = math_ops.divide(math_ops.reduce_sum(per_example * w), math_ops.maximum(nonzero, 1.0))
+
+
+def _reduce(
+    per_example: Tensor, weights: Any, loss_collection: Any, reduction: Any = None
+) -> Tensor:
+    """TF's ``compute_weighted_loss``: the losses times ``weights``, then reduced as ``reduction``
+    says (default ``weighted_sum_by_nonzero_weights``: the sum over the number of non-zero
+    weights, each broadcast to the losses' shape; 0 when there are none)."""
+    kind = "weighted_sum_by_nonzero_weights" if reduction is None else reduction
+    if kind not in _REDUCTIONS:
+        raise ValueError(f"Invalid Reduction Key {reduction!r}: expected one of {_REDUCTIONS}.")
+    scalar_w = isinstance(weights, (int, float)) and not isinstance(weights, bool)
+    w = convert_to_tensor(weights, per_example.dtype) if not scalar_w else None
+    if w is not None:
+        _check_weights(per_example, w)
+    shape = per_example.shape if kind == "none" else TensorShape([])
+    inputs = [per_example] if w is None else [per_example, w]
+
+    def fn(lv: torch.Tensor, wv: torch.Tensor | None = None) -> torch.Tensor:
+        wv = torch.tensor(float(weights), dtype=lv.dtype) if wv is None else wv
+        try:
+            weighted = lv * wv
+        except RuntimeError:
+            raise InvalidArgumentError(
+                f"weights can not be broadcast to values: values.shape={list(lv.shape)}, "
+                f"weights.shape={list(wv.shape)}"
+            ) from None
+        if kind == "none":
+            return weighted
+        total = weighted.sum()
+        if kind == "weighted_sum":
+            return total
+        if kind == "weighted_mean":
+            return _div_no_nan(total, (torch.ones_like(lv) * wv).sum())
+        if kind == "weighted_sum_over_batch_size":
+            return _div_no_nan(total, torch.tensor(float(lv.numel()), dtype=lv.dtype))
+        if scalar_w and float(weights) != 0.0:
+            present = torch.tensor(float(lv.numel()), dtype=lv.dtype)
+        else:
+            present = torch.broadcast_to((wv != 0).to(lv.dtype), lv.shape).sum()
+        return _div_no_nan(total, present)
+
+    loss = Tensor("value" if kind != "none" else "Mul", per_example.dtype, shape, inputs, fn=fn)
     if loss_collection is not None:
         add_to_collection(loss_collection, loss)
     return loss
+
+
+def _same_shape(a: Tensor, b: Tensor) -> None:
+    """TF's losses require predictions and labels (logits and labels) of compatible shapes."""
+    if not a.shape.is_compatible_with(b.shape):
+        raise ValueError(f"Shapes {a.shape} and {b.shape} are incompatible")
 
 
 def sparse_softmax_cross_entropy(
@@ -46,6 +121,7 @@ def sparse_softmax_cross_entropy(
         nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits),
         weights,
         loss_collection,
+        reduction,
     )
 
 
@@ -58,7 +134,10 @@ def softmax_cross_entropy(
     loss_collection: Any = GraphKeys.LOSSES,
     reduction: Any = None,
 ) -> Tensor:
-    labels = convert_to_tensor(onehot_labels, convert_to_tensor(logits).dtype)
+    x = convert_to_tensor(logits)
+    labels = convert_to_tensor(onehot_labels, x.dtype)
+    _same_shape(x, labels)
+    labels = array_ops.stop_gradient(labels)  # TF: no gradient into the labels
     if label_smoothing:
         n = labels.shape.as_list()[-1]
         labels = labels * (1 - label_smoothing) + label_smoothing / n
@@ -66,6 +145,7 @@ def softmax_cross_entropy(
         nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits),
         weights,
         loss_collection,
+        reduction,
     )
 
 
@@ -78,11 +158,16 @@ def sigmoid_cross_entropy(
     loss_collection: Any = GraphKeys.LOSSES,
     reduction: Any = None,
 ) -> Tensor:
-    labels = convert_to_tensor(multi_class_labels, convert_to_tensor(logits).dtype)
+    x = convert_to_tensor(logits)
+    labels = convert_to_tensor(multi_class_labels, x.dtype)
+    _same_shape(x, labels)
     if label_smoothing:
         labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
     return _reduce(
-        nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits), weights, loss_collection
+        nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=x),
+        weights,
+        loss_collection,
+        reduction,
     )
 
 
@@ -95,9 +180,9 @@ def mean_squared_error(
     reduction: Any = None,
 ) -> Tensor:
     p = convert_to_tensor(predictions)
-    return _reduce(
-        math_ops.squared_difference(p, convert_to_tensor(labels, p.dtype)), weights, loss_collection
-    )
+    y = convert_to_tensor(labels, p.dtype)
+    _same_shape(p, y)
+    return _reduce(math_ops.squared_difference(p, y), weights, loss_collection, reduction)
 
 
 def absolute_difference(
@@ -109,7 +194,9 @@ def absolute_difference(
     reduction: Any = None,
 ) -> Tensor:
     p = convert_to_tensor(predictions)
-    return _reduce(math_ops.abs_(p - convert_to_tensor(labels, p.dtype)), weights, loss_collection)
+    y = convert_to_tensor(labels, p.dtype)
+    _same_shape(p, y)
+    return _reduce(math_ops.abs_(p - y), weights, loss_collection, reduction)
 
 
 def log_loss(
@@ -123,8 +210,9 @@ def log_loss(
 ) -> Tensor:
     p = convert_to_tensor(predictions)
     y = convert_to_tensor(labels, p.dtype)
+    _same_shape(p, y)
     per = -y * math_ops.log(p + epsilon) - (1 - y) * math_ops.log(1 - p + epsilon)
-    return _reduce(per, weights, loss_collection)
+    return _reduce(per, weights, loss_collection, reduction)
 
 
 def get_losses(scope: Any = None, loss_collection: Any = GraphKeys.LOSSES) -> list[Tensor]:

@@ -18,6 +18,7 @@ import torch
 from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1.dtypes import as_dtype, float32, float64, int32, int64
 from rnnkit.compat.v1.dtypes import bool as tf_bool
+from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import Tensor, cast_tensor, convert_to_tensor
 from rnnkit.compat.v1.tensor_shape import TensorShape
 
@@ -120,8 +121,8 @@ def _reduce(
         axes = sorted(
             {_axis("axis", a, rank) for a in (axis if isinstance(axis, (list, tuple)) else [axis])}
         )
-    if rank is None:
-        shape = TensorShape(None)
+    if rank is None:  # all axes, not kept: a scalar whatever the rank
+        shape = TensorShape([] if axis is None and not keep else None)
     else:
         dims = x.shape.as_list()
         shape = TensorShape(
@@ -144,9 +145,14 @@ def _mean(v: torch.Tensor, axes: list[int], keep: _py_bool) -> torch.Tensor:
     return torch.div(v.sum(dim=axes, keepdim=keep), count, rounding_mode="trunc").to(v.dtype)
 
 
-def _named(op: str, fn: Callable, float_only: _py_bool = True) -> Callable[..., Tensor]:
+def _named(
+    op: str, fn: Callable, float_only: _py_bool = True, no_grad: _py_bool = False
+) -> Callable[..., Tensor]:
     def f(x: Any, name: str | None = None) -> Tensor:
-        return _unary(op, fn, x, float_only)
+        out = _unary(op, fn, x, float_only)
+        if no_grad:  # TensorFlow registers no gradient for it: tf.gradients gives None through it
+            out._no_grad = True
+        return out
 
     f.__name__ = op.lower()
     f.__doc__ = f"Elementwise ``{op}``."
@@ -163,16 +169,32 @@ square = _named("Square", torch.square, float_only=False)
 abs_ = _named("Abs", torch.abs, float_only=False)  # tf.abs
 negative = _named("Neg", torch.neg, float_only=False)
 sign = _named("Sign", torch.sign, float_only=False)
-floor = _named("Floor", torch.floor)
-ceil = _named("Ceil", torch.ceil)
-round_ = _named("Round", torch.round)  # tf.round: half to even, as TensorFlow
+floor = _named("Floor", torch.floor, no_grad=True)
+ceil = _named("Ceil", torch.ceil, no_grad=True)
+round_ = _named("Round", torch.round, no_grad=True)  # tf.round: half to even, as TensorFlow
 reciprocal = _named("Reciprocal", torch.reciprocal)
 log1p = _named("Log1p", torch.log1p)
 softplus = _named("Softplus", torch.nn.functional.softplus)
 relu = _named("Relu", torch.relu, float_only=False)
-relu6 = _named("Relu6", lambda v: torch.clamp(v, 0, 6), float_only=False)
+
+
+def _relu6(v: torch.Tensor) -> torch.Tensor:
+    """``min(max(v, 0), 6)`` with TensorFlow's gradient: 1 strictly inside (0, 6), 0 at the bounds."""
+    return torch.where((v > 0) & (v < 6), v, v.clamp(0, 6).detach())
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def _selu(v: torch.Tensor) -> torch.Tensor:
+    """SELU with TensorFlow's gradient at 0 (``scale``, the positive side's)."""
+    neg = _SELU_SCALE * _SELU_ALPHA * torch.expm1(v.clamp(max=0))
+    return torch.where(v >= 0, _SELU_SCALE * v, neg)
+
+
+relu6 = _named("Relu6", _relu6, float_only=False)
 elu = _named("Elu", torch.nn.functional.elu)
-selu = _named("Selu", torch.nn.functional.selu)
+selu = _named("Selu", _selu)
 sin = _named("Sin", torch.sin)
 cos = _named("Cos", torch.cos)
 
@@ -194,8 +216,21 @@ divide = _binary_op(
 floordiv = _binary_op("floordiv", torch.floor_divide, "``x // y``, rounding down.")
 mod = _binary_op("mod", torch.remainder, "``x % y`` with the sign of ``y``.")
 pow_ = _binary_op("pow", torch.pow, "``x ** y`` (tf.pow).")
-maximum = _binary_op("Maximum", torch.maximum, "Elementwise ``max(x, y)`` with broadcasting.")
-minimum = _binary_op("Minimum", torch.minimum, "Elementwise ``min(x, y)`` with broadcasting.")
+
+
+def max_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``max(a, b)``, NaN if either is; at a tie the gradient goes to ``a`` alone (TensorFlow's
+    MaximumGrad: ``x >= y``), where torch's ``maximum`` splits it in halves."""
+    return torch.where((a >= b) | torch.isnan(a), a, b)
+
+
+def min_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``min(a, b)``; at a tie the gradient goes to ``a`` alone (TensorFlow's MinimumGrad)."""
+    return torch.where((a <= b) | torch.isnan(a), a, b)
+
+
+maximum = _binary_op("Maximum", max_kernel, "Elementwise ``max(x, y)`` with broadcasting.")
+minimum = _binary_op("Minimum", min_kernel, "Elementwise ``min(x, y)`` with broadcasting.")
 squared_difference = _binary_op(
     "SquaredDifference", lambda a, b: (a - b) ** 2, "``(x - y) ** 2`` elementwise."
 )
@@ -316,25 +351,28 @@ def _amin(v: torch.Tensor, a: list[int], k: _py_bool) -> torch.Tensor:
     return v.amin(dim=a, keepdim=k)
 
 
-def _prod(v: torch.Tensor, a: list[int], k: _py_bool) -> torch.Tensor:
-    for d in sorted(a, reverse=True):
-        v = v.prod(dim=d, keepdim=k)
-    return v
+def _each_axis(method: str) -> Callable:
+    """A reduction over several axes, one at a time (torch's ``prod``/``any``/``all`` take one);
+    the result keeps the input's dtype (torch's integer ``prod`` gives int64)."""
+
+    def fn(v: torch.Tensor, a: list[int], k: _py_bool) -> torch.Tensor:
+        dtype = v.dtype
+        if method != "prod":
+            v = v.bool()
+        for d in sorted(a, reverse=True):
+            v = getattr(v, method)(dim=d, keepdim=k)
+        return v.to(dtype) if method == "prod" else v
+
+    return fn
 
 
 reduce_sum = _reducer("Sum", lambda v, a, k: v.sum(dim=a, keepdim=k).to(v.dtype))
 reduce_mean = _reducer("Mean", _mean)
 reduce_max = _reducer("Max", _amax)
 reduce_min = _reducer("Min", _amin)
-reduce_prod = _reducer("Prod", _prod)
-reduce_any = _reducer(
-    "Any",
-    lambda v, a, k: v.bool().any(dim=a[0], keepdim=k) if len(a) == 1 else v.bool().flatten().any(),
-)
-reduce_all = _reducer(
-    "All",
-    lambda v, a, k: v.bool().all(dim=a[0], keepdim=k) if len(a) == 1 else v.bool().flatten().all(),
-)
+reduce_prod = _reducer("Prod", _each_axis("prod"))
+reduce_any = _reducer("Any", _each_axis("any"))
+reduce_all = _reducer("All", _each_axis("all"))
 
 
 def reduce_logsumexp(
@@ -387,11 +425,11 @@ def clip_by_value(
     t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None
 ) -> Tensor:
     """``max(min(t, clip_value_max), clip_value_min)`` (TensorFlow's order); the gradient is zero
-    where clipped. Of an embedding's gradient (TF's IndexedSlices), as in TF: each lookup's row is
+    where clipped (not at the bounds). Of an embedding's gradient (TF's IndexedSlices), as in TF: each lookup's row is
     clipped before a repeated id's rows are summed, and the result stays sparse."""
 
     def fn(v: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return torch.maximum(torch.minimum(v, b), a)
+        return max_kernel(min_kernel(v, b), a)  # at a bound the gradient passes, as in TF
 
     if _grad._is_sparse(t):
         bounds = [convert_to_tensor(c, t.dtype) for c in (clip_value_min, clip_value_max)]
@@ -420,14 +458,19 @@ def range_(
     ts = [convert_to_tensor(a, dt) if not isinstance(a, Tensor) else a for a in args]
     static = None
     if all(not isinstance(a, Tensor) for a in args):
+        if delta == 0:
+            raise ValueError(
+                f"Requires delta != 0 for '{name}' (tf.range), got start={start!r}, "
+                f"limit={limit!r}, delta={delta!r}."
+            )
         static = len(np.arange(start, limit, delta))
-    return Tensor(
-        name,
-        dt,
-        [static],
-        ts,
-        fn=lambda a, b, d: torch.arange(a.item(), b.item(), d.item(), dtype=dt.torch),
-    )
+
+    def fn(a: torch.Tensor, b: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+        if d.item() == 0:
+            raise InvalidArgumentError(f"Requires delta != 0 (tf.range {name!r})")
+        return torch.arange(a.item(), b.item(), d.item(), dtype=dt.torch)
+
+    return Tensor(name, dt, [static], ts, fn=fn)
 
 
 def _install_operators() -> None:

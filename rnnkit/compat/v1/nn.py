@@ -19,6 +19,7 @@ from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.math_ops import _pair, elu, relu, relu6, selu, sigmoid, softplus, tanh
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
 from rnnkit.compat.v1.random_ops import RandomTensor
+from rnnkit.compat.v1.tensor_shape import TensorShape
 
 __all__ = [
     "relu",
@@ -59,16 +60,40 @@ def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Te
     return Tensor(name or "LeakyRelu", x.dtype, x.shape, [x], fn=lambda v: F.leaky_relu(v, alpha))
 
 
-def softmax(logits: Any, axis: int = -1, name: str | None = None, dim: Any = None) -> Tensor:
+def _softmax_axis(x: Tensor, axis: Any) -> int:
+    """``axis`` checked against ``x``'s rank as TensorFlow does (InvalidArgumentError when the graph
+    is built, or when it runs for a tensor of unknown rank)."""
+    a = int(axis)
+    r = x.shape.ndims
+    if r is not None and not -r <= a < r:
+        raise InvalidArgumentError(
+            f"`dim` must be in the range [{-r}, {r}) where {r} is the number of dimensions in the "
+            f"input. Received: dim={a}"
+        )
+    return a
+
+
+def _softmax_like(op: str, fn: Any, logits: Any, axis: Any, dim: Any, name: Any) -> Tensor:
     x = _float(logits, "logits")
-    a = dim if dim is not None else axis
-    return Tensor(name or "Softmax", x.dtype, x.shape, [x], fn=lambda v: torch.softmax(v, a))
+    a = _softmax_axis(x, dim if dim is not None else axis)
+
+    def run(v: torch.Tensor) -> torch.Tensor:
+        if not -v.dim() <= a < v.dim():
+            raise InvalidArgumentError(
+                f"`dim` must be in the range [{-v.dim()}, {v.dim()}) where {v.dim()} is the number "
+                f"of dimensions in the input. Received: dim={a}"
+            )
+        return fn(v, a)
+
+    return Tensor(name or op, x.dtype, x.shape, [x], fn=run)
+
+
+def softmax(logits: Any, axis: int = -1, name: str | None = None, dim: Any = None) -> Tensor:
+    return _softmax_like("Softmax", torch.softmax, logits, axis, dim, name)
 
 
 def log_softmax(logits: Any, axis: int = -1, name: str | None = None, dim: Any = None) -> Tensor:
-    x = _float(logits, "logits")
-    a = dim if dim is not None else axis
-    return Tensor(name or "LogSoftmax", x.dtype, x.shape, [x], fn=lambda v: torch.log_softmax(v, a))
+    return _softmax_like("LogSoftmax", torch.log_softmax, logits, axis, dim, name)
 
 
 def bias_add(value: Any, bias: Any, data_format: Any = None, name: str | None = None) -> Tensor:
@@ -87,6 +112,9 @@ def bias_add(value: Any, bias: Any, data_format: Any = None, name: str | None = 
     n_bias = b.shape.as_list()[0] if b.shape.ndims == 1 else None
     if n_value is not None and n_bias is not None and n_value != n_bias:
         raise ValueError(_bias_size_message(n_bias, n_value, b, x))
+    shape = x.shape
+    if shape.ndims and n_value is None and n_bias is not None:  # the bias tells the last size
+        shape = TensorShape(shape.as_list()[:-1] + [n_bias])
 
     def fn(v: torch.Tensor, bv: torch.Tensor) -> torch.Tensor:
         if bv.dim() != 1 or v.dim() < 2 or bv.shape[0] != v.shape[-1]:
@@ -100,7 +128,7 @@ def bias_add(value: Any, bias: Any, data_format: Any = None, name: str | None = 
             )
         return v + bv
 
-    return Tensor(name or "BiasAdd", x.dtype, x.shape, [x, b], fn=fn)
+    return Tensor(name or "BiasAdd", x.dtype, shape, [x, b], fn=fn)
 
 
 def _bias_size_message(n_bias: Any, n_value: Any, b: Tensor, x: Tensor) -> str:
@@ -179,13 +207,17 @@ def softmax_cross_entropy_with_logits_v2(
         if x.shape.ndims is None
         else [d for i, d in enumerate(x.shape.as_list()) if i != a % x.shape.ndims]
     )
-    return Tensor(
-        name or "SoftmaxCrossEntropyWithLogits",
-        x.dtype,
-        shape,
-        [x, y],
-        fn=lambda lv, yv: -(yv * torch.log_softmax(lv, a)).sum(a),
-    )
+
+    def fn(lv: torch.Tensor, yv: torch.Tensor) -> torch.Tensor:
+        # TF's kernel: the gradient to the logits is softmax - labels even when the labels do not
+        # sum to 1 (-sum(labels * log_softmax) alone would give sum(labels) * softmax - labels);
+        # the added term is zero in value and carries (1 - sum(labels)) * softmax
+        logp = torch.log_softmax(lv, a)
+        lse = torch.logsumexp(lv, a)
+        c = (1 - yv.sum(a)).detach()
+        return -(yv * logp).sum(a) + (c * lse - (c * lse).detach())
+
+    return Tensor(name or "SoftmaxCrossEntropyWithLogits", x.dtype, shape, [x, y], fn=fn)
 
 
 def softmax_cross_entropy_with_logits(
@@ -223,8 +255,17 @@ def sigmoid_cross_entropy_with_logits(
         x.dtype,
         x.shape,
         [x, z],
-        fn=lambda xv, zv: torch.clamp(xv, min=0) - xv * zv + torch.log1p(torch.exp(-xv.abs())),
+        fn=_sigmoid_ce,
     )
+
+
+def _sigmoid_ce(xv: torch.Tensor, zv: torch.Tensor) -> torch.Tensor:
+    """TF's formula with its ``where``s: at logits exactly 0 the gradient is ``0.5 - labels``
+    (``clamp`` and ``abs`` give ``1 - labels`` there)."""
+    pos = xv >= 0
+    relu = torch.where(pos, xv, torch.zeros_like(xv))
+    neg_abs = torch.where(pos, -xv, xv)
+    return relu - xv * zv + torch.log1p(torch.exp(neg_abs))
 
 
 def l2_loss(t: Any, name: str | None = None) -> Tensor:
@@ -238,9 +279,11 @@ def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) ->
     batch = None if p.shape.ndims is None else p.shape.as_list()[0]
 
     def fn(pv: torch.Tensor, tv: torch.Tensor) -> torch.Tensor:
-        target = pv.gather(1, tv.long().unsqueeze(1))
+        t = tv.long()
+        valid = (t >= 0) & (t < pv.shape[1])  # a target out of range is not in the top k (TF)
+        target = pv.gather(1, torch.where(valid, t, 0).unsqueeze(1))
         above = (pv > target).sum(1)
-        return (above < k) & torch.isfinite(target.squeeze(1))
+        return (above < k) & torch.isfinite(target.squeeze(1)) & valid
 
     return Tensor(name or "InTopKV2", tf_bool, [batch], [p, t], fn=fn)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -370,7 +370,7 @@ class Tensor(_Node):
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
         assert self._fn is not None
-        return self._fn(*values)
+        return run_kernel(self._op_name, self._fn, values)
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
         """Evaluate in ``session`` (default: the session of the enclosing ``with Session()``)."""
@@ -495,7 +495,19 @@ class StructNode(_Node):
         self._id = graph._next_id()
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
-        return self._fn(*values)
+        return run_kernel(self.name, self._fn, values)
+
+
+def run_kernel(name: str, fn: Callable[..., Any], values: list[Any]) -> Any:
+    """``fn(*values)``; torch's own errors about its inputs (shapes that do not broadcast or
+    multiply, sizes that do not match) become TensorFlow's run-time ``InvalidArgumentError``,
+    naming the op."""
+    try:
+        return fn(*values)
+    except (RuntimeError, IndexError) as e:
+        if type(e) not in (RuntimeError, IndexError):  # rnnkit's and TF's own error classes
+            raise
+        raise InvalidArgumentError(f"{e} (in op {name!r})") from None
 
 
 def leaf(node: StructNode, path: tuple[int, ...], dtype: DType, shape: Any) -> Tensor:
@@ -510,6 +522,32 @@ def leaf(node: StructNode, path: tuple[int, ...], dtype: DType, shape: Any) -> T
     node._n_outputs += 1
     return Tensor(
         node.name, dtype, shape, [node], fn=pick, graph=node.graph, unique=False, index=index
+    )
+
+
+class IndexedSlicesValue(NamedTuple):
+    """A fetched embedding gradient, as TensorFlow returns its IndexedSlices: one row of ``values``
+    per lookup (a repeated id's rows apart), the ``indices`` they belong to, and the dense shape."""
+
+    values: np.ndarray
+    indices: np.ndarray
+    dense_shape: np.ndarray
+
+
+def sparse_parts(t: Any) -> list[Any] | None:
+    """The nodes whose values make up ``t``'s IndexedSlicesValue when ``t`` is an embedding's
+    gradient (its row indices, then its per-lookup rows), else None."""
+    rows, values = getattr(t, "_sparse_rows", None), getattr(t, "_sparse_values", None)
+    return None if rows is None or not values else [rows, *values]
+
+
+def indexed_slices_value(dense: np.ndarray, indices: Any, *parts: Any) -> IndexedSlicesValue:
+    dense = np.asarray(dense)
+    rows = [np.asarray(p).reshape(-1, *dense.shape[1:]) for p in parts]
+    return IndexedSlicesValue(
+        values=np.concatenate(rows) if rows else np.zeros((0, *dense.shape[1:]), dense.dtype),
+        indices=np.asarray(indices).reshape(-1),
+        dense_shape=np.asarray(dense.shape, dtype=np.int64),
     )
 
 
@@ -680,4 +718,7 @@ def cast_tensor(x: Tensor, dtype: DType, name: str = "Cast") -> Tensor:
 
 def unsupported_option(name: str, value: Any, default: Any = None) -> None:
     if value is not default and not (default is None and value is None):
-        raise unsupported(f"{name}={value!r}")
+        close = (
+            ")" if name.count("(") > name.count(")") else ""
+        )  # "Cell(option" -> "Cell(option=1)"
+        raise unsupported(f"{name}={value!r}{close}")

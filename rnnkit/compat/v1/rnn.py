@@ -93,7 +93,10 @@ def _initial_state(
 def _lengths(sequence_length: Any) -> Tensor | None:
     if sequence_length is None:
         return None
-    t = convert_to_tensor(sequence_length, int32)
+    if isinstance(sequence_length, Tensor):  # int32 or int64, as TF takes both
+        t = convert_to_tensor(sequence_length)
+    else:
+        t = convert_to_tensor(sequence_length, int32)
     if not t.dtype.is_integer:
         raise TypeError(
             "Received an invalid value for argument `sequence_length`: expected an int32/int64 "
@@ -234,7 +237,10 @@ def _unrolled(
 
 
 def _seq_input(inputs: Any, dtype: Any) -> Tensor:
-    x = convert_to_tensor(inputs, as_dtype(dtype) if dtype is not None else float32)
+    if isinstance(inputs, Tensor) and dtype is None:  # its own dtype (float64 with a state)
+        x = convert_to_tensor(inputs)
+    else:
+        x = convert_to_tensor(inputs, as_dtype(dtype) if dtype is not None else float32)
     if x.shape.ndims not in (None, 3):
         raise ValueError(
             "Received an invalid value for argument `inputs`: expected a rank-3 tensor (B, T, I) "

@@ -27,6 +27,8 @@ from rnnkit.compat.v1.ops import (
     _session_stack,
     get_default_graph,
     get_default_session,
+    indexed_slices_value,
+    sparse_parts,
     to_numpy,
 )
 
@@ -41,6 +43,10 @@ def _flatten_fetches(fetches: Any, graph: Graph, leaves: list[_Node]) -> Callabl
         if fetches.graph is not graph:
             raise ValueError(f"Fetch {fetches!r} is not an element of this session's graph.")
         leaves.append(fetches)
+        parts = sparse_parts(fetches)
+        if parts is not None:  # an embedding's gradient: fetched as TF's IndexedSlicesValue
+            leaves.extend(parts)
+            return lambda it: indexed_slices_value(*[next(it) for _ in range(len(parts) + 1)])
         return lambda it: next(it)
     if isinstance(fetches, dict):
         keys = list(fetches)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnkit.compat.v1.dtypes import float32
 from rnnkit.compat.v1.train import _fused
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
@@ -36,9 +37,10 @@ class AdamOptimizer(Optimizer):
         self._set_hyper(learning_rate=learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon)
 
     def _create_non_slots(self, variables):
-        dtype = variables[0].dtype
-        self._non_slot("beta1_power", self._hyper["beta1"], dtype)
-        self._non_slot("beta2_power", self._hyper["beta2"], dtype)
+        # float32 whatever the variables' dtype, as TF creates them from Python floats (a float64
+        # model's checkpoint then restores in TF); each update casts them to the variable's dtype
+        self._non_slot("beta1_power", self._hyper["beta1"], float32)
+        self._non_slot("beta2_power", self._hyper["beta2"], float32)
 
     def _scalars(self, var, hyper, state) -> tuple[float, float, float, float]:
         """``(alpha, 1 - beta1, 1 - beta2, epsilon)`` as ApplyAdam computes them, in the variable's
