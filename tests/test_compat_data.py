@@ -163,3 +163,23 @@ def test_training_loop_over_a_dataset():
             steps += 1
         assert steps == 120
         np.testing.assert_allclose(sess.run(w).ravel(), [1.0, -2.0, 0.5], atol=1e-3)
+
+
+def test_sizes_fed_with_the_initializer():
+    # TF1 tutorials feed the batch size (an int64 placeholder) when they initialize the iterator
+    batch = tf.placeholder(tf.int64, [])
+    epochs = tf.placeholder(tf.int64, [])
+    ds = tf.data.Dataset.range(5).repeat(epochs).batch(batch)
+    it = ds.make_initializable_iterator()
+    nxt = it.get_next()
+    assert nxt.shape.as_list() == [None]
+    with tf.Session() as sess:
+        sess.run(it.initializer, {batch: 4, epochs: 2})
+        assert [v.tolist() for v in read_all(sess, nxt)] == [[0, 1, 2, 3], [4, 0, 1, 2], [3, 4]]
+        sess.run(it.initializer, {batch: 5, epochs: 1})
+        assert [v.tolist() for v in read_all(sess, nxt)] == [[0, 1, 2, 3, 4]]
+        sess.run(it.initializer, {batch: 0, epochs: 1})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Batch size must be greater"):
+            sess.run(nxt)
+    with pytest.raises(ValueError, match="Cannot capture a placeholder"):
+        ds.make_one_shot_iterator()

@@ -109,6 +109,31 @@ def _count(name: str, value: Any) -> int:
     return int(arr)
 
 
+class _Arg:
+    """An integer argument of a dataset: a Python int (or constant), or a scalar integer tensor
+    (e.g. a placeholder fed with the initializer) read when an iterator starts."""
+
+    def __init__(self, name: str, value: Any) -> None:
+        self.name = name
+        self.tensor: Tensor | None = None
+        self.static: int | None = None
+        if isinstance(value, Tensor) and getattr(value, "_const", None) is None:
+            if not value.dtype.is_integer or value.shape.ndims not in (None, 0):
+                raise TypeError(
+                    f"Received an invalid value for argument `{name}`: expected a scalar integer "
+                    f"tensor, got {value!r}."
+                )
+            self.tensor = value
+        else:
+            self.static = _count(name, value)
+
+    def inputs(self) -> list[Tensor]:
+        return [] if self.tensor is None else [self.tensor]
+
+    def __call__(self, ctx: _Context) -> int:
+        return self.static if self.tensor is None else int(ctx.values[id(self.tensor)])
+
+
 class Dataset:
     """A pipeline of elements (structures of tensors). Build one with ``from_tensor_slices``,
     ``from_tensors``, ``from_generator`` or ``range`` and chain the transformations."""
@@ -319,17 +344,18 @@ class _Range(Dataset):
     def __init__(self, args: tuple, dtype: DType) -> None:
         if not 1 <= len(args) <= 3:
             raise ValueError(f"Invalid arguments to range: {args}")
-        ints = [_count("range argument", a) for a in args]
-        if len(ints) == 1:
-            ints = [0, ints[0]]
-        if len(ints) == 3 and ints[2] == 0:
-            raise InvalidArgumentError("step must be a non-zero integer.")
-        self._range = range(*ints)
+        self._args = [_Arg("range argument", a) for a in args]
+        if len(self._args) == 1:
+            self._args.insert(0, _Arg("start", 0))
+        self._graph_inputs = [t for a in self._args for t in a.inputs()]
         self._dtype = dtype
         self._set_spec(0, [dtype], [[]])
 
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
-        for i in self._range:
+        ints = [a(ctx) for a in self._args]
+        if len(ints) == 3 and ints[2] == 0:
+            raise InvalidArgumentError("step must be a non-zero integer.")
+        for i in range(*ints):
             yield [torch.tensor(i, dtype=self._dtype.torch)]
 
 
@@ -508,10 +534,11 @@ class _Batch(Dataset):
         padded: _py_bool = False,
     ) -> None:
         self._parents = (ds,)
-        self._n = _count("batch_size", batch_size)
+        self._n = _Arg("batch_size", batch_size)
+        self._graph_inputs = self._n.inputs()
         self._drop = _py_bool(drop_remainder)
         self._padded = padded
-        lead = self._n if self._drop else None
+        lead = self._n.static if self._drop else None
         shapes = ds._shapes
         if padded:
             if padded_shapes is None:
@@ -550,12 +577,13 @@ class _Batch(Dataset):
         self._set_spec(ds._structure, ds._types, out)
 
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
-        if self._n <= 0:
+        n = self._n(ctx)
+        if n <= 0:
             raise InvalidArgumentError("Batch size must be greater than zero.")
         it = self._parents[0]._elements(ctx)
         while True:
-            rows = list(itertools.islice(it, self._n))
-            if not rows or (self._drop and len(rows) < self._n):
+            rows = list(itertools.islice(it, n))
+            if not rows or (self._drop and len(rows) < n):
                 return
             yield [self._combine([r[k] for r in rows], k) for k in range(len(self._types))]
 
@@ -617,9 +645,8 @@ def _pad_value(v: Any, dtype: DType) -> Any:
 class _Shuffle(Dataset):
     def __init__(self, ds: Dataset, buffer_size: Any, seed: Any, reshuffle: Any) -> None:
         self._parents = (ds,)
-        self._buffer = _count("buffer_size", buffer_size)
-        if self._buffer == 0:
-            raise InvalidArgumentError("buffer_size must be greater than zero.")
+        self._buffer = _Arg("buffer_size", buffer_size)
+        self._graph_inputs = self._buffer.inputs()
         self._seed = _seed(get_default_graph(), seed)
         self._reshuffle = True if reshuffle is None else _py_bool(reshuffle)
         self._set_spec(ds._structure, ds._types, ds._shapes)
@@ -637,7 +664,10 @@ class _Shuffle(Dataset):
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
         rng = self._rng(ctx)
         buffer: list[list[Any]] = []
-        size = self._buffer if self._buffer > 0 else None  # -1: the whole dataset
+        size = self._buffer(ctx)
+        if size == 0 or size < -1:
+            raise InvalidArgumentError("buffer_size must be greater than zero.")
+        size = None if size == -1 else size  # -1: the whole dataset
         for el in self._parents[0]._elements(ctx):
             buffer.append(el)
             if size is not None and len(buffer) >= size:
@@ -653,11 +683,13 @@ class _Shuffle(Dataset):
 class _Repeat(Dataset):
     def __init__(self, ds: Dataset, count: Any) -> None:
         self._parents = (ds,)
-        self._count = -1 if count is None else _count("count", count)
+        self._count = _Arg("count", -1 if count is None else count)
+        self._graph_inputs = self._count.inputs()
         self._set_spec(ds._structure, ds._types, ds._shapes)
 
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
-        passes = itertools.count() if self._count < 0 else range(self._count)
+        count = self._count(ctx)
+        passes = itertools.count() if count < 0 else range(count)
         for _ in passes:
             empty = True
             for el in self._parents[0]._elements(ctx):
@@ -670,25 +702,29 @@ class _Repeat(Dataset):
 class _Take(Dataset):
     def __init__(self, ds: Dataset, count: Any) -> None:
         self._parents = (ds,)
-        self._count = _count("count", count)
+        self._count = _Arg("count", count)
+        self._graph_inputs = self._count.inputs()
         self._set_spec(ds._structure, ds._types, ds._shapes)
 
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
         it = self._parents[0]._elements(ctx)
-        return it if self._count < 0 else itertools.islice(it, self._count)
+        count = self._count(ctx)
+        return it if count < 0 else itertools.islice(it, count)
 
 
 class _Skip(Dataset):
     def __init__(self, ds: Dataset, count: Any) -> None:
         self._parents = (ds,)
-        self._count = _count("count", count)
+        self._count = _Arg("count", count)
+        self._graph_inputs = self._count.inputs()
         self._set_spec(ds._structure, ds._types, ds._shapes)
 
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
         it = self._parents[0]._elements(ctx)
-        if self._count < 0:
+        count = self._count(ctx)
+        if count < 0:
             return iter(())
-        return itertools.islice(it, self._count, None)
+        return itertools.islice(it, count, None)
 
 
 class _Zip(Dataset):
