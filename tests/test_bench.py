@@ -10,21 +10,19 @@ from rnnkit.commands import bench, main
 
 
 def test_quick_bench_writes_table_json_and_chart(tmp_path, capsys):
-    rc = main(
-        ["bench", "--quick", "--sizes", "seed", "--cells", "tanh,gru", "--out", str(tmp_path)]
-    )
+    rc = main(["bench", "--quick", "--sizes", "seed", "--cells", "rnn,gru", "--out", str(tmp_path)])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "| seed | tanh | fused |" in text and "| seed | gru | torch |" in text
+    assert "| seed | rnn | fused |" in text and "| seed | gru | torch |" in text
     header = text.split("| size |")[0]
     assert "engine BLAS: " in header and "{" not in header  # words, not a raw dict
     assert "PEERS.md" not in text  # no column named after a file outside the repository
     doc = json.loads((tmp_path / "bench.json").read_text())
     assert doc["sgemm_gflops"]["peak"] > 0
-    (seed_tanh, seed_gru) = doc["results"]
+    (seed_rnn, seed_gru) = doc["results"]
     for impl in ("fused", "plain", "torch"):
-        assert seed_tanh["impls"][impl]["fwdbwd"] > 0
-        assert seed_tanh["impls"][impl]["fwd"] > 0
+        assert seed_rnn["impls"][impl]["fwdbwd"] > 0
+        assert seed_rnn["impls"][impl]["fwd"] > 0
     assert (tmp_path / "bench.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -38,7 +36,7 @@ def test_missing_peer_is_skipped():
 
 def test_flops_formula():
     B, T, I, H = bench.SIZES["S"]
-    assert bench.flops("S", "tanh", "fwdbwd") == 6 * B * T * H * (I + H)
+    assert bench.flops("S", "rnn", "fwdbwd") == 6 * B * T * H * (I + H)
     assert bench.flops("S", "lstm", "fwd") == 2 * B * T * H * (I + H) * 4
 
 
@@ -102,3 +100,36 @@ def test_options_are_checked_before_anything_is_created(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["bench", "--quick", "--out", str(tmp_path / "file" / "sub")]) == 2
     assert "cannot create the folder" in capsys.readouterr().err
+
+
+def test_busy_machine_is_one_warning_line(monkeypatch, capsys):
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (6.5, 3.0, 1.0))
+    bench.warn_if_busy()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("rnnkit bench: warning: the machine is busy")
+    assert "load average 6.5 on 2 CPUs" in err
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (1.5, 3.0, 1.0))
+    bench.warn_if_busy()
+    assert capsys.readouterr().err == ""
+
+
+def test_quick_bench_stops_starting_measurements_after_its_budget(tmp_path, monkeypatch, capsys):
+    """--quick starts nothing new once QUICK_BUDGET_S is spent and says what it left out; the plain
+    loop is timed at seed only, with QUICK_MIN_TIMED_SECONDS of calls."""
+    calls = []
+
+    def fake_bench_one(size, kind, repeats, plain_repeats, plain, min_seconds=None):
+        calls.append((size, kind, repeats, plain, min_seconds))
+        monkeypatch.setattr(bench, "QUICK_BUDGET_S", -1.0)  # spent after the first measurement
+        return {"fused": {"fwd": 1.0, "fwdbwd": 2.0}, "torch": {"fwd": 1.0, "fwdbwd": 2.0}}
+
+    monkeypatch.setattr(bench, "bench_one", fake_bench_one)
+    monkeypatch.setattr(bench, "sgemm_peak", lambda threads, n=2048, reps=3: {"peak": 1.0, "n": n})
+    assert main(["bench", "--quick", "--out", str(tmp_path)]) == 0
+    assert calls == [("seed", "rnn", 3, True, bench.QUICK_MIN_TIMED_SECONDS)]
+    err = capsys.readouterr().err
+    assert "rnnkit bench: note: --quick stopped after" in err
+    assert "not measured: seed lstm, seed gru, S rnn, S lstm, S gru" in err
+    doc = json.loads((tmp_path / "bench.json").read_text())
+    assert doc["sgemm_gflops"]["n"] == 1024 and len(doc["results"]) == 1

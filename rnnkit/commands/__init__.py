@@ -1,8 +1,10 @@
-"""Command line: ``python -m rnnkit {demo,bench,bench-compat,train,evaluate,export,compile,checkpoint,info}``.
+"""Command line: ``rnnkit COMMAND`` (the console script) or ``python -m rnnkit COMMAND``.
 
 Each command lives in its own module here exposing ``configure_parser(parser)`` and ``run(args) -> int``;
-modules are imported only when their command is used, so ``--help`` stays fast. Commands sit on top:
-they may import anything in rnnkit, and nothing in rnnkit imports them.
+modules are imported only when their command is used, and none imports torch before ``run``, so
+``--help`` and ``--version`` stay fast. Commands sit on top: they may import anything in rnnkit, and
+nothing in rnnkit imports them. The program calls itself ``rnnkit`` however it is started; an error in
+the command line prints the usage and one line ``rnnkit COMMAND: error: ...`` (exit code 2).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "checkpoint": (
         "rnnkit.commands.checkpoint",
-        "inspect or convert TensorFlow 1.x checkpoints (no TensorFlow needed)",
+        "inspect or convert TensorFlow 1.x checkpoint files (no TensorFlow needed)",
     ),
     "tf1": (
         "rnnkit.commands.tf1",
@@ -88,8 +90,29 @@ def _launched_rank() -> int:
         return 0
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with each option's default after its help text (unless the text says it, or
+    there is none to say: a flag, or a default the command fills in itself)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and default not in (None, False, argparse.SUPPRESS)
+            and "default" not in text
+            and "%(default)" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, whose errors only the first of several torchrun processes prints (all exit 2)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         if _launched_rank() > 0:
@@ -97,10 +120,14 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+PROG = "rnnkit"  # also under ``python -m rnnkit``: one name in usage lines and errors
+
+
 def build_parser(argv_command: str | None) -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m rnnkit", description="rnnkit's command line: one COMMAND per job."
-    )
+    from rnnkit import __version__  # rnnkit's __init__ imports nothing heavy up front
+
+    parser = _Parser(prog=PROG, description="rnnkit's command line: one COMMAND per job.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -115,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's parser: its usage, `rnnkit CMD: error:`
+        getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args._module.run(args) or 0)
     except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (what is on disk stays valid)
@@ -127,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         if _launched_rank() == 0:
             print(f"rnnkit {args.command}: interrupted{hint}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `rnnkit demo | head`: the reader has gone, nothing is wrong
+        try:  # what is still buffered goes nowhere, instead of a second error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
 
 
 if __name__ == "__main__":

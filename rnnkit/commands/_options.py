@@ -87,14 +87,18 @@ def device_name(text: str) -> str:
     raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
 
 
-def bad_comma_list(name: str, values: list[str], allowed: Any) -> bool:
-    """For commands' ``--name a,b,c`` options: print the error (naming the option, what it accepts
-    and what it got) and return True when ``values`` is empty or has one outside ``allowed``."""
+def bad_comma_list(
+    parser: argparse.ArgumentParser, name: str, values: list[str], allowed: Any
+) -> bool:
+    """For commands' ``--name a,b,c`` options: print the error as argparse prints its own (the
+    usage, then ``rnnkit CMD: error:`` naming the option, what it accepts and what it got) and return
+    True when ``values`` is empty or has one outside ``allowed``."""
     bad = [v for v in values if v not in allowed]
     if bad or not values:
         print(
-            f"Received an invalid value for argument `--{name}`: expected a comma list of "
-            f"{', '.join(allowed)}, got {bad or values}.",
+            parser.format_usage().rstrip("\n")
+            + f"\n{parser.prog}: error: Received an invalid value for argument `--{name}`: "
+            f"expected a comma list of {', '.join(allowed)}, got {bad or values}.",
             file=sys.stderr,
         )
         return True

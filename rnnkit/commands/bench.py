@@ -4,7 +4,10 @@ Shapes: B batch, T steps, I input width, H units; inputs are batch-major ``(B, T
 single layer is timed. Two numbers per implementation: forward (no
 gradients) and forward+backward (loss = sum of outputs; gradients of the inputs and every weight).
 
-FLOPs of forward+backward: ``6 * B * T * H * (I + H) * G`` with G = 1 (tanh), 4 (LSTM), 3 (GRU);
+Cells (``--cells``, the names of ``train --cell``): ``rnn`` (BasicRNNCell, tanh), ``lstm``
+(BasicLSTMCell), ``gru`` (GRUCell with ``reset_after``, as torch's and cuDNN's GRU).
+
+FLOPs of forward+backward: ``6 * B * T * H * (I + H) * G`` with G = 1 (rnn), 4 (LSTM), 3 (GRU);
 forward is a third of that. GFLOP/s are reported as a fraction of the sgemm peak measured in the same
 run (the best of OpenBLAS, torch's matmul and oneDNN's at 2048^3 with torch's thread count).
 
@@ -17,7 +20,7 @@ over the set-up, relative to the size of the outputs).
 
 Example::
 
-    python -m rnnkit bench --sizes seed,S --cells tanh,lstm --repeats 10 --out bench_out
+    python -m rnnkit bench --sizes seed,S --cells rnn,lstm --repeats 10 --out bench_out
     python -m rnnkit bench --sweep --out bench_out
 """
 
@@ -49,16 +52,17 @@ SIZES: dict[str, tuple[int, int, int, int]] = {  # name: (B, T, I, H)
     "M": (64, 200, 128, 256),
     "L": (64, 100, 512, 1024),
 }
-CELLS = ("tanh", "lstm", "gru")
-GATES = {"tanh": 1, "lstm": 4, "gru": 3}
+CELLS = ("rnn", "lstm", "gru")  # the names of train --cell
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 PEERS = ("flax", "keras", "tf1")
 PEER_MODULES = {"flax": "import jax, flax", "keras": "import keras", "tf1": "import tensorflow"}
 SWEEP_STEPS = (100, 1_000, 10_000, 100_000, 1_000_000)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", default="seed,S,M,L", help="comma list of seed,S,M,L")
-    parser.add_argument("--cells", default="tanh,lstm,gru", help="comma list of tanh,lstm,gru")
+    sizes = ", ".join(f"{k} (B,T,I,H = {','.join(map(str, v))})" for k, v in SIZES.items())
+    parser.add_argument("--sizes", default="seed,S,M,L", help=f"comma list of {sizes}")
+    parser.add_argument("--cells", default=",".join(CELLS), help="comma list of " + ",".join(CELLS))
     parser.add_argument(
         "--repeats", type=int_in(1, MAX_REPEATS), default=20, help="timed calls per implementation"
     )
@@ -71,7 +75,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plain-sizes", default="seed,S,M", help="sizes at which the (slow) plain loop is timed"
     )
-    parser.add_argument("--quick", action="store_true", help="seed and S, 3 repeats, no peers")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"seed and S, 3 repeats, the plain loop at seed only, no peers or compile cost; "
+        f"nothing new starts after {QUICK_BUDGET_S:.0f} s",
+    )
     parser.add_argument(
         "--out", type=path_text, default="bench_out", help="directory for bench.json and the PNG"
     )
@@ -111,18 +120,26 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 # Fast calls are timed more often: each implementation gets at least MIN_TIMED_SECONDS of timed calls
 # (at most MAX_REPEATS), so that a median of microsecond calls is not ten samples of noise.
 MIN_TIMED_SECONDS = 0.25
+QUICK_MIN_TIMED_SECONDS = 0.05  # --quick
+# --quick starts no new measurement after this many seconds (what is left is named on stderr), so it
+# ends in well under 30 s on an idle machine and stays bounded on a busy one
+QUICK_BUDGET_S = 20.0
 MAX_REPEATS = 2000
 
 
-def _timer(fns: dict[str, Any], repeats: dict[str, int]) -> dict[str, dict[str, float]]:
+def _timer(
+    fns: dict[str, Any], repeats: dict[str, int], min_seconds: float | None = None
+) -> dict[str, dict[str, float]]:
     """Median/min ms per call of each function; calls are interleaved so load drifts hit all alike.
-    ``repeats`` is the least number of timed calls per function (see MIN_TIMED_SECONDS)."""
+    ``repeats`` is the least number of timed calls per function; each gets at least ``min_seconds``
+    of timed calls (default MIN_TIMED_SECONDS)."""
+    min_seconds = MIN_TIMED_SECONDS if min_seconds is None else min_seconds
     for fn in fns.values():  # warm-up (and compile)
         fn()
     repeats = dict(repeats)
     for name, fn in fns.items():  # a second call says how long one takes
         once = max(_time_once(fn), 1e-7)
-        wanted = min(MAX_REPEATS, int(MIN_TIMED_SECONDS / once))
+        wanted = min(MAX_REPEATS, int(min_seconds / once))
         repeats[name] = max(repeats[name], wanted)
     times: dict[str, list[float]] = {k: [] for k in fns}
     for r in range(max(repeats.values())):
@@ -134,23 +151,22 @@ def _timer(fns: dict[str, Any], repeats: dict[str, int]) -> dict[str, dict[str, 
     return {k: {"median": statistics.median(v), "min": min(v)} for k, v in times.items()}
 
 
-def sgemm_peak(threads: int) -> dict[str, float]:
-    """GFLOP/s of a float32 2048^3 matmul: torch, oneDNN (packed weight), and the OpenBLAS the engine
-    calls (1 and N threads)."""
+def sgemm_peak(threads: int, n: int = 2048, reps: int = 3) -> dict[str, float]:
+    """GFLOP/s of a float32 n^3 matmul (the best of ``reps`` calls): torch, oneDNN (packed weight),
+    and the OpenBLAS the engine calls (1 and N threads)."""
     import numpy as np
     import torch
 
     from rnnkit.engine import cpu
     from rnnkit.engine import kernels as K
 
-    n = 2048
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     out = np.empty_like(a)
     ta = torch.from_numpy(a)
     flops = 2.0 * n**3
     res = {}
 
-    def best(fn, reps=3):
+    def best(fn):
         fn()
         return min(_time_once(fn) for _ in range(reps))
 
@@ -180,14 +196,21 @@ def _time_once(fn) -> float:
 def _rnnkit_cell(kind: str, I: int, H: int):
     import rnnkit
 
-    if kind == "tanh":
+    if kind == "rnn":
         return rnnkit.BasicRNNCell(H, input_size=I)
     if kind == "lstm":
         return rnnkit.BasicLSTMCell(H, input_size=I)
     return rnnkit.GRUCell(H, reset_after=True, input_size=I)  # torch's and cuDNN's GRU
 
 
-def bench_one(size: str, kind: str, repeats: int, plain_repeats: int, plain: bool) -> dict:
+def bench_one(
+    size: str,
+    kind: str,
+    repeats: int,
+    plain_repeats: int,
+    plain: bool,
+    min_seconds: float | None = None,
+) -> dict:
     """Time fused / plain loop / torch layer for one size and cell; returns {impl: {fwd, fwdbwd}}."""
     import torch
 
@@ -196,7 +219,7 @@ def bench_one(size: str, kind: str, repeats: int, plain_repeats: int, plain: boo
     B, T, I, H = SIZES[size]
     torch.manual_seed(0)
     cell = _rnnkit_cell(kind, I, H)
-    layer = {"tanh": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](
+    layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](
         I, H, batch_first=True
     )
     x = torch.randn(B, T, I, requires_grad=True)
@@ -233,7 +256,7 @@ def bench_one(size: str, kind: str, repeats: int, plain_repeats: int, plain: boo
     if plain:
         fns.update({"plain/fwd": loop_fwd, "plain/fwdbwd": loop_fb})
         reps.update({"plain/fwd": plain_repeats, "plain/fwdbwd": plain_repeats})
-    timed = _timer(fns, reps)
+    timed = _timer(fns, reps, min_seconds)
     out: dict[str, dict[str, Any]] = {}
     for key, v in timed.items():
         impl, what = key.split("/")
@@ -500,6 +523,22 @@ def _sweep_chart(rows: list[dict], path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------ command
+def warn_if_busy() -> None:
+    """One line on stderr when the 1-minute load average is above the number of CPUs: other work
+    then takes turns with the benchmark, which runs slower and less evenly than on an idle machine."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not every platform has a load average
+        return
+    cpus = os.cpu_count() or 1
+    if load > cpus:
+        print(
+            f"rnnkit bench: warning: the machine is busy (load average {load:.1f} on {cpus} "
+            "CPUs): timings will be slower and noisier than on an idle machine",
+            file=sys.stderr,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     if args.sweep_point:
         print(json.dumps(sweep_point(args.sweep_point[0], int(args.sweep_point[1]))))
@@ -509,7 +548,8 @@ def run(args: argparse.Namespace) -> int:
     peers = [p for p in args.peers.split(",") if p]
     repeats, plain_sizes = args.repeats, set(args.plain_sizes.split(","))
     # every option is checked before anything is created or run (--quick used to drop bad sizes)
-    if bad_comma_list("sizes", sizes, SIZES) or bad_comma_list("cells", cells, CELLS):
+    p = args._parser
+    if bad_comma_list(p, "sizes", sizes, SIZES) or bad_comma_list(p, "cells", cells, CELLS):
         return 2
     out = Path(args.out)
     try:
@@ -520,13 +560,18 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    warn_if_busy()
     if args.sweep:
         return sweep(args, out)
     import torch
 
+    started = time.perf_counter()
+    min_seconds = None
     if args.quick:
         sizes = [s for s in sizes if s in ("seed", "S")] or ["seed"]
         repeats, peers = min(repeats, 3), []
+        plain_sizes &= {"seed"}
+        min_seconds = QUICK_MIN_TIMED_SECONDS
     env = environment()
     if args.retain_memory:
         from rnnkit.engine import retain_freed_memory
@@ -537,7 +582,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE={env['OPENBLAS_L2_SIZE']}"
     )
-    peak = sgemm_peak(torch.get_num_threads())
+    peak = sgemm_peak(torch.get_num_threads(), *((1024, 1) if args.quick else ()))
     print("sgemm 2048^3 GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in peak.items()))
     compile_s = {} if args.no_compile_cost or args.quick else compile_cost()
     if compile_s:
@@ -552,16 +597,27 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"peers under {args.peer_python}: {available or 'none'}; skipped: {missing or 'none'}"
         )
-    results = []
+    results, skipped = [], []
     for size in sizes:
         for kind in cells:
-            impls = bench_one(size, kind, repeats, args.plain_repeats, size in plain_sizes)
+            if args.quick and time.perf_counter() - started > QUICK_BUDGET_S:
+                skipped.append(f"{size} {kind}")
+                continue
+            impls = bench_one(
+                size, kind, repeats, args.plain_repeats, size in plain_sizes, min_seconds
+            )
             for p in available:
                 impls[p] = bench_peer(args.peer_python, p, size, kind, repeats, args.peer_timeout)
             results.append({"size": size, "cell": kind, "shape": SIZES[size], "impls": impls})
             fb = impls["fused"]["fwdbwd"]
             print(f"{size} {kind}: fused fwd+bwd {fb:.3f} ms, torch {impls['torch']['fwdbwd']:.3f} ms",
                   flush=True)  # fmt: skip
+    if skipped:
+        print(
+            f"rnnkit bench: note: --quick stopped after {QUICK_BUDGET_S:.0f} s; not measured: "
+            + ", ".join(skipped),
+            file=sys.stderr,
+        )
     text = table(results, peak["peak"])
     print(text)
     cmd = "python -m rnnkit bench " + " ".join(sys.argv[2:])

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     models = [m for m in args.models.split(",") if m]
-    if bad_comma_list("models", models, MODELS):
+    if bad_comma_list(args._parser, "models", models, MODELS):
         return 2
     rows = [measure(m, args.repeats) for m in models]
     if args.json:

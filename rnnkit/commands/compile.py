@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 from rnnkit.commands._options import bad_comma_list
-from rnnkit.engine.kernels import cache_location
 
 KINDS = ("tanh", "lstm", "gru", "gru_reset_after")
 DTYPES = ("float32", "float64")
@@ -62,8 +61,11 @@ def compile_kind(kind: str, dtype_name: str) -> float:
 def run(args: argparse.Namespace) -> int:
     kinds = [k for k in args.kinds.split(",") if k]
     dtypes = [d for d in args.dtypes.split(",") if d]
-    if bad_comma_list("kinds", kinds, KINDS) or bad_comma_list("dtypes", dtypes, DTYPES):
+    p = args._parser
+    if bad_comma_list(p, "kinds", kinds, KINDS) or bad_comma_list(p, "dtypes", dtypes, DTYPES):
         return 2
+    from rnnkit.engine.kernels import cache_location
+
     total = 0.0
     for dtype in dtypes:
         for kind in kinds:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-
-import rnnkit
+import rnnkit  # its names import torch when first used, not for --help
 from rnnkit.commands._options import int_in
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["configure_parser", "run"]
 
@@ -47,14 +47,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=int_in(0, 2**63 - 1),
         default=42,
-        help="random seed: same seed, same numbers (default 42)",
+        help="random seed: same seed, same numbers",
     )
     parser.add_argument(
         "--steps",
         type=_steps,
         default=TABLE_STEPS,
         metavar="T[,T...]",
-        help="sequence lengths for the static vs dynamic table (default 10,100,1000,10000)",
+        help="sequence lengths for the static vs dynamic table (default: "
+        + ",".join(map(str, TABLE_STEPS))
+        + ")",
     )
     parser.add_argument(
         "--no-table", action="store_true", help="skip the timing table (all output reproducible)"
@@ -83,6 +85,8 @@ def _heading(title: str) -> None:
 
 
 def _show(name: str, value: torch.Tensor) -> None:
+    import numpy as np
+
     arr = value.detach().numpy()
     text = np.array2string(arr, precision=4, suppress_small=True, floatmode="fixed")
     print(f"{name} {tuple(arr.shape)}:\n{text}")
@@ -90,6 +94,9 @@ def _show(name: str, value: torch.Tensor) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit status (0)."""
+    import numpy as np
+    import torch
+
     torch.manual_seed(args.seed)
     np.set_printoptions(linewidth=100)
     print(f"rnnkit {rnnkit.__version__} - the TensorFlow 1.x RNN tutorial, seed {args.seed}")
@@ -155,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _diff(a: Any, b: Any) -> float:
+    import torch
+
     a, b = torch.as_tensor(a).detach(), torch.as_tensor(b).detach()
     return float((a - b).abs().max())
 
@@ -166,6 +175,8 @@ def _measure(fn: Callable[[], torch.Tensor], repeats: int) -> tuple[float, float
 
 
 def _measure_once(fn: Callable[[], torch.Tensor]) -> tuple[float, float, float]:
+    import torch
+
     saved: dict[tuple[int, int], int] = {}
 
     def pack(t: torch.Tensor) -> torch.Tensor:
@@ -183,6 +194,8 @@ def _measure_once(fn: Callable[[], torch.Tensor]) -> tuple[float, float, float]:
 
 
 def _static(cell: rnnkit.RNNCell, x: torch.Tensor) -> Callable[[], torch.Tensor]:
+    import torch
+
     return lambda: torch.stack(rnnkit.static_rnn(cell, list(x.unbind(1)))[0], 1)
 
 
@@ -191,6 +204,8 @@ def _dynamic(cell: rnnkit.RNNCell, x: torch.Tensor) -> Callable[[], torch.Tensor
 
 
 def _table(steps: tuple[int, ...]) -> None:
+    import torch
+
     B, I, H = 8, 8, 32
     _heading(f"static_rnn vs dynamic_rnn as T grows (B={B}, I={I}, H={H}, forward+backward)")
     print("TensorFlow 1.x builds one copy of the cell per step for static_rnn (slow to build, out")
@@ -251,6 +266,9 @@ def _compat_section(cell: rnnkit.BasicRNNCell, x0: torch.Tensor, x1: torch.Tenso
 
 def _compat_training(tf: Any) -> None:
     """What the chapter does next: train. Predict whether a sequence's running sum ends positive."""
+    import numpy as np
+    import torch
+
     _heading("...and it trains: the chapter's next step, on rnnkit.compat.v1")
     print("logits = tf.layers.dense(states, 2)")
     print(

@@ -30,7 +30,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="a directory written by train --out DIR",
     )
     parser.add_argument(
-        "--device", type=device_name, default="auto", help="auto (default), cpu, cuda or cuda:N"
+        "--device", type=device_name, default="auto", help="auto, cpu, cuda or cuda:N"
     )
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
 

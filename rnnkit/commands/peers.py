@@ -3,7 +3,7 @@
 A standalone script: it imports only numpy and the peer framework (never rnnkit or torch), so it
 runs under another interpreter that has the peer installed, as a module or as a plain file::
 
-    <python> rnnkit/commands/peers.py --framework flax --cell tanh --batch 32 --steps 100 \\
+    <python> rnnkit/commands/peers.py --framework flax --cell rnn --batch 32 --steps 100 \\
         --input 32 --units 64 --repeats 20
     <python> /path/to/rnnkit/commands/peers.py --framework tf1 --cell lstm ...
 
@@ -42,7 +42,7 @@ import time
 import numpy as np
 
 FRAMEWORKS = ("flax", "keras", "tf1")
-CELLS = ("tanh", "lstm", "gru")
+CELLS = ("rnn", "lstm", "gru")  # the names of bench --cells and train --cell
 
 
 def _available_cpus() -> int:
@@ -106,7 +106,7 @@ def bench_flax(args):
 
     H = args.units
     cell = {
-        "tanh": lambda: nn.SimpleCell(features=H),
+        "rnn": lambda: nn.SimpleCell(features=H),
         "lstm": lambda: nn.OptimizedLSTMCell(features=H),
         "gru": lambda: nn.GRUCell(features=H),
     }[args.cell]()
@@ -146,7 +146,7 @@ def bench_keras(args, threads):
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError(f"Keras backend is {keras.backend.backend()!r}, need 'tensorflow'")
     layer_cls = {
-        "tanh": keras.layers.SimpleRNN,
+        "rnn": keras.layers.SimpleRNN,
         "lstm": keras.layers.LSTM,
         "gru": keras.layers.GRU,
     }[args.cell]
@@ -200,7 +200,7 @@ def bench_tf1(args, threads):
         x_var = tf1.Variable(x_init, trainable=False, name="inputs")
         x = tf.identity(x_var)
         cell = {
-            "tanh": lambda: rc.BasicRNNCell(args.units),
+            "rnn": lambda: rc.BasicRNNCell(args.units),
             "lstm": lambda: rc.BasicLSTMCell(args.units),
             "gru": lambda: rc.GRUCell(args.units),
         }[args.cell]()
@@ -234,7 +234,7 @@ def bench_tf1(args, threads):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Time a peer framework's single-layer RNN.")
     p.add_argument("--framework", required=True, choices=FRAMEWORKS)
-    p.add_argument("--cell", default="tanh", choices=CELLS)
+    p.add_argument("--cell", default="rnn", choices=CELLS)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--input", type=int, default=32)

@@ -105,64 +105,92 @@ RUN_KEYS: tuple[str, ...] = (
     "seed",
 )
 DEFAULT_SEED = 0
+# the cells of --cell (bench --cells names the same ones); rnnkit.training.models.CELL_TYPES maps them
+CELL_NAMES: tuple[str, ...] = ("rnn", "lstm", "gru")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Options of the ``train`` command (defaults of None are filled per task)."""
     d = TASK_DEFAULTS
     tasks = tuple(d)  # == rnnkit.training.data.TASKS, without importing torch for --help
+
+    def per_task(key: str) -> str:  # the options' defaults are filled per task (and on --resume)
+        values = {t: v[key] for t, v in d.items()}
+        if len(set(values.values())) == 1:
+            return f"(default: {next(iter(values.values()))})"
+        return "(default: " + ", ".join(f"{v} for {t}" for t, v in values.items()) + ")"
+
     parser.add_argument("task", choices=tasks, help="what to learn: " + ", ".join(tasks))
     parser.add_argument(
-        "--cell", choices=("rnn", "lstm", "gru"), default=None, help="recurrent cell (per task)"
+        "--cell",
+        choices=CELL_NAMES,
+        default=None,
+        help=f"recurrent cell {per_task('cell')}",
     )
     parser.add_argument(
-        "--units", type=int_in(1, schema.MAX_UNITS), default=None, help="state width H"
+        "--units",
+        type=int_in(1, schema.MAX_UNITS),
+        default=None,
+        help=f"state width H {per_task('units')}",
     )
     parser.add_argument(
-        "--layers", type=int_in(1, schema.MAX_LAYERS), default=None, help="stacked cells"
+        "--layers",
+        type=int_in(1, schema.MAX_LAYERS),
+        default=None,
+        help=f"stacked cells {per_task('layers')}",
     )
     parser.add_argument(
         "--bidirectional",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="read each sequence both ways (digits, sunspots; on by default for digits)",
+        help="read each sequence both ways: digits and sunspots only "
+        "(default: on for digits, off for sunspots)",
     )
     parser.add_argument(
-        "--epochs", type=int_in(1, schema.MAX_EPOCHS), default=None, help="total epochs to reach"
+        "--epochs",
+        type=int_in(1, schema.MAX_EPOCHS),
+        default=None,
+        help=f"total epochs to reach {per_task('epochs')}",
     )
     parser.add_argument(
         "--batch-size",
         type=int_in(1, schema.MAX_BATCH_SIZE),
         default=None,
-        help="global batch size (all processes)",
-    )
-    parser.add_argument("--lr", type=positive_float, default=None, help="Adam learning rate")
-    parser.add_argument(
-        "--clip", type=non_negative_float, default=None, help="gradient-norm clip (0: off)"
+        help=f"global batch size, all processes together {per_task('batch_size')}",
     )
     parser.add_argument(
-        "--seed", type=int_in(0, schema.MAX_SEED), default=None, help="random seed (0)"
+        "--lr", type=positive_float, default=None, help=f"Adam learning rate {per_task('lr')}"
     )
     parser.add_argument(
-        "--out", type=path_text, default=None, metavar="DIR", help="output directory (runs/TASK)"
+        "--clip",
+        type=non_negative_float,
+        default=None,
+        help=f"gradient-norm clip, 0 for none {per_task('clip')}",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int_in(0, schema.MAX_SEED),
+        default=None,
+        help=f"random seed (default: {DEFAULT_SEED})",
+    )
+    parser.add_argument(
+        "--out",
+        type=path_text,
+        default=None,
+        metavar="DIR",
+        help="output folder (default: runs/TASK); a folder holding another run is refused",
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue from the last complete epoch in --out"
     )
     parser.add_argument(
-        "--device", type=device_name, default="auto", help="auto (default), cpu, cuda or cuda:N"
+        "--device", type=device_name, default="auto", help="auto, cpu, cuda or cuda:N"
     )
     parser.add_argument(
         "--quiet", action="store_true", help="plain progress lines instead of a progress bar"
     )
     parser.epilog = (
-        "per-task defaults: "
-        + "; ".join(
-            f"{t}: {v['cell']} x{v['units']}, {v['epochs']} epochs, batch {v['batch_size']}, "
-            f"lr {v['lr']}"
-            for t, v in d.items()
-        )
-        + f". Exit codes: 0 done, {EXIT_REFUSED} a bad option or file (one line says which), "
+        f"Exit codes: 0 done, {EXIT_REFUSED} a bad option or file (one line says which), "
         f"{EXIT_DIVERGED} the training diverged (the last good checkpoint is kept)."
     )
 
