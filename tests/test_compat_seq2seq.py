@@ -48,7 +48,7 @@ def check(ref, case, fetches):
     for name, v in variables.items():
         assert v.shape.as_list() == list(want_vars[name].shape), name
     names = sorted(variables)
-    loss = tf.reduce_sum(tf.square(fetches["rnn_output"]))
+    loss = tf.reduce_sum(tf.square(fetches.get("rnn_output", fetches.get("scores"))))
     grads = [tf.convert_to_tensor(g) for g in tf.gradients(loss, [variables[n] for n in names])]
     want = part(ref, case, "out")
     with tf.Session() as sess:
@@ -148,6 +148,45 @@ def test_luong_attention_wrapper_clone_cell_state(ref):
     fetches = decoded(outputs, lens, cell0=st.cell_state, attention=st.attention,
                       alignments=st.alignments)  # fmt: skip
     check(ref, case, fetches)
+
+
+@pytest.mark.parametrize("case", ["beam", "beam_attention"])
+def test_beam_search_decoder(ref, case):
+    ins = part(ref, case, "in")
+    k = 3
+    embedding = tf.get_variable("embedding", [7, 4])
+    enc = tf.nn.rnn_cell.LSTMStateTuple(tf.constant(ins["enc0"]), tf.constant(ins["enc1"]))
+    tiled = s2s.tile_batch(enc, multiplier=k)
+    cell = tf.nn.rnn_cell.BasicLSTMCell(5)
+    if case == "beam_attention":
+        memory = s2s.tile_batch(tf.constant(ins["memory"]), multiplier=k)
+        mech = s2s.BahdanauAttention(6, memory)
+        cell = s2s.AttentionWrapper(cell, mech, attention_layer_size=6)
+        init = cell.zero_state(3 * k, tf.float32).clone(cell_state=tiled)
+        penalty = 0.0
+    else:
+        init, penalty = tiled, 0.6
+    decoder = s2s.BeamSearchDecoder(
+        cell, embedding, tf.fill([3], 1), 2, init, beam_width=k, output_layer=Dense(7),
+        length_penalty_weight=penalty,
+    )  # fmt: skip
+    outputs, state, lengths = s2s.dynamic_decode(decoder, maximum_iterations=6)
+    assert isinstance(outputs, s2s.FinalBeamSearchDecoderOutput)
+    raw = outputs.beam_search_decoder_output
+    assert outputs.predicted_ids.shape.as_list() == [3, None, k]
+    fetches = {"predicted_ids": outputs.predicted_ids, "scores": raw.scores,
+               "step_ids": raw.predicted_ids, "parent_ids": raw.parent_ids, "lengths": lengths,
+               "log_probs": state.log_probs, "state_lengths": state.lengths}  # fmt: skip
+    check(ref, case, fetches)
+
+
+def test_gather_tree_follows_parents_and_pads_after_the_end():
+    ids = np.array([[[1, 2]], [[3, 4]], [[2, 5]]], np.int32)  # (T=3, B=1, K=2)
+    parents = np.array([[[0, 0]], [[1, 0]], [[1, 0]]], np.int32)
+    got = tf.Session().run(s2s.gather_tree(ids, parents, [3], 2))
+    # beam 0: step 2 picks id 2 from parent 1, whose step-1 id 4 came from parent 0 (id 1)
+    np.testing.assert_array_equal(got[:, 0, 0], [1, 4, 2])
+    np.testing.assert_array_equal(got[:, 0, 1], [2, 2, 2])  # the end token at step 0, then ends
 
 
 def test_dynamic_decode_time_major_and_maximum_iterations():

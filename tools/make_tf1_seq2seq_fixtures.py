@@ -1,4 +1,6 @@
-"""Generate TensorFlow 1.x reference data for ``tf.contrib.legacy_seq2seq``.
+"""Generate TensorFlow reference data for ``tf.contrib.legacy_seq2seq`` and ``tf.contrib.seq2seq``.
+
+``legacy.npz`` (``--part legacy``, graph mode):
 
 TensorFlow 2.x has no ``tf.contrib`` and no ``legacy_seq2seq``. This program builds the graphs that
 TensorFlow 1.x's ``contrib/legacy_seq2seq/python/ops/seq2seq.py`` builds, as its source defines them
@@ -18,7 +20,17 @@ order the variables are created) and fixed inputs, and stores in ``tests/fixture
 - ``<case>/grad/<variable name>``: the gradient of ``sum_k reduce_sum(out_k ** 2)`` (plus the
   losses, for buckets) with respect to each variable.
 
-Run with::
+``contrib.npz`` (``--part contrib``, eager): ``contrib.seq2seq``'s reference is TensorFlow Addons'
+``seq2seq`` (TF1's helpers/samplers, ``BasicDecoder``, ``dynamic_decode``, attention and beam
+search ported to TF 2) over TF 2.21's ``tf.compat.v1`` cells and ``tf.keras`` ``Dense`` layers.
+Addons names its variables its own way; each case lists them with the TF1 names that TF1's
+``contrib.seq2seq`` gives the same weights (``decoder/basic_lstm_cell/kernel``, ``memory_layer/
+kernel``, ``decoder/attention_wrapper/bahdanau_attention/attention_v``...), and stores
+``<case>/var/<TF1 name>``, ``<case>/in/<name>``, ``<case>/out/<name>`` (outputs, sample ids,
+lengths, final-state parts) and ``<case>/grad/<TF1 name>`` (of ``reduce_sum(rnn_output ** 2)``,
+or of the beam scores).
+
+Run both with::
 
     TF_USE_LEGACY_KERAS=1 /root/tfvenv/bin/python tools/make_tf1_seq2seq_fixtures.py \
         --out tests/fixtures/tf1_seq2seq
@@ -409,6 +421,8 @@ def contrib(out_dir):
     sys.path.insert(0, "/root")
     from tfa_import import tfa  # noqa: F401  (TensorFlow Addons under TF 2.21's tf_keras)
 
+    np.Inf = np.inf  # TensorFlow Addons' beam search still spells it the NumPy 1 way
+
     data = {}
     for seed, (name, make) in enumerate(CONTRIB_CASES.items()):
         rng = np.random.default_rng(100 + seed)
@@ -420,7 +434,7 @@ def contrib(out_dir):
             data[f"{name}/var/{tf1_name}"] = value
         with tf.GradientTape() as tape:
             result = run()
-            loss = tf.reduce_sum(tf.square(result["rnn_output"]))
+            loss = tf.reduce_sum(tf.square(result.get("rnn_output", result.get("scores"))))
         names, variables = zip(*weights())
         for n, gr in zip(names, tape.gradient(loss, list(variables))):
             data[f"{name}/grad/{n}"] = tf.convert_to_tensor(gr).numpy()
@@ -559,12 +573,67 @@ def contrib_luong(rng, tfa):
     return run, weights, ins
 
 
+def contrib_beam(attention):
+    def make(rng, tfa):
+        k = 3
+        enc_state = [rng.uniform(-1, 1, (B, 5)).astype(np.float32) for _ in range(2)]
+        memory = rng.uniform(-1, 1, (B, 4, 3)).astype(np.float32)
+        emb = tf.Variable(np.zeros((7, 4), np.float32))
+        cell = tf1.nn.rnn_cell.BasicLSTMCell(5)
+        dense = tf.keras.layers.Dense(7)
+        if attention:
+            mech = tfa.seq2seq.BahdanauAttention(6, tfa.seq2seq.tile_batch(memory, k))
+            dec_cell = tfa.seq2seq.AttentionWrapper(cell, mech, attention_layer_size=6)
+        else:
+            dec_cell = cell
+        dec = tfa.seq2seq.BeamSearchDecoder(dec_cell, k, output_layer=dense, maximum_iterations=6,
+                                            length_penalty_weight=0.0 if attention else 0.6)  # fmt: skip
+
+        def run():
+            tiled = tfa.seq2seq.tile_batch(
+                tf1.nn.rnn_cell.LSTMStateTuple(
+                    tf.constant(enc_state[0]), tf.constant(enc_state[1])
+                ),
+                k,
+            )
+            if attention:
+                mech.setup_memory(tfa.seq2seq.tile_batch(memory, k))
+                init = dec_cell.get_initial_state(batch_size=B * k, dtype=tf.float32)
+                init = init.clone(cell_state=tiled)
+            else:
+                init = tiled
+            out, st, lens = dec(emb, start_tokens=tf.fill([B], 1), end_token=2, initial_state=init)
+            raw = out.beam_search_decoder_output
+            return {"predicted_ids": out.predicted_ids, "scores": raw.scores,
+                    "step_ids": raw.predicted_ids, "parent_ids": raw.parent_ids,
+                    "lengths": lens, "log_probs": st.log_probs,
+                    "state_lengths": st.lengths}  # fmt: skip
+
+        def weights():
+            if not attention:
+                return [("embedding", emb), *lstm_weights("decoder", cell),
+                        ("decoder/dense/kernel", dense.kernel), ("decoder/dense/bias", dense.bias)]  # fmt: skip
+            att = "decoder/attention_wrapper"
+            return [("embedding", emb), ("memory_layer/kernel", mech.memory_layer.kernel),
+                    *lstm_weights(att, cell),
+                    (f"{att}/bahdanau_attention/query_layer/kernel", mech.query_layer.kernel),
+                    (f"{att}/bahdanau_attention/attention_v", mech.attention_v),
+                    (f"{att}/attention_layer/kernel", dec_cell._attention_layers[0].kernel),
+                    ("decoder/dense/kernel", dense.kernel), ("decoder/dense/bias", dense.bias)]  # fmt: skip
+
+        return run, weights, {"enc0": enc_state[0], "enc1": enc_state[1], "memory": memory}
+
+    return make
+
+
 CONTRIB_CASES = {
     "training": contrib_training(False),
     "training_impute": contrib_training(True),
     "greedy": contrib_greedy,
     "bahdanau": contrib_bahdanau,
     "luong": contrib_luong,
+    "beam": contrib_beam(False),
+    "beam_attention": contrib_beam(True),
 }
 
 

@@ -1,5 +1,6 @@
 """``tf.contrib.seq2seq`` (TensorFlow 1.x's ``contrib/seq2seq``): helpers, ``BasicDecoder``,
-``dynamic_decode``, the attention mechanisms and ``AttentionWrapper``, ``tile_batch`` and
+``dynamic_decode``, the attention mechanisms and ``AttentionWrapper``, ``BeamSearchDecoder``,
+``tile_batch`` and
 ``sequence_loss``, with TF1's semantics and variable names (see each module)."""
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from rnnkit.compat.v1.seq2seq.attention_wrapper import (
     AttentionWrapperState,
     BahdanauAttention,
     LuongAttention,
+)
+from rnnkit.compat.v1.seq2seq.beam_search import (
+    BeamSearchDecoder,
+    BeamSearchDecoderOutput,
+    BeamSearchDecoderState,
+    FinalBeamSearchDecoderOutput,
+    gather_tree,
 )
 from rnnkit.compat.v1.seq2seq.decoder import (
     BasicDecoder,
@@ -41,6 +49,10 @@ __all__ = [
     "BahdanauAttention",
     "BasicDecoder",
     "BasicDecoderOutput",
+    "BeamSearchDecoder",
+    "BeamSearchDecoderOutput",
+    "BeamSearchDecoderState",
+    "FinalBeamSearchDecoderOutput",
     "CustomHelper",
     "Decoder",
     "GreedyEmbeddingHelper",
@@ -48,6 +60,7 @@ __all__ = [
     "LuongAttention",
     "TrainingHelper",
     "dynamic_decode",
+    "gather_tree",
     "sequence_loss",
     "tile_batch",
 ]

@@ -234,8 +234,8 @@ def _max_iterations(maximum_iterations: Any) -> Tensor | None:
 
 
 def _where_rows(cond: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a`` in the rows where ``cond (B,)`` is true, else ``b``."""
-    c = cond.reshape(cond.shape[0], *([1] * (a.dim() - 1)))
+    """``a`` where ``cond`` (the leading dimensions: batch, or batch and beam) is true, else ``b``."""
+    c = cond.reshape(*cond.shape, *([1] * (a.dim() - cond.dim())))
     return torch.where(c, a, b)
 
 
@@ -304,7 +304,7 @@ def dynamic_decode(
         batch = finished_v.shape[0]
         if limit is not None:
             finished_v = finished_v | (limit <= 0)
-        lengths = torch.zeros(batch, dtype=torch.int32)
+        lengths = torch.zeros(finished_v.shape, dtype=torch.int32)
         emitted: list[list[torch.Tensor]] = []
         t = 0
         while not bool(finished_v.all()):
@@ -360,9 +360,7 @@ def dynamic_decode(
     final_state_leaves = [
         leaf(node, (1, k), s.dtype, static_dims(s)) for k, s in enumerate(ns_leaves)
     ]
-    lengths_t = leaf(
-        node, (2,), int32, [static_dims(init_finished)[0] if static_dims(init_finished) else None]
-    )
+    lengths_t = leaf(node, (2,), int32, static_dims(init_finished))
     final_outputs = _nest.pack_sequence_as(outputs, stacked)
     final_state = _nest.pack_sequence_as(init_state, final_state_leaves)
     final_state = _mark_histories(final_state)
