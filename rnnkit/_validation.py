@@ -7,10 +7,13 @@ the argument, what was expected and what was received, e.g.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -38,6 +41,95 @@ def invalid_type(name: str, expected: str, value: Any) -> TypeError:
         f"Received an invalid type for argument `{name}`: expected {expected}, "
         f"got {_describe(value)}."
     )
+
+
+def missing_argument(name: str, expected: str) -> TypeError:
+    return TypeError(f"Missing argument `{name}`: expected {expected}.")
+
+
+# Names other libraries give an argument, and rnnkit's (TensorFlow's) name for it
+_ALIASES = {
+    "hidden_size": "num_units",  # torch.nn.RNNCell/GRUCell/LSTMCell
+    "units": "num_units",  # Keras
+    "num_hidden": "num_units",
+    "input_dim": "input_size",
+    "keep_prob": "output_keep_prob",
+}
+_NOTES = {
+    "state_is_tuple": (
+        "rnnkit's states are always tuples, as with TensorFlow's default state_is_tuple=True "
+        "(leave it out; rnnkit.compat.v1 also takes state_is_tuple=False)"
+    ),
+}
+
+
+def _signature_text(signature: inspect.Signature) -> str:
+    parts = []
+    for name, p in signature.parameters.items():
+        if p.kind is p.VAR_POSITIONAL:
+            parts.append(f"*{name}")
+        elif p.kind is p.VAR_KEYWORD:
+            parts.append(f"**{name}")
+        else:
+            parts.append(name if p.default is p.empty else f"{name}={p.default!r}")
+    return ", ".join(parts)
+
+
+def bad_arguments(owner: str, signature: inspect.Signature, kwargs: dict, reason: str) -> TypeError:
+    """The error for a call of ``owner`` whose arguments ``signature`` does not take (``reason``:
+    Python's own complaint): an unknown keyword is named with the accepted ones, and TensorFlow's
+    name for it where another library's name was used."""
+    params = signature.parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    accepted = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = [k for k in kwargs if k not in accepted]
+    if unknown and not takes_any:
+        key = unknown[0]
+        if _ALIASES.get(key) in accepted:
+            hint = f"; `{key}` is `{_ALIASES[key]}` here (TensorFlow's name)"
+        elif key in _NOTES:
+            hint = f"; {_NOTES[key]}"
+        else:
+            close = difflib.get_close_matches(key, accepted, n=1)
+            hint = f" (did you mean `{close[0]}`?)" if close else ""
+        names = ", ".join(f"`{n}`" for n in accepted)
+        return TypeError(
+            f"Received an unexpected keyword argument `{key}` for {owner}: expected one of "
+            f"{names}{hint}."
+        )
+    return TypeError(
+        f"Received invalid arguments for {owner}({_signature_text(signature)}): {reason}."
+    )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def checked_init(init: _F) -> _F:
+    """Wrap a class's ``__init__`` so that arguments it does not take raise :func:`bad_arguments`'s
+    TypeError (naming the class, the argument and the accepted ones) instead of Python's. A call
+    that binds costs nothing extra: only a TypeError raised by the binding itself (no frame of
+    ``__init__`` in its traceback) is replaced."""
+    signature = inspect.signature(init)
+    signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except TypeError as exc:
+            tb = exc.__traceback__
+            if tb is None or tb.tb_next is not None:
+                raise
+            try:
+                signature.bind(*args, **kwargs)
+                reason = str(exc)
+            except TypeError as why:  # the same complaint, without the function's own name
+                reason = str(why)
+            raise bad_arguments(type(self).__name__, signature, kwargs, reason) from None
+
+    checked._checks_arguments = True  # type: ignore[attr-defined]
+    return checked  # type: ignore[return-value]
 
 
 def check_positive_int(name: str, value: Any) -> int:

@@ -35,8 +35,10 @@ from rnnkit._validation import (
     check_positive_int,
     check_rank,
     check_real,
+    checked_init,
     invalid_type,
     invalid_value,
+    missing_argument,
     refuse_jit_trace,
     to_tensor,
 )
@@ -117,6 +119,13 @@ class RNNCell(nn.Module):
     uninitialized (see the module's docstring).
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every cell's constructor names an argument it does not take, and the accepted ones
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_checks_arguments", False):
+            cls.__init__ = checked_init(init)
+
     def __init__(self, input_size: int | None = None) -> None:
         super().__init__()
         self._input_size: int | None = None
@@ -170,15 +179,30 @@ class RNNCell(nn.Module):
         input_size = check_positive_int("input_size", input_size)
         if self.input_size is not None:
             if input_size != self.input_size:
-                raise invalid_value(
-                    "inputs",
-                    f"input width {self.input_size} (the width {type(self).__name__} was built "
-                    "with on its first call)",
-                    input_size,
-                )
+                raise self._rebuild_error(input_size)
             return
         self._create_parameters(input_size, dtype, device)
         self._input_size = input_size
+
+    def _rebuild_error(self, input_size: int) -> ValueError:
+        return invalid_value(
+            "input_size",
+            f"input width {self.input_size}, the width {type(self).__name__} is already built for "
+            "(its parameters are made once; make a new cell for inputs of another width)",
+            input_size,
+        )
+
+    def build_for(self, inputs: torch.Tensor) -> None:
+        """Build for the width of ``inputs`` (B, ..., I), with their dtype and device; a cell
+        built for another width names ``inputs``."""
+        width = inputs.shape[-1]
+        if self.input_size is not None and width != self.input_size:
+            raise invalid_value(
+                "inputs",
+                f"input width {self.input_size} (the width {type(self).__name__} was built with)",
+                width,
+            )
+        self.build(width, dtype=inputs.dtype, device=inputs.device)
 
     def _parameter_specs(self, input_size: int) -> dict[str, tuple[tuple[int, ...], str]]:
         """``{name: (shape, init)}`` of the cell's own parameters, in creation order.
@@ -313,12 +337,22 @@ class RNNCell(nn.Module):
         """Hook the runners call before each sequence (wrappers reset variational masks here)."""
 
     # -- running -----------------------------------------------------------------------------------
-    def forward(self, inputs: Any, state: State) -> tuple[torch.Tensor, State]:
+    def forward(self, inputs: Any = None, state: State = None) -> tuple[torch.Tensor, State]:
         refuse_jit_trace("cells")
+        if inputs is None:
+            raise missing_argument("inputs", "one time step's inputs, a tensor of shape (B, I)")
+        if state is None:
+            raise missing_argument(
+                "state",
+                f"the state {type(self).__name__} continues from, "
+                f"{_state_description(self.state_size)}: `cell(inputs, "
+                "cell.zero_state(batch_size))` for the first step (rnnkit.dynamic_rnn starts a "
+                "whole sequence from zeros itself)",
+            )
         p_dtype, p_device = self._param_dtype_device()
         x = to_tensor("inputs", inputs, dtype=p_dtype, device=p_device)
         check_rank("inputs", x, 2, "(B, I)")
-        self.build(x.shape[1], dtype=x.dtype, device=x.device)
+        self.build_for(x)
         self.check_parameters(x.dtype, x.device)
         state = check_state("state", state, self.state_size, x.shape[0], x.dtype, x.device)
         return self.call(x, state)
@@ -416,7 +450,15 @@ def _size_repr(state_size: StateSize) -> str:
     if isinstance(state_size, LSTMStateTuple):
         return f"LSTMStateTuple(c={state_size.c}, h={state_size.h})"
     if isinstance(state_size, tuple):
-        return "(" + ", ".join(_size_repr(s) for s in state_size) + ")"
+        parts = [_size_repr(s) for s in state_size]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    return str(state_size)
+
+
+def _state_description(state_size: StateSize) -> str:
+    if isinstance(state_size, int):
+        return f"a tensor of shape (B, {state_size})"
+    return f"a structure like {_size_repr(state_size)} of tensors of shape (B, size)"
     return str(state_size)
 
 

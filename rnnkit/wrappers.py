@@ -65,11 +65,7 @@ class MultiRNNCell(RNNCell):
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
         input_size = check_positive_int("input_size", input_size)
         if self.input_size is not None and input_size != self.input_size:
-            raise invalid_value(
-                "inputs",
-                f"input width {self.input_size} (the width MultiRNNCell was built with)",
-                input_size,
-            )
+            raise self._rebuild_error(input_size)
         width = input_size
         for k, cell in enumerate(self.cells):
             if cell.built and cell.input_size != width:

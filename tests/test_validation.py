@@ -270,3 +270,90 @@ def test_a_dtype_mismatch_names_where_the_expected_dtype_came_from():
         rnnkit.dynamic_rnn(built, x.double())
     with pytest.raises(TypeError, match=r"argument `inputs\[1\]`.*float32 to match inputs\[0\]"):
         rnnkit.static_rnn(rnnkit.BasicRNNCell(4), [x[:, 0], x[:, 1].double()])
+
+
+CELLS_AND_STACKS = [
+    lambda: rnnkit.BasicRNNCell(5),
+    lambda: rnnkit.BasicLSTMCell(5),
+    lambda: rnnkit.LSTMCell(5),
+    lambda: rnnkit.GRUCell(5),
+    lambda: rnnkit.MultiRNNCell([rnnkit.GRUCell(5), rnnkit.LSTMCell(5)]),
+    lambda: rnnkit.DropoutWrapper(rnnkit.GRUCell(5), output_keep_prob=0.5),
+]
+
+
+@pytest.mark.parametrize("make", CELLS_AND_STACKS)
+def test_a_step_without_a_state_says_how_to_make_one(make):
+    cell = make()
+    name = type(cell).__name__
+    with raises(TypeError, "Missing argument `state`", name, "(B, ", "cell.zero_state(batch_size)"):
+        cell(torch.zeros(4, 3))
+    with raises(TypeError, "Missing argument `state`", "cell.zero_state(batch_size)"):
+        cell(torch.zeros(4, 3), None)
+    with raises(TypeError, "Missing argument `inputs`", "(B, I)"):
+        cell()
+    output, _ = cell(torch.zeros(4, 3), cell.zero_state(4))  # what the message says works
+    assert output.shape == (4, 5)
+
+
+def test_an_unknown_constructor_keyword_is_named_with_the_accepted_ones():
+    with raises(TypeError, "`hidden_size`", "GRUCell", "`num_units`, `reset_after`, `input_size`"):
+        rnnkit.GRUCell(hidden_size=5)
+    with raises(TypeError, "`hidden_size` is `num_units` here (TensorFlow's name)"):
+        rnnkit.LSTMCell(hidden_size=5)
+    with raises(TypeError, "`units` is `num_units`"):
+        rnnkit.BasicRNNCell(units=5)
+    with raises(TypeError, "`state_is_tuple`", "MultiRNNCell", "always tuples"):
+        rnnkit.MultiRNNCell([rnnkit.GRUCell(2)], state_is_tuple=True)
+    with raises(TypeError, "`reset_afte`", "did you mean `reset_after`?"):
+        rnnkit.GRUCell(5, reset_afte=True)
+    with raises(TypeError, "`keep_prob` is `output_keep_prob`", "`input_keep_prob`"):
+        rnnkit.DropoutWrapper(rnnkit.GRUCell(2), keep_prob=0.5)
+    with raises(TypeError, "GRUCell(num_units, reset_after=False, input_size=None)", "'num_units'"):
+        rnnkit.GRUCell()
+    with raises(TypeError, "BasicLSTMCell(num_units", "too many positional arguments"):
+        rnnkit.BasicLSTMCell(5, 1.0, None, 7)
+    with raises(
+        TypeError, "`num_units`", "positive integer"
+    ):  # errors from inside stay as they are
+        rnnkit.GRUCell(num_units="5")
+
+
+def test_a_subclass_of_a_cell_is_named_in_argument_errors():
+    class Mine(rnnkit.GRUCell):
+        pass
+
+    class Sized(rnnkit.BasicRNNCell):
+        def __init__(self, width: int) -> None:
+            super().__init__(width)
+
+    with raises(TypeError, "`hidden_size`", "for Mine:", "`num_units`"):
+        Mine(hidden_size=3)
+    with raises(TypeError, "`num_units`", "for Sized:", "expected one of `width`"):
+        Sized(num_units=3)
+    assert Sized(3).num_units == 3
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: rnnkit.LSTMCell(5),
+        lambda: rnnkit.MultiRNNCell([rnnkit.GRUCell(5), rnnkit.GRUCell(4)]),
+        lambda: rnnkit.OutputProjectionWrapper(rnnkit.GRUCell(5), 2),
+    ],
+)
+def test_a_second_build_for_another_width_names_input_size(make):
+    cell = make()
+    cell.build(3)
+    cell.build(3)  # the same width: nothing to do
+    with raises(ValueError, "`input_size`", "input width 3", "already built", "new cell", "got 4"):
+        cell.build(4)
+    with raises(ValueError, "`inputs`", "input width 3", "got 4"):  # a call names its inputs
+        cell(torch.zeros(2, 4), cell.zero_state(2))
+
+
+def test_compat_unsupported_option_message_closes_its_parenthesis():
+    import rnnkit.compat.v1 as tf
+
+    with pytest.raises(Exception, match=re.escape("`LSTMCell(num_unit_shards=2)` is outside")):
+        tf.nn.rnn_cell.LSTMCell(5, num_unit_shards=2)
