@@ -47,7 +47,7 @@ def test_fully_connected_names_outputs_regularization_and_gradients_match_tf() -
     assert (
         len(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)) == META["regularization_losses"]
     )
-    grads = tf.gradients(loss, vs)
+    grads = [tf.convert_to_tensor(g) for g in tf.gradients(loss, vs)]  # dense embedding grads
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         for v in vs:

@@ -53,6 +53,7 @@ def contrib_layers(arrays: dict, meta: dict) -> None:
     x_val = rng.normal(size=(4, 3)).astype(np.float32)
     ids_val = np.array([[1, 2, 0], [7, 3, 3]], np.int32)
     tf.reset_default_graph()
+    tf.set_random_seed(2)
     x = tf.placeholder(tf.float32, [None, 3], name="x")
     h = slim.fully_connected(x, 5)  # relu
     h2 = slim.fully_connected(
@@ -293,6 +294,7 @@ def user_cells(arrays: dict, meta: dict) -> None:
     arrays["x_long"], arrays["x_short"], arrays["seq"] = x_long, x_short, seq_val
     for key, make in (("call_cell", lambda: CallCell(4)), ("scoped_cell", lambda: ScopedCell(4))):
         tf.reset_default_graph()
+        tf.set_random_seed(4)
         x = tf.placeholder(tf.float32, [None, None, 3])
         seq = tf.placeholder(tf.int32, [None])
         outputs, state = tf.nn.dynamic_rnn(make(), x, sequence_length=seq, dtype=tf.float32)
@@ -414,7 +416,10 @@ def summary(meta: dict) -> None:
     x = tf.constant(values)
     tf.summary.scalar("loss", tf.reduce_mean(x))
     tf.summary.histogram("weights", x)
-    tf.summary.image("img", tf.reshape(tf.linspace(0.0, 1.0, 2 * 4 * 3 * 1), [2, 4, 3, 1]))
+    tf.summary.image("img", tf.reshape(tf.linspace(0.0, 0.8, 2 * 4 * 3 * 1), [2, 4, 3, 1]))
+    tf.summary.image(
+        "signed", tf.reshape(tf.linspace(-1.0, 0.5, 4 * 2 * 3), [1, 4, 2, 3]), max_outputs=1
+    )
     tf.summary.text("note", tf.constant("hello"))
     merged = tf.summary.merge_all()
     with tempfile.TemporaryDirectory() as logdir:
@@ -441,10 +446,19 @@ def summary(meta: dict) -> None:
                         "bucket": list(h.bucket),
                     }
                 if v.HasField("image"):
-                    item["image"] = {"height": v.image.height, "width": v.image.width}
+                    with tf.Session(graph=tf.Graph()) as decoder:
+                        pixels = decoder.run(tf.io.decode_png(v.image.encoded_image_string))
+                    item["image"] = {
+                        "height": v.image.height,
+                        "width": v.image.width,
+                        "colorspace": v.image.colorspace,
+                        "pixels": pixels.tolist(),
+                    }
                 if v.HasField("tensor"):
                     item["tensor_string_val"] = [s.decode() for s in v.tensor.string_val]
                     item["plugin"] = v.metadata.plugin_data.plugin_name
+                    item["tensor_shape"] = [d.size for d in v.tensor.tensor_shape.dim]
+                    item["tensor_dtype"] = int(v.tensor.dtype)
                 out.append(item)
     meta["values"] = values.tolist()
     meta["events"] = out

@@ -1,5 +1,7 @@
-"""``tf.summary``: ``scalar``, ``histogram``, ``merge``, ``merge_all`` and ``FileWriter``, writing real
-TensorBoard event files with tensorboardX (the optional extra ``rnnkit[tf1]``).
+"""``tf.summary``: ``scalar``, ``histogram``, ``image``, ``text``, ``merge``, ``merge_all`` and
+``FileWriter``, writing real TensorBoard event files with tensorboardX (the optional extra
+``rnnkit[tf1]``; images are PNG-encoded with Pillow). Histograms use TensorFlow's bucket edges and
+encoding, images TensorFlow's float-to-uint8 scaling, so TensorBoard shows what TF would.
 
 A summary op evaluates to a serialized ``Summary`` protocol buffer (bytes), as in TensorFlow;
 ``FileWriter.add_summary(value, global_step)`` appends it to the event file. The graph passed to
@@ -22,7 +24,7 @@ from rnnkit.compat.v1.ops import (
     get_default_graph,
 )
 
-__all__ = ["scalar", "histogram", "merge", "merge_all", "FileWriter"]
+__all__ = ["scalar", "histogram", "image", "text", "merge", "merge_all", "FileWriter"]
 
 
 def _tbx() -> Any:
@@ -46,26 +48,176 @@ def scalar(name: str, tensor: Any, collections: Any = None, family: Any = None) 
     def fn(v: Any) -> bytes:
         return tbx.summary.scalar(tag, float(v.detach())).SerializeToString()
 
-    op = Tensor(tag.replace(" ", "_"), string, [], [x], fn=fn)
+    return _summary_op(tag, [x], fn, collections)
+
+
+def _default_bucket_limits() -> np.ndarray:
+    """TensorFlow's histogram bucket edges: ``+-1e-12 * 1.1**k`` up to 1e20, 0, and +-DBL_MAX."""
+    positive = []
+    v = 1.0e-12
+    while v < 1.0e20:
+        positive.append(v)
+        v *= 1.1
+    positive.append(np.finfo(np.float64).max)
+    return np.array([-x for x in reversed(positive)] + [0.0] + positive)
+
+
+_BUCKET_LIMITS = _default_bucket_limits()
+
+
+def _histogram_proto(values: np.ndarray) -> Any:
+    """TensorFlow's ``HistogramProto`` of ``values``: counts per default bucket, each run of empty
+    buckets written as one entry ending at the run's last edge."""
+    pb = _summary_pb2().HistogramProto()
+    v = values.astype(np.float64).ravel()
+    if v.size:
+        pb.min, pb.max = float(v.min()), float(v.max())
+    else:
+        pb.min, pb.max = float(_BUCKET_LIMITS[-1]), float(-_BUCKET_LIMITS[-1])
+    pb.num, pb.sum, pb.sum_squares = float(v.size), float(v.sum()), float((v * v).sum())
+    index = np.minimum(np.searchsorted(_BUCKET_LIMITS, v, side="right"), len(_BUCKET_LIMITS) - 1)
+    counts = np.bincount(index, minlength=len(_BUCKET_LIMITS)).astype(np.float64)
+    i, n = 0, len(counts)
+    while i < n:
+        end, count = _BUCKET_LIMITS[i], counts[i]
+        i += 1
+        if count <= 0.0:
+            while i < n and counts[i] <= 0.0:
+                end, count = _BUCKET_LIMITS[i], counts[i]
+                i += 1
+        pb.bucket_limit.append(float(end))
+        pb.bucket.append(float(count))
+    return pb
+
+
+def _summary_op(name: str, inputs: list[Tensor], fn: Any, collections: Any) -> Tensor:
+    op = Tensor(str(name).replace(" ", "_"), string, [], inputs, fn=fn)
     for key in collections or [GraphKeys.SUMMARIES]:
         add_to_collection(key, op)
     return op
 
 
 def histogram(name: str, values: Any, collections: Any = None, family: Any = None) -> Tensor:
+    """A summary op with TensorFlow's histogram of ``values`` (any shape, flattened)."""
     x = convert_to_tensor(values)
-    tbx = _tbx()
     tag = str(name)
+    summary_pb2 = _summary_pb2()
 
     def fn(v: Any) -> bytes:
-        return tbx.summary.histogram(
-            tag, v.detach().cpu().double().numpy(), "tensorflow"
+        pb = _histogram_proto(v.detach().cpu().double().numpy())
+        return summary_pb2.Summary(
+            value=[summary_pb2.Summary.Value(tag=tag, histo=pb)]
         ).SerializeToString()
 
-    op = Tensor(tag.replace(" ", "_"), string, [], [x], fn=fn)
-    for key in collections or [GraphKeys.SUMMARIES]:
-        add_to_collection(key, op)
-    return op
+    return _summary_op(tag, [x], fn, collections)
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    """TensorFlow's conversion of one float image: scaled so its largest value is 255 when none is
+    negative, else so the largest magnitude is 127 around 128; truncated to uint8."""
+    image = image.astype(np.float32)
+    lo, hi = float(image.min()), float(image.max())
+    if lo < 0:
+        top = max(abs(lo), abs(hi))
+        scale, offset = (0.0 if top < 1e-6 else 127.0 / top), 128.0
+    else:
+        scale, offset = (0.0 if hi < 1e-6 else 255.0 / hi), 0.0
+    return (image * np.float32(scale) + np.float32(offset)).astype(np.uint8)
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(
+            "tf.summary.image needs Pillow: pip install 'rnnkit[tf1]' (or pip install Pillow)."
+        ) from None
+    import io
+
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[pixels.shape[-1]]
+    data = pixels[..., 0] if mode == "L" else pixels
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(data), mode=mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def image(
+    name: str, tensor: Any, max_outputs: int = 3, collections: Any = None, family: Any = None
+) -> Tensor:
+    """A summary op with the first ``max_outputs`` images of ``tensor (B, H, W, C)`` (C = 1, 3 or
+    4; floats are scaled per image as TensorFlow does, uint8 kept) as PNGs tagged
+    ``name/image/k`` (``name/image`` when ``max_outputs`` is 1)."""
+    x = convert_to_tensor(tensor)
+    if x.shape.ndims not in (None, 4):
+        raise ValueError(
+            f"Tensor must be 4-D with last dim 1, 3, or 4, not {x.shape} (tf.summary.image({name!r}))."
+        )
+    if x.shape.ndims == 4 and x.shape.as_list()[-1] not in (None, 1, 3, 4):
+        raise ValueError(f"Tensor must be 4-D with last dim 1, 3, or 4, not {x.shape}.")
+    if isinstance(max_outputs, bool) or not isinstance(max_outputs, int) or max_outputs < 1:
+        raise ValueError(
+            f"Received an invalid value for argument `max_outputs`: expected a positive integer, "
+            f"got {max_outputs!r}."
+        )
+    tag = str(name)
+    summary_pb2 = _summary_pb2()
+
+    def fn(v: Any) -> bytes:
+        arr = v.detach().cpu().numpy()
+        if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
+            from rnnkit.compat.v1.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"Tensor must be 4-D with last dim 1, 3, or 4, not {list(arr.shape)}"
+            )
+        values = []
+        for k in range(min(max_outputs, arr.shape[0])):
+            pixels = arr[k] if arr.dtype == np.uint8 else _to_uint8(arr[k])
+            h, w, c = pixels.shape
+            img = summary_pb2.Summary.Image(
+                height=h, width=w, colorspace=c, encoded_image_string=_png(pixels)
+            )
+            sub = f"{tag}/image/{k}" if max_outputs > 1 else f"{tag}/image"
+            values.append(summary_pb2.Summary.Value(tag=sub, image=img))
+        return summary_pb2.Summary(value=values).SerializeToString()
+
+    return _summary_op(tag, [x], fn, collections)
+
+
+def text(name: str, tensor: Any, collections: Any = None) -> Tensor:
+    """A summary op with ``tensor`` (a string tensor, or Python strings) for TensorBoard's text
+    plugin."""
+    if isinstance(tensor, (str, bytes)) or (
+        isinstance(tensor, (list, tuple)) and all(isinstance(t, (str, bytes)) for t in tensor)
+    ):
+        fixed = np.array(tensor, dtype=object)
+        inputs: list[Tensor] = []
+    else:
+        x = convert_to_tensor(tensor)
+        if x.dtype is not string:
+            raise ValueError(
+                f"Received an invalid value for argument `tensor` of tf.summary.text({name!r}): "
+                f"expected a string tensor, got {x.dtype.name} ({x.name!r})."
+            )
+        inputs, fixed = [x], None
+    tag = str(name)
+    summary_pb2 = _summary_pb2()
+    from tensorboardX.proto import tensor_pb2, tensor_shape_pb2
+
+    def fn(v: Any = None) -> bytes:
+        arr = fixed if not inputs else np.asarray(v, dtype=object)
+        items = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in arr.ravel()]
+        shape = tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in arr.shape]
+        )
+        proto = tensor_pb2.TensorProto(dtype=7, string_val=items, tensor_shape=shape)  # DT_STRING
+        meta = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text")
+        )
+        value = summary_pb2.Summary.Value(tag=tag, metadata=meta, tensor=proto)
+        return summary_pb2.Summary(value=[value]).SerializeToString()
+
+    return _summary_op(tag, inputs, fn, collections)
 
 
 def merge(inputs: Any, collections: Any = None, name: str | None = None) -> Tensor:
