@@ -9,6 +9,7 @@ import pytest
 from rnnkit.commands import bench, main
 
 
+@pytest.mark.slow
 def test_quick_bench_writes_table_json_and_chart(tmp_path, capsys):
     rc = main(["bench", "--quick", "--sizes", "seed", "--cells", "rnn,gru", "--out", str(tmp_path)])
     assert rc == 0
@@ -47,6 +48,7 @@ def test_sweep_point(runner):
     assert d["outputs_bytes"] == 50 * 4 * 32 * 4
 
 
+@pytest.mark.slow
 def test_sweep_writes_results(tmp_path, capsys):
     rc = main(["bench", "--sweep", "--sweep-steps", "20", "--sweep-static-max", "10",
                "--out", str(tmp_path)])  # fmt: skip

@@ -291,6 +291,7 @@ def test_resume_with_other_config_is_refused(run_dir: Path, capsys) -> None:
 # --------------------------------------------------------------------------- kill -9
 
 
+@pytest.mark.slow
 def test_kill_9_leaves_a_loadable_checkpoint(tmp_path: Path) -> None:
     out = tmp_path / "run"
     cmd = [

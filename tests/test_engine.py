@@ -81,6 +81,7 @@ def fused_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     kind=st.sampled_from(KINDS),

@@ -232,6 +232,7 @@ def _write_json_case(run: Path, name: str, obj: dict, path, value, reseal: bool)
     return True
 
 
+@pytest.mark.slow
 def test_fuzz_every_json_field(pristine: dict, tmp_path: Path) -> None:
     rng = random.Random(20240614)
     run = Path(shutil.copytree(pristine["dir"], tmp_path / "run"))
@@ -337,6 +338,7 @@ _WRAPPER = (
 )
 
 
+@pytest.mark.slow
 def test_fuzz_command_line_cases(pristine: dict, tmp_path: Path) -> None:
     """A few cases through ``python -m rnnkit``, in parallel: exit 2, one line on stderr, no hang,
     and a bounded peak memory (the issue measured 19 GB for ``units: 40000``)."""

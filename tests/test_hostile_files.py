@@ -91,6 +91,7 @@ def test_1_checkpoints_folder_with_foreign_entries_is_refused(
         assert (ckpt_dir / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_1_fresh_run_replaces_only_its_own_checkpoints(tmp_path) -> None:
     out = tmp_path / "run"
     assert _train(out, epochs=2) == 0
@@ -593,6 +594,7 @@ def _fsync_fails_after(monkeypatch, n: int) -> list[int]:
     return calls
 
 
+@pytest.mark.slow
 def test_9_full_disk_at_every_write(tmp_path: Path, monkeypatch, capsys) -> None:
     """ENOSPC at the k-th file written, for every k: exit 2 with one line, no temporary file, and
     whatever files exist still verify."""

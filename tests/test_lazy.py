@@ -283,6 +283,7 @@ def test_torch_state_dict_loads_into_an_unbuilt_cell():
     assert not unbuilt.built
 
 
+@pytest.mark.slow
 def test_subpackages_are_reachable_lazily():
     """``import rnnkit`` reaches ``rnnkit.interop`` and ``rnnkit.compat`` without importing compat."""
     code = textwrap.dedent(

@@ -16,6 +16,8 @@ import torch
 import rnnkit
 from rnnkit.commands import main
 
+pytestmark = pytest.mark.slow  # every test exports with torch.onnx (seconds each)
+
 ONNX_OP = {"tanh": "RNN", "relu": "RNN", "lstm": "LSTM", "lstm_peep": "LSTM", "gru": "GRU",
            "gru_after": "GRU"}  # fmt: skip
 

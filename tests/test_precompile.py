@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def _compile(tmp_path, *args):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
@@ -20,6 +22,7 @@ def _stamps(folder):
     }
 
 
+@pytest.mark.slow
 def test_compile_fills_the_cache_that_later_processes_use(tmp_path):
     first = _compile(tmp_path, "--kinds", "tanh")
     assert first.returncode == 0, first.stderr

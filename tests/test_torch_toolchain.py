@@ -171,6 +171,7 @@ COMPILE_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_compile_fullgraph_from_a_cold_process_equals_eager() -> None:
     """torch.compile(fullgraph=True), first thing in a fresh process, for each cell kind (stacked,
     with lengths): the compiled graph runs the engine's kernels (forward and backward) and equals
@@ -190,6 +191,7 @@ def test_compile_fullgraph_from_a_cold_process_equals_eager() -> None:
         assert r["value_diff"] <= 1e-6 and r["grad_diff"] <= 1e-6, (kind, r)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["tanh", "basic_lstm", "lstm_peep", "gru_after", "multi"])
 def test_compiled_training_on_strided_inputs_and_states_equals_eager(kind: str) -> None:
     """torch.compile(fullgraph=True) forward and backward with a strided batch-major input (every

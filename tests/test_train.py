@@ -114,6 +114,7 @@ def test_digits_short_run_is_far_above_chance(tmp_path: Path, capsys) -> None:
 # --------------------------------------------------------------------------- reproducibility
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics(tmp_path: Path) -> None:
     results = []
     for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
@@ -127,6 +128,7 @@ def test_same_seed_same_metrics(tmp_path: Path) -> None:
     assert results[0] != results[2]  # the seed matters, so equality above means something
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "task, extra",
     [
@@ -164,6 +166,7 @@ def test_resume_without_checkpoint_starts_fresh(tmp_path: Path, capsys) -> None:
 # --------------------------------------------------------------------------- two processes
 
 
+@pytest.mark.slow
 def test_two_process_gloo_run(tmp_path: Path) -> None:
     out = tmp_path / "ddp"
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}

@@ -19,6 +19,8 @@ import torch.multiprocessing as mp
 
 from rnnkit.commands import main
 
+pytestmark = pytest.mark.slow  # every test starts torchrun processes (seconds each)
+
 TIMEOUT = 180  # seconds; a run that hangs fails the test instead of the suite
 
 
