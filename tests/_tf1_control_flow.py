@@ -100,6 +100,19 @@ def cond_runs_only_the_taken_branch(tf):
 
 
 @case
+def cond_returning_ops(tf):
+    p = tf.placeholder(tf.bool, [])
+    v = tf.Variable(0, name="v")
+    ran = tf.cond(p, lambda: tf.assign_add(v, 1).op, lambda: tf.no_op())
+    ran2, k = tf.cond(p, lambda: (tf.no_op(), tf.constant(1)), lambda: (tf.assign_add(v, 5).op, 2))
+    runs = []
+    for j, pv in enumerate((True, False, True)):
+        runs.append((f"{j}", {"ran": ran, "ran2": ran2, "k": k}, {p: pv}))
+        runs.append((f"{j}_v", {"v": v.value()}, None))
+    return runs
+
+
+@case
 def case_ladder(tf):
     x = tf.placeholder(tf.float32, [])
     y = tf.case(

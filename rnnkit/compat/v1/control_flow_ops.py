@@ -324,6 +324,22 @@ def _check_pred(pred: Any, what: str) -> Tensor:
     return p
 
 
+def _ops_to_tensors(result: Any, pivot: _py_bool) -> Any:
+    def conv(x: Any) -> Any:
+        if isinstance(x, Operation):
+            with control_dependencies([x]):
+                return Tensor("Identity", tf_bool, [], fn=lambda: torch.tensor(pivot))
+        if isinstance(x, dict):
+            return type(x)((k, conv(v)) for k, v in x.items())
+        if _is_namedtuple(x):
+            return type(x)(*[conv(v) for v in x])
+        if isinstance(x, (list, tuple)):
+            return type(x)(conv(v) for v in x)
+        return x
+
+    return conv(result)
+
+
 def _unpack_singleton(x: Any) -> Any:
     return x[0] if isinstance(x, (list, tuple)) and len(x) == 1 else x
 
@@ -340,8 +356,11 @@ def _branches(
     runs only that branch. Outputs have the first branch's structure."""
     graph = get_default_graph()
     bodies, results = [], []
-    for fn, name in zip(fns, names):
-        body, _, result = trace(fn, (), name, call=lambda f, _: f())
+    for k, (fn, name) in enumerate(zip(fns, names)):
+        # an op a branch returns becomes a bool tensor that runs it: True from the first
+        # branch(es), False from the last (TF's pivot)
+        pivot = k < len(fns) - 1
+        body, _, result = trace(fn, (), name, call=lambda f, _, p=pivot: _ops_to_tensors(f(), p))
         if not strict:
             result = _unpack_singleton(result)
         bodies.append(body)
