@@ -260,3 +260,100 @@ def test_greedy_decoding_that_never_ends_is_an_error_not_a_hang(monkeypatch):
         sess.run(tf.global_variables_initializer())
         with pytest.raises(tf.errors.InvalidArgumentError, match="maximum_iterations"):
             sess.run(outputs.rnn_output)
+
+
+def _scheduled(p):
+    tf.set_random_seed(11)
+    x = tf.random_normal([3, 5, 4], seed=1)
+    embedding = tf.random_normal([6, 4], seed=2)
+    cell = tf.nn.rnn_cell.GRUCell(6)
+    helper = s2s.ScheduledEmbeddingTrainingHelper(x, [5, 5, 5], embedding, p)
+    decoder = s2s.BasicDecoder(cell, helper, cell.zero_state(3, tf.float32))
+    with tf.variable_scope("shared", reuse=tf.AUTO_REUSE):
+        outputs, _, _ = s2s.dynamic_decode(decoder)
+        train, _, _ = s2s.dynamic_decode(
+            s2s.BasicDecoder(cell, s2s.TrainingHelper(x, [5, 5, 5]), cell.zero_state(3, tf.float32))
+        )
+    return outputs, train
+
+
+def test_scheduled_embedding_training_helper_probability_zero_and_one():
+    outputs, train = _scheduled(0.0)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, want = sess.run([outputs, train.rnn_output])
+    np.testing.assert_array_equal(got.sample_id, -1)  # never sampled: plain teacher forcing
+    np.testing.assert_allclose(got.rnn_output, want, rtol=1e-6)
+    tf.reset_default_graph()
+    outputs, train = _scheduled(1.0)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, want = sess.run([outputs, train.rnn_output])
+        again = sess.run(outputs.sample_id)
+    assert ((got.sample_id >= 0) & (got.sample_id < 6)).all()
+    np.testing.assert_allclose(got.rnn_output[:, 0], want[:, 0], rtol=1e-6)  # the same first input
+    assert not np.allclose(got.rnn_output[:, 1:], want[:, 1:])  # then its own samples, embedded
+    assert again.shape == got.sample_id.shape
+    with pytest.raises(ValueError, match="sampling_probability"):
+        s2s.ScheduledEmbeddingTrainingHelper(tf.zeros([2, 3, 4]), [3, 3], tf.zeros([5, 4]), 1.5)
+
+
+def test_sample_embedding_helper_at_low_temperature_is_greedy():
+    tf.set_random_seed(4)
+    embedding = tf.random_normal([6, 3], seed=3)
+    cell = tf.nn.rnn_cell.GRUCell(6)
+    init = tf.random_normal([4, 6], seed=5)
+    start = tf.fill([4], 0)
+    with tf.variable_scope("s", reuse=tf.AUTO_REUSE):
+        greedy = s2s.GreedyEmbeddingHelper(embedding, start, 5)
+        (g, _), _, _ = s2s.dynamic_decode(
+            s2s.BasicDecoder(cell, greedy, init), maximum_iterations=4
+        )
+        sample = s2s.SampleEmbeddingHelper(embedding, start, 5, softmax_temperature=1e-4)
+        (s, _), _, _ = s2s.dynamic_decode(
+            s2s.BasicDecoder(cell, sample, init), maximum_iterations=4
+        )
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_g, got_s = sess.run([g, s])
+    np.testing.assert_allclose(got_s, got_g, rtol=1e-6)
+
+
+def test_attention_seq2seq_trains_and_greedy_decodes_with_shared_weights():
+    B, T, V, H = 16, 5, 10, 24
+    tf.set_random_seed(0)
+    src = tf.placeholder(tf.int32, [None, T])
+    dec_in = tf.placeholder(tf.int32, [None, T])
+    lens = tf.placeholder(tf.int32, [None])
+    emb = tf.get_variable("emb", [V, 12])
+    enc_out, enc_state = tf.nn.dynamic_rnn(
+        tf.nn.rnn_cell.GRUCell(H), tf.nn.embedding_lookup(emb, src), sequence_length=lens,
+        dtype=tf.float32,
+    )  # fmt: skip
+    mech = s2s.BahdanauAttention(H, enc_out, memory_sequence_length=lens)
+    cell = s2s.AttentionWrapper(tf.nn.rnn_cell.GRUCell(H), mech, attention_layer_size=H)
+    init = cell.zero_state(tf.shape(src)[0], tf.float32).clone(cell_state=enc_state)
+    proj = tf.layers.Dense(V)
+    helper = s2s.TrainingHelper(tf.nn.embedding_lookup(emb, dec_in), lens)
+    out, _, _ = s2s.dynamic_decode(s2s.BasicDecoder(cell, helper, init, output_layer=proj))
+    loss = s2s.sequence_loss(out.rnn_output, src, tf.sequence_mask(lens, T, dtype=tf.float32))
+    step = tf.train.AdamOptimizer(0.02).minimize(loss)
+    with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+        greedy = s2s.GreedyEmbeddingHelper(emb, tf.fill([tf.shape(src)[0]], 1), 0)
+        gout, _, _ = s2s.dynamic_decode(
+            s2s.BasicDecoder(cell, greedy, init, output_layer=proj), maximum_iterations=T
+        )
+    n_vars = len(tf.trainable_variables())
+    x = np.random.default_rng(0).integers(2, V, (B, T)).astype(np.int32)
+    go = np.concatenate([np.ones((B, 1), np.int32), x[:, :-1]], 1)
+    feed = {src: x, dec_in: go, lens: np.full(B, T, np.int32)}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = sess.run(loss, feed)
+        for _ in range(80):
+            sess.run(step, feed)
+        last = sess.run(loss, feed)
+        ids = sess.run(gout.sample_id, feed)
+    assert len(tf.trainable_variables()) == n_vars  # inference reuses the training weights
+    assert last < first / 10
+    assert (ids == x).mean() > 0.9

@@ -38,6 +38,8 @@ from rnnkit.compat.v1.seq2seq.helper import (
     CustomHelper,
     GreedyEmbeddingHelper,
     Helper,
+    SampleEmbeddingHelper,
+    ScheduledEmbeddingTrainingHelper,
     TrainingHelper,
 )
 from rnnkit.compat.v1.seq2seq_loss import sequence_loss
@@ -58,6 +60,8 @@ __all__ = [
     "GreedyEmbeddingHelper",
     "Helper",
     "LuongAttention",
+    "SampleEmbeddingHelper",
+    "ScheduledEmbeddingTrainingHelper",
     "TrainingHelper",
     "dynamic_decode",
     "gather_tree",

@@ -6,6 +6,12 @@ ops as TF1 builds them, for ``BasicDecoder``.
 ``inputs[:, time + 1]`` (zeros once every entry is finished). ``GreedyEmbeddingHelper``: the sample
 is ``argmax(outputs, -1)`` (int32), an entry is finished when it samples ``end_token``, the next
 input is the embedded sample (the start inputs once every entry is finished).
+``SampleEmbeddingHelper`` draws the sample from ``softmax(outputs / softmax_temperature)`` instead.
+``ScheduledEmbeddingTrainingHelper`` is a ``TrainingHelper`` that, with probability
+``sampling_probability`` per entry and step, draws a sample from ``softmax(outputs)`` and feeds its
+embedding instead of the next true input (sample id -1 where it does not). Draws come from the
+session's generator for the op (seeded by the graph and op seeds); the streams are torch's, not
+TensorFlow's.
 """
 
 from __future__ import annotations
@@ -18,9 +24,17 @@ from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.dtypes import int32
 from rnnkit.compat.v1.nn import embedding_lookup
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
+from rnnkit.compat.v1.random_ops import RandomTensor
 from rnnkit.compat.v1.seq2seq.decoder import op, static_dims
 
-__all__ = ["Helper", "TrainingHelper", "GreedyEmbeddingHelper", "CustomHelper"]
+__all__ = [
+    "Helper",
+    "TrainingHelper",
+    "GreedyEmbeddingHelper",
+    "SampleEmbeddingHelper",
+    "ScheduledEmbeddingTrainingHelper",
+    "CustomHelper",
+]
 
 
 class Helper:
@@ -170,6 +184,107 @@ class GreedyEmbeddingHelper(Helper):
             return st if bool(done.all()) else emb
 
         nxt = op("cond", embedded.dtype, static_dims(embedded), [finished, embedded, start], pick)
+        return finished, nxt, state
+
+
+class SampleEmbeddingHelper(GreedyEmbeddingHelper):
+    """``SampleEmbeddingHelper(embedding, start_tokens, end_token, softmax_temperature=None,
+    seed=None)``: as ``GreedyEmbeddingHelper``, the ids drawn from the softmax of the outputs
+    (divided by ``softmax_temperature``)."""
+
+    def __init__(
+        self,
+        embedding: Any,
+        start_tokens: Any,
+        end_token: Any,
+        softmax_temperature: Any = None,
+        seed: Any = None,
+    ) -> None:
+        super().__init__(embedding, start_tokens, end_token)
+        self._temperature = softmax_temperature
+        self._seed = seed
+
+    def sample(self, time: Any, outputs: Any, state: Any, name: Any = None) -> Tensor:
+        if not isinstance(outputs, Tensor):
+            raise TypeError(f"Expected outputs to be a single Tensor, got: {type(outputs)}")
+        temp = 1.0 if self._temperature is None else convert_to_tensor(self._temperature)
+        ins = [outputs] + ([temp] if isinstance(temp, Tensor) else [])
+
+        def draw(gen: torch.Generator, logits: torch.Tensor, t: Any = None) -> torch.Tensor:
+            scale = float(t) if t is not None else float(temp)
+            probs = torch.softmax(logits.double() / scale, -1)
+            return torch.multinomial(probs, 1, generator=gen).squeeze(1).to(torch.int32)
+
+        dims = static_dims(outputs)
+        return RandomTensor("SampleEmbeddingHelper/sample", int32,
+                            None if dims is None else dims[:-1], draw, self._seed, inputs=ins)  # fmt: skip
+
+
+class ScheduledEmbeddingTrainingHelper(TrainingHelper):
+    """``ScheduledEmbeddingTrainingHelper(inputs, sequence_length, embedding,
+    sampling_probability, time_major=False, seed=None, scheduling_seed=None)`` (see the module)."""
+
+    def __init__(
+        self,
+        inputs: Any,
+        sequence_length: Any,
+        embedding: Any,
+        sampling_probability: Any,
+        time_major: bool = False,
+        seed: Any = None,
+        scheduling_seed: Any = None,
+        name: Any = None,
+    ) -> None:
+        super().__init__(inputs, sequence_length, time_major=time_major)
+        if callable(embedding):
+            self._embed = embedding
+        else:
+            params = convert_to_tensor(embedding)
+            self._embed = lambda ids: embedding_lookup(params, ids)
+        prob = convert_to_tensor(sampling_probability, self._inputs.dtype)
+        if prob.shape.ndims not in (None, 0, 1):
+            raise ValueError(
+                f"sampling_probability must be either a scalar or a vector. saw shape: {prob.shape}"
+            )
+        if getattr(prob, "_const", None) is not None:
+            value = prob._const
+            if (value < 0).any() or (value > 1).any():
+                raise ValueError(f"sampling_probability must be in [0, 1], got {value.tolist()!r}.")
+        self._prob = prob
+        self._seed = seed if seed is not None else scheduling_seed
+
+    def sample(self, time: Any, outputs: Any, state: Any, name: Any = None) -> Tensor:
+        if not isinstance(outputs, Tensor):
+            raise TypeError(f"Expected outputs to be a single Tensor, got: {type(outputs)}")
+
+        def draw(gen: torch.Generator, logits: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+            rows = logits.shape[0]
+            select = torch.rand(rows, generator=gen, dtype=torch.float64) < p.double()
+            probs = torch.softmax(logits.double(), -1)
+            ids = torch.multinomial(probs, 1, generator=gen).squeeze(1).to(torch.int32)
+            return torch.where(select, ids, torch.full_like(ids, -1))
+
+        dims = static_dims(outputs)
+        return RandomTensor("ScheduledEmbeddingTrainingHelper/sample", int32,
+                            None if dims is None else dims[:-1], draw, self._seed,
+                            inputs=[outputs, self._prob])  # fmt: skip
+
+    def next_inputs(
+        self, time: Any, outputs: Any, state: Any, sample_ids: Any = None, name: Any = None
+    ) -> tuple[Tensor, Tensor, Any]:
+        finished, base, state = super().next_inputs(time, outputs, state)
+        ids = convert_to_tensor(sample_ids)
+        safe = op("Maximum", int32, static_dims(ids), [ids], lambda v: v.clamp(min=0))
+        embedded = convert_to_tensor(self._embed(safe))
+
+        def mix(done: torch.Tensor, i: torch.Tensor, b: torch.Tensor, e: torch.Tensor) -> Any:
+            if bool(done.all()):
+                return b
+            use = (i > -1).reshape(-1, *([1] * (b.dim() - 1)))
+            return torch.where(use, e.to(b.dtype), b)
+
+        nxt = op("ScheduledEmbeddingTrainingHelper/next_inputs", base.dtype, static_dims(base),
+                 [finished, ids, base, embedded], mix)  # fmt: skip
         return finished, nxt, state
 
 
