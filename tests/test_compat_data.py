@@ -183,3 +183,14 @@ def test_sizes_fed_with_the_initializer():
             sess.run(nxt)
     with pytest.raises(ValueError, match="Cannot capture a placeholder"):
         ds.make_one_shot_iterator()
+
+
+def test_autotune_and_apply():
+    autotune = tf.data.experimental.AUTOTUNE
+    ds = tf.data.Dataset.range(6).map(lambda n: n * 2, num_parallel_calls=autotune)
+    ds = ds.apply(lambda d: d.batch(4)).prefetch(autotune)
+    nxt = ds.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert [v.tolist() for v in read_all(sess, nxt)] == [[0, 2, 4, 6], [8, 10]]
+    with pytest.raises(TypeError, match="must return a `tf.data.Dataset`"):
+        ds.apply(lambda d: 3)

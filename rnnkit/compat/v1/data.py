@@ -34,6 +34,7 @@ from rnnkit.compat.v1.errors import (
     DataLossError,
     FailedPreconditionError,
     InvalidArgumentError,
+    Namespace,
     OutOfRangeError,
 )
 from rnnkit.compat.v1.ops import (
@@ -56,6 +57,7 @@ __all__ = [
     "get_output_types",
     "get_output_shapes",
     "get_output_classes",
+    "experimental",
 ]
 
 _py_bool = bool
@@ -280,6 +282,16 @@ class Dataset:
                 f"supported, got {filename!r} (use cache() to cache in memory)."
             )
         return self
+
+    def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
+        """``transformation_func(self)``, which must return a dataset."""
+        out = transformation_func(self)
+        if not isinstance(out, Dataset):
+            raise TypeError(
+                "`transformation_func` must return a `tf.data.Dataset` object. Got "
+                f"{type(out).__name__}."
+            )
+        return out
 
     # -- iterators ----------------------------------------------------------------------------
     def make_one_shot_iterator(self) -> Iterator_:
@@ -940,6 +952,10 @@ def _dataset(d: Any) -> Dataset:
     if not isinstance(d, Dataset):
         raise TypeError(f"Received an invalid value for argument `dataset`: expected a tf.data.Dataset, got {d!r}.")  # fmt: skip
     return d
+
+
+#: ``tf.data.experimental``: AUTOTUNE (-1) for ``prefetch``/``num_parallel_calls``
+experimental = Namespace("data.experimental", AUTOTUNE=-1)
 
 
 def get_output_types(obj: Any) -> Any:
