@@ -4,8 +4,9 @@
 A built-in cell becomes one graph node that calls ``rnnkit.dynamic_rnn`` (for ``static_rnn`` too:
 TF1 defines both to compute the same values) or ``bidirectional_dynamic_rnn``, on the fused engine
 where it applies, with the session's variable values
-in place of the cell's parameters. A user-written cell is unrolled in the graph over the static
-number of steps (its ops are compat ops); ``sequence_length`` then masks outputs and freezes states.
+in place of the cell's parameters. A user-written cell (its ops are compat ops) is called once on a
+step's stand-ins and ``dynamic_rnn`` runs that step in a loop node over any number of steps;
+``static_rnn`` unrolls it over its list. ``sequence_length`` masks outputs and freezes states.
 Variables are named under the scope ``rnn`` (``bidirectional_rnn/fw``, ...); a second RNN over a
 different cell in the same graph gets ``rnn_1`` instead of TensorFlow's "already exists" error.
 """
@@ -23,7 +24,13 @@ from rnnkit._validation import check_bool
 from rnnkit.compat.v1 import array_ops, math_ops
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, leaf
-from rnnkit.compat.v1.rnn_cell import RNNCell, _check_cell, core_node, state_leaves
+from rnnkit.compat.v1.rnn_cell import (
+    RNNCell,
+    _check_cell,
+    core_node,
+    state_leaves,
+    user_cell_rnn,
+)
 from rnnkit.compat.v1.variables import get_variable_scope, variable_scope
 
 _py_bool = bool
@@ -217,8 +224,10 @@ def _unrolled(
         batch = array_ops.shape(xs[0])[0]
         init = cell.zero_state(batch if _dim(xs[0], 0) is None else _dim(xs[0], 0), dt)
     state, outputs = init, []
-    with variable_scope(scope):
+    with variable_scope(scope) as vs:
         for t, x in enumerate(xs):
+            if t > 0:  # TF1: later steps share the first step's variables
+                vs.reuse_variables()
             out, new_state = cell(x, state)
             if lengths is not None:
                 valid = math_ops.less(t, lengths)  # (B,)
@@ -272,15 +281,8 @@ def dynamic_rnn(
     batch, steps = (d1, d0) if time_major else (d0, d1)
     init = _initial_state(cell, initial_state, dtype, "initial_state", batch, dt)
     lengths = _lengths(sequence_length)
-    if not cell._has_core():
-        if steps is None:
-            raise ValueError(
-                f"dynamic_rnn over the user-written cell {type(cell).__name__} needs a static number "
-                f"of steps (inputs of shape {x.shape}); rnnkit.compat.v1 unrolls it in the graph."
-            )
-        xs = array_ops.unstack(x, axis=0 if time_major else 1)
-        outs, state = _unrolled(cell, xs, init, lengths, dt, scope or "rnn")
-        return array_ops.stack(outs, axis=0 if time_major else 1), state
+    if not cell._has_core():  # any number of steps: the cell's step runs in a loop node
+        return user_cell_rnn(cell, x, init, lengths, dt, time_major, scope or "rnn")
     graph = x.graph
     vscope = _rnn_scope(cell, scope or "rnn")
     data = [x, *([] if lengths is None else [lengths])]

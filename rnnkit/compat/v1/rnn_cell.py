@@ -546,7 +546,7 @@ class RNNCell:
     def __call__(self, inputs: Any, state: Any, scope: str | None = None) -> tuple[Tensor, Any]:
         if not self._has_core():
             if type(self).call is not RNNCell.call:
-                return self.call(inputs, state)
+                return self._call_in_layer_scope(inputs, state, scope)
             raise NotImplementedError(
                 f"{type(self).__name__} must define __call__(inputs, state, scope=None) or "
                 "call(inputs, state)."
@@ -572,10 +572,101 @@ class RNNCell:
     def call(self, inputs: Any, state: Any) -> Any:  # user cells may define this instead
         raise NotImplementedError
 
+    def _call_in_layer_scope(self, inputs: Any, state: Any, scope: Any) -> Any:
+        """A user cell's ``call`` under TF1's layer scope: ``scope`` when given, else a scope named
+        after the class (``MyCell`` -> ``my_cell``, ``my_cell_1`` for a second cell) created on the
+        first call and re-entered with reuse on later ones, so ``tf.get_variable`` in ``call``
+        shares the variables across steps."""
+        if scope is not None:
+            with variable_scope(scope):
+                return self.call(inputs, state)
+        graph = get_default_graph()
+        held = self.__dict__.get("_layer_scope")
+        if held is not None and held[0] is graph:
+            with variable_scope(held[1], reuse=True):
+                return self.call(inputs, state)
+        with variable_scope(None, default_name=_snake_case(type(self).__name__)) as vs:
+            self.__dict__["_layer_scope"] = (graph, vs)
+            return self.call(inputs, state)
+
     def __repr__(self) -> str:
         if self._core is None:
             return f"<rnnkit.compat.v1 user cell {type(self).__name__}>"
         return f"<rnnkit.compat.v1 {type(self).__name__} wrapping {self._core!r}>"
+
+
+class _SessionNode(StructNode):
+    """A multi-output node whose function also receives the session (a loop evaluating graph
+    nodes inside it needs the session for variables and random generators)."""
+
+    def _compute(self, sess: Any, values: list[Any]) -> Any:
+        return self._fn(sess, *values)
+
+
+def user_cell_rnn(
+    cell: RNNCell,
+    x: Tensor,
+    init: Any,
+    lengths: Tensor | None,
+    dt: DType,
+    time_major: _py_bool,
+    scope: str,
+) -> tuple[Tensor, Any]:
+    """``dynamic_rnn`` over a user-written cell, for any number of steps (known or not when the
+    graph is built): the cell is called once, as in TF1's ``while_loop``, on stand-ins for a step's
+    input and state under the variable scope ``scope``; at run time one node evaluates that step's
+    nodes once per step (outputs past a row's ``sequence_length`` are zeros and its state stays)."""
+    from rnnkit.compat.v1 import array_ops
+
+    dims = x.shape.as_list() if x.shape.ndims is not None else [None, None, None]
+    batch = dims[1] if time_major else dims[0]
+    if init is None:
+        size = batch if batch is not None else array_ops.shape(x)[1 if time_major else 0]
+        init = cell.zero_state(size, dt)
+    init_leaves = [convert_to_tensor(s, dt) for s in _nest.flatten(init)]
+    step_x = _StandIn(f"{scope}/step_input", dt, [batch, dims[2]])
+    state_ins = [_StandIn(f"{scope}/step_state", s.dtype, s.shape) for s in init_leaves]
+    with variable_scope(scope):
+        out, new_state = cell(step_x, _nest.pack_sequence_as(init, state_ins))
+    out = convert_to_tensor(out)
+    new_leaves = [convert_to_tensor(s) for s in _nest.flatten(new_state)]
+    if len(new_leaves) != len(state_ins):
+        raise ValueError(
+            f"{type(cell).__name__} returned a state of {len(new_leaves)} tensors, but its "
+            f"state_size {cell.state_size} (and the initial state) has {len(state_ins)}."
+        )
+    order, free = step_order([out, *new_leaves], [step_x, *state_ins])
+    n_len, n_state = (0 if lengths is None else 1), len(state_ins)
+    out_width = _width(out)
+
+    def run(sess: Any, xv: torch.Tensor, *rest: torch.Tensor) -> Any:
+        seq = rest[0].to(torch.int64) if n_len else None
+        state = list(rest[n_len : n_len + n_state])
+        base = dict(zip(free, rest[n_len + n_state :]))
+        axis = 0 if time_major else 1
+        outs = []
+        for t, xt in enumerate(xv.unbind(axis)):
+            values = run_order(sess, order, {**base, step_x: xt, **dict(zip(state_ins, state))})
+            o, ns = values[out], [values[n] for n in new_leaves]
+            if seq is not None:
+                valid = (seq > t).unsqueeze(1)
+                o = torch.where(valid, o, o.new_zeros(()))
+                ns = [torch.where(valid, n, s) for n, s in zip(ns, state)]
+            outs.append(o)
+            state = ns
+        if not outs:
+            rows = xv.shape[1 if time_major else 0]
+            shape = (0, rows, out_width or 0) if time_major else (rows, 0, out_width or 0)
+            return xv.new_zeros(shape), state
+        return torch.stack(outs, axis), state
+
+    inputs = [x, *([] if lengths is None else [lengths]), *init_leaves, *free]
+    node = _SessionNode(x.graph.unique_name(scope), inputs, run, x.graph)
+    steps = dims[0] if time_major else dims[1]
+    shape = [steps, batch, out_width] if time_major else [batch, steps, out_width]
+    outputs = leaf(node, (0,), out.dtype, shape)
+    finals = [leaf(node, (1, k), s.dtype, s.shape) for k, s in enumerate(init_leaves)]
+    return outputs, _nest.pack_sequence_as(init, finals)
 
 
 def _width(x: Tensor) -> int | None:
