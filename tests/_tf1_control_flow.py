@@ -270,6 +270,68 @@ def tuple_gate(tf):
     return [("run", {"a": a, "b": b}, {x: _x(2, seed=12)})]
 
 
+@case
+def greedy_decoder_loop(tf):
+    B, H, V, MAX = 3, 5, 6, 7
+    h0 = tf.placeholder(tf.float32, [B, H])
+    emb = tf.Variable(_x(V, H, seed=30), name="emb")
+    w = tf.Variable(_x(H, V, seed=31) * 2.0, name="w")
+    u = tf.Variable(_x(2 * H, H, seed=32), name="u")
+
+    def cond(t, h, tok, finished, outs, logits_ta):
+        return tf.logical_not(tf.reduce_all(finished))
+
+    def body(t, h, tok, finished, outs, logits_ta):
+        x = tf.nn.embedding_lookup(emb, tok)
+        h = tf.tanh(tf.matmul(tf.concat([x, h], 1), u))
+        logits = tf.matmul(h, w)
+        nxt = tf.cast(tf.argmax(logits, 1), tf.int32)
+        nxt = tf.where(finished, tf.zeros_like(nxt), nxt)
+        finished = tf.logical_or(finished, tf.equal(nxt, 0))
+        finished = tf.logical_or(finished, tf.greater_equal(t + 1, MAX))
+        return t + 1, h, nxt, finished, outs.write(t, nxt), logits_ta.write(t, logits)
+
+    init = [
+        tf.constant(0),
+        h0,
+        tf.ones([B], tf.int32),
+        tf.zeros([B], tf.bool),
+        tf.TensorArray(tf.int32, size=0, dynamic_size=True),
+        tf.TensorArray(tf.float32, size=0, dynamic_size=True),
+    ]
+    t, h, _, finished, outs, logits_ta = tf.while_loop(cond, body, init)
+    tokens = tf.transpose(outs.stack())
+    logits = logits_ta.stack()
+    loss = tf.reduce_sum(tf.nn.softmax(logits)[:, :, 1]) + tf.reduce_sum(h)
+    gw, gu, gh = tf.gradients(loss, [w, u, h0])
+    fetches = {"t": t, "tokens": tokens, "logits": logits, "gw": gw, "gu": gu, "gh0": gh}
+    return [("run", fetches, {h0: _x(B, H, seed=33) * 3.0})]
+
+
+@case
+def scan_rnn_with_cond_trained(tf):
+    T, B, D, H = 4, 3, 2, 3
+    x = tf.placeholder(tf.float32, [T, B, D])
+    y = tf.placeholder(tf.float32, [B, H])
+    w = tf.get_variable("w", [D + H, H], initializer=tf.constant_initializer(_x(D + H, H, seed=34)))  # fmt: skip
+    gate = tf.placeholder_with_default(True, [])
+
+    def step(h, xt):
+        z = tf.matmul(tf.concat([xt, h], 1), w)
+        return tf.cond(gate, lambda: tf.tanh(z), lambda: tf.nn.relu(z))
+
+    hs = tf.scan(step, x, initializer=tf.zeros([B, H]))
+    mapped = tf.map_fn(lambda h: tf.reduce_sum(h * w[:H], 0), hs)
+    loss = tf.reduce_mean(tf.square(hs[-1] - y)) + 0.1 * tf.reduce_mean(mapped)
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    feed = {x: _x(T, B, D, seed=35), y: _x(B, H, seed=36)}
+    runs = []
+    for k in range(4):
+        runs.append((f"step{k}", {"loss": loss, "train": train}, {**feed, gate: k % 2 == 0}))
+    runs.append(("end", {"w": w.value(), "loss": loss}, feed))
+    return runs
+
+
 # ------------------------------------------------------------------------------------------------
 # tf.data
 # ------------------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ def _run_case(name):
             sess.run(tf.global_variables_initializer())
             for label, fetches, feed in runs:
                 for key, value in sess.run(fetches, feed).items():
-                    out[f"{name}/{label}/{key}"] = np.asarray(value)
+                    if value is not None:  # a fetched op
+                        out[f"{name}/{label}/{key}"] = np.asarray(value)
     return out
 
 
