@@ -250,6 +250,92 @@ def to_tensor(
     return t.to(device=device, dtype=target)
 
 
+def _rank(leaf: Any) -> int | None:
+    """The rank of a leaf of a structure of inputs; None when unknown (a graph tensor)."""
+    if isinstance(leaf, (torch.Tensor, np.ndarray)):
+        return leaf.ndim
+    shape = getattr(leaf, "shape", None)
+    if shape is not None:
+        ndims = getattr(shape, "ndims", None) if not isinstance(shape, tuple) else len(shape)
+        return ndims if isinstance(ndims, int) else None
+    return 0  # a number, a string, None: what a nested Python list of values holds
+
+
+def _shape_text(leaf: Any) -> str:
+    shape = getattr(leaf, "shape", None)
+    if shape is None:
+        return "()"
+    return str(tuple(shape)) if isinstance(shape, (tuple, torch.Size)) else str(shape)
+
+
+def sequence_structure_error(
+    inputs: list | tuple | dict, time_major: bool, api: str = "rnnkit"
+) -> ValueError | TypeError:
+    """The error for a Python list, tuple or dict given as the ``inputs`` of ``dynamic_rnn``.
+
+    TensorFlow 1.x reads such ``inputs`` as a nested structure of sequences, each ``(B, T, ...)``,
+    never as a list of time steps: a leaf of rank below 3 fails its rank check (ValueError), two or
+    more leaves fail the cell's one-input check (ValueError), and one leaf inside a container
+    reaches a cell that takes a tensor (TypeError). rnnkit's cells take one tensor per step, so
+    each case raises TensorFlow's exception type, saying what to pass instead. ``api`` is
+    ``"rnnkit"`` or ``"tf"`` (``rnnkit.compat.v1``): whose functions the fix names.
+    """
+    leaves: list[Any] = []
+    pending = [inputs]
+    while pending and len(leaves) < 1000:  # enough leaves to describe the structure
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict):
+            pending.extend(item[k] for k in sorted(item, key=repr, reverse=True))
+        else:
+            leaves.append(item)
+    kind = type(inputs).__name__
+    axis = 0 if time_major else 1
+    short = "(T, B, I)" if time_major else "(B, T, I)"
+    layout = f"{short} (time_major=True)" if time_major else short
+    if api == "tf":
+        static, stack, concat = "tf.nn.static_rnn", f"tf.stack(inputs, axis={axis})", "tf.concat"
+    else:
+        static, stack, concat = "rnnkit.static_rnn", f"torch.stack(inputs, dim={axis})", "torch.cat"
+    expected = f"one tensor of shape {layout}"
+    reads = (
+        f"a {kind} is read as a nested structure of sequences, each {short}, as TensorFlow reads "
+        "it, never as time steps or as values to convert"
+    )
+    ranks = [_rank(leaf) for leaf in leaves]
+    shapes = ", ".join(sorted({_shape_text(leaf) for leaf in leaves if _rank(leaf) != 0}))
+    if not leaves:
+        return invalid_value("inputs", expected, f"an empty {kind}")
+    if 0 in ranks:
+        return invalid_value(
+            "inputs",
+            expected,
+            f"a {kind} of numbers ({reads}); convert it to one tensor first, e.g. "
+            "torch.tensor(inputs) or np.asarray(inputs, np.float32)",
+        )
+    count = "1 tensor" if len(leaves) == 1 else f"{len(leaves)} tensors"
+    got = f"a {kind} of {count} of shape {shapes}"
+    if any(r is not None and r < 3 for r in ranks):
+        return invalid_value(
+            "inputs",
+            expected,
+            f"{got} ({reads}); for a list of T time steps of shape (B, I) use "
+            f"{static}(cell, inputs), or stack them into one tensor with {stack}",
+        )
+    if len(leaves) > 1:
+        return invalid_value(
+            "inputs",
+            expected,
+            f"{got} ({reads}); the cells take one input tensor per step: join the features with "
+            f"{concat}(inputs, {'axis' if api == 'tf' else 'dim'}=-1)",
+        )
+    return TypeError(
+        f"Received an invalid type for argument `inputs`: expected {expected}, got {got} "
+        f"({reads}); pass that tensor itself."
+    )
+
+
 def check_rank(name: str, tensor: torch.Tensor, rank: int, layout: str) -> None:
     if tensor.dim() != rank:
         raise invalid_value(

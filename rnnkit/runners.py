@@ -33,6 +33,7 @@ from rnnkit._validation import (
     invalid_type,
     invalid_value,
     refuse_jit_trace,
+    sequence_structure_error,
     to_tensor,
 )
 from rnnkit.cells import RNNCell, State, check_cell, check_state
@@ -171,6 +172,8 @@ def static_rnn(
 def _time_major_inputs(
     cell: RNNCell, inputs: Any, dtype: Any, initial_state: Any, time_major: bool
 ) -> torch.Tensor:
+    if isinstance(inputs, (list, tuple, dict)):  # TF1 reads these as nested structures
+        raise sequence_structure_error(inputs, time_major)
     dtype = check_dtype("dtype", dtype)
     target, source = _target_dtype(cell, dtype, initial_state)
     x = to_tensor("inputs", inputs, dtype=target, match=source)
@@ -229,7 +232,9 @@ def dynamic_rnn(
     Args:
         cell: an rnnkit cell.
         inputs: ``(B, T, I)``, or ``(T, B, I)`` when ``time_major``; a tensor or numpy array (integer
-            and bool inputs are converted to ``dtype``).
+            and bool inputs are converted to ``dtype``). A Python list, tuple or dict is what
+            TensorFlow 1.x reads as a nested structure of sequences, not time steps, and is refused
+            as TensorFlow refuses it for its cells (a list of steps is :func:`static_rnn`'s input).
         sequence_length: ``(B,)`` integers in ``[0, T]`` (tensor, array or list), or ``None``.
         initial_state: the cell's state structure for B rows; zeros when ``None``.
         dtype: floating dtype for integer inputs (default: the state's, the cell's, or float32).

@@ -20,7 +20,7 @@ import torch
 
 import rnnkit
 from rnnkit import _nest
-from rnnkit._validation import check_bool
+from rnnkit._validation import check_bool, sequence_structure_error
 from rnnkit.compat.v1 import array_ops, math_ops
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, leaf
@@ -245,7 +245,9 @@ def _unrolled(
 # ------------------------------------------------------------------------------------------------
 
 
-def _seq_input(inputs: Any, dtype: Any) -> Tensor:
+def _seq_input(inputs: Any, dtype: Any, time_major: bool) -> Tensor:
+    if isinstance(inputs, (list, tuple, dict)):  # a nested structure of sequences, as in TF1
+        raise sequence_structure_error(inputs, time_major, api="tf")
     if isinstance(inputs, Tensor) and dtype is None:  # its own dtype (float64 with a state)
         x = convert_to_tensor(inputs)
     else:
@@ -275,7 +277,7 @@ def dynamic_rnn(
     is the one at its last valid step."""
     _check_cell("cell", cell)
     time_major = check_bool("time_major", time_major)  # a string would read as True
-    x = _seq_input(inputs, dtype)
+    x = _seq_input(inputs, dtype, time_major)
     dt = _dtype(dtype, x)
     d0, d1 = _dim(x, 0), _dim(x, 1)
     batch, steps = (d1, d0) if time_major else (d0, d1)
@@ -325,7 +327,7 @@ def bidirectional_dynamic_rnn(
     _check_cell("cell_fw", cell_fw)
     _check_cell("cell_bw", cell_bw)
     time_major = check_bool("time_major", time_major)
-    x = _seq_input(inputs, dtype)
+    x = _seq_input(inputs, dtype, time_major)
     dt = _dtype(dtype, x)
     d0, d1 = _dim(x, 0), _dim(x, 1)
     batch = d1 if time_major else d0
