@@ -110,3 +110,25 @@ def test_bad_image_and_text_arguments() -> None:
         tf.summary.image("x", tf.zeros([2, 3, 3, 1]), max_outputs=0)
     with pytest.raises(ValueError, match="string tensor"):
         tf.summary.text("x", tf.zeros([2]))
+
+
+def test_tags_follow_name_scopes_as_tf() -> None:
+    tf.reset_default_graph()
+    one = tf.constant(1.0)
+    with tf.name_scope("train"):
+        ops = [
+            tf.summary.scalar("loss", one),
+            tf.summary.scalar("loss", one),
+            tf.summary.histogram("w", tf.constant([1.0])),
+            tf.summary.image("im", tf.zeros([1, 2, 2, 1])),
+        ]
+    ops.append(tf.summary.scalar("my loss", one))
+    from tensorboardX.proto import summary_pb2
+
+    with tf.Session() as sess:
+        tags = []
+        for op in ops:
+            pb = summary_pb2.Summary()
+            pb.ParseFromString(sess.run(op))
+            tags.append([v.tag for v in pb.value])
+    assert tags == FIX["scoped_tags"]

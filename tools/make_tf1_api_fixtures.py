@@ -106,6 +106,7 @@ def contrib_layers(arrays: dict, meta: dict) -> None:
         "vs_fan_out": slim.variance_scaling_initializer(factor=0.5, mode="FAN_OUT"),
     }
     tf.reset_default_graph()
+    tf.set_random_seed(3)
     tensors = {k: init(shape, dtype=tf.float32) for k, init in inits.items()}
     with tf.Session() as sess:
         drawn = sess.run(tensors)
@@ -462,6 +463,25 @@ def summary(meta: dict) -> None:
                 out.append(item)
     meta["values"] = values.tolist()
     meta["events"] = out
+
+    # tags follow the op's name: name scopes, uniquified repeats, spaces as underscores
+    tf.reset_default_graph()
+    one = tf.constant(1.0)
+    with tf.name_scope("train"):
+        ops = [
+            tf.summary.scalar("loss", one),
+            tf.summary.scalar("loss", one),
+            tf.summary.histogram("w", tf.constant([1.0])),
+            tf.summary.image("im", tf.zeros([1, 2, 2, 1])),
+        ]
+    ops.append(tf.summary.scalar("my loss", one))
+    with tf.Session() as sess:
+        tags = []
+        for op in ops:
+            pb = tf.Summary()
+            pb.ParseFromString(sess.run(op))
+            tags.append([v.tag for v in pb.value])
+    meta["scoped_tags"] = tags
 
 
 def main() -> None:

@@ -43,12 +43,11 @@ def scalar(name: str, tensor: Any, collections: Any = None, family: Any = None) 
     if x.shape.ndims not in (None, 0):
         raise ValueError(f"tf.summary.scalar({name!r}) needs a scalar tensor, got shape {x.shape}.")
     tbx = _tbx()
-    tag = str(name)
 
-    def fn(v: Any) -> bytes:
+    def fn(tag: str, v: Any) -> bytes:
         return tbx.summary.scalar(tag, float(v.detach())).SerializeToString()
 
-    return _summary_op(tag, [x], fn, collections)
+    return _summary_op(name, [x], fn, collections)
 
 
 def _default_bucket_limits() -> np.ndarray:
@@ -91,7 +90,11 @@ def _histogram_proto(values: np.ndarray) -> Any:
 
 
 def _summary_op(name: str, inputs: list[Tensor], fn: Any, collections: Any) -> Tensor:
-    op = Tensor(str(name).replace(" ", "_"), string, [], inputs, fn=fn)
+    """A summary op computing ``fn(tag, *input_values)``; its tag is the op's name, as in TF1: under
+    the enclosing name scopes and made unique (``train/loss``, ``train/loss_1``)."""
+    tag: list[str] = []
+    op = Tensor(str(name).replace(" ", "_"), string, [], inputs, fn=lambda *v: fn(tag[0], *v))
+    tag.append(op._op_name)
     for key in collections or [GraphKeys.SUMMARIES]:
         add_to_collection(key, op)
     return op
@@ -100,16 +103,15 @@ def _summary_op(name: str, inputs: list[Tensor], fn: Any, collections: Any) -> T
 def histogram(name: str, values: Any, collections: Any = None, family: Any = None) -> Tensor:
     """A summary op with TensorFlow's histogram of ``values`` (any shape, flattened)."""
     x = convert_to_tensor(values)
-    tag = str(name)
     summary_pb2 = _summary_pb2()
 
-    def fn(v: Any) -> bytes:
+    def fn(tag: str, v: Any) -> bytes:
         pb = _histogram_proto(v.detach().cpu().double().numpy())
         return summary_pb2.Summary(
             value=[summary_pb2.Summary.Value(tag=tag, histo=pb)]
         ).SerializeToString()
 
-    return _summary_op(tag, [x], fn, collections)
+    return _summary_op(name, [x], fn, collections)
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -159,10 +161,9 @@ def image(
             f"Received an invalid value for argument `max_outputs`: expected a positive integer, "
             f"got {max_outputs!r}."
         )
-    tag = str(name)
     summary_pb2 = _summary_pb2()
 
-    def fn(v: Any) -> bytes:
+    def fn(tag: str, v: Any) -> bytes:
         arr = v.detach().cpu().numpy()
         if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
             from rnnkit.compat.v1.errors import InvalidArgumentError
@@ -181,7 +182,7 @@ def image(
             values.append(summary_pb2.Summary.Value(tag=sub, image=img))
         return summary_pb2.Summary(value=values).SerializeToString()
 
-    return _summary_op(tag, [x], fn, collections)
+    return _summary_op(name, [x], fn, collections)
 
 
 def text(name: str, tensor: Any, collections: Any = None) -> Tensor:
@@ -200,11 +201,10 @@ def text(name: str, tensor: Any, collections: Any = None) -> Tensor:
                 f"expected a string tensor, got {x.dtype.name} ({x.name!r})."
             )
         inputs, fixed = [x], None
-    tag = str(name)
     summary_pb2 = _summary_pb2()
     from tensorboardX.proto import tensor_pb2, tensor_shape_pb2
 
-    def fn(v: Any = None) -> bytes:
+    def fn(tag: str, v: Any = None) -> bytes:
         arr = fixed if not inputs else np.asarray(v, dtype=object)
         items = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in arr.ravel()]
         shape = tensor_shape_pb2.TensorShapeProto(
@@ -217,7 +217,7 @@ def text(name: str, tensor: Any, collections: Any = None) -> Tensor:
         value = summary_pb2.Summary.Value(tag=tag, metadata=meta, tensor=proto)
         return summary_pb2.Summary(value=[value]).SerializeToString()
 
-    return _summary_op(tag, inputs, fn, collections)
+    return _summary_op(name, inputs, fn, collections)
 
 
 def merge(inputs: Any, collections: Any = None, name: str | None = None) -> Tensor:
