@@ -103,6 +103,9 @@ def test_static_shapes_and_names():
         shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, 2])],
     )
     assert v.shape.as_list() == [None, 2]
+    # the result has the structure the body returns
+    pair = tf.while_loop(lambda k, a: k < 2, lambda k, a: (k + 1, a), [0, 1.0])
+    assert isinstance(pair, tuple) and len(pair) == 2
     m = tf.map_fn(lambda r: r[:2], x)
     assert m.shape.as_list() == [None, 2]
     with tf.Session() as sess:
@@ -162,3 +165,14 @@ def test_loop_value_outgrowing_its_invariant_at_run_time():
         pytest.raises(tf.errors.InvalidArgumentError, match="shape invariant"),
     ):
         sess.run(grow, {v: [1.0, 2.0]})
+
+
+def test_gradients_taken_inside_a_loop_body():
+    # gradient descent on x**2 written as a loop: each step differentiates inside the body
+    def body(k, x):
+        (g,) = tf.gradients(x * x, [x])
+        return k + 1, x - 0.25 * g
+
+    _, x = tf.while_loop(lambda k, x: k < 3, body, [0, tf.constant(4.0)])
+    with tf.Session() as sess:
+        assert sess.run(x) == 0.5  # 4 -> 2 -> 1 -> 0.5

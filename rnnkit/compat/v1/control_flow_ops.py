@@ -14,6 +14,7 @@ new ``TensorArray`` with a new flow, so arrays can be loop variables.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -219,13 +220,27 @@ class Body:
                     stack.append((i, False))
         self.order = order
         self.captured = captured
+        # tf.gradients called inside the function: what it differentiates with respect to
+        self.grad_targets = {id(x) for n in order for x in getattr(n, "_grad_xs", None) or ()}
 
     def run(self, sess: Any, param_values: Sequence[Any], captured_values: Sequence[Any]) -> list:
         vals: dict[int, Any] = {id(n): v for n, v in zip(self.captured, captured_values)}
         vals.update((id(p), v) for p, v in zip(self.params, param_values))
-        for n in self.order:
-            vals[id(n)] = n._compute(sess, [vals[id(i)] for i in n._inputs])
+        targets = self.grad_targets
+        if targets:
+            for key in targets & vals.keys():
+                vals[key] = _requiring_grad(vals[key])
+        with torch.enable_grad() if targets else contextlib.nullcontext():
+            for n in self.order:
+                v = n._compute(sess, [vals[id(i)] for i in n._inputs])
+                vals[id(n)] = _requiring_grad(v) if targets and id(n) in targets else v
         return [vals[id(o)] for o in self.outputs]
+
+
+def _requiring_grad(v: Any) -> Any:
+    if isinstance(v, torch.Tensor) and v.is_floating_point() and not v.requires_grad:
+        return v.detach().requires_grad_(True)
+    return v
 
 
 def trace(
@@ -651,8 +666,8 @@ def while_loop(
                   *loop_body.captured]  # fmt: skip
         node = SessionNode(graph.unique_name("while"), inputs, run, graph)
         outs = outputs_of(node, flat_init, invariants, "Exit")
-        result = pack(specs, outs)
-        if not return_same_structure and isinstance(result, (list, tuple)) and len(result) == 1:
+        result = pack(b_out, outs)  # the structure the body returns, as in TF
+        if not return_same_structure and len(outs) == 1:
             return result[0]
         return result
 
