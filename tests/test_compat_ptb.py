@@ -1,11 +1,11 @@
-"""TensorFlow's PTB word-level LM tutorial (``ptb_word_lm.py`` + ``reader.py``) on rnnkit.compat.v1.
+"""A queue-fed LSTM language model and the ops it needs, on rnnkit.compat.v1, against TensorFlow.
 
 Against ``tests/fixtures/tf1_ptb`` (real TensorFlow, ``tools/make_tf1_ptb_fixtures.py``, format in
-its README): the new ops on fixed inputs (values and gradients, float32, within 1e-5 relative to the
-largest magnitude of the tensor), and seven training steps of the tutorial's model from the same
-initial weights (cost, LSTM state and inputs of each step, and the final variables). Then the
-program's structure end to end at tiny scale: flags, ``tf.app.run``, ``tf.gfile``, the reader's
-queue, ``Supervisor.managed_session``, and the errors of what is misused.
+its README): the ops on fixed inputs (values and gradients, float32, within 1e-5 relative to the
+largest magnitude of the tensor), and seven training steps of a two-layer LSTM language model from the
+same initial weights (cost, LSTM state and inputs of each step, and the final variables). Then a whole
+program of that kind at tiny scale: flags, ``tf.app.run``, ``tf.gfile``, the input queue,
+``Supervisor.managed_session``, and the errors of what is misused.
 """
 
 from __future__ import annotations
@@ -128,176 +128,185 @@ def test_sequence_loss_argument_errors():
         tf.strided_slice(L, [0], [1], shrink_axis_mask=-1)
 
 
-# -- (b) the tutorial's model against TensorFlow ----------------------------------------------------
-def ptb_producer(raw_data, batch_size, num_steps, name=None):
-    """``reader.ptb_producer``, as the tutorial writes it."""
-    with tf.name_scope(name, "PTBProducer", [raw_data, batch_size, num_steps]):
-        raw_data = tf.convert_to_tensor(raw_data, name="raw_data", dtype=tf.int32)
-        data_len = tf.size(raw_data)
-        batch_len = data_len // batch_size
-        data = tf.reshape(raw_data[0 : batch_size * batch_len], [batch_size, batch_len])
-        epoch_size = (batch_len - 1) // num_steps
-        assertion = tf.assert_positive(
-            epoch_size, message="epoch_size == 0, decrease batch_size or num_steps"
+# -- (b) a queue-fed LSTM language model against TensorFlow ----------------------------------------
+def queued_windows(ids, rows, width, scope=None):
+    """The next ``(rows, width)`` window of ``ids`` laid out as ``rows`` lines, and the same window one
+    id later: a ``range_input_producer`` queue says which window, ``tf.strided_slice`` cuts it."""
+    with tf.name_scope(scope, "Windows", [ids]):
+        flat = tf.convert_to_tensor(ids, dtype=tf.int32, name="ids")
+        line = tf.size(flat) // rows
+        grid = tf.reshape(flat[: rows * line], [rows, line])
+        count = (line - 1) // width
+        check = tf.assert_positive(count, message="no full window: too few ids for rows x width")
+        with tf.control_dependencies([check]):
+            count = tf.identity(count, name="windows")
+        k = tf.train.range_input_producer(count, shuffle=False).dequeue()
+        cut = []
+        for shift in (0, 1):
+            window = tf.strided_slice(grid, [0, k * width + shift], [rows, (k + 1) * width + shift])
+            window.set_shape([rows, width])
+            cut.append(window)
+        return cut[0], cut[1]
+
+
+class QueuedLM:
+    """A ``layers``-deep LSTM language model (BasicLSTMCell, forget_bias 0) reading ``queued_windows``,
+    in variable scope ``Model``: TensorFlow's variable names of the fixture. A training model unrolls
+    the cell by hand (reusing its variables after the first step) and trains it with SGD on a
+    learning-rate variable, gradients clipped by their global norm; an evaluation model reuses the
+    same variables through ``static_rnn``."""
+
+    def __init__(self, cfg, ids, training=True, initializer=None):
+        rows, width, units, words = (
+            cfg["batch_size"],
+            cfg["num_steps"],
+            cfg["hidden_size"],
+            cfg["vocab_size"],
         )
-        with tf.control_dependencies([assertion]):
-            epoch_size = tf.identity(epoch_size, name="epoch_size")
-        i = tf.train.range_input_producer(epoch_size, shuffle=False).dequeue()
-        x = tf.strided_slice(data, [0, i * num_steps], [batch_size, (i + 1) * num_steps])
-        x.set_shape([batch_size, num_steps])
-        y = tf.strided_slice(data, [0, i * num_steps + 1], [batch_size, (i + 1) * num_steps + 1])
-        y.set_shape([batch_size, num_steps])
-        return x, y
-
-
-def build_model(c, raw, is_training=True, initializer=None):
-    """``PTBModel`` of the tutorial (BasicLSTMCell path), in a ``Model`` variable scope."""
-    x, y = ptb_producer(raw, c["batch_size"], c["num_steps"], name="Input")
-    size, vocab = c["hidden_size"], c["vocab_size"]
-    with tf.variable_scope("Model", reuse=None if is_training else True, initializer=initializer):
-        cell = tf.contrib.rnn.MultiRNNCell(
-            [
-                tf.contrib.rnn.BasicLSTMCell(
-                    size, forget_bias=0.0, state_is_tuple=True, reuse=tf.get_variable_scope().reuse
+        self.x, self.y = queued_windows(ids, rows, width, scope="Input")
+        with tf.variable_scope("Model", reuse=None if training else True, initializer=initializer):
+            reuse = tf.get_variable_scope().reuse
+            layers = [
+                tf.contrib.rnn.BasicLSTMCell(units, forget_bias=0.0, reuse=reuse)
+                for _ in range(cfg["num_layers"])
+            ]
+            cell = tf.contrib.rnn.MultiRNNCell(layers, state_is_tuple=True)
+            self.initial_state = cell.zero_state(rows, tf.float32)
+            with tf.device("/cpu:0"):
+                table = tf.get_variable("embedding", [words, units], dtype=tf.float32)
+            steps = tf.unstack(tf.nn.embedding_lookup(table, self.x), axis=1)
+            if training:
+                outputs, state = [], self.initial_state
+                with tf.variable_scope("RNN"):
+                    for t, step in enumerate(steps):
+                        if t:
+                            tf.get_variable_scope().reuse_variables()
+                        out, state = cell(step, state)
+                        outputs.append(out)
+            else:
+                outputs, state = tf.nn.static_rnn(
+                    cell, steps, initial_state=self.initial_state, scope="RNN"
                 )
-                for _ in range(c["num_layers"])
-            ],
-            state_is_tuple=True,
+            self.final_state = state
+            hidden = tf.reshape(tf.concat(outputs, 1), [-1, units])  # row-major: (row, time)
+            w = tf.get_variable("softmax_w", [units, words], dtype=tf.float32)
+            b = tf.get_variable("softmax_b", [words], dtype=tf.float32)
+            per_id = tf.contrib.legacy_seq2seq.sequence_loss_by_example(
+                [tf.nn.xw_plus_b(hidden, w, b)],
+                [tf.reshape(self.y, [-1])],
+                [tf.ones([rows * width], dtype=tf.float32)],
+            )
+            self.cost = tf.reduce_sum(per_id) / rows
+        if not training:
+            return
+        self.lr = tf.Variable(0.0, trainable=False)
+        self.params = tf.trainable_variables()
+        grads, _ = tf.clip_by_global_norm(
+            tf.gradients(self.cost, self.params), cfg["max_grad_norm"]
         )
-        initial_state = cell.zero_state(c["batch_size"], tf.float32)
-        with tf.device("/cpu:0"):
-            embedding = tf.get_variable("embedding", [vocab, size], dtype=tf.float32)
-            inputs = tf.nn.embedding_lookup(embedding, x)
-        outputs = []
-        state = initial_state
-        with tf.variable_scope("RNN"):
-            for time_step in range(c["num_steps"]):
-                if time_step > 0:
-                    tf.get_variable_scope().reuse_variables()
-                cell_output, state = cell(inputs[:, time_step, :], state)
-                outputs.append(cell_output)
-        output = tf.reshape(tf.stack(axis=1, values=outputs), [-1, size])
-        softmax_w = tf.get_variable("softmax_w", [size, vocab], dtype=tf.float32)
-        softmax_b = tf.get_variable("softmax_b", [vocab], dtype=tf.float32)
-        logits = tf.matmul(output, softmax_w) + softmax_b
-        loss = tf.contrib.legacy_seq2seq.sequence_loss_by_example(
-            [logits],
-            [tf.reshape(y, [-1])],
-            [tf.ones([c["batch_size"] * c["num_steps"]], dtype=tf.float32)],
+        self.train_op = tf.train.GradientDescentOptimizer(self.lr).apply_gradients(
+            zip(grads, self.params), global_step=tf.contrib.framework.get_or_create_global_step()
         )
-        cost = tf.reduce_sum(loss) / c["batch_size"]
-        m = {"x": x, "y": y, "initial_state": initial_state, "final_state": state, "cost": cost}
-        if not is_training:
-            return m
-        lr = tf.Variable(0.0, trainable=False)
-        tvars = tf.trainable_variables()
-        grads, _ = tf.clip_by_global_norm(tf.gradients(cost, tvars), c["max_grad_norm"])
-        m["train_op"] = tf.train.GradientDescentOptimizer(lr).apply_gradients(
-            zip(grads, tvars), global_step=tf.contrib.framework.get_or_create_global_step()
-        )
-        m["new_lr"] = tf.placeholder(tf.float32, shape=[], name="new_learning_rate")
-        m["lr_update"] = tf.assign(lr, m["new_lr"])
-        m["lr"], m["tvars"] = lr, tvars
-    return m
+        self.new_lr = tf.placeholder(tf.float32, shape=[], name="new_learning_rate")
+        self.set_lr = tf.assign(self.lr, self.new_lr)
 
-
-def _feed_state(m, state):
-    feed = {}
-    for i, (c, h) in enumerate(m["initial_state"]):
-        feed[c] = state[i].c
-        feed[h] = state[i].h
-    return feed
+    def state_feed(self, values):
+        """Feed the initial state with ``values`` (the last window's final state, per layer)."""
+        return {
+            t: v
+            for tensors, value in zip(self.initial_state, values)
+            for t, v in zip(tensors, value)
+        }
 
 
 def test_training_steps_match_tensorflow():
     meta, a = _load("train.npz")
-    c = meta["config"]
-    m = build_model(c, a["raw_data"])
-    names = {v._op_name: v for v in m["tvars"]}
-    assert sorted(names) == meta["variables"]
-    assigns = [tf.assign(v, a[f"init/{n}"]) for n, v in names.items()]
+    cfg = meta["config"]
+    lm = QueuedLM(cfg, a["raw_data"])
+    by_name = {v._op_name: v for v in lm.params}
+    assert sorted(by_name) == meta["variables"]
+    load = [tf.assign(v, a[f"init/{name}"]) for name, v in by_name.items()]
     sv = tf.train.Supervisor(logdir=None)
     with sv.managed_session() as sess:
-        sess.run(assigns)
-        state = sess.run(m["initial_state"])
-        fetches = {k: m[k] for k in ("cost", "final_state", "x", "y", "train_op")}
-        for step, lr_value in enumerate(c["learning_rates"]):
-            sess.run(m["lr_update"], {m["new_lr"]: lr_value})
-            vals = sess.run(fetches, _feed_state(m, state))
-            state = vals["final_state"]
-            np.testing.assert_array_equal(vals["x"], a[f"step{step}/x"])
-            np.testing.assert_array_equal(vals["y"], a[f"step{step}/y"])
-            _close(vals["cost"], a[f"step{step}/cost"], f"step {step} cost")
-            for i, s in enumerate(state):
-                _close(s.c, a[f"step{step}/state{i}/c"], f"step {step} layer {i} c")
-                _close(s.h, a[f"step{step}/state{i}/h"], f"step {step} layer {i} h")
-        final = sess.run(names)
+        sess.run(load)
+        state = sess.run(lm.initial_state)
+        for step, lr in enumerate(cfg["learning_rates"]):
+            sess.run(lm.set_lr, {lm.new_lr: lr})
+            x, y, cost, state, _ = sess.run(
+                [lm.x, lm.y, lm.cost, lm.final_state, lm.train_op], lm.state_feed(state)
+            )
+            np.testing.assert_array_equal(x, a[f"step{step}/x"])
+            np.testing.assert_array_equal(y, a[f"step{step}/y"])
+            _close(cost, a[f"step{step}/cost"], f"step {step} cost")
+            for layer, s in enumerate(state):
+                _close(s.c, a[f"step{step}/state{layer}/c"], f"step {step} layer {layer} c")
+                _close(s.h, a[f"step{step}/state{layer}/h"], f"step {step} layer {layer} h")
+        final = sess.run(by_name)
         assert int(sess.run(sv.global_step)) == int(a["global_step"])
-    for n in names:
-        _close(final[n], a[f"final/{n}"], n)
+    for name in by_name:
+        _close(final[name], a[f"final/{name}"], name)
 
 
-# -- (c) the program's structure end to end ---------------------------------------------------------
-def test_program_structure_end_to_end(tmp_path, monkeypatch, capsys):
-    """Flags, ``tf.app.run``, ``tf.gfile``, train/valid models sharing weights, ``Supervisor`` with a
-    logdir (checkpoint at start, restore on the next run), learning-rate decay, perplexity falling."""
-    words = ("the cat sat on the mat \n a dog ran to the cat \n " * 40).split(" ")
-    (tmp_path / "train.txt").write_text(" ".join(words))
+# -- (c) a whole queue-fed program at tiny scale ------------------------------------------------------
+def test_program_structure_end_to_end(tmp_path):
+    """Flags, ``tf.app.run``, ``tf.gfile``, a training and an evaluation model sharing weights,
+    ``Supervisor`` with a logdir (its checkpoint at the start), a decaying learning rate, and the
+    training perplexity falling."""
+    text = "one two three two one \n three three one two \n " * 40
+    (tmp_path / "words.txt").write_text(text)
     flags = tf.flags.FlagValues()
-    tf.flags.DEFINE_string("data_file", None, "text", flag_values=flags)
-    tf.flags.DEFINE_integer("epochs", 1, "epochs", flag_values=flags)
-    tf.flags.DEFINE_bool("verbose", False, "", flag_values=flags)
-    rest = flags(
-        ["prog", f"--data_file={tmp_path / 'train.txt'}", "--epochs", "3", "--verbose", "extra"]
-    )
-    assert rest == ["prog", "extra"] and flags.epochs == 3 and flags.verbose is True
-    with tf.gfile.GFile(flags.data_file, "rb") as f:
-        data = f.read().decode("utf-8").replace("\n", "<eos>").split()
-    vocab = {w: i for i, w in enumerate(sorted(set(data)))}
-    ids = [vocab[w] for w in data]
-    c = dict(
-        vocab_size=len(vocab),
-        hidden_size=16,
+    tf.flags.DEFINE_string("text", None, "a file of words", flag_values=flags)
+    tf.flags.DEFINE_integer("passes", 1, "epochs", flag_values=flags)
+    tf.flags.DEFINE_bool("loud", False, "", flag_values=flags)
+    left = flags(["lm", f"--text={tmp_path / 'words.txt'}", "--passes", "3", "--loud", "more"])
+    assert left == ["lm", "more"] and flags.passes == 3 and flags.loud is True
+    with tf.gfile.GFile(flags.text, "rb") as f:
+        words = f.read().decode("utf-8").replace("\n", " <eos> ").split()
+    index = {w: i for i, w in enumerate(sorted(set(words)))}
+    ids = [index[w] for w in words]
+    cfg = dict(
+        vocab_size=len(index),
+        hidden_size=12,
         num_layers=2,
-        num_steps=5,
-        batch_size=4,
+        num_steps=6,
+        batch_size=3,
         max_grad_norm=5,
     )
-    perplexities = []
+    windows = (len(ids) // cfg["batch_size"] - 1) // cfg["num_steps"]
+    perplexity = []
 
     def main(argv):
+        assert argv == ["lm"]
         with tf.Graph().as_default():
             init = tf.random_uniform_initializer(-0.1, 0.1)
             with tf.name_scope("Train"):
-                m = build_model(c, ids, True, init)
-                tf.summary.scalar("Training Loss", m["cost"])
-            with tf.name_scope("Valid"):
-                mvalid = build_model(c, ids[:60], False, init)
-            epoch_size = ((len(ids) // c["batch_size"]) - 1) // c["num_steps"]
+                lm = QueuedLM(cfg, ids, True, init)
+                tf.summary.scalar("cost", lm.cost)
+            with tf.name_scope("Eval"):
+                check = QueuedLM(cfg, ids[:80], False, init)
             sv = tf.train.Supervisor(logdir=str(tmp_path / "logs"))
-            with sv.managed_session(config=tf.ConfigProto(allow_soft_placement=True)) as session:
-                for i in range(flags.epochs):
-                    m_lr = 1.0 * 0.5 ** max(i + 1 - 2, 0.0)
-                    session.run(m["lr_update"], {m["new_lr"]: m_lr})
-                    assert session.run(m["lr"]) == pytest.approx(m_lr)
-                    state, costs = session.run(m["initial_state"]), 0.0
-                    for _ in range(epoch_size):
-                        vals = session.run(
-                            {"cost": m["cost"], "s": m["final_state"], "t": m["train_op"]},
-                            _feed_state(m, state),
+            with sv.managed_session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+                for epoch in range(flags.passes):
+                    lr = 0.8 * 0.5 ** max(epoch - 1, 0)
+                    sess.run(lm.set_lr, {lm.new_lr: lr})
+                    assert sess.run(lm.lr) == pytest.approx(lr)
+                    state, total = sess.run(lm.initial_state), 0.0
+                    for _ in range(windows):
+                        cost, state, _ = sess.run(
+                            [lm.cost, lm.final_state, lm.train_op], lm.state_feed(state)
                         )
-                        state, costs = vals["s"], costs + vals["cost"]
-                    perplexities.append(np.exp(costs / (epoch_size * c["num_steps"])))
-                    vstate = session.run(mvalid["initial_state"])
-                    session.run(mvalid["cost"], _feed_state(mvalid, vstate))
-                return int(session.run(sv.global_step))
+                        total += cost
+                    perplexity.append(float(np.exp(total / (windows * cfg["num_steps"]))))
+                    start = sess.run(check.initial_state)
+                    assert np.isfinite(sess.run(check.cost, check.state_feed(start)))
+                return int(sess.run(sv.global_step))
 
     with pytest.raises(SystemExit) as done:
-        tf.app.run(main=main, argv=["prog"])
+        tf.app.run(main=main, argv=["lm"])
     steps = done.value.code
-    assert steps == 3 * (((len(ids) // 4) - 1) // 5)
-    assert perplexities[-1] < perplexities[0]
-    # the supervisor's checkpoint thread saves at its start, as TF's does: at step 0, or a little
+    assert steps == 3 * windows
+    assert perplexity[-1] < perplexity[0]
+    # the supervisor's checkpoint thread saves when it starts, as TF's does: at step 0, or a little
     # later when the thread starts late (a loaded machine); joined when the session ends
     latest = tf.train.latest_checkpoint(str(tmp_path / "logs"))
     assert re.fullmatch(r".*model\.ckpt-\d+", latest) and int(latest.rsplit("-", 1)[1]) <= steps
@@ -339,9 +348,9 @@ def test_supervisor_ends_cleanly_at_end_of_input_and_reraises_other_errors():
 
 
 def test_reader_assertion_fails_at_run_time():
-    x, _ = ptb_producer(list(range(10)), batch_size=5, num_steps=3)
+    x, _ = queued_windows(list(range(10)), rows=5, width=3)
     sv = tf.train.Supervisor()
-    with pytest.raises(tf.errors.InvalidArgumentError, match="epoch_size == 0"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no full window"):
         with sv.managed_session() as sess:
             sess.run(x)
 

@@ -39,6 +39,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 # -- through the command, in a subprocess ---------------------------------------------------------
+@pytest.mark.slow  # a subprocess
 def test_a_script_runs_with_its_imports_argv_flags_and_exit_status(tmp_path):
     (tmp_path / "helper.py").write_text("WHO = 'helper next to the script'\n")
     script = _write(
@@ -93,6 +94,7 @@ def test_a_script_runs_with_its_imports_argv_flags_and_exit_status(tmp_path):
     assert proc.stderr == ""
 
 
+@pytest.mark.slow  # a subprocess
 @pytest.mark.parametrize(
     ("body", "line", "name"),
     [
@@ -116,6 +118,7 @@ def test_a_name_outside_the_subset_stops_with_one_line(tmp_path, body, line, nam
     assert proc.returncode == 3 and proc.stdout == ""
 
 
+@pytest.mark.slow  # a subprocess
 def test_the_scripts_own_exception_keeps_its_traceback_as_under_python(tmp_path):
     script = _write(
         tmp_path / "boom.py",
@@ -143,6 +146,7 @@ def test_the_scripts_own_exception_keeps_its_traceback_as_under_python(tmp_path)
     assert python.returncode == 1 and "rnnkit" not in proc.stderr
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_missing_script_is_a_usage_error(tmp_path):
     proc = _tf1(tmp_path / "nope.py")
     assert proc.returncode == 2
