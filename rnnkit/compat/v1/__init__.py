@@ -11,7 +11,9 @@ Modules mirror TensorFlow's namespaces: ``ops`` (graphs, tensors, scopes), ``ses
 ``layers``, ``train/`` (one optimizer per module, ``saver``, ``input`` producers and queue runners,
 ``coordinator``, ``supervisor``), ``keras_datasets``, ``strided_slice``, ``check_ops``,
 ``legacy_seq2seq`` and ``seq2seq_loss`` (``tf.contrib``), ``flags``, ``app``, ``tf_logging``
-(``tf.logging``), ``gfile``, ``session_config`` (``tf.ConfigProto``). Anything outside
+(``tf.logging``), ``gfile``, ``session_config`` (``tf.ConfigProto``), ``control_flow_ops``
+(``cond``, ``case``, ``while_loop``, ``TensorArray``, ``tuple``), ``functional_ops`` (``map_fn``,
+``scan``, ``foldl``, ``foldr``), ``data`` (``tf.data``). Anything outside
 the subset raises :class:`UnsupportedError` naming it (``SUPPORTED`` lists the subset).
 ``install()`` makes ``import tensorflow`` (and ``tensorflow.contrib.*``, ``tensorflow.compat.v1``, ...)
 resolve to this layer so that a TF1 program runs unmodified (``python -m rnnkit tf1 SCRIPT`` does
