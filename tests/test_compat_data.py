@@ -194,3 +194,20 @@ def test_autotune_and_apply():
         assert [v.tolist() for v in read_all(sess, nxt)] == [[0, 2, 4, 6], [8, 10]]
     with pytest.raises(TypeError, match="must return a `tf.data.Dataset`"):
         ds.apply(lambda d: 3)
+
+
+@pytest.mark.parametrize(
+    "get, name",
+    [
+        (lambda: tf.data.TextLineDataset, "tf.data.TextLineDataset"),
+        (lambda: tf.data.Dataset.list_files, "tf.data.Dataset.list_files"),
+        (lambda: tf.data.Dataset.range(3).flat_map, "tf.data.Dataset.flat_map"),
+        (
+            lambda: tf.data.Dataset.range(3).make_one_shot_iterator().string_handle(),
+            "string_handle",
+        ),
+    ],
+)
+def test_names_outside_the_subset_are_named(get, name):
+    with pytest.raises(tf.UnsupportedError, match=name):
+        get()

@@ -36,6 +36,7 @@ from rnnkit.compat.v1.errors import (
     InvalidArgumentError,
     Namespace,
     OutOfRangeError,
+    unsupported,
 )
 from rnnkit.compat.v1.ops import (
     Operation,
@@ -136,9 +137,25 @@ class _Arg:
         return self.static if self.tensor is None else int(ctx.values[id(self.tensor)])
 
 
-class Dataset:
+class _Unsupported(type):
+    """Names a ``tf.data`` class attribute outside the subset (``Dataset.list_files``)."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise unsupported(f"tf.data.{cls._tf_name}.{name}")
+
+
+class Dataset(metaclass=_Unsupported):
     """A pipeline of elements (structures of tensors). Build one with ``from_tensor_slices``,
     ``from_tensors``, ``from_generator`` or ``range`` and chain the transformations."""
+
+    _tf_name = "Dataset"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise unsupported(f"tf.data.Dataset.{name}")
 
     # what a subclass sets: the element structure with DTypes and TensorShapes as leaves, the
     # graph tensors evaluated at initialization, and the datasets it reads
@@ -907,7 +924,11 @@ class Iterator_:
         return pack(self._structure, outs)
 
     def string_handle(self, name: str | None = None) -> Any:
-        raise TypeError("Iterator.string_handle() (feedable iterators) is not supported.")
+        raise unsupported("tf.data.Iterator.string_handle")
+
+    @staticmethod
+    def from_string_handle(*args: Any, **kwargs: Any) -> Any:
+        raise unsupported("tf.data.Iterator.from_string_handle")
 
     @staticmethod
     def from_structure(
