@@ -72,8 +72,8 @@ MAX_INDEX_BYTES = 1 << 28
 # A partitioned variable has a slice per partition (TensorFlow's partitioners make a few to a few
 # thousand); checking that the slices tile it counts 2**k corners per slice, k the number of
 # dimensions they split.
-_MAX_SLICES = 1 << 18
-_MAX_CORNERS = 1 << 21
+_MAX_SLICES = 1 << 16
+_MAX_CORNERS = 1 << 19
 
 _MAX_RANK = 32  # numpy's limit before 2.0; TensorFlow variables have far fewer dimensions
 _MAX_ELEMENTS = 1 << 58  # bounds shapes such as (0, 2**62) that numpy cannot even describe
