@@ -161,7 +161,7 @@ def test_beam_search_decoder(ref, case):
     if case == "beam_attention":
         memory = s2s.tile_batch(tf.constant(ins["memory"]), multiplier=k)
         mech = s2s.BahdanauAttention(6, memory)
-        cell = s2s.AttentionWrapper(cell, mech, attention_layer_size=6)
+        cell = s2s.AttentionWrapper(cell, mech, attention_layer_size=6, alignment_history=True)
         init = cell.zero_state(3 * k, tf.float32).clone(cell_state=tiled)
         penalty = 0.0
     else:
@@ -177,6 +177,8 @@ def test_beam_search_decoder(ref, case):
     fetches = {"predicted_ids": outputs.predicted_ids, "scores": raw.scores,
                "step_ids": raw.predicted_ids, "parent_ids": raw.parent_ids, "lengths": lengths,
                "log_probs": state.log_probs, "state_lengths": state.lengths}  # fmt: skip
+    if case == "beam_attention":  # each final beam's own alignments, as TF sorts them
+        fetches["history"] = state.cell_state.alignment_history.stack()
     check(ref, case, fetches)
 
 

@@ -573,8 +573,9 @@ def contrib_luong(rng, tfa):
     return run, weights, ins
 
 
-def contrib_beam(attention):
+def contrib_beam(attention, skip=0):
     def make(rng, tfa):
+        rng.uniform(size=skip)  # a draw that gives beams that change places mid-way
         k = 3
         enc_state = [rng.uniform(-1, 1, (B, 5)).astype(np.float32) for _ in range(2)]
         memory = rng.uniform(-1, 1, (B, 4, 3)).astype(np.float32)
@@ -583,7 +584,9 @@ def contrib_beam(attention):
         dense = tf.keras.layers.Dense(7)
         if attention:
             mech = tfa.seq2seq.BahdanauAttention(6, tfa.seq2seq.tile_batch(memory, k))
-            dec_cell = tfa.seq2seq.AttentionWrapper(cell, mech, attention_layer_size=6)
+            dec_cell = tfa.seq2seq.AttentionWrapper(
+                cell, mech, attention_layer_size=6, alignment_history=True
+            )
         else:
             dec_cell = cell
         dec = tfa.seq2seq.BeamSearchDecoder(dec_cell, k, output_layer=dense, maximum_iterations=6,
@@ -604,7 +607,10 @@ def contrib_beam(attention):
                 init = tiled
             out, st, lens = dec(emb, start_tokens=tf.fill([B], 1), end_token=2, initial_state=init)
             raw = out.beam_search_decoder_output
-            return {"predicted_ids": out.predicted_ids, "scores": raw.scores,
+            more = {}
+            if attention:  # sorted along the beams' ancestry by finalize: a stacked tensor
+                more["history"] = st.cell_state.alignment_history
+            return {**more, "predicted_ids": out.predicted_ids, "scores": raw.scores,
                     "step_ids": raw.predicted_ids, "parent_ids": raw.parent_ids,
                     "lengths": lens, "log_probs": st.log_probs,
                     "state_lengths": st.lengths}  # fmt: skip
@@ -633,7 +639,7 @@ CONTRIB_CASES = {
     "bahdanau": contrib_bahdanau,
     "luong": contrib_luong,
     "beam": contrib_beam(False),
-    "beam_attention": contrib_beam(True),
+    "beam_attention": contrib_beam(True, skip=3),
 }
 
 

@@ -159,6 +159,7 @@ class BeamSearchDecoder(Decoder):
         self._output_layer = output_layer
         self._beam = beam_width
         self._penalty = float(length_penalty_weight)
+        self._reorder = bool(reorder_tensor_arrays)
         self._start = convert_to_tensor(start_tokens, int32)
         self._end = convert_to_tensor(end_token, int32)
         if self._start.shape.ndims != 1:
@@ -327,6 +328,36 @@ class BeamSearchDecoder(Decoder):
         max_len = op("max_lengths", int32, [self._batch], [final_state.lengths],
                      lambda n: n.max(1).values.to(torch.int32))  # fmt: skip
         ids = gather_tree(outputs.predicted_ids, outputs.parent_ids, max_len, self._end)
-        return FinalBeamSearchDecoderOutput(
-            predicted_ids=ids, beam_search_decoder_output=outputs
-        ), final_state
+        if self._reorder:
+            leaves = _nest.flatten(final_state.cell_state)
+            leaves = [
+                self._sort_history(x, outputs.parent_ids, final_state.lengths)
+                if n == "alignment_history" and isinstance(x, Tensor) else x
+                for x, n in zip(leaves, self._names)
+            ]  # fmt: skip
+            cell_state = _nest.pack_sequence_as(final_state.cell_state, leaves)
+            final_state = final_state._replace(cell_state=cell_state)
+        final = FinalBeamSearchDecoderOutput(predicted_ids=ids, beam_search_decoder_output=outputs)
+        return final, final_state
+
+    def _sort_history(self, history: Tensor, parent_ids: Tensor, lengths: Tensor) -> Tensor:
+        """An alignment history ``(time, batch * beam, ...)`` with each final beam's own past (TF1
+        sorts the ``TensorArray`` s of the cell state along the beams' ancestry the same way)."""
+        k = self._beam
+
+        def fn(h: torch.Tensor, parents: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+            T, B = parents.shape[0], parents.shape[1]
+            if h.shape[0] != T:
+                return h
+            beam_ids = torch.arange(k, dtype=torch.int32).expand(T, B, k).contiguous()
+            ancestry = _gather_tree(beam_ids, parents, n.max(1).values, k + 1)
+            mask = torch.arange(T).reshape(T, 1, 1) < n.unsqueeze(0)
+            ancestry = torch.where(mask, ancestry, beam_ids).long()
+            split = h.reshape(T, B, k, *h.shape[2:])
+            index = ancestry.reshape(T, B, k, *([1] * (h.dim() - 2))).expand_as(split)
+            return split.gather(2, index).reshape(h.shape)
+
+        hist = op("sort_alignment_history", history.dtype, static_dims(history),
+                  [history, parent_ids, lengths], fn)  # fmt: skip
+        hist.stack = lambda name=None: hist  # type: ignore[attr-defined]
+        return hist

@@ -411,11 +411,12 @@ def _lengths_marker(state: Any) -> Any:
 
 
 def _mark_histories(state: Any) -> Any:
-    """Give an ``alignment_history`` tensor TF1's ``TensorArray.stack()`` method."""
-    if _nest.is_sequence(state) and hasattr(state, "_fields"):
-        if "alignment_history" in state._fields:
-            hist = state.alignment_history
-            if isinstance(hist, Tensor):
-                hist.stack = lambda name=None, _h=hist: _h  # type: ignore[attr-defined]
-        return state
+    """Give every ``alignment_history`` tensor in ``state`` TF1's ``TensorArray.stack()``."""
+    if _nest.is_sequence(state):
+        fields = getattr(state, "_fields", None)
+        for k, item in enumerate(state):
+            if fields is not None and fields[k] == "alignment_history" and isinstance(item, Tensor):
+                item.stack = lambda name=None, _h=item: _h  # type: ignore[attr-defined]
+            else:
+                _mark_histories(item)
     return state
