@@ -84,3 +84,24 @@ def test_sine_targets_are_next_values() -> None:
 def test_unknown_task() -> None:
     with pytest.raises(ValueError, match="`task`"):
         load_task("mnist")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_raw_test_inputs_normalise_to_the_test_inputs(task: str) -> None:
+    """x_test_raw is in the original units (what an exported model is given); the task's own
+    input normalisation maps it to x_test, what the model was trained and evaluated on."""
+    data = load_task(task)
+    raw = data.x_test_raw
+    assert raw.shape == data.x_test.shape and raw.dtype == torch.float32
+    torch.testing.assert_close(data.normalize_inputs(raw), data.x_test, rtol=1e-5, atol=1e-5)
+    if task == "digits":  # pixel values 0..16, statistics per pixel (T, I)
+        assert torch.equal(raw, raw.round()) and raw.min() == 0 and raw.max() == 16
+        assert data.input_mean.shape == data.input_std.shape == (8, 8)
+    elif task == "sunspots":  # sunspot numbers: the window before each held-out year
+        years, values = sunspot_series()
+        last = torch.tensor(values[-SUNSPOTS_TEST_YEARS - 1 : -1], dtype=torch.float32)
+        torch.testing.assert_close(raw[:, -1, 0], last)
+        assert data.input_mean.shape == (1, 1)
+        assert data.input_mean.item() == pytest.approx(data.target_mean)
+    else:
+        assert torch.equal(raw, data.x_test)  # sine values are not normalised

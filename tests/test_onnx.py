@@ -147,17 +147,99 @@ def test_export_command_on_a_trained_model(task: str, extra: list, tmp_path: Pat
     capsys.readouterr()
     assert main(["export", "--checkpoint", str(run), str(out)]) == 0
     text = capsys.readouterr().out
-    assert "onnxruntime matches rnnkit" in text
+    assert "onnxruntime matches rnnkit within --rtol 0.0001 --atol 1e-05" in text
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     (inp,) = session.get_inputs()
-    assert isinstance(inp.shape[0], str) and isinstance(inp.shape[1], str)  # dynamic B and T
+    assert isinstance(inp.shape[0], str)  # dynamic batch
+    # time is dynamic unless the normalisation is per step (digits: per pixel of 8 rows)
+    assert isinstance(inp.shape[1], str) if task == "sine" else inp.shape[1] == 8
     from rnnkit.training.checkpoint import load_model
+    from rnnkit.training.data import load_task
+    from rnnkit.training.models import RawUnitsModel
 
     model, _ = load_model(run)
-    x = torch.randn(3, 13, inp.shape[2])
-    np.testing.assert_allclose(
-        session.run(None, {inp.name: x.numpy()})[0], model(x).detach().numpy(), rtol=0, atol=1e-5
-    )
+    T = 13 if task == "sine" else 8
+    x = 4 * torch.randn(3, T, inp.shape[2])
+    want = RawUnitsModel(model, load_task(task))(x).detach().numpy()
+    np.testing.assert_allclose(session.run(None, {inp.name: x.numpy()})[0], want, 1e-4, 1e-5)
+
+
+@pytest.mark.parametrize("task", ["digits", "sunspots"])
+def test_exported_model_takes_raw_inputs_as_train_and_evaluate_do(task, tmp_path: Path, capsys):
+    """The ONNX model applies the normalisation training used: raw test inputs (pixel values 0-16,
+    sunspot numbers) give evaluate's predictions and metrics (an export of the bare model read raw
+    inputs as if normalised: other logits, forecasts in normalised units)."""
+    import json
+
+    from rnnkit.training.checkpoint import load_model
+    from rnnkit.training.data import load_task
+    from rnnkit.training.metrics import test_metrics
+
+    run, out = tmp_path / "run", tmp_path / "m.onnx"
+    assert main(["train", task, "--epochs", "2", "--out", str(run), *TINY]) == 0
+    assert main(["export", "--checkpoint", str(run), str(out)]) == 0
+    assert main(["evaluate", "--checkpoint", str(run), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out.splitlines()[-1])
+    data = load_task(task)
+    raw = data.x_test_raw.numpy()
+    assert raw.min() >= 0 and raw.max() > 15  # original units, not normalised values
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: raw})[0]
+    model, _ = load_model(run)
+    _, predictions = test_metrics(model, data)  # evaluate's: class ids, or sunspot numbers
+    if task == "digits":
+        logits = model(data.x_test).detach().numpy()
+        np.testing.assert_allclose(got, logits, rtol=1e-4, atol=1e-4)
+        assert (got.argmax(-1) == predictions.numpy()).all()
+        accuracy = float((got.argmax(-1) == data.y_test.numpy()).mean())
+        assert accuracy == pytest.approx(evaluated["test_accuracy"], abs=1e-12)
+    else:
+        np.testing.assert_allclose(got, predictions.numpy(), rtol=1e-4, atol=1e-3)
+        truth = data.denormalize(data.y_test.double()).numpy()
+        assert np.abs(got - truth).mean() == pytest.approx(evaluated["test_mae"], rel=1e-5)
+
+
+class _Session:
+    """An onnxruntime session stand-in that returns fixed outputs."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+
+    def get_inputs(self):
+        return [type("Input", (), {"name": "x"})()]
+
+    def run(self, names, feeds):
+        return self.outputs
+
+
+def test_export_check_is_relative_to_the_size_of_each_value() -> None:
+    """As numpy.testing.assert_allclose: |got - want| <= atol + rtol * |want|. Logits of 100 that
+    differ by 1e-5 relative (1e-3 absolute) are float32 rounding, well within rtol 1e-4; the same
+    absolute difference on a value of 0.01 is not. An absolute --atol 1e-5 alone failed every export
+    of a default digits model (1.14e-05 on logits of ~20)."""
+    from rnnkit.commands.export import compare
+
+    want = torch.tensor([[100.0, -100.0, 0.01]])
+    model = lambda x: want  # noqa: E731
+    close = (want * (1 + 1e-5)).numpy()
+    diff, ratio = compare(model, _Session([close]), [torch.zeros(1)], rtol=1e-4, atol=1e-5)
+    assert diff == pytest.approx(1e-3, rel=1e-3) and ratio == pytest.approx(0.1, rel=1e-2)
+    far = np.array([[100.0, -100.0, 0.011]], np.float32)
+    diff, ratio = compare(model, _Session([far]), [torch.zeros(1)], rtol=1e-4, atol=1e-5)
+    assert ratio == pytest.approx(1e-3 / (1e-5 + 1e-6), rel=1e-3) and ratio > 1
+    nan = np.array([[np.nan, 0.0, 0.0]], np.float32)
+    assert np.isnan(compare(model, _Session([nan]), [torch.zeros(1)], 1e-4, 1e-5)[1])
+    exact = want.numpy()
+    assert compare(model, _Session([exact]), [torch.zeros(1)], rtol=0.0, atol=0.0) == (0.0, 0.0)
+
+
+def test_export_help_says_how_outputs_are_compared(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "atol + rtol * |rnnkit's|" in text and "numpy.testing.assert_allclose" in text
+    assert "(default: 0.0001)" in text and "(default: 1e-05)" in text
+    assert "original units" in text
 
 
 def test_export_command_errors(tmp_path: Path, capsys) -> None:

@@ -53,6 +53,11 @@ class TaskData:
     normalised; ``target_mean + target_std * y`` is in the original units, in which MAE is reported.
     ``target_min`` is the smallest value the original units allow (sunspot numbers are counts, so 0),
     or None; :meth:`denormalize` clamps to it, so a forecast never goes below what can happen.
+
+    Inputs are normalised too, with statistics of the training split: ``x = (raw - input_mean) /
+    input_std``, where ``input_mean`` and ``input_std`` are ``(T, I)`` (per step and feature: digits'
+    per-pixel statistics) or ``(1, 1)`` (one for every value). ``x_test_raw`` holds the test inputs in
+    the original units (pixel values 0-16, sunspot numbers), as a user of an exported model has them.
     """
 
     name: str
@@ -69,6 +74,13 @@ class TaskData:
     target_min: float | None = None
     baseline: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    input_mean: torch.Tensor = field(default_factory=lambda: torch.zeros(1, 1))
+    input_std: torch.Tensor = field(default_factory=lambda: torch.ones(1, 1))
+    x_test_raw: torch.Tensor | None = None
+
+    def normalize_inputs(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw inputs ``(N, T, I)`` in the original units -> what the model was trained on."""
+        return (raw - self.input_mean) / self.input_std
 
     def denormalize(self, y: torch.Tensor) -> torch.Tensor:
         """Map normalised regression values back to the original units (clamped at ``target_min``)."""
@@ -118,6 +130,7 @@ def _sine() -> TaskData:
         output_size=1,
         baseline={"baseline_mae": persistence},
         info={"steps": _SINE_STEPS},
+        x_test_raw=_float(x_te),  # the sine task's inputs are not normalised
     )
 
 
@@ -134,6 +147,7 @@ def _digits() -> TaskData:
     mean = x_tr.mean(axis=0, keepdims=True)  # per pixel, fitted on train only
     std = x_tr.std(axis=0, keepdims=True)
     std = np.where(std < 1e-6, 1.0, std)  # pixels that are always blank
+    raw_te = x_te
     x_tr = (x_tr - mean) / std
     x_te = (x_te - mean) / std
     majority = float(np.max(np.bincount(y_te, minlength=10)) / len(y_te))
@@ -148,6 +162,9 @@ def _digits() -> TaskData:
         output_size=10,
         num_classes=10,
         baseline={"baseline_accuracy": majority},
+        input_mean=_float(mean[0]),  # (T, I) = (8, 8)
+        input_std=_float(std[0]),
+        x_test_raw=_float(raw_te),
     )
 
 
@@ -187,4 +204,7 @@ def _sunspots() -> TaskData:
         target_min=0.0,  # sunspot numbers are counts
         baseline={"baseline_mae": persistence},
         info={"test_years": years[targets[is_test]].tolist(), "window": w},
+        input_mean=_float(np.full((1, 1), mean)),  # inputs and targets share the normalisation
+        input_std=_float(np.full((1, 1), std)),
+        x_test_raw=_float(np.stack([values[e - w : e] for e in targets[is_test]])[:, :, None]),
     )

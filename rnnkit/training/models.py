@@ -103,6 +103,33 @@ class SequenceModel(nn.Module):
         return self.head(last)  # (B, O)
 
 
+class RawUnitsModel(nn.Module):
+    """A trained model that takes inputs and gives outputs in the task's original units: the
+    normalisation training used is applied first, and regression outputs are mapped back (and clamped
+    at the smallest value the units allow), as ``evaluate`` reports them. This is what ``export``
+    writes, so an ONNX model takes raw inputs (pixel values 0-16, sunspot numbers).
+
+    ``x (B, T, I)`` in original units -> the model's output: logits ``(B, O)`` for classification,
+    values in original units for regression.
+    """
+
+    def __init__(self, model: nn.Module, data: Any) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("input_mean", data.input_mean.clone())  # (T, I) or (1, 1)
+        self.register_buffer("input_std", data.input_std.clone())
+        self.regression = data.kind != "classification"
+        self.target_mean, self.target_std = float(data.target_mean), float(data.target_std)
+        self.target_min = data.target_min
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.model((x - self.input_mean) / self.input_std)
+        if not self.regression:
+            return out  # logits
+        out = out * self.target_std + self.target_mean
+        return out if self.target_min is None else out.clamp(min=self.target_min)
+
+
 def task_model_config(task: str, run: dict[str, Any]) -> dict[str, Any]:
     """The model config of ``task`` trained with the run options ``run`` (cell, units, layers,
     bidirectional); ValueError if they do not fit the task (a per-step task is never bidirectional)."""
