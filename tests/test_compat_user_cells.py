@@ -176,3 +176,24 @@ def test_a_scope_object_keeps_its_reuse_flag() -> None:
         b = tf.get_variable("w", [3, 2])
         _layer(x)
     assert a is b
+
+
+def test_a_reusing_scope_shares_a_new_cells_weights() -> None:
+    """A sampling graph built over new cells in a reusing scope uses the training graph's weights."""
+    tf.reset_default_graph()
+    xs = tf.placeholder(tf.float32, [None, 4, 3])
+    with tf.variable_scope("model"):
+        train_out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), xs, dtype=tf.float32)
+    with tf.variable_scope("model", reuse=True):
+        sample_out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), xs, dtype=tf.float32)
+    assert [v.op.name for v in tf.global_variables()] == META["shared_cell_variables"]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run([train_out, sample_out], {xs: ARR["x_long"][:, :4]})
+    np.testing.assert_array_equal(a, b)
+    for name, width, scope in (("missing", 4, "other"), ("wrong_shape", 5, "model")):
+        kind, message = META["shared_cell_errors"][name]
+        with pytest.raises(ValueError) as info:
+            with tf.variable_scope(scope, reuse=True):
+                tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(width), xs, dtype=tf.float32)
+        assert (kind, str(info.value)) == ("ValueError", message)

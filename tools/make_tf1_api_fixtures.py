@@ -360,6 +360,28 @@ def user_cells(arrays: dict, meta: dict) -> None:
         "wrong_shape": _error(wrong_shape),
     }
 
+    # a second model over new cells sharing the first one's weights (training and sampling graphs)
+    tf.reset_default_graph()
+    xs = tf.placeholder(tf.float32, [None, 4, 3])
+    with tf.variable_scope("model"):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), xs, dtype=tf.float32)
+    with tf.variable_scope("model", reuse=True):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), xs, dtype=tf.float32)
+    meta["shared_cell_variables"] = [v.op.name for v in tf.global_variables()]
+
+    def cell_missing():
+        with tf.variable_scope("other", reuse=True):
+            tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(4), xs, dtype=tf.float32)
+
+    def cell_wrong_shape():
+        with tf.variable_scope("model", reuse=True):
+            tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(5), xs, dtype=tf.float32)
+
+    meta["shared_cell_errors"] = {
+        "missing": _error(cell_missing),
+        "wrong_shape": _error(cell_wrong_shape),
+    }
+
 
 # ------------------------------------------------------------------------------------------------
 # checkpoint state

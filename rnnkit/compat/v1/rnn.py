@@ -45,6 +45,9 @@ def _rnn_scope(cell: RNNCell, base: str) -> str:
     taken = graph.__dict__.setdefault("_rnn_scopes", {})
     outer = get_variable_scope().name
     full = f"{outer}/{base}" if outer else base
+    if get_variable_scope().reuse in (True, "AUTO_REUSE"):  # a reusing scope shares the weights
+        taken.setdefault(full, cell)
+        return full
     name, n = full, 0
     while name in taken and taken[name] is not cell:
         n += 1

@@ -506,11 +506,23 @@ class RNNCell:
         pairs = []
         cell_init = getattr(self, "_initializer", None)
         by_name = variables_by_name(graph)
+        reuse = get_variable_scope().reuse
         for name, owner, attr in walk_variables(core, scope):
             name = name.lstrip("/")  # a cell called at the top level: "gru_cell/gates/kernel"
             param = getattr(owner, attr)
             existing = by_name.get(name)
+            if existing is None and reuse is True:
+                raise ValueError(
+                    f"Variable {name} does not exist, or was not created with tf.get_variable(). "
+                    "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
+                )
             if existing is not None:
+                found = tuple(existing.shape.as_list())
+                if found != tuple(param.shape):
+                    raise ValueError(
+                        f"Trying to share variable {name}, but specified shape "
+                        f"{tuple(param.shape)} and found shape {found}."
+                    )
                 var = existing
             else:
                 with graph.name_scope(""), graph.name_scope(name + "/"):
