@@ -192,7 +192,7 @@ class RNNCell(nn.Module):
             input_size,
         )
 
-    def build_for(self, inputs: torch.Tensor) -> None:
+    def _build_for(self, inputs: torch.Tensor) -> None:
         """Build for the width of ``inputs`` (B, ..., I), with their dtype and device; a cell
         built for another width names ``inputs``."""
         width = inputs.shape[-1]
@@ -352,7 +352,7 @@ class RNNCell(nn.Module):
         p_dtype, p_device = self._param_dtype_device()
         x = to_tensor("inputs", inputs, dtype=p_dtype, device=p_device)
         check_rank("inputs", x, 2, "(B, I)")
-        self.build_for(x)
+        self._build_for(x)
         self.check_parameters(x.dtype, x.device)
         state = check_state("state", state, self.state_size, x.shape[0], x.dtype, x.device)
         return self.call(x, state)
@@ -459,7 +459,6 @@ def _state_description(state_size: StateSize) -> str:
     if isinstance(state_size, int):
         return f"a tensor of shape (B, {state_size})"
     return f"a structure like {_size_repr(state_size)} of tensors of shape (B, size)"
-    return str(state_size)
 
 
 class BasicRNNCell(RNNCell):

@@ -74,7 +74,7 @@ def _prepare(
     if cell.input_size != x.shape[-1] or type(cell).build is not RNNCell.build:
         # a leaf cell built for this width has nothing to check; unbuilt ones build, others raise,
         # and stacks and wrappers re-check their parts (a layer converted to another dtype)
-        cell.build_for(x)
+        cell._build_for(x)
     if initial_state is None and type(cell).zero_state is RNNCell.zero_state:
         state = cell._zeros(batch, x.dtype, x.device)  # zero_state's checks hold for these args
     elif initial_state is None:  # a cell with its own zero_state
