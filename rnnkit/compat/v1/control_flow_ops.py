@@ -14,7 +14,6 @@ new ``TensorArray`` with a new flow, so arrays can be loop variables.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -209,9 +208,9 @@ class Body:
             seen.add(id(n))
             if id(n) in given:
                 continue
-            # a variable read is the same in every run of the body: it is read once, outside,
-            # so gradients with respect to variables made inside reach them
-            if not internal(n) or isinstance(n, Variable):
+            # a variable read or a constant is the same in every run of the body: it is evaluated
+            # once, outside (and gradients with respect to variables made inside reach them)
+            if not internal(n) or isinstance(n, Variable) or hasattr(n, "_const"):
                 captured.append(n)
                 continue
             stack.append((n, True))
@@ -220,21 +219,31 @@ class Body:
                     stack.append((i, False))
         self.order = order
         self.captured = captured
-        # tf.gradients called inside the function: what it differentiates with respect to
-        self.grad_targets = {id(x) for n in order for x in getattr(n, "_grad_xs", None) or ()}
+        # each value's slot in run()'s list: the parameters, the captured tensors, then the nodes
+        slot: dict[int, int] = {}
+        for k, n in enumerate([*self.params, *captured, *order]):
+            slot.setdefault(id(n), k)
+        self._base = len(self.params) + len(captured)
+        self._steps = [(n._compute, [slot[id(i)] for i in n._inputs]) for n in order]
+        self._out = [slot[id(o)] for o in self.outputs]
+        # tf.gradients called inside the function: the slots it differentiates with respect to
+        self._grad_slots = {
+            slot[id(x)] for n in order for x in getattr(n, "_grad_xs", None) or () if id(x) in slot
+        }
 
     def run(self, sess: Any, param_values: Sequence[Any], captured_values: Sequence[Any]) -> list:
-        vals: dict[int, Any] = {id(n): v for n, v in zip(self.captured, captured_values)}
-        vals.update((id(p), v) for p, v in zip(self.params, param_values))
-        targets = self.grad_targets
+        vals = [*param_values, *captured_values]
+        targets = self._grad_slots
         if targets:
-            for key in targets & vals.keys():
-                vals[key] = _requiring_grad(vals[key])
-        with torch.enable_grad() if targets else contextlib.nullcontext():
-            for n in self.order:
-                v = n._compute(sess, [vals[id(i)] for i in n._inputs])
-                vals[id(n)] = _requiring_grad(v) if targets and id(n) in targets else v
-        return [vals[id(o)] for o in self.outputs]
+            vals = [_requiring_grad(v) if k in targets else v for k, v in enumerate(vals)]
+            with torch.enable_grad():
+                for k, (compute, ins) in enumerate(self._steps, self._base):
+                    v = compute(sess, [vals[i] for i in ins])
+                    vals.append(_requiring_grad(v) if k in targets else v)
+        else:
+            for compute, ins in self._steps:
+                vals.append(compute(sess, [vals[i] for i in ins]))
+        return [vals[i] for i in self._out]
 
 
 def _requiring_grad(v: Any) -> Any:
@@ -536,10 +545,20 @@ def _shape_at_most(shape: TensorShape, invariant: TensorShape) -> _py_bool:
     )
 
 
-def _fits(value: Any, invariant: TensorShape) -> _py_bool:
-    if not isinstance(value, torch.Tensor) or invariant.ndims is None:
+def _needs_check(shape: TensorShape, invariant: TensorShape) -> _py_bool:
+    """Whether a body output of static ``shape`` may break ``invariant`` at run time."""
+    if invariant.ndims is None:
+        return False
+    if shape.ndims is None:
         return True
-    return invariant.is_compatible_with(tuple(value.shape))
+    return any(i is not None and s is None for s, i in zip(shape.as_list(), invariant.as_list()))
+
+
+def _fits(value: Any, dims: list[int | None]) -> _py_bool:
+    if not isinstance(value, torch.Tensor):
+        return True
+    shape = value.shape
+    return len(shape) == len(dims) and all(d is None or d == s for s, d in zip(shape, dims))
 
 
 def while_loop(
@@ -636,7 +655,12 @@ def while_loop(
         n_vars = len(flat_init)
         n_c = len(cond_body.captured)
         with_max = max_iter is not None
-        names = [t.name for t in flat_init]
+        # the loop variables whose invariant only a run can check: (index, name, dims)
+        checks = [
+            (k, t0.name, inv.as_list())
+            for k, (t0, t1, inv) in enumerate(zip(flat_init, flat_out, invariants))
+            if _needs_check(t1.shape, inv)
+        ]
 
         def run(sess: Any, *values: Any) -> list[Any]:
             vals = list(values[:n_vars])
@@ -652,12 +676,12 @@ def while_loop(
                     if not _py_bool(cond_body.run(sess, vals, cap_c)[0]):
                         break
                     vals = loop_body.run(sess, vals, cap_b)
-                    for name_, v, inv in zip(names, vals, invariants):
-                        if not _fits(v, inv):
+                    for k, name_, dims in checks:
+                        if not _fits(vals[k], dims):
                             raise InvalidArgumentError(
                                 f"The loop variable entering as {name_!r} has shape "
-                                f"{tuple(v.shape)} after iteration {steps + 1}, which does not "
-                                f"match its shape invariant {inv}."
+                                f"{tuple(vals[k].shape)} after iteration {steps + 1}, which does "
+                                f"not match its shape invariant {invariants[k]}."
                             )
                     steps += 1
             return vals
