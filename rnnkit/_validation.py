@@ -123,10 +123,9 @@ def checked_init(init: _F) -> _F:
                 raise
             try:
                 signature.bind(*args, **kwargs)
-                reason = str(exc)
             except TypeError as why:  # the same complaint, without the function's own name
-                reason = str(why)
-            raise bad_arguments(type(self).__name__, signature, kwargs, reason) from None
+                raise bad_arguments(type(self).__name__, signature, kwargs, str(why)) from None
+            raise
 
     checked._checks_arguments = True  # type: ignore[attr-defined]
     return checked  # type: ignore[return-value]
