@@ -116,33 +116,38 @@ def _grad(w):
 
 
 def _reference(name, steps):
-    """TF1's documented formulas (training/*.py, the Apply* kernels), in numpy."""
+    """TF1's documented formulas (training/*.py, the Apply* kernels), in numpy. Hyperparameters
+    given as Python numbers are float32 tensors in TF, cast to the variables' float64; Adam's
+    beta powers are float32 variables."""
+    f = lambda c: float(np.float32(c))  # noqa: E731
     w, out = W0.copy(), []
     m = np.zeros_like(w)
     v = np.zeros_like(w)
     ms = np.ones_like(w)  # RMSProp's ms slot starts at ONE
     mg = np.zeros_like(w)
     acc = np.full_like(w, 0.1)  # Adagrad's initial accumulator
-    lr = 0.1
+    lr = f(0.1)
+    p1, p2 = np.float32(0.9), np.float32(0.999)
     for t in range(1, steps + 1):
         g = _grad(w)
         if name == "sgd":
             w = w - lr * g
         elif name in ("momentum", "nesterov"):
-            m = 0.9 * m + g
-            w = w - (lr * g + lr * 0.9 * m if name == "nesterov" else lr * m)
+            m = f(0.9) * m + g
+            w = w - (lr * g + lr * f(0.9) * m if name == "nesterov" else lr * m)
         elif name == "adam":
-            m = 0.9 * m + 0.1 * g
-            v = 0.999 * v + 0.001 * g * g
-            lr_t = lr * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
-            w = w - lr_t * m / (np.sqrt(v) + 1e-8)
+            m = m + (g - m) * (1 - f(0.9))
+            v = v + (g * g - v) * (1 - f(0.999))
+            lr_t = lr * np.sqrt(1 - float(p2)) / (1 - float(p1))
+            w = w - lr_t * m / (np.sqrt(v) + f(1e-8))
+            p1, p2 = p1 * np.float32(0.9), p2 * np.float32(0.999)
         elif name in ("rmsprop", "rmsprop_centered"):
-            ms = 0.9 * ms + 0.1 * g * g
-            denom = ms + 1e-10
+            ms = ms + (g * g - ms) * (1 - f(0.9))
+            denom = ms + f(1e-10)
             if name == "rmsprop_centered":
-                mg = 0.9 * mg + 0.1 * g
-                denom = ms - mg * mg + 1e-10
-            m = 0.5 * m + lr * g / np.sqrt(denom)
+                mg = mg + (g - mg) * (1 - f(0.9))
+                denom = ms - mg * mg + f(1e-10)
+            m = f(0.5) * m + lr * g / np.sqrt(denom)
             w = w - m
         elif name == "adagrad":
             acc = acc + g * g

@@ -291,3 +291,27 @@ SAVER_CASES: dict[str, dict] = {
         "read": [{"name": "v", "shape": [2], "dtype": "float32"}],
     },
 }
+
+#: cases the random tester found, by seed (``programs.program(seed)``; the program itself is what
+#: the fixture records, so later changes to the generator do not change the case)
+SEEDED: dict[str, int] = {
+    "adam_float64_hyper_rounded_to_float32": 140,
+    "floordiv_grad_none": 663,
+    "reduce_negative_axis_unknown_rank": 361,
+    "argmin_negative_axis_unknown_rank": 710,
+    "dense_output_named_bias_add": 7,
+    "dense_same_name_twice_unique_scope": 620,
+    "softmax_ce_label_smoothing_unknown_classes": 362,
+    "losses_none_static_shape_broadcast": 370,
+    "losses_none_static_shape_from_labels": 364,
+    "sigmoid_ce_static_shape_broadcast": 440,
+    "in_top_k_batch_from_targets": 564,
+    "sparse_ce_static_shape_from_logits": 616,
+    "softmax_ce_static_shape_from_labels": 718,
+    "pack_of_incompatible_shapes_refused": 308,
+    "squeeze_unknown_dims_no_axis": 768,
+    "squeeze_unknown_rank_axis": 983,
+    "transpose_unknown_rank_perm": 790,
+    "pad_unknown_rank": 757,
+    "cell_call_float64": 853,
+}

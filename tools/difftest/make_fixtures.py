@@ -18,6 +18,7 @@ sys.path.insert(0, HERE)
 
 import cases  # noqa: E402
 import interp  # noqa: E402
+import programs  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf_root  # noqa: E402
 
@@ -29,7 +30,8 @@ OUT = os.path.join(HERE, "..", "..", "tests", "fixtures", "tf1_diff")
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     meta, arrays = {}, {}
-    for name, prog in cases.CASES.items():
+    seeded = {name: programs.program(seed) for name, seed in cases.SEEDED.items()}
+    for name, prog in {**cases.CASES, **seeded}.items():
         res = interp.run(tf, prog, None)
         for k, v in res.pop("values").items():
             arrays[f"{name}/{k}"] = v

@@ -383,8 +383,10 @@ def gen_nn(g: _Gen) -> dict:
     elif fn == "global_norm":
         g.op("global_norm", [g.input(g.shape(), dt) for _ in range(g.rs.randint(1, 3))])
     else:
-        ts = [g.input(g.shape(), dt, value=g.values([2], dt) * (0 if g.coin(0.2) else 1))
-              for _ in range(g.rs.randint(1, 3))]  # fmt: skip
+        ts = []
+        for _ in range(g.rs.randint(1, 3)):
+            s = g.shape()
+            ts.append(g.input(s, dt, value=g.values(s, dt) * (0 if g.coin(0.2) else 1)))
         y = g.op("clip_by_global_norm", ts, float(g.rs.choice([0.5, 1.0, 4.0])))
         g.op("identity", {"ref": y["ref"], "index": 0})
         return g.prog("nn", fetch=[y["ref"]])
@@ -475,6 +477,8 @@ def gen_rnn(g: _Gen) -> dict:
         y = g.op("__call__", c, x, st)
         return g.prog("rnn", fetch=[y["ref"]], compare_names=True)
     x = g.input([t, b, i] if time_major else [b, t, i], dt)
+    if g.inputs[-1]["kind"] == "placeholder":  # the input depth must be static (TF and rnnkit)
+        g.inputs[-1]["shape"] = [*(g.inputs[-1]["shape"] or [None, None, None])[:2], i]
     kw: dict[str, Any] = {}
     if g.coin():
         kw["sequence_length"] = g.input([b], g.choice(["int32", "int64"]),
@@ -598,7 +602,8 @@ def gen_reject(g: _Gen) -> dict:
     elif r == 10:  # where with mismatched shapes
         a = g.input([3], dt, how="placeholder")
         g.inputs[-1]["shape"] = [None]
-        g.op("where", g.input([2], "bool", how="const"), a, g.input([2], dt, how="const"))
+        # the condition fed (a constant one lets TF's graph optimizer fold the select away)
+        g.op("where", g.input([2], "bool", how="placeholder"), a, g.input([2], dt, how="const"))
     else:  # sparse labels out of range
         g.op(
             "nn.sparse_softmax_cross_entropy_with_logits",

@@ -38,7 +38,10 @@ def transpose(a: Any, perm: Sequence[int] | None = None, name: str = "transpose"
             f"Received an invalid value for argument `perm`: expected a permutation of "
             f"{list(range(rank))}, got {perm}."
         )
-    shape = TensorShape(None) if rank is None else TensorShape([a.shape.as_list()[p] for p in perm])
+    if rank is None:  # the rank is the permutation's length
+        shape = TensorShape([None] * len(perm))
+    else:
+        shape = TensorShape([a.shape.as_list()[p] for p in perm])
     return Tensor(name, a.dtype, shape, [a], fn=lambda x: x.permute(*perm))
 
 
@@ -337,9 +340,31 @@ def squeeze(
 ) -> Tensor:  # noqa: A002
     x = convert_to_tensor(input)
     ax = axis if axis is not None else squeeze_dims
-    if x.shape.ndims is None:
-        raise ValueError(f"tf.squeeze needs a tensor of known rank, got {x.name!r}.")
-    dims = x.shape.as_list()
+    given = (
+        None if ax is None else [int(a) for a in (ax if isinstance(ax, (list, tuple)) else [ax])]
+    )
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    if dims is None or (given is None and None in dims):
+        # which dimensions are 1 is known only at run time: TF's static shape is unknown then
+
+        def dynamic(v: torch.Tensor) -> torch.Tensor:
+            r = v.dim()
+            if given is None:
+                return v.reshape([d for d in v.shape if d != 1])
+            for a in given:
+                if not -r <= a < r:
+                    raise InvalidArgumentError(
+                        f"Tried to squeeze dim index {a} for tensor with {r} dimensions."
+                    )
+            axes = sorted({a % r for a in given})
+            for a in axes:
+                if v.shape[a] != 1:
+                    raise InvalidArgumentError(
+                        f"Can not squeeze dim[{a}], expected a dimension of 1, got {v.shape[a]} ({name})"
+                    )
+            return v.reshape([d for i, d in enumerate(v.shape) if i not in axes])
+
+        return Tensor(name, x.dtype, None, [x], fn=dynamic)
     if ax is None:
         axes = [i for i, d in enumerate(dims) if d == 1]
     else:
@@ -614,7 +639,11 @@ def pad(
                     f"paddings must be no greater than the dimension size: {a}, {b} greater "
                     f"than {d - extra} for dimension {i} of {x.name!r} ({kind})."
                 )
-    shp = None if dims is None else [None if d is None else d + a + b for d, (a, b) in zip(dims, p)]
+    shp = (
+        [None] * len(p)  # unknown rank: the rank is the number of padding pairs
+        if dims is None
+        else [None if d is None else d + a + b for d, (a, b) in zip(dims, p)]
+    )
     flat = [int(v) for pair in reversed(p) for v in pair]
 
     def mirror(v: torch.Tensor) -> torch.Tensor:

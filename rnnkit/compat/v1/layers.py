@@ -16,10 +16,13 @@ from rnnkit.compat.v1.variables import get_variable, get_variable_scope, variabl
 __all__ = ["dense", "dropout"]
 
 
-def _layer_scope(name: str | None, default: str) -> str:
+def _layer_scope(name: str | None, default: str, reuse: Any = None) -> str:
+    """The layer's variable scope: its name (or ``default``) made unique as TF's layers do, with
+    ``_1``, ``_2``, ... for a second layer of the same name; as given when reusing."""
     graph = get_default_graph()
-    if name:
+    if name and reuse:
         return name
+    default = name or default
     outer = get_variable_scope().name
     used = graph.__dict__.setdefault("_layer_names", set())
     base, n = default, 0
@@ -62,7 +65,7 @@ def dense(
         raise ValueError(
             f"The last dimension of the inputs to `Dense` should be defined. Found `None` ({x.name!r})."
         )
-    with variable_scope(_layer_scope(name, "dense"), reuse=reuse):
+    with variable_scope(_layer_scope(name, "dense", reuse), reuse=reuse):
         kernel = get_variable(
             "kernel",
             [width, units],
@@ -90,9 +93,8 @@ def dense(
             y = v @ k
             return y + b if b is not None else y
 
-        out = Tensor(
-            "MatMul" if x.shape.ndims == 2 else "Tensordot", x.dtype, shape, inputs_, fn=fn
-        )
+        op = "BiasAdd" if bias is not None else "MatMul" if x.shape.ndims == 2 else "Tensordot"
+        out = Tensor(op, x.dtype, shape, inputs_, fn=fn)
         if activation is not None:
             out = activation(out)
         if activity_regularizer is not None:

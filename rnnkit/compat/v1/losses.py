@@ -70,7 +70,12 @@ def _reduce(
     w = convert_to_tensor(weights, per_example.dtype) if not scalar_w else None
     if w is not None:
         _check_weights(per_example, w)
-    shape = per_example.shape if kind == "none" else TensorShape([])
+    if kind != "none":
+        shape = TensorShape([])
+    elif w is None:
+        shape = per_example.shape
+    else:
+        shape = math_ops._broadcast("weighted_loss", per_example.shape, w.shape)
     inputs = [per_example] if w is None else [per_example, w]
 
     def fn(lv: torch.Tensor, wv: torch.Tensor | None = None) -> torch.Tensor:
@@ -138,8 +143,8 @@ def softmax_cross_entropy(
     labels = convert_to_tensor(onehot_labels, x.dtype)
     _same_shape(x, labels)
     labels = array_ops.stop_gradient(labels)  # TF: no gradient into the labels
-    if label_smoothing:
-        n = labels.shape.as_list()[-1]
+    if label_smoothing:  # the number of classes read at run time when not known statically
+        n = math_ops.cast(array_ops.shape(labels)[-1], labels.dtype)
         labels = labels * (1 - label_smoothing) + label_smoothing / n
     return _reduce(
         nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits),

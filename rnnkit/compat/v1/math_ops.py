@@ -118,9 +118,16 @@ def _reduce(
     if axis is None:
         axes = None if rank is None else list(range(rank))
     else:
-        axes = sorted(
-            {_axis("axis", a, rank) for a in (axis if isinstance(axis, (list, tuple)) else [axis])}
-        )
+        given = axis if isinstance(axis, (list, tuple)) else [axis]
+        if rank is None:  # negative axes are resolved when the rank is known, at run time
+            for a in given:
+                if isinstance(a, _py_bool) or not isinstance(a, numbers.Integral):
+                    raise TypeError(
+                        f"Received an invalid value for argument `axis`: expected an int, got {a!r}."
+                    )
+            axes = [int(a) for a in given]
+        else:
+            axes = sorted({_axis("axis", a, rank) for a in given})
     if rank is None:  # all axes, not kept: a scalar whatever the rank
         shape = TensorShape([] if axis is None and not keep else None)
     else:
@@ -132,7 +139,15 @@ def _reduce(
         )
 
     def run(v: torch.Tensor) -> torch.Tensor:
-        ax = list(range(v.dim())) if axes is None else axes
+        if axes is None:
+            ax = list(range(v.dim()))
+        else:
+            for a in axes:
+                if not -v.dim() <= a < max(v.dim(), 1):
+                    raise InvalidArgumentError(
+                        f"Invalid reduction dimension ({a} for input with {v.dim()} dimension(s))"
+                    )
+            ax = sorted({a % max(v.dim(), 1) for a in axes}) if v.dim() else []
         return fn(v, ax, keep) if ax else v.clone()
 
     return Tensor(op, x.dtype, shape, [x], fn=run)
@@ -213,7 +228,15 @@ multiply = _binary_op("mul", torch.mul, "``x * y`` elementwise, with broadcastin
 divide = _binary_op(
     "truediv", torch.true_divide, "``x / y`` (true division; integers give float64)."
 )
-floordiv = _binary_op("floordiv", torch.floor_divide, "``x // y``, rounding down.")
+
+
+def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x // y``, rounding down (no gradient in TensorFlow: tf.gradients gives None through it)."""
+    out = _binary("floordiv", torch.floor_divide, x, y)
+    out._no_grad = True
+    return out
+
+
 mod = _binary_op("mod", torch.remainder, "``x % y`` with the sign of ``y``.")
 pow_ = _binary_op("pow", torch.pow, "``x ** y`` (tf.pow).")
 
@@ -405,14 +428,22 @@ def _arg(op: str, fn: Callable) -> Callable[..., Tensor]:
         x = convert_to_tensor(input)
         ax = axis if axis is not None else (dimension if dimension is not None else 0)
         rank = x.shape.ndims
-        a = _axis("axis", ax, rank)
+        a = _axis("axis", ax, rank) if rank is not None or ax >= 0 else int(ax)
         shape = (
             TensorShape(None)
             if rank is None
             else TensorShape([d for i, d in enumerate(x.shape.as_list()) if i != a])
         )
         dt = as_dtype(output_type)
-        return Tensor(op, dt, shape, [x], fn=lambda v: fn(v, dim=a).to(dt.torch))
+
+        def run(v: torch.Tensor) -> torch.Tensor:
+            if not -v.dim() <= a < v.dim():
+                raise InvalidArgumentError(
+                    f"Expected dimension in the range [{-v.dim()}, {v.dim()}), but got {a}"
+                )
+            return fn(v, dim=a).to(dt.torch)
+
+        return Tensor(op, dt, shape, [x], fn=run)
 
     return f
 

@@ -16,7 +16,17 @@ import torch.nn.functional as F
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.dtypes import float32
 from rnnkit.compat.v1.errors import InvalidArgumentError
-from rnnkit.compat.v1.math_ops import _pair, elu, relu, relu6, selu, sigmoid, softplus, tanh
+from rnnkit.compat.v1.math_ops import (
+    _broadcast,
+    _pair,
+    elu,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    softplus,
+    tanh,
+)
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
 from rnnkit.compat.v1.random_ops import RandomTensor
 from rnnkit.compat.v1.tensor_shape import TensorShape
@@ -179,7 +189,11 @@ def sparse_softmax_cross_entropy_with_logits(
         logp = torch.log_softmax(lv, -1)
         return -logp.gather(-1, yv.long().unsqueeze(-1)).squeeze(-1)
 
-    return Tensor(name or "SparseSoftmaxCrossEntropyWithLogits", x.dtype, ys, [x, y], fn=fn)
+    shape = ys
+    if xs.ndims is not None:  # labels' shape merged with logits' leading dimensions
+        lead = TensorShape(xs.as_list()[:-1])
+        shape = lead if ys.ndims is None else ys.merge_with(lead)
+    return Tensor(name or "SparseSoftmaxCrossEntropyWithLogits", x.dtype, shape, [x, y], fn=fn)
 
 
 def _labels_shape_message(labels_shape: Any, logits_shape: Any) -> str:
@@ -202,10 +216,13 @@ def softmax_cross_entropy_with_logits_v2(
     x = _float(logits, "logits")
     y = convert_to_tensor(labels, x.dtype)
     a = dim if dim is not None else axis
+    if not x.shape.is_compatible_with(y.shape):
+        raise ValueError(f"Shapes {x.shape} and {y.shape} are incompatible (logits and labels).")
+    both = x.shape.merge_with(y.shape)  # labels' known sizes count too
     shape = (
         None
-        if x.shape.ndims is None
-        else [d for i, d in enumerate(x.shape.as_list()) if i != a % x.shape.ndims]
+        if both.ndims is None
+        else [d for i, d in enumerate(both.as_list()) if i != a % both.ndims]
     )
 
     def fn(lv: torch.Tensor, yv: torch.Tensor) -> torch.Tensor:
@@ -250,13 +267,8 @@ def sigmoid_cross_entropy_with_logits(
         and not x.shape.is_compatible_with(z.shape)
     ):
         raise ValueError(f"logits and labels must have the same shape ({x.shape} vs {z.shape})")
-    return Tensor(
-        name or "logistic_loss",
-        x.dtype,
-        x.shape,
-        [x, z],
-        fn=_sigmoid_ce,
-    )
+    shape = _broadcast("logistic_loss", x.shape, z.shape)  # TF's elementwise ops' shape
+    return Tensor(name or "logistic_loss", x.dtype, shape, [x, z], fn=_sigmoid_ce)
 
 
 def _sigmoid_ce(xv: torch.Tensor, zv: torch.Tensor) -> torch.Tensor:
@@ -277,6 +289,8 @@ def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) ->
     """Whether each target's prediction is among the ``k`` largest of its row (ties count as in)."""
     p, t = _float(predictions, "predictions"), convert_to_tensor(targets)
     batch = None if p.shape.ndims is None else p.shape.as_list()[0]
+    if batch is None and t.shape.ndims == 1:  # the batch size from the targets
+        batch = t.shape.as_list()[0]
 
     def fn(pv: torch.Tensor, tv: torch.Tensor) -> torch.Tensor:
         t = tv.long()

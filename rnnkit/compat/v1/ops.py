@@ -692,6 +692,11 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str = "Const") -> Ten
                 raise TypeError(
                     f"Cannot pack tensors of dtypes {first.dtype.name} and {p.dtype.name}."
                 )
+            if not p.shape.is_compatible_with(first.shape):
+                raise ValueError(
+                    f"Tried to convert 'input' to a tensor and failed: shapes {first.shape} and "
+                    f"{p.shape} of the packed tensors are incompatible."
+                )
         shape = None if first.shape.ndims is None else [len(parts), *first.shape.as_list()]
         return Tensor("packed", first.dtype, shape, parts, fn=lambda *vs: torch.stack(vs))
     dt = None if dtype is None else as_dtype(dtype)

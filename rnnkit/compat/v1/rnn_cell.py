@@ -563,7 +563,12 @@ class RNNCell:
                 f"{type(self).__name__} must define __call__(inputs, state, scope=None) or "
                 "call(inputs, state)."
             )
-        x = convert_to_tensor(inputs, float32)
+        # a tensor keeps its dtype (a float64 cell); other values become float32, as in TF
+        x = (
+            convert_to_tensor(inputs)
+            if isinstance(inputs, Tensor)
+            else convert_to_tensor(inputs, float32)
+        )
         vs = get_variable_scope().name
         prefix = "/".join(p for p in (vs, scope) if p)
         state = _nest.pack_sequence_as(

@@ -53,7 +53,9 @@ class Optimizer:
                     raise ValueError(
                         f"Received an invalid value for argument `{key}`: expected a finite number, got {value!r}."
                     )
-                value = v
+                # TF makes a float32 tensor of a Python number and casts it to each variable's
+                # dtype: a float64 model sees float64(float32(0.9)), not 0.9
+                value = float(np.float32(v))
             self._hyper[key] = value
 
     # -- the TF API --------------------------------------------------------------------------------
