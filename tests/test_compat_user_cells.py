@@ -197,3 +197,52 @@ def test_a_reusing_scope_shares_a_new_cells_weights() -> None:
             with tf.variable_scope(scope, reuse=True):
                 tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(width), xs, dtype=tf.float32)
         assert (kind, str(info.value)) == ("ValueError", message)
+
+
+class WrappingCell(tf.nn.rnn_cell.RNNCell):
+    """A user cell around a built-in cell, with a random op (dropout) in its step."""
+
+    def __init__(self, n):
+        super().__init__()
+        self._gru = tf.nn.rnn_cell.GRUCell(n)
+        self._n = n
+
+    @property
+    def state_size(self):
+        return self._n
+
+    @property
+    def output_size(self):
+        return self._n
+
+    def call(self, inputs, state):
+        out, new = self._gru(inputs, state)
+        return tf.nn.dropout(out, keep_prob=1.0) * 0.5, new
+
+
+def test_dynamic_rnn_loop_equals_static_rnn_unrolled_for_a_wrapping_cell() -> None:
+    """dynamic_rnn's loop node and static_rnn's unrolled graph are separate paths: same names,
+    outputs, final state and gradients."""
+    xv = ARR["x_long"][:, :5]
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    out, state = tf.nn.dynamic_rnn(WrappingCell(4), x, dtype=tf.float32)
+    names = [v.op.name for v in tf.trainable_variables()]
+    grads = tf.gradients(tf.reduce_sum(out), tf.trainable_variables())
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        values = sess.run(tf.trainable_variables())
+        looped = sess.run([out, state, *grads], {x: xv})
+    tf.reset_default_graph()
+    xs = [tf.placeholder(tf.float32, [2, 3]) for _ in range(5)]
+    outs, state = tf.nn.static_rnn(WrappingCell(4), xs, dtype=tf.float32)
+    assert [v.op.name for v in tf.trainable_variables()] == names
+    assert names[0] == "rnn/wrapping_cell/gru_cell/gates/kernel"
+    grads = tf.gradients(tf.add_n([tf.reduce_sum(o) for o in outs]), tf.trainable_variables())
+    with tf.Session() as sess:
+        for v, value in zip(tf.trainable_variables(), values):
+            v.load(value, sess)
+        feed = {p: xv[:, t] for t, p in enumerate(xs)}
+        unrolled = sess.run([tf.stack(outs, 1), state, *grads], feed)
+    for a, b in zip(looped, unrolled):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
