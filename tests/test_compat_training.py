@@ -128,7 +128,7 @@ def _reference(name, steps):
     acc = np.full_like(w, 0.1)  # Adagrad's initial accumulator
     lr = f(0.1)
     p1, p2 = np.float32(0.9), np.float32(0.999)
-    for t in range(1, steps + 1):
+    for _ in range(steps):
         g = _grad(w)
         if name == "sgd":
             w = w - lr * g
