@@ -907,7 +907,7 @@ class TensorArray:
     def read(self, index: Any, name: str | None = None) -> Tensor:
         i = _index("index", index)
         return Tensor(name or "TensorArrayReadV3", self._dtype, self.element_shape,
-                      [self._flow, i], fn=lambda ta, k: ta.read(int(k), self._zeros()))  # fmt: skip
+                      [self._flow, i], fn=lambda ta, k: ta.read(int(k), self._zeros))  # fmt: skip
 
     def gather(self, indices: Any, element_shape: Any = None, name: str | None = None) -> Tensor:
         ix = _index("indices", indices)
@@ -999,7 +999,9 @@ class _TA:
             items[k] = x
         return _TA(tuple(items), self.dynamic)
 
-    def read(self, k: int, zeros: torch.Tensor | None) -> torch.Tensor:
+    def read(self, k: int, zeros: Any) -> torch.Tensor:
+        """Element ``k``; an element never written reads as zeros (``zeros``: a tensor, None
+        when the element shape is unknown, or a function making it)."""
         if not 0 <= k < len(self.items):
             raise InvalidArgumentError(
                 f"Tried to read from index {k} but array size is: {len(self.items)}"
@@ -1009,6 +1011,8 @@ class _TA:
             like = next((v for v in self.items if v is not None), None)
             if like is not None:
                 return torch.zeros_like(like)
+            if callable(zeros):
+                zeros = zeros()
             if zeros is None:
                 raise InvalidArgumentError(
                     f"Could not read from TensorArray index {k}.  Furthermore, the element shape "
