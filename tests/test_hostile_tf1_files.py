@@ -5,8 +5,10 @@ it wrote, checks a crafted index in bounded time, and refuses a data file that i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -110,12 +112,25 @@ def test_a_symlink_in_place_of_a_dropped_file_is_removed_not_its_target(tmp_path
     assert not (tmp_path / "ck" / f"m-1{DATA}").exists()
 
 
-def test_a_fifo_in_place_of_the_state_file_does_not_block(tmp_path):
+def test_a_fifo_in_place_of_the_state_file_is_neither_read_nor_replaced(tmp_path):
     os.mkfifo(tmp_path / "checkpoint")
     with deadline(20):
         assert latest_tf1_checkpoint(tmp_path) is None
-        write_tf1_checkpoint(tmp_path / "m", {"x": 1}, max_to_keep=1)
-    assert latest_tf1_checkpoint(tmp_path) == str(tmp_path / "m")
+        with pytest.raises(ValueError, match=r"`prefix`.*checkpoint' is a FIFO"):
+            write_tf1_checkpoint(tmp_path / "m", {"x": 1}, max_to_keep=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]  # nothing written
+    assert stat.S_ISFIFO((tmp_path / "checkpoint").lstat().st_mode)
+
+
+@pytest.mark.parametrize("name", ["m.index", f"m{DATA}", "checkpoint"])
+def test_a_folder_where_a_file_goes_is_refused_before_anything_is_written(tmp_path, name):
+    """The rename onto a folder would fail after the data file was replaced: half a checkpoint."""
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "inside").write_bytes(b"keep")
+    with pytest.raises(ValueError, match=f"`prefix`.*{re.escape(name)}' is a directory"):
+        write_tf1_checkpoint(tmp_path / "m", {"x": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    assert (tmp_path / name / "inside").read_bytes() == b"keep"
 
 
 # -- partitioned variables: the slices' tiling is checked in linear time -----------------------------

@@ -25,6 +25,7 @@ import itertools
 import math
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -339,6 +340,16 @@ class TF1Checkpoint(Mapping):
         return f"TF1Checkpoint({self.prefix!r}, {len(self)} tensors)"
 
 
+def _in_the_way(path: str) -> str | None:
+    """What ``path`` is when a file written there could not replace it (a folder, FIFO...);
+    None when it is absent, a regular file or a link (a rename replaces the link itself)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return None if stat.S_ISLNK(mode) else not_regular(mode)
+
+
 def _refuse(path: str, kind: str) -> ValueError:
     return damaged(path, f"it is {kind}, not a regular file")
 
@@ -469,6 +480,15 @@ def write_tf1_checkpoint(
     arrays.sort(key=lambda item: item[0])
     directory = os.path.dirname(os.path.abspath(prefix))
     state_path = os.path.join(directory, STATE_FILE)
+    # a folder (or FIFO, device) where a file goes would fail its rename halfway through the writes
+    for path in [_data_path(prefix, 0, 1), prefix + ".index", *[state_path] * update_state]:
+        kind = _in_the_way(path)
+        if kind is not None:
+            raise invalid_value(
+                "prefix",
+                "a checkpoint prefix whose files are regular files or absent",
+                f"{prefix!r}: {path!r} is {kind}",
+            )
     state = read_state(state_path) if update_state and os.path.isfile(state_path) else None
     os.makedirs(directory, exist_ok=True)
 
