@@ -83,7 +83,7 @@ def _map_struct(fn: Callable[[Any], Any], struct: Any) -> Any:
     return pack(struct, [fn(x) for x in flatten(struct)])
 
 
-def _check_placeholders(nodes: Sequence[Any], what: str) -> None:
+def _check_placeholders(nodes: Sequence[Any]) -> None:
     for n in nodes:
         if isinstance(n, _Placeholder):
             raise ValueError(
@@ -288,7 +288,7 @@ class Dataset(metaclass=_Unsupported):
 
     def prefetch(self, buffer_size: Any, name: str | None = None) -> Dataset:
         """The same elements (prefetching only overlaps work in TensorFlow)."""
-        _count("buffer_size", buffer_size)
+        _Arg("buffer_size", buffer_size)  # checked, then unused
         return self
 
     def cache(self, filename: str = "", name: str | None = None) -> Dataset:
@@ -839,7 +839,7 @@ class Iterator_:
         self._shapes = list(shapes)
         self._initializer: Operation | None = None
         if one_shot:
-            _check_placeholders(dataset._all_inputs(), "make_one_shot_iterator")
+            _check_placeholders(dataset._all_inputs())
         elif dataset is not None:
             self._initializer = self.make_initializer(dataset)
 
