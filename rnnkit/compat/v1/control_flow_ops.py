@@ -767,7 +767,8 @@ class TensorArray:
     ``write(i, v)``, ``unstack(v)`` and ``scatter(ix, v)`` return a new array (use the result);
     ``read(i)``, ``stack()``, ``gather(ix)``, ``concat()`` and ``size()`` are tensors. As in TF 2's
     ``tf.compat.v1``, an element never written reads as zeros once the element shape is known; an
-    element is written at most once.
+    element is written at most once. Unlike TF, an element may be read more than once whatever
+    ``clear_after_read`` says (TF raises at the second read).
     """
 
     def __init__(
