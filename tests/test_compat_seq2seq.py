@@ -191,6 +191,31 @@ def test_gather_tree_follows_parents_and_pads_after_the_end():
     np.testing.assert_array_equal(got[:, 0, 1], [2, 2, 2])  # the end token at step 0, then ends
 
 
+def test_attention_wrapper_over_two_mechanisms(ref):
+    case = "two_mechanisms"
+    ins = part(ref, case, "in")
+    bahdanau = s2s.BahdanauAttention(
+        6, tf.constant(ins["memory"]), memory_sequence_length=ins["memory_lengths"]
+    )
+    luong = s2s.LuongAttention(5, tf.constant(ins["memory2"]))
+    cell = tf.nn.rnn_cell.BasicLSTMCell(5)
+    wrapper = s2s.AttentionWrapper(
+        cell, [bahdanau, luong], attention_layer_size=[5, 4], alignment_history=True
+    )
+    assert wrapper.output_size == 9
+    helper = s2s.TrainingHelper(tf.constant(ins["x"]), ins["lengths"])
+    outputs, st, lens = s2s.dynamic_decode(
+        s2s.BasicDecoder(wrapper, helper, wrapper.zero_state(3, tf.float32))
+    )
+    assert isinstance(st.alignments, tuple) and len(st.alignment_history) == 2
+    fetches = decoded(outputs, lens, attention=st.attention, alignments0=st.alignments[0],
+                      alignments1=st.alignments[1], history0=st.alignment_history[0].stack(),
+                      history1=st.alignment_history[1].stack())  # fmt: skip
+    check(ref, case, fetches)
+    with pytest.raises(ValueError, match="exactly one integer per attention_mechanism"):
+        s2s.AttentionWrapper(cell, [bahdanau, luong], attention_layer_size=5)
+
+
 def test_dynamic_decode_time_major_and_maximum_iterations():
     tf.set_random_seed(5)
     x = tf.random_normal([2, 6, 3])

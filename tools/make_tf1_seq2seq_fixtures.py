@@ -573,6 +573,43 @@ def contrib_luong(rng, tfa):
     return run, weights, ins
 
 
+def contrib_two_mechanisms(rng, tfa):
+    x = rng.uniform(-1, 1, (B, 4, 3)).astype(np.float32)
+    lengths = np.array([4, 3, 4], np.int32)
+    memory = rng.uniform(-1, 1, (B, 6, 4)).astype(np.float32)
+    mem_lengths = np.array([6, 2, 4], np.int32)
+    memory2 = rng.uniform(-1, 1, (B, 3, 2)).astype(np.float32)
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(5)
+    bahdanau = tfa.seq2seq.BahdanauAttention(6, memory, memory_sequence_length=mem_lengths)
+    luong = tfa.seq2seq.LuongAttention(5, memory2)
+    wrapper = tfa.seq2seq.AttentionWrapper(cell, [bahdanau, luong], attention_layer_size=[5, 4],
+                                           alignment_history=True)  # fmt: skip
+    dec = tfa.seq2seq.BasicDecoder(wrapper, tfa.seq2seq.TrainingSampler())
+
+    def run():
+        bahdanau.setup_memory(memory, memory_sequence_length=mem_lengths)
+        luong.setup_memory(memory2)
+        state = wrapper.get_initial_state(batch_size=B, dtype=tf.float32)
+        outputs, st, lens = dec(tf.constant(x), initial_state=state, sequence_length=lengths)
+        return {"rnn_output": outputs.rnn_output, "sample_id": outputs.sample_id,
+                "lengths": lens, "attention": st.attention, "alignments0": st.alignments[0],
+                "alignments1": st.alignments[1], "history0": st.alignment_history[0].stack(),
+                "history1": st.alignment_history[1].stack()}  # fmt: skip
+
+    def weights():
+        att = "decoder/attention_wrapper"
+        return [("memory_layer/kernel", bahdanau.memory_layer.kernel),
+                ("memory_layer_1/kernel", luong.memory_layer.kernel), *lstm_weights(att, cell),
+                (f"{att}/bahdanau_attention/query_layer/kernel", bahdanau.query_layer.kernel),
+                (f"{att}/bahdanau_attention/attention_v", bahdanau.attention_v),
+                (f"{att}/attention_layer/kernel", wrapper._attention_layers[0].kernel),
+                (f"{att}/attention_layer_1/kernel", wrapper._attention_layers[1].kernel)]  # fmt: skip
+
+    ins = {"x": x, "lengths": lengths, "memory": memory, "memory_lengths": mem_lengths,
+           "memory2": memory2}  # fmt: skip
+    return run, weights, ins
+
+
 def contrib_beam(attention, skip=0):
     def make(rng, tfa):
         rng.uniform(size=skip)  # a draw that gives beams that change places mid-way
@@ -640,7 +677,8 @@ CONTRIB_CASES = {
     "luong": contrib_luong,
     "beam": contrib_beam(False),
     "beam_attention": contrib_beam(True, skip=3),
-}
+    "two_mechanisms": contrib_two_mechanisms,
+}  # each case's generator is seeded by its place here: add new cases at the end
 
 
 def legacy(out_dir):

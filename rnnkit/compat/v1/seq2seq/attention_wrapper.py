@@ -18,7 +18,9 @@ Scores for a query ``q``:
 when ``attention_layer_size`` is given. It outputs the attention (``output_attention``, the
 default) or the cell's output. Its state is ``AttentionWrapperState(cell_state, attention, time,
 alignments, alignment_history, attention_state)``; with ``alignment_history`` the history is a
-``(time, B, T)`` tensor (``.stack()`` returns it, as TF1's ``TensorArray`` does).
+``(time, B, T)`` tensor (``.stack()`` returns it, as TF1's ``TensorArray`` does). Over a list of
+mechanisms, each reads its own attention (``attention_layer``, ``attention_layer_1``... and
+``bahdanau_attention``, ``bahdanau_attention_1``...) and the attentions are concatenated.
 """
 
 from __future__ import annotations
@@ -295,7 +297,9 @@ class AttentionWrapperState(
 class AttentionWrapper(RNNCell):
     """``AttentionWrapper(cell, attention_mechanism, attention_layer_size=None,
     alignment_history=False, cell_input_fn=None, output_attention=True, initial_cell_state=None,
-    name=None)``: ``cell`` reading attention over one mechanism's memory (see the module)."""
+    name=None)``: ``cell`` reading attention over one mechanism's memory, or over several (a list:
+    their attentions concatenated, ``attention_layer_size`` one size per mechanism, the state's
+    ``alignments``, ``alignment_history`` and ``attention_state`` tuples); see the module."""
 
     _tf_name = "attention_wrapper"
 
@@ -313,14 +317,13 @@ class AttentionWrapper(RNNCell):
     ) -> None:
         super().__init__()
         self._cell = _check_cell("cell", cell)
-        if isinstance(attention_mechanism, (list, tuple)):
-            from rnnkit.compat.v1.errors import unsupported
-
-            raise unsupported("AttentionWrapper with a list of attention mechanisms")
-        if not isinstance(attention_mechanism, AttentionMechanism):
+        self._is_multi = isinstance(attention_mechanism, (list, tuple))
+        mechs = list(attention_mechanism) if self._is_multi else [attention_mechanism]
+        if not mechs or not all(isinstance(m, AttentionMechanism) for m in mechs):
+            bad = next((m for m in mechs if not isinstance(m, AttentionMechanism)), mechs)
             raise TypeError(
                 "attention_mechanism must be an AttentionMechanism or list of multiple "
-                f"AttentionMechanism instances, saw type: {type(attention_mechanism).__name__}"
+                f"AttentionMechanism instances, saw type: {type(bad).__name__}"
             )
         if cell_input_fn is not None and not callable(cell_input_fn):
             raise TypeError(f"cell_input_fn must be callable, saw type: {type(cell_input_fn)}")
@@ -328,22 +331,29 @@ class AttentionWrapper(RNNCell):
             from rnnkit.compat.v1.errors import unsupported
 
             raise unsupported("AttentionWrapper(attention_layer=...)")
-        if attention_layer_size is not None and (
-            isinstance(attention_layer_size, bool)
-            or not isinstance(attention_layer_size, int)
-            or attention_layer_size < 1
-        ):
-            raise ValueError(
-                "Received an invalid value for argument `attention_layer_size`: expected a "
-                f"positive integer, got {attention_layer_size!r}."
+        self._mechs = mechs
+        self._layers: list[Dense] | None = None
+        if attention_layer_size is not None:
+            sizes = (
+                list(attention_layer_size)
+                if isinstance(attention_layer_size, (list, tuple))
+                else [attention_layer_size]
             )
-        self._mech = attention_mechanism
-        self._layer = (
-            Dense(attention_layer_size, name="attention_layer", use_bias=False)
-            if attention_layer_size is not None
-            else None
-        )
-        self._attention_size = attention_layer_size or attention_mechanism._depth
+            if len(sizes) != len(mechs):
+                raise ValueError(
+                    "If provided, attention_layer_size must contain exactly one integer per "
+                    f"attention_mechanism, saw: {len(sizes)} vs {len(mechs)}"
+                )
+            for size in sizes:
+                if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                    raise ValueError(
+                        "Received an invalid value for argument `attention_layer_size`: expected "
+                        f"positive integers, got {attention_layer_size!r}."
+                    )
+            self._layers = [Dense(n, name="attention_layer", use_bias=False) for n in sizes]
+            self._attention_size = sum(sizes)
+        else:
+            self._attention_size = sum(m._depth for m in mechs)
         self._alignment_history = bool(alignment_history)
         self._cell_input_fn = cell_input_fn
         self._output_attention = bool(output_attention)
@@ -351,19 +361,23 @@ class AttentionWrapper(RNNCell):
         self._name = name
         self._scope: str | None = None
 
+    def _item_or_tuple(self, items: list[Any]) -> Any:
+        return tuple(items) if self._is_multi else items[0]
+
     @property
     def output_size(self) -> int:
         return self._attention_size if self._output_attention else self._cell.output_size
 
     @property
     def state_size(self) -> AttentionWrapperState:
+        sizes = [m.alignments_size for m in self._mechs]
         return AttentionWrapperState(
             cell_state=self._cell.state_size,
             attention=self._attention_size,
             time=None,
-            alignments=self._mech.alignments_size,
-            alignment_history=self._mech.alignments_size if self._alignment_history else (),
-            attention_state=self._mech.state_size,
+            alignments=self._item_or_tuple(sizes),
+            alignment_history=self._item_or_tuple(sizes) if self._alignment_history else (),
+            attention_state=self._item_or_tuple([m.state_size for m in self._mechs]),
         )
 
     def zero_state(self, batch_size: Any, dtype: Any) -> AttentionWrapperState:
@@ -373,25 +387,29 @@ class AttentionWrapper(RNNCell):
             cell_state = self._initial_cell_state
         else:
             cell_state = self._cell.zero_state(batch_size, dt)
-        ref = _nest.flatten(cell_state)[0]
-        ref = convert_to_tensor(ref)
+        ref = convert_to_tensor(_nest.flatten(cell_state)[0])
         size = self._attention_size
         b = batch_size if isinstance(batch_size, int) else None
         attention = op("zeros", dt, [b, size], [ref],
                        lambda r: torch.zeros(r.shape[0], size, dtype=dt.torch))  # fmt: skip
-        alignments = self._mech.initial_alignments(batch_size, dt)
+        alignments = [m.initial_alignments(batch_size, dt) for m in self._mechs]
         history: Any = ()
         if self._alignment_history:
-            history = op("TensorArray", dt, [None, b, self._mech.alignments_size], [alignments],
-                         lambda a: a.new_zeros(0, *a.shape))  # fmt: skip
+            history = self._item_or_tuple([
+                op("TensorArray", dt, [None, b, m.alignments_size], [a],
+                   lambda av: av.new_zeros(0, *av.shape))
+                for m, a in zip(self._mechs, alignments)
+            ])  # fmt: skip
         time = op("zeros", int32, [], [], lambda: torch.zeros((), dtype=torch.int32))
         return AttentionWrapperState(
             cell_state=cell_state,
             attention=attention,
             time=time,
-            alignments=alignments,
+            alignments=self._item_or_tuple(alignments),
             alignment_history=history,
-            attention_state=self._mech.initial_state(batch_size, dt),
+            attention_state=self._item_or_tuple(
+                [m.initial_state(batch_size, dt) for m in self._mechs]
+            ),
         )
 
     def _enter(self) -> Any:
@@ -421,29 +439,37 @@ class AttentionWrapper(RNNCell):
             else:
                 cell_inputs = _concat_last([x, convert_to_tensor(state.attention)])
             cell_output, next_cell_state = self._cell(cell_inputs, state.cell_state)
-            alignments, next_attention_state = self._mech(cell_output, state=state.attention_state)
-            values = self._mech.values
-            context = op("context", values.dtype, [static_dims(alignments)[0], self._mech._depth],
-                         [alignments, values],
-                         lambda a, v: (a.unsqueeze(1) @ v).squeeze(1))  # fmt: skip
-            if self._layer is not None:
-                attention = self._layer(_concat_last([cell_output, context]))
-            else:
-                attention = context
-            history: Any = ()
-            if self._alignment_history:
-                history = op("TensorArrayWrite", alignments.dtype,
-                             static_dims(state.alignment_history),
-                             [state.alignment_history, alignments],
-                             lambda h, a: torch.cat([h, a.unsqueeze(0)], 0))  # fmt: skip
+            multi = self._is_multi
+            prev_states = list(state.attention_state) if multi else [state.attention_state]
+            prev_hist = list(state.alignment_history) if multi else [state.alignment_history]
+            attentions, alignments, att_states, histories = [], [], [], []
+            for i, mech in enumerate(self._mechs):
+                align, att_state = mech(cell_output, state=prev_states[i])
+                values = mech.values
+                context = op("context", values.dtype, [static_dims(align)[0], mech._depth],
+                             [align, values],
+                             lambda a, v: (a.unsqueeze(1) @ v).squeeze(1))  # fmt: skip
+                if self._layers is not None:
+                    attentions.append(self._layers[i](_concat_last([cell_output, context])))
+                else:
+                    attentions.append(context)
+                alignments.append(align)
+                att_states.append(att_state)
+                if self._alignment_history:
+                    histories.append(
+                        op("TensorArrayWrite", align.dtype, static_dims(prev_hist[i]),
+                           [prev_hist[i], align],
+                           lambda h, a: torch.cat([h, a.unsqueeze(0)], 0))
+                    )  # fmt: skip
+            attention = attentions[0] if len(attentions) == 1 else _concat_last(attentions)
             time = op("add", int32, [], [state.time], lambda t: t + 1)
         next_state = AttentionWrapperState(
             cell_state=next_cell_state,
             attention=attention,
             time=time,
-            alignments=alignments,
-            alignment_history=history,
-            attention_state=next_attention_state,
+            alignments=self._item_or_tuple(alignments),
+            alignment_history=self._item_or_tuple(histories) if self._alignment_history else (),
+            attention_state=self._item_or_tuple(att_states),
         )
         return (attention if self._output_attention else cell_output), next_state
 

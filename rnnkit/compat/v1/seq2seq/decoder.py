@@ -410,13 +410,14 @@ def _lengths_marker(state: Any) -> Any:
     return mark(state, False)
 
 
-def _mark_histories(state: Any) -> Any:
-    """Give every ``alignment_history`` tensor in ``state`` TF1's ``TensorArray.stack()``."""
+def _mark_histories(state: Any, under_history: _py_bool = False) -> Any:
+    """Give every ``alignment_history`` tensor in ``state`` (one per attention mechanism) TF1's
+    ``TensorArray.stack()``."""
     if _nest.is_sequence(state):
         fields = getattr(state, "_fields", None)
         for k, item in enumerate(state):
-            if fields is not None and fields[k] == "alignment_history" and isinstance(item, Tensor):
-                item.stack = lambda name=None, _h=item: _h  # type: ignore[attr-defined]
-            else:
-                _mark_histories(item)
+            here = under_history or (fields is not None and fields[k] == "alignment_history")
+            _mark_histories(item, here)
+    elif under_history and isinstance(state, Tensor):
+        state.stack = lambda name=None, _h=state: _h  # type: ignore[attr-defined]
     return state

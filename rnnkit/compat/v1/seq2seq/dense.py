@@ -2,8 +2,9 @@
 ``BasicDecoder`` / ``BeamSearchDecoder`` and the attention layers.
 
 On its first call it creates ``<scope>/<name>/kernel`` ``[depth, units]`` (the given initializer, the
-scope's, or glorot-uniform) and ``bias`` ``[units]`` (zeros), ``name`` defaulting to ``dense``
-(``dense_1``... when taken); later calls reuse them. ``y = activation(x @ kernel + bias)`` over the
+scope's, or glorot-uniform) and ``bias`` ``[units]`` (zeros), ``name`` defaulting to ``dense``; a
+name already used in the scope gets ``_1``, ``_2``... (two layers named ``memory_layer`` make
+``memory_layer`` and ``memory_layer_1``, as TF1's layers do). Later calls reuse the variables. ``y = activation(x @ kernel + bias)`` over the
 last axis of ``x``.
 """
 
@@ -70,7 +71,7 @@ class Dense:
     def _build(self, depth: int, dtype: Any) -> None:
         from rnnkit.compat.v1.init_ops import zeros_initializer
 
-        with variable_scope(self.name, default_name="dense") as vs:
+        with variable_scope(None, default_name=self.name or "dense") as vs:
             self._scope = vs.name
             self.kernel = get_variable(
                 "kernel", [depth, self.units], dtype=dtype, initializer=self.kernel_initializer,
