@@ -112,6 +112,8 @@ def test_python2_source_is_read_token_by_token():
             cell = rnn_cell.BasicLSTMCell(10, forget_bias=f(a=1), state_is_tuple=(b == 2))
             print "loss", sess.run(tf.reduce_mean(x))
             print tf . nn . softmax(y)
+            flags = tf.app.flags
+            flags.DEFINE_integer("steps", 10, "training steps")
             """
         ),
         "old.py",
@@ -122,6 +124,8 @@ def test_python2_source_is_read_token_by_token():
         "nn.rnn_cell.BasicLSTMCell",
         "reduce_mean",
         "nn.softmax",
+        "app.flags",
+        "app.flags.DEFINE_integer",
     }
     assert usage.keywords["nn.rnn_cell.BasicLSTMCell"] == {"forget_bias", "state_is_tuple"}
 

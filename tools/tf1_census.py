@@ -230,8 +230,8 @@ def _resolve(chain: list[str], aliases: dict[str, str]) -> str | None:
 
 def scan_tokens(source: str) -> Usage:
     """Scan source that does not parse as Python 3 (Python 2 ``print`` statements, backquotes):
-    each import line is parsed on its own, then every ``NAME(.NAME)*`` run of tokens whose first
-    name is bound to TensorFlow is a use."""
+    each import line is parsed on its own (as is ``name = tf.a.b``, which makes an alias), then
+    every ``NAME(.NAME)*`` run of tokens whose first name is bound to TensorFlow is a use."""
     tokens = list(_tokens(source))
     aliases: dict[str, str] = {}
     usage = Usage()
@@ -247,6 +247,18 @@ def scan_tokens(source: str) -> Usage:
                     aliases[local] = target
                     if isinstance(node, ast.ImportFrom):
                         usage.add(target)
+        elif (
+            len(line) >= 3
+            and line[0].type == tokenize.NAME
+            and line[1].string == "="
+            and line[2].string in aliases
+            and all(t.type == tokenize.NAME or t.string == "." for t in line[2:])
+        ):
+            # ``flags = tf.app.flags``: the name is an alias from here on
+            chain = [t.string for t in line[2:] if t.string != "."]
+            resolved = _resolve(chain, aliases)
+            if resolved is not None:
+                aliases[line[0].string] = resolved
     i = 0
     while i < len(tokens):
         tok = tokens[i]
