@@ -152,6 +152,18 @@ def test_embedding_rnn_seq2seq_feed_previous_with_output_projection(ref):
     check(ref, case, outs, st)
 
 
+def test_embedding_tied_rnn_seq2seq_feed_previous(ref):
+    case = "embedding_tied_rnn_seq2seq"
+    ins = part(ref, case, "in")
+    cell = tf.nn.rnn_cell.GRUCell(5)
+    outs, st = s2s.embedding_tied_rnn_seq2seq(
+        steps(ins, "enc"), steps(ins, "dec"), cell, 8, 4, num_decoder_symbols=6,
+        feed_previous=True,
+    )  # fmt: skip
+    assert [o.shape.as_list() for o in outs] == [[3, 6]] * 4
+    check(ref, case, outs, st)
+
+
 def test_attention_decoder_two_heads_initial_state_attention(ref):
     ins = part(ref, "attention_decoder", "in")
     cell = tf.nn.rnn_cell.BasicLSTMCell(6)

@@ -279,6 +279,22 @@ def embedding_rnn_seq2seq(enc, dec, make_cell, n_enc, n_dec, emb, proj, fp):
         )
 
 
+def case_embedding_tied_rnn_seq2seq(rng):
+    enc, dec = ints(rng, 3, 8), ints(rng, 4, 8)
+    with tf1.variable_scope("embedding_tied_rnn_seq2seq"):
+        emb = tf1.get_variable("embedding", [8, 4])
+        cell = OutputProjection(tf1.nn.rnn_cell.GRUCell(5), 6)
+        with tf1.variable_scope("combined_tied_rnn_seq2seq"):
+            xs = [tf1.nn.embedding_lookup(emb, tf1.constant(x)) for x in enc]
+            _, state = static_rnn(cell, xs, cell.cell.zero_state(B, tf.float32), "tied_rnn_seq2seq")
+            tf1.get_variable_scope().reuse_variables()
+            ys = [tf1.nn.embedding_lookup(emb, tf1.constant(y)) for y in dec]
+            outs, st = rnn_decoder(
+                ys, state, cell, argmax_and_embed(emb, None), scope="tied_rnn_seq2seq"
+            )
+    return outs, st, {**named("enc", enc), **named("dec", dec)}
+
+
 def multi_lstm():
     return tf1.nn.rnn_cell.MultiRNNCell([tf1.nn.rnn_cell.BasicLSTMCell(n) for n in (6, 5)])
 
@@ -369,6 +385,7 @@ CASES = {
     "embedding_attention_seq2seq": case_embedding_attention_seq2seq,
     "embedding_attention_seq2seq_fp": case_embedding_attention_seq2seq_feed_previous,
     "model_with_buckets": case_model_with_buckets,
+    "embedding_tied_rnn_seq2seq": case_embedding_tied_rnn_seq2seq,
 }
 
 

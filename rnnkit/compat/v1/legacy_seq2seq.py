@@ -3,7 +3,8 @@
 Decoders: ``rnn_decoder`` (with ``loop_function``), ``embedding_rnn_decoder`` (``feed_previous``,
 ``output_projection``), ``attention_decoder`` (``num_heads``, ``output_size``,
 ``initial_state_attention``), ``embedding_attention_decoder``. Models: ``basic_rnn_seq2seq``,
-``tied_rnn_seq2seq``, ``embedding_rnn_seq2seq``, ``embedding_attention_seq2seq``,
+``tied_rnn_seq2seq``, ``embedding_rnn_seq2seq``, ``embedding_tied_rnn_seq2seq`` (one embedding
+and one cell for both sides), ``embedding_attention_seq2seq``,
 ``model_with_buckets``. Losses: ``sequence_loss_by_example`` and ``sequence_loss``.
 
 Each function builds the graph TF1 builds, under TF1's variable names, so checkpoints carry over:
@@ -60,6 +61,7 @@ __all__ = [
     "tied_rnn_seq2seq",
     "embedding_rnn_decoder",
     "embedding_rnn_seq2seq",
+    "embedding_tied_rnn_seq2seq",
     "attention_decoder",
     "embedding_attention_decoder",
     "embedding_attention_seq2seq",
@@ -416,6 +418,53 @@ def embedding_rnn_seq2seq(
             fed = decoder(True, False)
         with variable_scope(get_variable_scope(), reuse=True):
             given = decoder(False, False)
+        return _select(fp, fed, given)
+
+
+def embedding_tied_rnn_seq2seq(
+    encoder_inputs: Sequence[Any],
+    decoder_inputs: Sequence[Any],
+    cell: RNNCell,
+    num_symbols: int,
+    embedding_size: int,
+    num_decoder_symbols: int | None = None,
+    output_projection: Any = None,
+    feed_previous: Any = False,
+    dtype: Any = None,
+    scope: str | None = None,
+) -> tuple[list[Tensor], Any]:
+    """``tied_rnn_seq2seq`` over symbols embedded by one ``embedding [num_symbols,
+    embedding_size]``: encoder and decoder share it and the cell (wrapped in an
+    ``OutputProjectionWrapper`` to ``num_decoder_symbols``, default ``num_symbols``, unless
+    ``output_projection`` is given)."""
+    _check_cell("cell", cell)
+    _positive("num_symbols", num_symbols)
+    _positive("embedding_size", embedding_size)
+    if num_decoder_symbols is not None:
+        _positive("num_decoder_symbols", num_decoder_symbols)
+    enc = _symbol_steps("encoder_inputs", encoder_inputs)
+    dec = _symbol_steps("decoder_inputs", decoder_inputs)
+    fp = _feed_previous_tensor(feed_previous)
+    with variable_scope(scope or "embedding_tied_rnn_seq2seq", dtype=dtype) as vs:
+        dt = as_dtype(vs.dtype) if vs.dtype else float32
+        output_symbols = num_decoder_symbols or num_symbols
+        proj = _output_projection(output_projection, output_symbols, dt)
+        embedding = get_variable("embedding", [num_symbols, embedding_size], dtype=dt)
+        emb_enc = [embedding_lookup(embedding, x) for x in enc]
+        emb_dec = [embedding_lookup(embedding, x) for x in dec]
+        if output_projection is None:
+            cell = OutputProjectionWrapper(cell, output_symbols)
+
+        def model(feed: _py_bool, update: _py_bool = True) -> tuple[list[Tensor], Any]:
+            loop = _extract_argmax_and_embed(embedding, proj, update) if feed else None
+            return tied_rnn_seq2seq(emb_enc, emb_dec, cell, loop_function=loop, dtype=dt)
+
+        if fp is None:
+            return model(feed_previous)
+        with variable_scope(get_variable_scope()):
+            fed = model(True, False)
+        with variable_scope(get_variable_scope(), reuse=True):
+            given = model(False, False)
         return _select(fp, fed, given)
 
 
