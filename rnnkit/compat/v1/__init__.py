@@ -10,7 +10,7 @@ Modules mirror TensorFlow's namespaces: ``ops`` (graphs, tensors, scopes), ``ses
 ``init_ops``, ``random_ops``, ``math_ops``, ``array_ops``, ``gradients``, ``nn``, ``rnn_cell``, ``rnn``,
 ``layers``, ``train/`` (one optimizer per module, ``saver``, ``input`` producers and queue runners,
 ``coordinator``, ``supervisor``), ``keras_datasets``, ``strided_slice``, ``check_ops``,
-``legacy_seq2seq`` and ``seq2seq_loss`` (``tf.contrib``), ``flags``, ``app``, ``tf_logging``
+``legacy_seq2seq``, ``seq2seq/``, ``seq2seq_loss`` (``tf.contrib``), ``flags``, ``app``, ``tf_logging``
 (``tf.logging``), ``gfile``, ``session_config`` (``tf.ConfigProto``), ``control_flow_ops``
 (``cond``, ``case``, ``while_loop``, ``TensorArray``, ``tuple``), ``functional_ops`` (``map_fn``,
 ``scan``, ``foldl``, ``foldr``), ``data`` (``tf.data``). Anything outside
