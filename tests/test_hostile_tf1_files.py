@@ -286,3 +286,18 @@ def test_a_character_device_data_file_is_refused(tmp_path):
     data.symlink_to("/dev/zero")
     with pytest.raises(ValueError, match=f"{data.name}.*a character device"):
         read_tf1_checkpoint(prefix)
+
+
+def test_saver_save_names_a_folder_in_place_of_its_state_file(tmp_path):
+    (tmp_path / "checkpoint").mkdir()
+    tf.reset_default_graph()
+    try:
+        v = tf.get_variable("v", [3])
+        saver = tf.train.Saver([v])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            with pytest.raises(ValueError, match="checkpoint': it is a directory"):
+                saver.save(sess, str(tmp_path / "m"))
+    finally:
+        tf.reset_default_graph()
+    assert (tmp_path / "checkpoint").is_dir()

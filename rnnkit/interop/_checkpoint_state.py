@@ -126,8 +126,22 @@ def latest_in_state(directory: str, state_file: str) -> str | None:
     return prefix if os.path.isfile(prefix + ".index") else None
 
 
+def in_the_way(path: str) -> str | None:
+    """What ``path`` is when a file renamed onto it could not replace it, or should not (a folder,
+    a FIFO, a device); None when it is absent, a regular file or a link (the link is replaced)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return None if stat.S_ISLNK(mode) else not_regular(mode)
+
+
 def atomic_write(path: str, chunks: Any) -> None:
-    """Write ``chunks`` (bytes-likes) to a temporary file beside ``path``, fsync, then rename."""
+    """Write ``chunks`` (bytes-likes) to a temporary file beside ``path``, fsync, then rename;
+    ``ValueError`` before writing anything when ``path`` is a folder, FIFO or device."""
+    kind = in_the_way(path)
+    if kind is not None:
+        raise ValueError(f"cannot write {path!r}: it is {kind}, not a regular file")
     temp = f"{path}.tempstate{secrets.randbits(64)}"
     try:
         with open(temp, "wb") as f:

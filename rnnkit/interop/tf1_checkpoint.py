@@ -25,7 +25,6 @@ import itertools
 import math
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from rnnkit.interop._checkpoint_state import (
     atomic_write,
     fspath,
     fsync_dir,
+    in_the_way,
     latest_tf1_checkpoint,
     not_regular,
     open_regular,
@@ -340,16 +340,6 @@ class TF1Checkpoint(Mapping):
         return f"TF1Checkpoint({self.prefix!r}, {len(self)} tensors)"
 
 
-def _in_the_way(path: str) -> str | None:
-    """What ``path`` is when a file written there could not replace it (a folder, FIFO...);
-    None when it is absent, a regular file or a link (a rename replaces the link itself)."""
-    try:
-        mode = os.lstat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    return None if stat.S_ISLNK(mode) else not_regular(mode)
-
-
 def _refuse(path: str, kind: str) -> ValueError:
     return damaged(path, f"it is {kind}, not a regular file")
 
@@ -482,7 +472,7 @@ def write_tf1_checkpoint(
     state_path = os.path.join(directory, STATE_FILE)
     # a folder (or FIFO, device) where a file goes would fail its rename halfway through the writes
     for path in [_data_path(prefix, 0, 1), prefix + ".index", *[state_path] * update_state]:
-        kind = _in_the_way(path)
+        kind = in_the_way(path)
         if kind is not None:
             raise invalid_value(
                 "prefix",
