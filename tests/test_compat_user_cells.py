@@ -246,3 +246,57 @@ def test_dynamic_rnn_loop_equals_static_rnn_unrolled_for_a_wrapping_cell() -> No
         unrolled = sess.run([tf.stack(outs, 1), state, *grads], feed)
     for a, b in zip(looped, unrolled):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_bidirectional_over_a_user_cell_matches_tf() -> None:
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    seq = tf.placeholder(tf.int32, [None])
+    (o_fw, o_bw), (s_fw, s_bw) = tf.nn.bidirectional_dynamic_rnn(
+        CallCell(4), tf.nn.rnn_cell.GRUCell(2), x, sequence_length=seq, dtype=tf.float32
+    )
+    vs = tf.trainable_variables()
+    assert [v.op.name for v in vs] == META["bidirectional"]
+    loss = tf.reduce_sum(o_fw * o_fw) + tf.reduce_sum(o_bw) + tf.reduce_sum(s_fw * s_bw[:, :1])
+    grads = tf.gradients(loss, vs)
+    with tf.Session() as sess:
+        for v in vs:
+            v.load(ARR[f"bidirectional/var/{v.op.name}"], sess)
+        got = sess.run([o_fw, o_bw, s_fw, s_bw, *grads], {x: ARR["x_long"], seq: ARR["seq"]})
+    for name, value in zip(["o_fw", "o_bw", "s_fw", "s_bw"], got):
+        np.testing.assert_allclose(value, ARR[f"bidirectional/{name}"], rtol=1e-5, atol=1e-6)
+    for v, g in zip(vs, got[4:]):
+        np.testing.assert_allclose(g, ARR[f"bidirectional/grad/{v.op.name}"], rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_wrapper_around_a_user_cell() -> None:
+    """TF's DropoutWrapper around a user cell: no-op at keep probability 1 (a fed tensor), and at
+    0.5 each output is zero or twice the cell's output."""
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    keep = tf.placeholder_with_default(1.0, shape=())
+    with tf.variable_scope("plain"):
+        plain, _ = tf.nn.dynamic_rnn(CallCell(4), x, dtype=tf.float32)
+    wrapped_cell = tf.nn.rnn_cell.DropoutWrapper(CallCell(4), output_keep_prob=keep)
+    with tf.variable_scope("wrapped"):
+        wrapped, _ = tf.nn.dynamic_rnn(wrapped_cell, x, dtype=tf.float32)
+    names = [v.op.name for v in tf.trainable_variables()]
+    assert names == [n.replace("rnn/", "plain/rnn/") for n in META["call_cell"]] + [
+        n.replace("rnn/", "wrapped/rnn/") for n in META["call_cell"]
+    ]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        plain_vars, wrapped_vars = tf.trainable_variables()[:3], tf.trainable_variables()[3:]
+        for a, b in zip(plain_vars, wrapped_vars):
+            b.load(sess.run(a), sess)
+        xv = ARR["x_long"]
+        p, w1 = sess.run([plain, wrapped], {x: xv})
+        w2 = sess.run(wrapped, {x: xv, keep: 0.5})
+    np.testing.assert_allclose(w1, p, rtol=1e-6)
+    dropped = w2 == 0
+    assert dropped.any() and (~dropped).any()
+    np.testing.assert_allclose(w2[~dropped], 2 * p[~dropped], rtol=1e-5)
+    with pytest.raises(tf.errors.UnsupportedError, match="variational_recurrent=True"):
+        tf.nn.rnn_cell.DropoutWrapper(CallCell(4), variational_recurrent=True)
+    with pytest.raises(ValueError, match="output_keep_prob must be between 0 and 1"):
+        tf.nn.rnn_cell.DropoutWrapper(CallCell(4), output_keep_prob=1.5)

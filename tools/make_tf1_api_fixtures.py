@@ -316,6 +316,28 @@ def user_cells(arrays: dict, meta: dict) -> None:
                 for v, g in zip(vs, got[1 + len(leaves) :]):
                     arrays[f"{key}/{tag}/grad/{v.op.name}"] = g
 
+    # bidirectional_dynamic_rnn over a user cell (forward) and a built-in cell (backward)
+    tf.reset_default_graph()
+    tf.set_random_seed(6)
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    seq = tf.placeholder(tf.int32, [None])
+    (o_fw, o_bw), (s_fw, s_bw) = tf.nn.bidirectional_dynamic_rnn(
+        CallCell(4), tf.nn.rnn_cell.GRUCell(2), x, sequence_length=seq, dtype=tf.float32
+    )
+    vs = tf.trainable_variables()
+    loss = tf.reduce_sum(o_fw * o_fw) + tf.reduce_sum(o_bw) + tf.reduce_sum(s_fw * s_bw[:, :1])
+    grads = tf.gradients(loss, vs)
+    meta["bidirectional"] = [v.op.name for v in vs]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for v, val in zip(vs, sess.run(vs)):
+            arrays[f"bidirectional/var/{v.op.name}"] = val
+        got = sess.run([o_fw, o_bw, s_fw, s_bw, *grads], {x: x_long, seq: seq_val})
+    for name, val in zip(["o_fw", "o_bw", "s_fw", "s_bw"], got):
+        arrays[f"bidirectional/{name}"] = val
+    for v, g in zip(vs, got[4:]):
+        arrays[f"bidirectional/grad/{v.op.name}"] = g
+
     # variable_scope reuse: AUTO_REUSE, reuse=True, scope.reuse_variables()
     tf.reset_default_graph()
 

@@ -29,6 +29,7 @@ from rnnkit.compat.v1.rnn_cell import (
     _check_cell,
     core_node,
     state_leaves,
+    user_cell_bidirectional,
     user_cell_rnn,
 )
 from rnnkit.compat.v1.variables import get_variable_scope, variable_scope
@@ -337,10 +338,9 @@ def bidirectional_dynamic_rnn(
     s_fw = _initial_state(cell_fw, initial_state_fw, dtype, "initial_state_fw", batch, dt)
     s_bw = _initial_state(cell_bw, initial_state_bw, dtype, "initial_state_bw", batch, dt)
     lengths = _lengths(sequence_length)
-    if not (cell_fw._has_core() and cell_bw._has_core()):
-        raise TypeError(
-            "bidirectional_dynamic_rnn with user-written cells is outside rnnkit.compat.v1's subset; "
-            "use built-in cells."
+    if not (cell_fw._has_core() and cell_bw._has_core()):  # a user-written cell: loop nodes
+        return user_cell_bidirectional(
+            cell_fw, cell_bw, x, s_fw, s_bw, lengths, dt, time_major, scope or "bidirectional_rnn"
         )
     graph = x.graph
     base = _rnn_scope(cell_fw, scope or "bidirectional_rnn")

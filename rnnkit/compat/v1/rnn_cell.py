@@ -686,6 +686,37 @@ def user_cell_rnn(
     return outputs, _nest.pack_sequence_as(init, finals)
 
 
+def user_cell_bidirectional(
+    cell_fw: RNNCell,
+    cell_bw: RNNCell,
+    x: Tensor,
+    init_fw: Any,
+    init_bw: Any,
+    lengths: Tensor | None,
+    dt: DType,
+    time_major: _py_bool,
+    scope: str,
+) -> tuple[tuple[Tensor, Tensor], tuple[Any, Any]]:
+    """``bidirectional_dynamic_rnn`` where a cell is user-written: :func:`user_cell_rnn` forward
+    under ``scope/fw`` and over the inputs reversed within each row's length under ``scope/bw``,
+    whose outputs are reversed back into the original time order."""
+    from rnnkit.runners import reverse_sequence
+
+    def reverse(t: Tensor) -> Tensor:
+        def fn(v: torch.Tensor, n: torch.Tensor | None = None) -> torch.Tensor:
+            tbi = v if time_major else v.transpose(0, 1)
+            out = reverse_sequence(tbi, None if n is None else n.to(torch.int64))
+            return out if time_major else out.transpose(0, 1)
+
+        parts = [t, *([] if lengths is None else [lengths])]
+        return Tensor("ReverseSequence", t.dtype, t.shape, parts, fn=fn)
+
+    with variable_scope(scope):
+        out_fw, st_fw = user_cell_rnn(cell_fw, x, init_fw, lengths, dt, time_major, "fw")
+        out_bw, st_bw = user_cell_rnn(cell_bw, reverse(x), init_bw, lengths, dt, time_major, "bw")
+        return (out_fw, reverse(out_bw)), (st_fw, st_bw)
+
+
 def _width(x: Tensor) -> int | None:
     return None if x.shape.ndims is None else x.shape.as_list()[-1]
 
@@ -997,7 +1028,9 @@ class _Wrapper(RNNCell):
 class DropoutWrapper(_Wrapper):
     """``DropoutWrapper(cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0)``;
     a keep probability may be a tensor (``tf.placeholder_with_default(1.0, shape=())``) fed at run
-    time. Dropout applies whenever the keep probability is below one, as in TensorFlow."""
+    time. Dropout applies whenever the keep probability is below one, as in TensorFlow. Around a
+    user-written cell it is ``tf.nn.dropout`` on the step's input, output and state in the graph
+    (no ``variational_recurrent``)."""
 
     def __init__(
         self,
@@ -1026,11 +1059,35 @@ class DropoutWrapper(_Wrapper):
                 inner._core, variational_recurrent=variational_recurrent, seed=seed, **static
             )
             self._core.train()
-        else:
-            raise TypeError(
-                "DropoutWrapper around a user-written cell is outside rnnkit.compat.v1's subset; "
-                "wrap a built-in cell (tf.nn.rnn_cell.*)."
+        else:  # a user-written cell: dropout ops around its call in the graph
+            unsupported_option(
+                "DropoutWrapper(variational_recurrent", variational_recurrent or None
             )
+            for key, value in static.items():
+                if isinstance(value, _py_bool) or not isinstance(value, numbers.Real):
+                    raise TypeError(
+                        f"Received an invalid value for argument `{key}`: expected a float or a "
+                        f"scalar tensor, got {value!r}."
+                    )
+                if not 0.0 <= value <= 1.0:  # TF's check and wording (%d of the value)
+                    raise ValueError(f"Parameter {key} must be between 0 and 1: {int(value)}")
+            self._probs, self._seed = probs, seed
+
+    def __call__(self, inputs: Any, state: Any, scope: str | None = None) -> tuple[Tensor, Any]:
+        if self._has_core():
+            return super().__call__(inputs, state, scope)
+        from rnnkit.compat.v1.nn import dropout
+
+        def drop(key: str, t: Any) -> Any:
+            p = self._probs[key]
+            if not isinstance(p, Tensor) and p == 1.0:
+                return t
+            return dropout(t, keep_prob=p, seed=self._seed)
+
+        args = (drop("input_keep_prob", inputs), state)
+        out, new_state = self._cell(*args) if scope is None else self._cell(*args, scope=scope)
+        new_state = _nest.map_structure(lambda t: drop("state_keep_prob", t), new_state)
+        return drop("output_keep_prob", out), new_state
 
     def _set_runtime(self, values: list[Any]) -> None:
         for key, value in zip(self._fed, values):
