@@ -35,6 +35,8 @@ QUICK = {
     "embed_lm": ["--epochs", "2", "--sentences", "800"],
     "lengths_gru": ["--steps", "300"],
     "queue_lm": ["--epochs", "2"],
+    "reverse_seq2seq": ["--steps", "400"],
+    "skipgram": ["--steps", "500"],
     "stacked_dropout": ["--steps", "60", "--layers", "2"],
     "wave_forecast": ["--steps", "200"],
 }

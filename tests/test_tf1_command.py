@@ -195,9 +195,11 @@ def test_import_forms_resolve_to_compat_namespaces(hook):
     import tensorflow as tf
     import tensorflow.contrib.legacy_seq2seq as s2s
     from tensorflow.contrib.rnn.python.ops import core_rnn_cell
+    from tensorflow.keras.datasets import mnist
     from tensorflow.python.framework import dtypes, ops
     from tensorflow.python.ops import array_ops, math_ops, rnn, rnn_cell_impl, variable_scope
 
+    assert mnist.load_data is compat.keras.datasets.mnist.load_data
     assert s2s.sequence_loss is compat.contrib.legacy_seq2seq.sequence_loss
     assert core_rnn_cell.OutputProjectionWrapper is compat.contrib.rnn.OutputProjectionWrapper
     assert rnn_cell_impl.LSTMStateTuple is compat.nn.rnn_cell.LSTMStateTuple

@@ -4,7 +4,8 @@ which runs each through ``python -m rnnkit tf1`` in a fresh process.
 Together they use what the classic TF1 RNN programs use: static_rnn / static_bidirectional_rnn and
 dynamic_rnn classifiers (sequence_length, the last valid output by tf.gather), a forecaster
 (OutputProjectionWrapper, generation from its own outputs), stacked LSTMCells with dropout and a
-Saver round trip, embeddings with contrib.seq2seq.sequence_loss, and a queue-fed language model
+Saver round trip, embeddings with contrib.seq2seq.sequence_loss, legacy_seq2seq's
+embedding_rnn_seq2seq with feed_previous, skip-gram with nce_loss, and a queue-fed language model
 under a Supervisor (range_input_producer, strided_slice, hand unrolling with reused variables,
 legacy_seq2seq.sequence_loss_by_example, learning rate by tf.assign, a restart from the
 checkpoint). Each must exit 0 and learn (a result well past chance at these short settings).
@@ -23,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.slow  # six training programs, each in its own process
+pytestmark = pytest.mark.slow  # eight training programs, each in its own process
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = ROOT / "examples" / "run_all.py"
 PROGRAMS = sorted(p.stem for p in (ROOT / "examples" / "tf1").glob("*.py"))
 
-#: what each program must reach at --quick settings (chance: accuracy 0.1 / 0.5 / 0.33,
-#: perplexity 22 / 11 words, mse of predicting zero ~0.22)
+#: what each program must reach at --quick settings (chance: accuracy 0.1 / 0.5 / 0.33 / 0.1
+#: per digit, perplexity 22 / 11 words, mse of predicting zero ~0.22, same topic 11/95)
 EXPECTED = {
     "digits_rows": {"test_accuracy": (">", 0.5)},
     "lengths_gru": {"test_accuracy": (">", 0.75), "last_output_is_state": ("==", True)},
@@ -38,6 +39,8 @@ EXPECTED = {
     "stacked_dropout": {"test_accuracy": (">", 0.6), "restored_logits_match": ("==", True)},
     "embed_lm": {"valid_perplexity": ("<", 6.0)},
     "queue_lm": {"valid_perplexity": ("<", 6.0)},
+    "reverse_seq2seq": {"digit_accuracy": (">", 0.6)},
+    "skipgram": {"nearest_same_topic": (">", 0.5)},
 }
 
 

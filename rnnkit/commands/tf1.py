@@ -31,12 +31,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "supported subset (one line names it, with the file and line)."
     )
     parser.add_argument("script", metavar="SCRIPT", help="the TF1 program (a .py file)")
-    parser.add_argument(
+    rest = parser.add_argument(
         "args",
         metavar="ARGS",
         nargs=argparse.REMAINDER,
         help="the script's own arguments and flags (its sys.argv[1:])",
     )
+    rest.required = False  # a script may take no arguments
 
 
 def _user_frame(tb: TracebackType | None) -> tuple[str, int] | None:
