@@ -176,3 +176,20 @@ def test_gradients_taken_inside_a_loop_body():
     _, x = tf.while_loop(lambda k, x: k < 3, body, [0, tf.constant(4.0)])
     with tf.Session() as sess:
         assert sess.run(x) == 0.5  # 4 -> 2 -> 1 -> 0.5
+
+
+def test_run_time_errors_inside_a_body_are_tensorflow_errors():
+    a = tf.placeholder(tf.float32, [None, None])
+    b = tf.placeholder(tf.float32, [None, None])
+    y = tf.while_loop(lambda k, m: k < 2, lambda k, m: (k + 1, tf.matmul(m, b)), [0, a])[1]
+    p = tf.placeholder(tf.bool, None)  # a condition of unknown rank, fed a vector
+    z = tf.cond(p, lambda: a, lambda: b)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run(y, {a: np.ones((2, 3)), b: np.ones((2, 2))})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="must be a scalar"):
+            sess.run(z, {a: np.ones((1, 1)), b: np.ones((1, 1)), p: [True, False]})
+        # rows of different lengths cannot be stacked
+        ragged = tf.map_fn(lambda r: tf.boolean_mask(r, r > 0), a)
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run(ragged, {a: [[1, 2], [3, -4]]})

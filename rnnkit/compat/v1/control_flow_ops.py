@@ -32,6 +32,7 @@ from rnnkit.compat.v1.ops import (
     get_default_graph,
     group,
     name_scope,
+    run_kernel,
 )
 from rnnkit.compat.v1.tensor_shape import TensorShape
 from rnnkit.compat.v1.variables import Variable
@@ -364,6 +365,15 @@ def _ops_to_tensors(result: Any, pivot: _py_bool) -> Any:
     return conv(result)
 
 
+def _truth(value: Any, what: str) -> _py_bool:
+    """A condition's run-time value as a Python bool (it must hold one element)."""
+    if isinstance(value, torch.Tensor) and value.dim() != 0:
+        raise InvalidArgumentError(
+            f"{what} must be a scalar, but it has shape {list(value.shape)}."
+        )
+    return _py_bool(value)
+
+
 def _unpack_singleton(x: Any) -> Any:
     return x[0] if isinstance(x, (list, tuple)) and len(x) == 1 else x
 
@@ -435,7 +445,9 @@ class SessionNode(StructNode):
     _stateful = True
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
-        return self._fn(sess, *values)
+        # torch's errors about the values (e.g. results of different shapes stacked) become
+        # TF's InvalidArgumentError, as for any op
+        return run_kernel(self.name, lambda *vs: self._fn(sess, *vs), values)
 
 
 def cond(
@@ -464,7 +476,7 @@ def cond(
             [p],
             [true_fn, false_fn],
             ["true_fn", "false_fn"],
-            lambda v: 0 if _py_bool(v[0]) else 1,
+            lambda v: 0 if _truth(v[0], "pred") else 1,
             strict,
             scope,
         )
@@ -509,7 +521,7 @@ def case(
     with name_scope(name) as scope:
 
         def select(values: list[Any]) -> int:
-            true = [k for k, v in enumerate(values) if _py_bool(v)]
+            true = [k for k, v in enumerate(values) if _truth(v, "pred")]
             if exclusive and len(true) > 1:
                 raise InvalidArgumentError(
                     "assertion failed: [Input error: exclusive=True: more than 1 conditions ("
@@ -673,7 +685,7 @@ def while_loop(
             steps = 0
             with torch.set_grad_enabled(back_prop and torch.is_grad_enabled()):
                 while limit is None or steps < limit:
-                    if not _py_bool(cond_body.run(sess, vals, cap_c)[0]):
+                    if not _truth(cond_body.run(sess, vals, cap_c)[0], "cond's result"):
                         break
                     vals = loop_body.run(sess, vals, cap_b)
                     for k, name_, dims in checks:

@@ -46,6 +46,7 @@ from rnnkit.compat.v1.ops import (
     convert_to_tensor,
     get_default_graph,
     leaf,
+    run_kernel,
     to_numpy,
 )
 from rnnkit.compat.v1.tensor_shape import TensorShape
@@ -815,7 +816,8 @@ class _GetNext(StructNode):
         self._iterator = iterator
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
-        return self._iterator._next(sess, values)
+        # torch's errors about the elements become TF's InvalidArgumentError, as for any op
+        return run_kernel(self.name, lambda *vs: self._iterator._next(sess, list(vs)), values)
 
     def _next(self, *values: Any) -> Any:  # never called: _compute reads the session
         raise AssertionError
