@@ -262,6 +262,8 @@ def test_bad_arguments_raise_tensorflow_errors():
     cell = tf.nn.rnn_cell.GRUCell(3)
     with pytest.raises(TypeError, match="cell"):
         s2s.rnn_decoder(x, tf.zeros([2, 3]), "gru")
+    with pytest.raises(ValueError, match=r"initial_state.*\(batch, 3\)"):
+        s2s.rnn_decoder(x, tf.zeros([2, 5]), cell)
     with pytest.raises(TypeError, match="loop_function"):
         s2s.rnn_decoder(x, tf.zeros([2, 3]), cell, loop_function=3)
     with pytest.raises(ValueError, match="at least 1 input"):

@@ -256,6 +256,8 @@ def test_bad_arguments_raise_tensorflow_errors():
         s2s.BasicDecoder(cell, "helper", cell.zero_state(2, tf.float32))
     with pytest.raises(TypeError, match="Expected decoder to be type Decoder"):
         s2s.dynamic_decode(cell)
+    with pytest.raises(ValueError, match="same nested structure"):
+        s2s.BasicDecoder(tf.nn.rnn_cell.BasicLSTMCell(3), helper, tf.zeros([2, 3]))
     decoder = s2s.BasicDecoder(cell, helper, cell.zero_state(2, tf.float32))
     with pytest.raises(ValueError, match="maximum_iterations must be a scalar"):
         s2s.dynamic_decode(decoder, maximum_iterations=[3])

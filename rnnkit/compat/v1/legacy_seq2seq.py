@@ -49,7 +49,7 @@ from rnnkit.compat.v1.dtypes import DType, as_dtype, float32
 from rnnkit.compat.v1.init_ops import random_uniform_initializer, zeros_initializer
 from rnnkit.compat.v1.nn import embedding_lookup
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, name_scope
-from rnnkit.compat.v1.rnn import _step_list_shape, _steps_node
+from rnnkit.compat.v1.rnn import _initial_state, _step_list_shape, _steps_node
 from rnnkit.compat.v1.rnn_cell import OutputProjectionWrapper, RNNCell, _check_cell
 from rnnkit.compat.v1.variables import get_variable, get_variable_scope, variable_scope
 
@@ -281,6 +281,8 @@ def rnn_decoder(
         initial_state, [convert_to_tensor(s, dt) for s in _nest.flatten(initial_state)]
     )
     if loop_function is None and cell._has_core():
+        _, batch = _step_list_shape(xs)
+        _initial_state(cell, state, dt, "initial_state", batch, dt)
         return _static_rnn_named(cell, xs, state, dt, scope or "rnn_decoder")
     outputs: list[Tensor] = []
     prev = None

@@ -99,6 +99,7 @@ class BasicDecoder(Decoder):
             raise TypeError(f"helper must be a Helper, received: {type(helper)}")
         if output_layer is not None and not callable(output_layer):
             raise TypeError(f"output_layer must be a Layer, received: {type(output_layer)}")
+        _check_state_structure(cell, initial_state)
         self._cell: RNNCell = cell
         self._helper = helper
         self._initial_state = initial_state
@@ -134,6 +135,17 @@ class BasicDecoder(Decoder):
             time=time, outputs=cell_outputs, state=cell_state, sample_ids=sample_ids
         )
         return BasicDecoderOutput(cell_outputs, sample_ids), next_state, next_inputs, finished
+
+
+def _check_state_structure(cell: RNNCell, state: Any) -> None:
+    """``state`` must have the structure of ``cell.state_size`` (TF1's ``assert_same_structure``)."""
+    want = len(_nest.flatten(cell.state_size))
+    got = len(_nest.flatten(state))
+    if want != got:
+        raise ValueError(
+            "The two structures don't have the same nested structure: the cell's state_size "
+            f"{cell.state_size} has {want} parts, `initial_state` {state!r} has {got}."
+        )
 
 
 # ------------------------------------------------------------------------------------------------
