@@ -277,6 +277,18 @@ def test_bad_arguments_raise_tensorflow_errors():
         wrapper.zero_state(2, tf.float32).clone(cells=1)
 
 
+def test_training_helper_lengths_beyond_the_inputs_are_an_invalid_argument():
+    cell = tf.nn.rnn_cell.GRUCell(3)
+    helper = s2s.TrainingHelper(tf.zeros([2, 4, 3]), tf.placeholder(tf.int32, [2], name="len"))
+    outputs, _, _ = s2s.dynamic_decode(
+        s2s.BasicDecoder(cell, helper, cell.zero_state(2, tf.float32))
+    )
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(tf.errors.InvalidArgumentError, match="longer than the inputs' 4"):
+            sess.run(outputs.rnn_output, {"len:0": [6, 4]})
+
+
 def test_greedy_decoding_that_never_ends_is_an_error_not_a_hang(monkeypatch):
     from rnnkit.compat.v1.seq2seq import decoder as decoder_module
 

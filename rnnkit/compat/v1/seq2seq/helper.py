@@ -22,6 +22,7 @@ import torch
 
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.dtypes import int32
+from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.nn import embedding_lookup
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
 from rnnkit.compat.v1.random_ops import RandomTensor
@@ -120,6 +121,11 @@ class TrainingHelper(Helper):
             seq = x if tm else x.transpose(0, 1)
             if bool(done.all()):
                 return torch.zeros_like(seq[0])
+            if int(t) >= seq.shape[0]:
+                raise InvalidArgumentError(
+                    f"TrainingHelper: a sequence_length is longer than the inputs' {seq.shape[0]} "
+                    f"time steps (tried to read step {int(t)})."
+                )
             return seq[int(t)]
 
         return op("TrainingHelper/read", self._inputs.dtype, self._step_dims,
