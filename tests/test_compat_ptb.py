@@ -347,7 +347,7 @@ def test_supervisor_ends_cleanly_at_end_of_input_and_reraises_other_errors():
             raise RuntimeError("boom")
 
 
-def test_reader_assertion_fails_at_run_time():
+def test_too_short_input_fails_at_run_time():
     x, _ = queued_windows(list(range(10)), rows=5, width=3)
     sv = tf.train.Supervisor()
     with pytest.raises(tf.errors.InvalidArgumentError, match="no full window"):

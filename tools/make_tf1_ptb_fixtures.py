@@ -1,22 +1,21 @@
-"""Generate TensorFlow 1.x reference data for the PTB word-level language model tutorial.
+"""Generate TensorFlow 1.x reference data for a queue-fed LSTM language model and the ops it uses.
 
 Two files (format in ``tests/fixtures/tf1_ptb/README.md``; replayed by ``tests/test_compat_ptb.py``):
 
-- ``ops.npz``: the ops the tutorial and its reader use, on fixed inputs: ``strided_slice`` (masks
-  included), ``nn.xw_plus_b``, ``legacy_seq2seq.sequence_loss_by_example`` / ``sequence_loss`` and
-  ``contrib.seq2seq.sequence_loss`` (values and gradients with respect to the logits).
-- ``train.npz``: a small model written as ``ptb_word_lm.py`` writes it (a ``reader.ptb_producer``
-  input with ``range_input_producer`` and ``strided_slice``, embedding, 2-layer ``BasicLSTMCell``
-  with ``forget_bias=0`` unrolled by hand under ``variable_scope("RNN")``, softmax, the legacy
-  sequence loss, ``clip_by_global_norm``, ``GradientDescentOptimizer`` on a learning-rate variable
-  set through a placeholder with ``tf.assign``, ``Supervisor.managed_session``), from fixed initial
-  weights: the cost, final state and inputs of each step, and the variables at the end.
+- ``ops.npz``: ``strided_slice`` (masks included), ``nn.xw_plus_b``, and the sequence losses
+  ``legacy_seq2seq.sequence_loss_by_example`` / ``sequence_loss`` and ``contrib.seq2seq.sequence_loss``
+  on fixed inputs (values and gradients with respect to the logits).
+- ``train.npz``: a two-layer ``BasicLSTMCell`` language model (``forget_bias=0``) fed by a
+  ``range_input_producer`` queue and ``strided_slice``, unrolled by hand under ``variable_scope("RNN")``,
+  with the legacy per-example loss, ``clip_by_global_norm`` and ``GradientDescentOptimizer`` on a
+  learning-rate variable set through a placeholder with ``tf.assign``, run under
+  ``Supervisor.managed_session``, from fixed initial weights: the cost, final state and inputs of each
+  step, and the variables at the end.
 
-TensorFlow 2.x has no ``tf.contrib``: the three sequence losses are TensorFlow 1.x's definitions
-(``contrib/legacy_seq2seq/python/ops/seq2seq.py``, ``contrib/seq2seq/python/ops/loss.py`` of 1.15)
-written here over ``tf.compat.v1`` ops, so their numbers are TensorFlow's kernels. Run with::
+TensorFlow 2.x has no ``tf.contrib``: the sequence losses are written here over ``tf.compat.v1`` ops
+as TensorFlow 1.x defines them, so their numbers are TensorFlow's kernels. Run with::
 
-    TF_USE_LEGACY_KERAS=1 /work/tfvenv/bin/python tools/make_tf1_ptb_fixtures.py --out tests/fixtures/tf1_ptb
+    TF_USE_LEGACY_KERAS=1 /root/tfvenv/bin/python tools/make_tf1_ptb_fixtures.py --out tests/fixtures/tf1_ptb
 """
 
 from __future__ import annotations
@@ -37,32 +36,35 @@ tf1.disable_v2_behavior()
 tf1.logging.set_verbosity(tf1.logging.ERROR)
 
 
-# -- TensorFlow 1.x's contrib sequence losses, over tf.compat.v1 ops ------------------------------
+# -- the contrib sequence losses (TensorFlow 2 has none), over tf.compat.v1 ops ---------------------
+# Their definitions as TensorFlow 1.x documents and computes them; the numbers are TensorFlow's kernels.
 def sequence_loss_by_example(logits, targets, weights, average_across_timesteps=True):
+    """Per example: the weighted cross-entropies summed over the time steps (lists of (B, C) logits,
+    (B,) targets and weights), divided by the summed weights (plus 1e-12) when averaging."""
     with tf1.name_scope(None, "sequence_loss_by_example", logits + targets + weights):
-        log_perp_list = []
-        for logit, target, weight in zip(logits, targets, weights):
-            target = tf1.reshape(target, [-1])
-            crossent = tf1.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=logit)
-            log_perp_list.append(crossent * weight)
-        log_perps = tf1.add_n(log_perp_list)
-        if average_across_timesteps:
-            total_size = tf1.add_n(weights)
-            total_size += 1e-12
-            log_perps /= total_size
-    return log_perps
+        terms = [
+            weight
+            * tf1.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf1.reshape(target, [-1]), logits=logit
+            )
+            for logit, target, weight in zip(logits, targets, weights)
+        ]
+        total = tf1.add_n(terms)
+        if not average_across_timesteps:
+            return total
+        return total / (tf1.add_n(weights) + 1e-12)
 
 
 def legacy_sequence_loss(
     logits, targets, weights, average_across_timesteps=True, average_across_batch=True
 ):
-    cost = tf1.reduce_sum(
+    """The per-example losses summed, divided by the batch size when averaging over the batch."""
+    total = tf1.reduce_sum(
         sequence_loss_by_example(logits, targets, weights, average_across_timesteps)
     )
-    if average_across_batch:
-        batch_size = tf1.shape(targets[0])[0]
-        return cost / tf1.cast(batch_size, cost.dtype)
-    return cost
+    if not average_across_batch:
+        return total
+    return total / tf1.cast(tf1.shape(targets[0])[0], total.dtype)
 
 
 def seq2seq_sequence_loss(
@@ -74,34 +76,31 @@ def seq2seq_sequence_loss(
     sum_over_timesteps=False,
     sum_over_batch=False,
 ):
-    num_classes = tf1.shape(logits)[2]
-    logits_flat = tf1.reshape(logits, [-1, num_classes])
-    targets = tf1.reshape(targets, [-1])
-    crossent = tf1.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits_flat)
-    crossent *= tf1.reshape(weights, [-1])
-    if average_across_timesteps and average_across_batch:
-        crossent = tf1.reduce_sum(crossent)
-        total_size = tf1.reduce_sum(weights)
-        crossent = tf1.div_no_nan(crossent, total_size)
-    elif sum_over_timesteps and sum_over_batch:
-        crossent = tf1.reduce_sum(crossent)
-        total_count = tf1.cast(tf1.count_nonzero(weights), dtype=crossent.dtype)
-        crossent = tf1.div_no_nan(crossent, total_count)
+    """Weighted cross-entropies of (B, T, C) logits; averaged axes are divided by their summed
+    weights, summed ones by their count of non-zero weights (0 where that is 0)."""
+    classes = tf1.shape(logits)[2]
+    losses = tf1.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf1.reshape(targets, [-1]), logits=tf1.reshape(logits, [-1, classes])
+    ) * tf1.reshape(weights, [-1])
+    averaging = average_across_timesteps or average_across_batch
+    if (average_across_timesteps and average_across_batch) or (
+        sum_over_timesteps and sum_over_batch
+    ):
+        norm = (
+            tf1.reduce_sum(weights)
+            if averaging
+            else tf1.cast(tf1.count_nonzero(weights), dtype=losses.dtype)
+        )
+        return tf1.div_no_nan(tf1.reduce_sum(losses), norm)
+    losses = tf1.reshape(losses, tf1.shape(logits)[0:2])
+    if not (averaging or sum_over_timesteps or sum_over_batch):
+        return losses
+    axis = [0] if (average_across_batch if averaging else sum_over_batch) else [1]
+    if averaging:
+        norm = tf1.reduce_sum(weights, axis=axis)
     else:
-        crossent = tf1.reshape(crossent, tf1.shape(logits)[0:2])
-        if average_across_timesteps or average_across_batch:
-            reduce_axis = [0] if average_across_batch else [1]
-            crossent = tf1.reduce_sum(crossent, axis=reduce_axis)
-            total_size = tf1.reduce_sum(weights, axis=reduce_axis)
-            crossent = tf1.div_no_nan(crossent, total_size)
-        elif sum_over_timesteps or sum_over_batch:
-            reduce_axis = [0] if sum_over_batch else [1]
-            crossent = tf1.reduce_sum(crossent, axis=reduce_axis)
-            total_count = tf1.cast(
-                tf1.count_nonzero(weights, axis=reduce_axis), dtype=crossent.dtype
-            )
-            crossent = tf1.div_no_nan(crossent, total_count)
-    return crossent
+        norm = tf1.cast(tf1.count_nonzero(weights, axis=axis), dtype=losses.dtype)
+    return tf1.div_no_nan(tf1.reduce_sum(losses, axis=axis), norm)
 
 
 # strided_slice cases: (begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask,
@@ -182,7 +181,7 @@ def make_ops(out: Path) -> None:
     np.savez(out / "ops.npz", meta=json.dumps(meta), **arrays)
 
 
-# -- the PTB model, as ptb_word_lm.py writes it ----------------------------------------------------
+# -- a queue-fed two-layer LSTM language model -----------------------------------------------------
 CONFIG = {
     "vocab_size": 12,
     "hidden_size": 8,
@@ -194,64 +193,66 @@ CONFIG = {
 }
 
 
-def ptb_producer(raw_data, batch_size, num_steps, name=None):
-    """``reader.ptb_producer`` of the tutorial."""
-    with tf1.name_scope(name, "PTBProducer", [raw_data, batch_size, num_steps]):
-        raw_data = tf1.convert_to_tensor(raw_data, name="raw_data", dtype=tf1.int32)
-        data_len = tf1.size(raw_data)
-        batch_len = data_len // batch_size
-        data = tf1.reshape(raw_data[0 : batch_size * batch_len], [batch_size, batch_len])
-        epoch_size = (batch_len - 1) // num_steps
-        assertion = tf1.assert_positive(
-            epoch_size, message="epoch_size == 0, decrease batch_size or num_steps"
-        )
-        with tf1.control_dependencies([assertion]):
-            epoch_size = tf1.identity(epoch_size, name="epoch_size")
-        i = tf1.train.range_input_producer(epoch_size, shuffle=False).dequeue()
-        x = tf1.strided_slice(data, [0, i * num_steps], [batch_size, (i + 1) * num_steps])
-        x.set_shape([batch_size, num_steps])
-        y = tf1.strided_slice(data, [0, i * num_steps + 1], [batch_size, (i + 1) * num_steps + 1])
-        y.set_shape([batch_size, num_steps])
-        return x, y
+def queued_windows(ids, rows, width, scope=None):
+    """The next ``(rows, width)`` window of ``ids`` laid out as ``rows`` lines, and the same window one
+    id later: a ``range_input_producer`` queue says which window, ``strided_slice`` cuts it."""
+    with tf1.name_scope(scope, "Windows", [ids]):
+        flat = tf1.convert_to_tensor(ids, dtype=tf1.int32, name="ids")
+        line = tf1.size(flat) // rows
+        grid = tf1.reshape(flat[: rows * line], [rows, line])
+        count = (line - 1) // width
+        check = tf1.assert_positive(count, message="no full window: too few ids for rows x width")
+        with tf1.control_dependencies([check]):
+            count = tf1.identity(count, name="windows")
+        k = tf1.train.range_input_producer(count, shuffle=False).dequeue()
+        cut = []
+        for shift in (0, 1):
+            window = tf1.strided_slice(
+                grid, [0, k * width + shift], [rows, (k + 1) * width + shift]
+            )
+            window.set_shape([rows, width])
+            cut.append(window)
+        return cut[0], cut[1]
 
 
-def build_model(c, raw):
-    x, y = ptb_producer(raw, c["batch_size"], c["num_steps"], name="TrainInput")
-    size, vocab = c["hidden_size"], c["vocab_size"]
+def build_model(c, ids):
+    """Embedding, ``num_layers`` BasicLSTMCells (forget_bias 0) unrolled by hand under ``Model/RNN``
+    with the variables reused after the first step, softmax, the legacy per-example loss summed
+    over the batch / batch size, SGD on a learning-rate variable with global-norm clipping."""
+    rows, width, units, words = c["batch_size"], c["num_steps"], c["hidden_size"], c["vocab_size"]
+    x, y = queued_windows(ids, rows, width, scope="TrainInput")
     with tf1.variable_scope("Model"):
         cell = tf1.nn.rnn_cell.MultiRNNCell(
             [
-                tf1.nn.rnn_cell.BasicLSTMCell(size, forget_bias=0.0, state_is_tuple=True)
+                tf1.nn.rnn_cell.BasicLSTMCell(units, forget_bias=0.0, state_is_tuple=True)
                 for _ in range(c["num_layers"])
             ],
             state_is_tuple=True,
         )
-        initial_state = cell.zero_state(c["batch_size"], tf1.float32)
-        embedding = tf1.get_variable("embedding", [vocab, size], dtype=tf1.float32)
-        inputs = tf1.nn.embedding_lookup(embedding, x)
-        outputs = []
-        state = initial_state
+        initial_state = cell.zero_state(rows, tf1.float32)
+        table = tf1.get_variable("embedding", [words, units], dtype=tf1.float32)
+        steps = tf1.unstack(tf1.nn.embedding_lookup(table, x), axis=1)
+        outputs, state = [], initial_state
         with tf1.variable_scope("RNN"):
-            for time_step in range(c["num_steps"]):
-                if time_step > 0:
+            for t, step in enumerate(steps):
+                if t:
                     tf1.get_variable_scope().reuse_variables()
-                cell_output, state = cell(inputs[:, time_step, :], state)
-                outputs.append(cell_output)
-        output = tf1.reshape(tf1.stack(axis=1, values=outputs), [-1, size])
-        softmax_w = tf1.get_variable("softmax_w", [size, vocab], dtype=tf1.float32)
-        softmax_b = tf1.get_variable("softmax_b", [vocab], dtype=tf1.float32)
-        logits = tf1.matmul(output, softmax_w) + softmax_b
-        loss = sequence_loss_by_example(
-            [logits],
+                out, state = cell(step, state)
+                outputs.append(out)
+        hidden = tf1.reshape(tf1.concat(outputs, 1), [-1, units])  # row-major: (row, time)
+        w = tf1.get_variable("softmax_w", [units, words], dtype=tf1.float32)
+        b = tf1.get_variable("softmax_b", [words], dtype=tf1.float32)
+        per_id = sequence_loss_by_example(
+            [tf1.nn.xw_plus_b(hidden, w, b)],
             [tf1.reshape(y, [-1])],
-            [tf1.ones([c["batch_size"] * c["num_steps"]], dtype=tf1.float32)],
+            [tf1.ones([rows * width], dtype=tf1.float32)],
         )
-        cost = tf1.reduce_sum(loss) / c["batch_size"]
+        cost = tf1.reduce_sum(per_id) / rows
         lr = tf1.Variable(0.0, trainable=False)
-        tvars = tf1.trainable_variables()
-        grads, _ = tf1.clip_by_global_norm(tf1.gradients(cost, tvars), c["max_grad_norm"])
+        params = tf1.trainable_variables()
+        grads, _ = tf1.clip_by_global_norm(tf1.gradients(cost, params), c["max_grad_norm"])
         train_op = tf1.train.GradientDescentOptimizer(lr).apply_gradients(
-            zip(grads, tvars), global_step=tf1.train.get_or_create_global_step()
+            zip(grads, params), global_step=tf1.train.get_or_create_global_step()
         )
         new_lr = tf1.placeholder(tf1.float32, shape=[], name="new_learning_rate")
         lr_update = tf1.assign(lr, new_lr)
@@ -264,7 +265,7 @@ def build_model(c, raw):
         "train_op": train_op,
         "lr_update": lr_update,
         "new_lr": new_lr,
-        "tvars": tvars,
+        "tvars": params,
     }
 
 
