@@ -259,6 +259,9 @@ def tensor_array_ops(tf):
         "dyn": dyn.stack(),
         "dyn_size": dyn.size(),
         "concat": cat.concat(),
+        "split_read": tf.TensorArray(tf.float32, size=2, infer_shape=False)
+        .split(x, [1, 2])
+        .read(1),
     }
     return [("run", fetches, {x: _x(3, 2, seed=11)})]
 

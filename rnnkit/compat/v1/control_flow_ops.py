@@ -916,6 +916,27 @@ class TensorArray:
         )
         return self._with_flow(flow)
 
+    def split(self, value: Any, lengths: Any, name: str | None = None) -> TensorArray:
+        """Element ``i`` is the next ``lengths[i]`` rows of ``value``."""
+        v = self._value(value)
+        ls = _index("lengths", lengths)
+        if v.shape.ndims == 0:
+            raise ValueError("Shape must be at least rank 1 but is rank 0 for 'TensorArraySplit'.")
+        if v.shape.ndims is not None:
+            self._merge_shape(TensorShape([None, *v.shape.as_list()[1:]]))
+
+        def fn(ta: _TA, x: torch.Tensor, k: torch.Tensor) -> _TA:
+            sizes = [int(j) for j in k.reshape(-1)]
+            if sum(sizes) != x.shape[0]:
+                raise InvalidArgumentError(
+                    f"Expected sum of lengths to be equal to values.shape[0], but sum of lengths "
+                    f"is {sum(sizes)} and value's shape is: {list(x.shape)}"
+                )
+            return ta.scatter(range(len(sizes)), list(torch.split(x, sizes)))
+
+        flow = Tensor(name or "TensorArraySplit", self._dtype, [], [self._flow, v, ls], fn=fn)
+        return self._with_flow(flow)
+
     # -- reads ------------------------------------------------------------------------------
     def read(self, index: Any, name: str | None = None) -> Tensor:
         i = _index("index", index)
