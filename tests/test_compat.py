@@ -1,4 +1,4 @@
-"""rnnkit.compat.v1: the tutorial's TF1 code unchanged but for the import, other TF1 programs, errors.
+"""rnnkit.compat.v1: TF1 programs (one RNN three ways, time-major, stacked, bidirectional), errors.
 
 References: TensorFlow 1.x's own numbers (../shared/fixtures/tf1, weights loaded into the compat
 cells), rnnkit's own API run with the same cell objects, and numpy for the plain ops.
@@ -61,76 +61,62 @@ def close(a, b, tol: float = 1e-5) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The tutorial, transcribed; only the import differs.
+# One two-step RNN three ways, as a TF1 program: by hand, static_rnn, dynamic_rnn
 # ---------------------------------------------------------------------------------------------
 
 
-def tutorial() -> dict:
-    import numpy as np
+def three_ways() -> dict:
+    """A TF1 program over 3 inputs, 5 units and a batch of 4: an RNN written with Variables and
+    tanh(matmul), then a contrib BasicRNNCell under static_rnn on two placeholders, then an
+    nn.rnn_cell BasicRNNCell under dynamic_rnn on one (batch, time, input) placeholder; each part's
+    tensors and fetched values by name."""
+    inputs, units = 3, 5
+    steps = np.stack([X0_BATCH, X1_BATCH], axis=1)  # (4, 2, 3)
 
-    import rnnkit.compat.v1 as tf  # was: import tensorflow as tf
+    def by_hand() -> dict:
+        x = [tf.placeholder(tf.float32, [None, inputs]) for _ in range(2)]
+        wx = tf.Variable(tf.random_normal(shape=[inputs, units], dtype=tf.float32))
+        wy = tf.Variable(tf.random_normal(shape=[units, units], dtype=tf.float32))
+        bias = tf.Variable(tf.zeros([1, units], dtype=tf.float32))
+        y0 = tf.tanh(tf.matmul(x[0], wx) + bias)
+        y1 = tf.tanh(tf.matmul(y0, wy) + tf.matmul(x[1], wx) + bias)
+        with tf.Session() as sess:
+            tf.global_variables_initializer().run()
+            v0, v1 = sess.run([y0, y1], feed_dict={x[0]: X0_BATCH, x[1]: X1_BATCH})
+        print("by hand:", v0.shape, v1.shape)
+        return dict(Wx=wx, Wy=wy, b=bias, X0=x[0], X1=x[1], Y0=y0, Y1=y1, Y0_val=v0, Y1_val=v1)
 
-    n_inputs = 3
-    n_neurons = 5
-    X0 = tf.placeholder(tf.float32, [None, n_inputs])
-    X1 = tf.placeholder(tf.float32, [None, n_inputs])
-    Wx = tf.Variable(tf.random_normal(shape=[n_inputs, n_neurons], dtype=tf.float32))
-    Wy = tf.Variable(tf.random_normal(shape=[n_neurons, n_neurons], dtype=tf.float32))
-    b = tf.Variable(tf.zeros([1, n_neurons], dtype=tf.float32))
-    Y0 = tf.tanh(tf.matmul(X0, Wx) + b)
-    Y1 = tf.tanh(tf.matmul(Y0, Wy) + tf.matmul(X1, Wx) + b)
-    init = tf.global_variables_initializer()
-    X0_batch = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1]])  # t = 0
-    X1_batch = np.array([[9, 8, 7], [0, 0, 0], [6, 5, 4], [3, 2, 1]])  # t = 1
-    with tf.Session() as sess:
-        init.run()
-        Y0_val, Y1_val = sess.run([Y0, Y1], feed_dict={X0: X0_batch, X1: X1_batch})
-    print(Y0_val.shape, Y1_val.shape)
-    print(Y0_val)
-    print(Y1_val)
-    part1 = dict(Wx=Wx, Wy=Wy, b=b, Y0_val=Y0_val, Y1_val=Y1_val, X0=X0, X1=X1, Y0=Y0, Y1=Y1)
+    def static() -> dict:
+        x = [tf.placeholder(tf.float32, [None, inputs]) for _ in range(2)]
+        cell = tf.contrib.rnn.BasicRNNCell(num_units=units)
+        outputs, state = tf.contrib.rnn.static_rnn(cell, x, dtype=tf.float32)
+        init = tf.global_variables_initializer()
+        with tf.Session() as sess:
+            init.run()
+            v0, v1 = sess.run(outputs, feed_dict=dict(zip(x, (X0_BATCH, X1_BATCH))))
+        return dict(cell=cell, X0=x[0], X1=x[1], Y0=outputs[0], Y1=outputs[1], states=state,
+                    Y0_val=v0, Y1_val=v1, init=init)  # fmt: skip
 
-    # part 2
-    X0 = tf.placeholder(tf.float32, [None, n_inputs])
-    X1 = tf.placeholder(tf.float32, [None, n_inputs])
-    basic_cell = tf.contrib.rnn.BasicRNNCell(num_units=n_neurons)
-    output_seqs, states = tf.contrib.rnn.static_rnn(basic_cell, [X0, X1], dtype=tf.float32)
-    Y0, Y1 = output_seqs
-    init = tf.global_variables_initializer()
-    with tf.Session() as sess:
-        init.run()
-        Y0_val, Y1_val = sess.run([Y0, Y1], feed_dict={X0: X0_batch, X1: X1_batch})
-    part2 = dict(cell=basic_cell, X0=X0, X1=X1, Y0=Y0, Y1=Y1, states=states, Y0_val=Y0_val,
-                 Y1_val=Y1_val, init=init)  # fmt: skip
+    def dynamic() -> dict:
+        x = tf.placeholder(tf.float32, [None, 2, inputs])
+        cell = tf.nn.rnn_cell.BasicRNNCell(num_units=units)
+        outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        init = tf.global_variables_initializer()
+        with tf.Session():
+            init.run()
+            value = outputs.eval(feed_dict={x: steps})
+        print("dynamic_rnn:", value.shape)
+        return dict(cell=cell, X=x, outputs=outputs, states=state, outputs_val=value,
+                    X_batch=steps, init=init)  # fmt: skip
 
-    # part 3
-    n_steps = 2
-    X = tf.placeholder(tf.float32, [None, n_steps, n_inputs])
-    basic_cell = tf.nn.rnn_cell.BasicRNNCell(num_units=n_neurons)
-    outputs, states = tf.nn.dynamic_rnn(basic_cell, X, dtype=tf.float32)
-    init = tf.global_variables_initializer()
-    X_batch = np.array(
-        [
-            [[0, 1, 2], [9, 8, 7]],
-            [[3, 4, 5], [0, 0, 0]],
-            [[6, 7, 8], [6, 5, 4]],
-            [[9, 0, 1], [3, 2, 1]],
-        ]
-    )
-    with tf.Session() as sess:
-        init.run()
-        outputs_val = outputs.eval(feed_dict={X: X_batch})
-    print(outputs_val.shape)
-    part3 = dict(cell=basic_cell, X=X, outputs=outputs, states=states, outputs_val=outputs_val,
-                 X_batch=X_batch, init=init)  # fmt: skip
-    return dict(part1=part1, part2=part2, part3=part3)
+    return dict(part1=by_hand(), part2=static(), part3=dynamic())
 
 
-def test_tutorial_runs_to_the_end_with_the_tutorials_shapes(capsys):
-    r = tutorial()
+def test_three_ways_run_to_the_end_with_tf1_shapes(capsys):
+    r = three_ways()
     out = capsys.readouterr().out
-    assert "(4, 5) (4, 5)" in out
-    assert "(4, 2, 5)" in out
+    assert "by hand: (4, 5) (4, 5)" in out
+    assert "dynamic_rnn: (4, 2, 5)" in out
     p1, p2, p3 = r["part1"], r["part2"], r["part3"]
     assert p1["Y0_val"].shape == (4, 5) and p1["Y0_val"].dtype == np.float32
     assert p2["Y0_val"].shape == (4, 5) and p2["Y1_val"].shape == (4, 5)
@@ -146,9 +132,9 @@ def test_tutorial_runs_to_the_end_with_the_tutorials_shapes(capsys):
     assert k2.shape == k3.shape == (8, 5) and not torch.equal(k2, k3)
 
 
-def test_tutorial_part1_values_are_the_formula():
-    p1 = tutorial()["part1"]
-    # a new session draws Wx, Wy again; fetch them with the outputs and check the tutorial's formula
+def test_the_rnn_by_hand_computes_its_formula():
+    p1 = three_ways()["part1"]
+    # a new session draws Wx, Wy again; fetch them with the outputs and check the formula
     with tf.Session() as sess:
         tf.global_variables_initializer().run()
         Wx, Wy, b, Y0, Y1 = sess.run(
@@ -161,8 +147,8 @@ def test_tutorial_part1_values_are_the_formula():
     close(Y1, np.tanh(ref0 @ Wy + X1_BATCH @ Wx + b))
 
 
-def test_tutorial_parts_2_and_3_give_tensorflows_numbers_with_its_weights():
-    r = tutorial()
+def test_static_and_dynamic_parts_give_tensorflows_numbers_with_its_weights():
+    r = three_ways()
     for part, case in (("part2", "tutorial_static_rnn"), ("part3", "tutorial_dynamic_rnn")):
         fx = fixture(case)
         p = r[part]
