@@ -288,3 +288,10 @@ def test_bad_arguments_raise_tensorflow_errors():
         s2s.model_with_buckets(ids, ids, ids, ids, [(2, 1)], lambda a, b: (a, None))
     with pytest.raises(TypeError, match="buckets"):
         s2s.model_with_buckets(ids, ids, ids, ids, [3], lambda a, b: (a, None))
+
+
+def test_tf_nn_seq2seq_is_the_same_module():
+    # TensorFlow 0.x programs call the same functions as tf.nn.seq2seq
+    for name in ("rnn_decoder", "basic_rnn_seq2seq", "sequence_loss_by_example"):
+        assert getattr(tf.nn.seq2seq, name) is getattr(s2s, name)
+        assert f"nn.seq2seq.{name}" in tf.SUPPORTED

@@ -250,6 +250,7 @@ rnn_cell = _Namespace("nn.rnn_cell", **_CELLS)
 nn = _Namespace(
     "nn",
     rnn_cell=rnn_cell,
+    seq2seq=_Namespace("nn.seq2seq", **{n: getattr(_seq2seq, n) for n in _seq2seq.__all__}),
     **{n: getattr(_nn, n) for n in _nn.__all__},
     **{n: getattr(_rnn, n) for n in _rnn.__all__},
     moments=None,
@@ -403,8 +404,9 @@ SUPPORTED: tuple[str, ...] = tuple(
                 "data",
             )
         ]
-        + [f"nn.{n}" for n in dir(nn) if n != "rnn_cell"]
+        + [f"nn.{n}" for n in dir(nn) if n not in ("rnn_cell", "seq2seq")]
         + [f"nn.rnn_cell.{n}" for n in dir(rnn_cell)]
+        + [f"nn.seq2seq.{n}" for n in dir(nn.seq2seq)]  # TF 0.x's place of legacy_seq2seq
         + [f"contrib.rnn.{n}" for n in dir(contrib.rnn)]
         + [f"layers.{n}" for n in dir(layers)]
         + [f"train.{n}" for n in dir(train)]
