@@ -193,3 +193,20 @@ def test_run_time_errors_inside_a_body_are_tensorflow_errors():
         ragged = tf.map_fn(lambda r: tf.boolean_mask(r, r > 0), a)
         with pytest.raises(tf.errors.InvalidArgumentError):
             sess.run(ragged, {a: [[1, 2], [3, -4]]})
+
+
+SHAPES = json.loads((FIXTURES / "shapes.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(programs.CASES))
+def test_static_shapes_match_tensorflow(name):
+    with tf.Graph().as_default():
+        runs = programs.CASES[name](tf)
+    got = {
+        f"{name}/{label}/{key}": (None if t.shape.ndims is None else t.shape.as_list())
+        for label, fetches, _ in runs
+        for key, t in fetches.items()
+        if isinstance(t, tf.Tensor)
+    }
+    want = {k: v for k, v in SHAPES.items() if k.startswith(f"{name}/")}
+    assert got == want

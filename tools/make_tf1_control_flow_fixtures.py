@@ -3,7 +3,8 @@
 
 Writes into ``--out`` (default ``tests/fixtures/tf1_control_flow``):
 
-- ``cases.npz``: ``<case>/<label>/<fetch>`` -> the fetched value of each run of each case.
+- ``cases.npz``: ``<case>/<label>/<fetch>`` -> the fetched value of each run of each case;
+  ``shapes.json``: the same keys -> the fetched tensor's static shape (null: unknown rank).
 - ``data.npz``: ``<name>/<run>/<element>/<leaf>`` -> the leaves of each element each iterator
   produced, in ``flat`` order, until ``OutOfRangeError``; ``data.json`` holds the element counts and
   the static dtypes and shapes of ``get_next()``.
@@ -44,8 +45,8 @@ def _shape(s):
     return None if s.ndims is None else [d for d in s.as_list()]
 
 
-def run_cases() -> dict[str, np.ndarray]:
-    out = {}
+def run_cases() -> tuple[dict[str, np.ndarray], dict]:
+    out, shapes = {}, {}
     for name, build in programs.CASES.items():
         graph = tf1.Graph()
         with graph.as_default():
@@ -53,10 +54,13 @@ def run_cases() -> dict[str, np.ndarray]:
             with tf1.Session(graph=graph) as sess:
                 sess.run(tf1.global_variables_initializer())
                 for label, fetches, feed in runs:
+                    for key, t in fetches.items():
+                        if isinstance(t, tf.Tensor):
+                            shapes[f"{name}/{label}/{key}"] = _shape(t.shape)
                     for key, value in sess.run(fetches, feed).items():
                         if value is not None:  # a fetched op
                             out[f"{name}/{label}/{key}"] = np.asarray(value)
-    return out
+    return out, shapes
 
 
 def run_data() -> tuple[dict[str, np.ndarray], dict]:
@@ -122,7 +126,9 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "tests" / "fixtures" / "tf1_control_flow"))
     out = Path(ap.parse_args().out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / "cases.npz", **run_cases())
+    cases, shapes = run_cases()
+    np.savez_compressed(out / "cases.npz", **cases)
+    (out / "shapes.json").write_text(json.dumps(shapes, indent=1, sort_keys=True) + "\n")
     arrays, meta = run_data()
     np.savez_compressed(out / "data.npz", **arrays)
     (out / "data.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")

@@ -945,11 +945,8 @@ class TensorArray:
 
     def gather(self, indices: Any, element_shape: Any = None, name: str | None = None) -> Tensor:
         ix = _index("indices", indices)
-        shape = (
-            TensorShape(None)
-            if self.element_shape.ndims is None or ix.shape.ndims is None
-            else TensorShape(ix.shape.as_list() + self.element_shape.as_list())
-        )
+        es = self.element_shape  # the number of rows is left unknown, as in TF
+        shape = TensorShape(None) if es.ndims is None else TensorShape([None, *es.as_list()])
         return Tensor(
             name or "TensorArrayGatherV3",
             self._dtype,
