@@ -20,6 +20,7 @@ import pytest
 
 import rnnkit.compat.v1 as compat
 from rnnkit.compat.v1 import _install, input_data
+from rnnkit.compat.v1.errors import _INSTEAD
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,8 +105,13 @@ def test_a_script_runs_with_its_imports_argv_flags_and_exit_status(tmp_path):
         ("from tensorflow.contrib.rnn import NoSuchCell\n", 1, "tf.contrib.rnn.NoSuchCell"),
         ("import tensorflow as tf\ntf.enable_eager_execution()\n", 2, "tf.enable_eager_execution"),
         ("from helper import build\nbuild()\n", 4, "tf.nn.no_such_op"),
+        (
+            "import tensorflow as tf\ntf.contrib.cudnn_rnn.CudnnLSTM(1, 8)\n",
+            2,
+            "tf.contrib.cudnn_rnn.CudnnLSTM",
+        ),
     ],
-    ids=["attribute", "from-import", "import", "from-import-name", "eager", "in-a-module"],
+    ids=["attribute", "from-import", "import", "from-import-name", "eager", "in-a-module", "hint"],
 )
 def test_a_name_outside_the_subset_stops_with_one_line(tmp_path, body, line, name):
     (tmp_path / "helper.py").write_text(
@@ -114,7 +120,8 @@ def test_a_name_outside_the_subset_stops_with_one_line(tmp_path, body, line, nam
     script = _write(tmp_path / "train.py", body)
     proc = _tf1(script)
     where = "helper.py" if "helper" in body else "train.py"
-    assert proc.stderr == f"rnnkit tf1: error: {name} is not supported ({where}:{line})\n"
+    hint = f"; for {_INSTEAD['tf.contrib.cudnn_rnn']}" if "cudnn" in body else ""
+    assert proc.stderr == f"rnnkit tf1: error: {name} is not supported ({where}:{line}){hint}\n"
     assert proc.returncode == 3 and proc.stdout == ""
 
 

@@ -125,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
             at = f" ({_shown(where[0])}:{where[1]})" if where else ""
             if name.endswith(" is not supported"):
                 name = _full_name(name[: -len(" is not supported")], where) + " is not supported"
-            print(f"rnnkit tf1: error: {name}{at}", file=sys.stderr)
+            hint = re.search(r"\(see rnnkit\.compat\.v1\.SUPPORTED\); (for .+?)\.?$", str(exc))
+            tail = f"; {hint.group(1)}" if hint else ""
+            print(f"rnnkit tf1: error: {name}{at}{tail}", file=sys.stderr)
             return EXIT_UNSUPPORTED
         while tb is not None and tb.tb_frame.f_code.co_filename != path:
             tb = tb.tb_next  # start the traceback at the script, as Python's does
