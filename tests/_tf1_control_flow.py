@@ -208,6 +208,28 @@ def while_nested_with_cond(tf):
 
 
 @case
+def variables_inside_functions(tf):
+    p = tf.placeholder(tf.bool, [])
+    x = tf.placeholder(tf.float32, [3, 2])
+    y = tf.cond(p, lambda: tf.Variable(_x(2, seed=40), name="inside") * 2.0, lambda: tf.zeros([2]))
+
+    def body(k, acc):
+        return k + 1, acc * tf.Variable(1.5, name="scale")
+
+    _, z = tf.while_loop(lambda k, a: k < 3, body, [0, tf.constant(1.0)])
+
+    def row(r):
+        with tf.variable_scope("row", reuse=tf.AUTO_REUSE):
+            w = tf.get_variable("w", [2], initializer=tf.constant_initializer(_x(2, seed=41)))
+        return tf.reduce_sum(r * w)
+
+    m = tf.map_fn(row, x)
+    grads = tf.gradients(tf.reduce_sum(m) + z + tf.reduce_sum(y), tf.trainable_variables())
+    fetches = {"y": y, "z": z, "m": m, **{f"g{k}": g for k, g in enumerate(grads)}}
+    return [(str(pv), fetches, {p: pv, x: _x(3, 2, seed=42)}) for pv in (True, False)]
+
+
+@case
 def map_fn_structures(tf):
     a = tf.placeholder(tf.float32, [4, 3])
     b = tf.placeholder(tf.float32, [4])

@@ -199,14 +199,18 @@ SHAPES = json.loads((FIXTURES / "shapes.json").read_text())
 
 
 @pytest.mark.parametrize("name", sorted(programs.CASES))
-def test_static_shapes_match_tensorflow(name):
+def test_static_shapes_and_variable_names_match_tensorflow(name):
     with tf.Graph().as_default():
         runs = programs.CASES[name](tf)
+        variables = [v.name for v in tf.global_variables()]
+    assert variables == SHAPES[f"{name}/variables"]
     got = {
         f"{name}/{label}/{key}": (None if t.shape.ndims is None else t.shape.as_list())
         for label, fetches, _ in runs
         for key, t in fetches.items()
         if isinstance(t, tf.Tensor)
     }
-    want = {k: v for k, v in SHAPES.items() if k.startswith(f"{name}/")}
+    want = {
+        k: v for k, v in SHAPES.items() if k.startswith(f"{name}/") and k != f"{name}/variables"
+    }
     assert got == want

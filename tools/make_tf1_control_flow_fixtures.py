@@ -4,7 +4,8 @@
 Writes into ``--out`` (default ``tests/fixtures/tf1_control_flow``):
 
 - ``cases.npz``: ``<case>/<label>/<fetch>`` -> the fetched value of each run of each case;
-  ``shapes.json``: the same keys -> the fetched tensor's static shape (null: unknown rank).
+  ``shapes.json``: the same keys -> the fetched tensor's static shape (null: unknown rank), and
+  ``<case>/variables`` -> the names of the case's global variables, in order.
 - ``data.npz``: ``<name>/<run>/<element>/<leaf>`` -> the leaves of each element each iterator
   produced, in ``flat`` order, until ``OutOfRangeError``; ``data.json`` holds the element counts and
   the static dtypes and shapes of ``get_next()``.
@@ -51,6 +52,7 @@ def run_cases() -> tuple[dict[str, np.ndarray], dict]:
         graph = tf1.Graph()
         with graph.as_default():
             runs = build(tf1)
+            shapes[f"{name}/variables"] = [v.name for v in tf1.global_variables()]
             with tf1.Session(graph=graph) as sess:
                 sess.run(tf1.global_variables_initializer())
                 for label, fetches, feed in runs:
