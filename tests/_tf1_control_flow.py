@@ -417,6 +417,14 @@ def filter_map(tf):
 
 
 @data
+def counts_at_their_edges(tf):
+    ds = tf.data.Dataset.range(10, 0, -3).take(-1)
+    ds = ds.concatenate(tf.data.Dataset.range(3).skip(-1)).concatenate(tf.data.Dataset.range(2).repeat(0))  # fmt: skip
+    ds = ds.concatenate(tf.data.Dataset.range(4).skip(1).take(2)).map(lambda n: tf.fill(tf.reshape(n % 3 + 1, [1]), 7))  # fmt: skip
+    return ds.padded_batch(2).make_one_shot_iterator().get_next(), [None]
+
+
+@data
 def initializable_placeholder(tf):
     x = tf.placeholder(tf.float32, [None, 2])
     y = tf.placeholder(tf.int32, [None])
