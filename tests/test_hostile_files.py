@@ -97,10 +97,12 @@ def test_1_fresh_run_replaces_only_its_own_checkpoints(tmp_path) -> None:
     assert _train(out, epochs=2) == 0
     ckpt_dir = out / "checkpoints"
     (ckpt_dir / ".epoch-0003.json.tmp-abcd1234").write_text("{")  # a killed writer's leftover
-    assert _train(out) == 0  # fresh run: the older run's checkpoints go, the folder stays
+    # the same run again (one of other options is refused): the older run's checkpoints and the
+    # leftover go, the folder stays
+    assert _train(out, epochs=2) == 0
     assert sorted(p.name for p in ckpt_dir.iterdir()) == [
-        "epoch-0001.json",
-        "epoch-0001.safetensors",
+        "epoch-0002.json",
+        "epoch-0002.safetensors",
     ]
 
 

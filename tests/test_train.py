@@ -111,6 +111,40 @@ def test_digits_short_run_is_far_above_chance(tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["test_accuracy"] == m["test_accuracy"]
 
 
+def test_a_run_of_another_task_or_options_in_out_is_refused(tmp_path: Path, capsys) -> None:
+    """A fresh run never replaces an earlier run of another task or other options (a digits run in
+    a sunspots run's folder left its forecast.png beside the new confusion.png); the same command
+    again replaces its own run, and --resume continues it."""
+    out = tmp_path / "sun"
+    sun = ["train", "sunspots", "--out", str(out), "--epochs", "1", *TINY]
+    assert main(sun) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert main(["train", "digits", "--out", str(out), "--epochs", "1", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"rnnkit train: error: {out}: holds a run of ")
+    assert "task 'sunspots' (gru x8, 1 layer(s), 1 epochs, batch 200, lr 0.003" in err
+    assert (
+        "recorded in config.json; to train 'digits', use another --out or delete the folder" in err
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert not (out / "confusion.png").exists()
+    # the same task with other options: refused, naming the options and how to continue
+    assert main([*sun[: -len(TINY)], "--units", "16", "--batch-size", "200", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"`train sunspots --resume --out {out}` continues that run" in err
+    assert "to start over with --units 16, use another --out or delete the folder" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    # a checkpoint alone (no config.json) also names the run
+    (out / "config.json").unlink()
+    assert main([*sun[: -len(TINY)], "--epochs", "2", *TINY]) == 2
+    assert "recorded in epoch-0001.json" in capsys.readouterr().err
+    assert main([*sun, "--resume", "--epochs", "2"]) == 0  # continues it
+    assert _metrics(out)["epochs_completed"] == 2
+    assert main(["train", "sunspots", "--out", str(out), "--epochs", "2", *TINY]) == 0  # again
+    assert _metrics(out)["resumed_from_epoch"] == 0
+
+
 # --------------------------------------------------------------------------- reproducibility
 
 

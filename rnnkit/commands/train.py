@@ -330,6 +330,8 @@ def _train(args: argparse.Namespace, info, device) -> int:
         meta = model_t = opt_t = None
         if ckpt_json is not None:
             meta, model_t, opt_t = load_training_state(ckpt_json)
+        elif info.is_main:  # a fresh run replaces only an earlier run of the same task and options
+            _check_other_run(out_dir, _resolve_config(args, None, None))
     with together():
         # e.g. an --out on each machine's own disk: every process must resume from the same point
         resume_from = f"epoch {meta['epoch']} of {meta['config']}" if meta else "a fresh run"
@@ -522,6 +524,41 @@ def _check_out_dir(out_dir: Path) -> None:
             os.unlink(probe)
         except OSError as e:
             raise CheckpointError(folder, f"cannot be written ({e.strerror or e})") from None
+
+
+def _describe(run: dict[str, Any]) -> str:
+    return (
+        f"task {run['task']!r} ({run['cell']} x{run['units']}, {run['layers']} layer(s)"
+        f"{', bidirectional' if run['bidirectional'] else ''}, {run['epochs']} epochs, batch "
+        f"{run['batch_size']}, lr {run['lr']:g}, clip {run['clip']:g}, seed {run['seed']})"
+    )
+
+
+def _check_other_run(out_dir: Path, requested: dict[str, Any]) -> None:
+    """Refuse (CheckpointError) a fresh run into a folder holding a run of another task or other
+    options: its files would be replaced, or left beside the new ones (a forecast.png beside a
+    confusion.png). A run of the same task and options is replaced (the same command again)."""
+    from rnnkit.training.checkpoint import recorded_run
+    from rnnkit.training.files import CheckpointError
+
+    found = recorded_run(out_dir)
+    if found is None:
+        return
+    path, existing = found
+    if all(existing.get(k) == requested[k] for k in ("task", *RUN_KEYS)):
+        return
+    if existing["task"] == requested["task"]:
+        changed = [k for k in RUN_KEYS if existing.get(k) != requested[k]]
+        options = " ".join(f"--{k.replace('_', '-')} {requested[k]}" for k in changed)
+        todo = (
+            f"`train {requested['task']} --resume --out {out_dir}` continues that run (with "
+            f"--epochs N to train it longer); to start over with {options}, use another --out or "
+            "delete the folder"
+        )
+    else:
+        todo = f"to train {requested['task']!r}, use another --out or delete the folder"
+    recorded = f"holds a run of {_describe(existing)}, recorded in {path.name}"
+    raise CheckpointError(out_dir, f"{recorded}; {todo}")
 
 
 def _all_finite(totals, model, optimizer) -> bool:

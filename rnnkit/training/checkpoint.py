@@ -62,6 +62,7 @@ __all__ = [
     "save_training_state",
     "load_training_state",
     "latest_checkpoint",
+    "recorded_run",
     "own_checkpoint_files",
     "clear_checkpoints",
     "restore_optimizer",
@@ -335,6 +336,22 @@ def _remove_own_files(paths: Iterable[Path]) -> None:
             pass
         except OSError as e:
             raise CheckpointError(p, f"cannot be deleted ({e.strerror or e})") from None
+
+
+def recorded_run(directory: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]] | None:
+    """The run whose files are in ``directory``: ``(file, {"task": ..., <run options>})`` read from
+    its verified ``config.json``, else from its newest training checkpoint; None when there is
+    neither. A damaged file is a :class:`CheckpointError` (nothing is guessed about it)."""
+    directory = Path(directory)
+    config_path = directory / CONFIG_FILE
+    if os.path.lexists(config_path):
+        config = _checked_json(config_path, MODEL_FORMAT, schema.CONFIG_JSON_LIMIT)
+        return config_path, {"task": config["task"], **config["train"]}
+    latest = latest_checkpoint(directory)
+    if latest is None:
+        return None
+    meta = _checked_json(latest, STATE_FORMAT, schema.STATE_JSON_LIMIT, follow_symlinks=False)
+    return latest, dict(meta["config"])
 
 
 def latest_checkpoint(directory: str | os.PathLike[str]) -> Path | None:
