@@ -314,4 +314,13 @@ SEEDED: dict[str, int] = {
     "transpose_unknown_rank_perm": 790,
     "pad_unknown_rank": 757,
     "cell_call_float64": 853,
+    "tile_unknown_rank": 5086,
+    "sequence_mask_constant_lengths_maxlen": 6432,
+    "sequence_mask_scalar_constant": 5445,
+    "concat_negative_axis_unknown_rank": 5969,
+    "concat_some_unknown_ranks": 6276,
+    "squeeze_empty_axis_list": 6011,
+    "softmax_ce_unknown_logits_rank": 5680,
+    "dynamic_rnn_batch_from_initial_state": 5464,
+    "dynamic_rnn_state_keeps_initial_shape": 5090,
 }

@@ -18,8 +18,8 @@ sys.path.insert(0, HERE)
 
 import cases  # noqa: E402
 import interp  # noqa: E402
-import programs  # noqa: E402
 import numpy as np  # noqa: E402
+import programs  # noqa: E402
 import tensorflow as tf_root  # noqa: E402
 
 tf = tf_root.compat.v1

@@ -186,9 +186,19 @@ def _merge_dims(what: str, shapes: list[list[int | None]], skip: int | None) -> 
 def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
     """Join tensors along an existing ``axis``."""
     ts = _same_dtype(values, "tf.concat")
-    if any(t.shape.ndims is None for t in ts):
+    known = [t for t in ts if t.shape.ndims is not None]
+    if not known:
         shape = TensorShape(None)
-        ax = _axis("axis", axis, None)
+        if isinstance(axis, _py_bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(
+                f"Received an invalid value for argument `axis`: expected an int, got {axis!r}."
+            )
+        ax = int(axis)  # a negative axis is resolved at run time
+    elif len(known) < len(ts):  # rank and other sizes from the tensors that know them
+        ax = _axis("axis", axis, known[0].shape.ndims)
+        dims = _merge_dims("tf.concat", [t.shape.as_list() for t in known], skip=ax)
+        dims[ax] = None
+        shape = TensorShape(dims)
     else:
         shapes = [t.shape.as_list() for t in ts]
         ax = _axis("axis", axis, len(shapes[0]))
@@ -343,6 +353,8 @@ def squeeze(
     given = (
         None if ax is None else [int(a) for a in (ax if isinstance(ax, (list, tuple)) else [ax])]
     )
+    if given == []:  # TF: an empty list of axes squeezes every dimension of size 1
+        given = ax = None
     dims = x.shape.as_list() if x.shape.ndims is not None else None
     if dims is None or (given is None and None in dims):
         # which dimensions are 1 is known only at run time: TF's static shape is unknown then
@@ -403,7 +415,7 @@ def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:  # noqa: A00
         )
     mult = [int(m) for m in multiples]
     shp = (
-        None
+        [None] * len(mult)  # unknown rank: the rank is the number of multiples
         if x.shape.ndims is None
         else [None if d is None else d * m for d, m in zip(x.shape.as_list(), mult)]
     )
@@ -585,10 +597,12 @@ def sequence_mask(
     L = convert_to_tensor(lengths)
     dt = as_dtype(dtype)
     if maxlen is None:
+        const = getattr(L, "_const", None)  # constant lengths: TF knows maxlen statically
+        last = int(np.max(const)) if const is not None and np.size(const) else None
         return Tensor(
             name,
             dt,
-            L.shape.as_list() + [None] if L.shape.ndims is not None else None,
+            L.shape.as_list() + [last] if L.shape.ndims is not None else None,
             [L],
             fn=lambda v: (torch.arange(int(v.max()) if v.numel() else 0) < v.unsqueeze(-1)).to(
                 dt.torch

@@ -218,7 +218,8 @@ def softmax_cross_entropy_with_logits_v2(
     a = dim if dim is not None else axis
     if not x.shape.is_compatible_with(y.shape):
         raise ValueError(f"Shapes {x.shape} and {y.shape} are incompatible (logits and labels).")
-    both = x.shape.merge_with(y.shape)  # labels' known sizes count too
+    # labels' known sizes count too, once the logits' rank is known
+    both = x.shape if x.shape.ndims is None else x.shape.merge_with(y.shape)
     shape = (
         None
         if both.ndims is None

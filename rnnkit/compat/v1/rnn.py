@@ -27,6 +27,7 @@ from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, l
 from rnnkit.compat.v1.rnn_cell import (
     RNNCell,
     _check_cell,
+    batch_from_state,
     core_node,
     state_leaves,
     user_cell_bidirectional,
@@ -286,6 +287,8 @@ def dynamic_rnn(
     d0, d1 = _dim(x, 0), _dim(x, 1)
     batch, steps = (d1, d0) if time_major else (d0, d1)
     init = _initial_state(cell, initial_state, dtype, "initial_state", batch, dt)
+    batch = batch_from_state(batch, init)
+    d0, d1 = (d0, batch) if time_major else (batch, d1)
     lengths = _lengths(sequence_length)
     if not cell._has_core():  # any number of steps: the cell's step runs in a loop node
         return user_cell_rnn(cell, x, init, lengths, dt, time_major, scope or "rnn")
@@ -308,7 +311,11 @@ def dynamic_rnn(
         graph.unique_name(scope or "rnn"), [cell], [vscope], _dim(x, 2), dt, data, [init], run
     )
     outputs = leaf(node, (0,), dt, [d0, d1, cell.output_size])
-    return outputs, state_leaves(node, (1,), cell.state_size, dt, batch)
+    state = state_leaves(node, (1,), cell.state_size, dt, batch)
+    if init is not None:  # TF's loop keeps the initial state's static shape (None: unknown)
+        for out, given in zip(_nest.flatten(state), _nest.flatten(init)):
+            out._shape = given.shape
+    return outputs, state
 
 
 def bidirectional_dynamic_rnn(

@@ -717,6 +717,17 @@ def user_cell_bidirectional(
         return (out_fw, reverse(out_bw)), (st_fw, st_bw)
 
 
+def batch_from_state(batch: int | None, state: Any) -> int | None:
+    """The static batch size of a runner's outputs: the inputs', else the initial state's (TF's
+    dynamic_rnn takes it from either)."""
+    if batch is None and state is not None:
+        for part in _nest.flatten(state):
+            dims = part.shape.as_list() if isinstance(part, Tensor) and part.shape.ndims else None
+            if dims and dims[0] is not None:
+                return dims[0]
+    return batch
+
+
 def _width(x: Tensor) -> int | None:
     return None if x.shape.ndims is None else x.shape.as_list()[-1]
 
