@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import rnnkit
 
 
@@ -13,6 +15,7 @@ def test_all_names_exist_and_cells_are_listed():
         assert issubclass(getattr(rnnkit, name), rnnkit.RNNCell), name
 
 
+@pytest.mark.slow
 def test_info_command_prints_version_and_cells():
     out = subprocess.run(
         [sys.executable, "-m", "rnnkit", "info"], capture_output=True, text=True, check=True

@@ -114,6 +114,7 @@ class _HalfWriter:
         raise OSError(28, "No space left on device")
 
 
+@pytest.mark.slow
 def test_uncommitted_checkpoint_is_ignored_and_cleaned(tmp_path: Path) -> None:
     model, opt = _stepped_model()
     gen = torch.Generator().manual_seed(0)
@@ -169,6 +170,7 @@ def test_optimizer_and_rng_round_trip_exactly(tmp_path: Path) -> None:
     assert torch.equal(torch.randperm(10, generator=gen2), expected_next)
 
 
+@pytest.mark.slow
 def test_loading_never_unpickles(tmp_path: Path, monkeypatch) -> None:
     assert main(["train", "sine", "--epochs", "1", "--out", str(tmp_path), *TINY]) == 0
 

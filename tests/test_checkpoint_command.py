@@ -82,6 +82,7 @@ def test_damage_exits_2_with_one_line(argv, message, tmp_path, capsys):
     assert err.count("\n") == 1 and err.startswith("rnnkit checkpoint: error: ") and message in err
 
 
+@pytest.mark.slow
 def test_no_traceback_from_the_command_line(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "rnnkit", "checkpoint", "inspect", str(tmp_path / "missing")],

@@ -98,10 +98,12 @@ def _policy(code: str, **env: str) -> str:
     return out.stdout.strip()
 
 
+@pytest.mark.slow
 def test_passive_waiting_when_rnnkit_comes_before_torch():
     assert _policy("import rnnkit, torch") == "PASSIVE"
 
 
+@pytest.mark.slow
 def test_the_users_choice_and_a_loaded_torch_are_left_alone():
     assert _policy("import rnnkit", OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
     assert _policy("import rnnkit", GOMP_SPINCOUNT="1000") == "None"

@@ -229,6 +229,7 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess:
         pytest.fail(f"rnnkit {' '.join(argv)} still running after 60 s: a hang")
 
 
+@pytest.mark.slow
 def test_a_fifo_data_file_is_refused_by_inspect_and_convert(tmp_path):
     prefix = empty_tensors_checkpoint(tmp_path)
     data = Path(f"{prefix}{DATA}")
