@@ -41,7 +41,6 @@ from rnnkit.cells import RNNCell, State, check_cell, check_state
 __all__ = ["static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "reverse_sequence"]
 
 ENGINES = ("auto", "fused", "loop")
-_FAST = ("auto", "fused")  # the engines under which small layers may take the short path
 
 
 def _target_dtype(
@@ -254,8 +253,7 @@ def dynamic_rnn(
     if time_major is not False and time_major is not True:  # (identity: the seed-size fast path)
         time_major = check_bool("time_major", time_major)  # "False" would read as True
     # Small layers: one compiled call each way (a dtype is allowed when it converts nothing)
-    same_dtype = dtype is None or dtype is getattr(inputs, "dtype", None)
-    if sequence_length is None and initial_state is None and engine in _FAST and same_dtype:
+    if fused_engine.short_call_allowed(inputs, sequence_length, initial_state, dtype, engine):
         result = fused_engine.small_call(cell, inputs, time_major)
         if result is not None:
             return result

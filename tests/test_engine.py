@@ -300,7 +300,7 @@ def test_saves_only_what_backward_needs():
     y, _ = rnnkit.dynamic_rnn(cell, x, time_major=True)
     node = y.grad_fn
     names = set()
-    while node is not None and "RNNFn" not in type(node).__name__:
+    while node is not None and "RNNFunction" not in type(node).__name__:
         node = node.next_functions[0][0] if node.next_functions else None
     assert node is not None, "no fused autograd node found"
     saved = [t for t in node.saved_tensors]

@@ -13,7 +13,7 @@ import torch
 
 import rnnkit
 from rnnkit import _nest
-from rnnkit.engine import autograd, onednn, small
+from rnnkit.engine import onednn, paths, small
 
 CELLS = {
     "tanh": lambda H: rnnkit.BasicRNNCell(H),
@@ -34,12 +34,12 @@ def _path(monkeypatch, path: str) -> None:
             pytest.skip("torch built without oneDNN")
         monkeypatch.setattr(onednn, "MIN_MACS", 0)
         halves = path == "onednn_halves"
-        monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MAX_STEP", 1 << 40 if halves else 0)
-        monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MIN_TBH", 0)
+        monkeypatch.setattr(paths, "ONEDNN_SPLIT_MAX_STEP", 1 << 40 if halves else 0)
+        monkeypatch.setattr(paths, "ONEDNN_SPLIT_MIN_TBH", 0)
     elif path == "halves":
-        monkeypatch.setattr(autograd, "_splits", lambda cell, x, tmax: x.shape[1] >= 2)
+        monkeypatch.setattr(paths, "splits", lambda cell, x, tmax: x.shape[1] >= 2)
     elif path == "pair":
-        monkeypatch.setattr(autograd, "_pairs", lambda *a: True)
+        monkeypatch.setattr(paths, "pairs", lambda *a: True)
 
 
 def _call(kind: str, bidirectional: bool, mode: str):

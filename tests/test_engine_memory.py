@@ -34,13 +34,13 @@ def test_set_in_a_process_and_whole_lstm_layers_then(tmp_path):
     into halves (the halves' gain came from the page faults it removes)."""
     code = (
         "import torch, rnnkit\n"
-        "from rnnkit.engine import autograd, memory, retain_freed_memory\n"
+        "from rnnkit.engine import memory, paths, retain_freed_memory\n"
         "cell = rnnkit.BasicLSTMCell(256, input_size=128)\n"
         "x = torch.randn(200, 64, 128)\n"
-        "before = autograd._onednn_cut(cell, x, 200, True)\n"
+        "before = paths.onednn_cut(cell, x, 200, True)\n"
         "ok = retain_freed_memory(1 << 28)\n"
-        "after = autograd._onednn_cut(cell, x, 200, True)\n"
-        "print(ok, memory.retaining(), before if autograd.team.available() else 32, after)\n"
+        "after = paths.onednn_cut(cell, x, 200, True)\n"
+        "print(ok, memory.retaining(), before if paths.team.available() else 32, after)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     ok, limit, before, after = out.stdout.split()

@@ -22,7 +22,7 @@ def small_calls(monkeypatch):
     original = small._SmallFn.forward
 
     def spy(ctx, spec, *args):
-        calls.append(spec[0])
+        calls.append(spec[0].name)
         return original(ctx, spec, *args)
 
     monkeypatch.setattr(small._SmallFn, "forward", staticmethod(spy))
@@ -181,15 +181,15 @@ def test_zero_steps_and_zero_rows_take_the_general_path(small_calls):
 def onednn_direct(request, monkeypatch):
     """LSTM layers of any size go from the short dispatch to the oneDNN node (whole, or in two
     halves of the batch); returns the list of ``graph`` flags of the calls it took."""
-    from rnnkit.engine import autograd, onednn
+    from rnnkit.engine import onednn, paths
 
     if not onednn.available():
         pytest.skip("torch built without oneDNN")
     monkeypatch.setattr(small, "MAX_MACS", 0)
     monkeypatch.setattr(onednn, "MIN_MACS", 0)
     halves = request.param == "halves"
-    monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MAX_STEP", 1 << 40 if halves else 0)
-    monkeypatch.setattr(autograd, "ONEDNN_SPLIT_MIN_TBH", 0)
+    monkeypatch.setattr(paths, "ONEDNN_SPLIT_MAX_STEP", 1 << 40 if halves else 0)
+    monkeypatch.setattr(paths, "ONEDNN_SPLIT_MIN_TBH", 0)
     calls = []
     original = small._onednn_layer
 

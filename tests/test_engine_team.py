@@ -10,7 +10,7 @@ import torch
 
 import rnnkit
 from rnnkit import _nest
-from rnnkit.engine import autograd, cpu, team
+from rnnkit.engine import autograd, cpu, paths, team
 from tests.test_engine import KINDS, make_cell, random_state
 
 pytestmark = pytest.mark.usefixtures("general_path")  # small layers here test the general path
@@ -33,8 +33,8 @@ def forced(request, monkeypatch):
         calls.append(args[0][0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(autograd, "_splits", lambda cell, x, tmax: x.shape[1] >= 2)
-    monkeypatch.setattr(autograd, "_pairs", lambda *a: not (a[0].before or a[0].after))
+    monkeypatch.setattr(paths, "splits", lambda cell, x, tmax: x.shape[1] >= 2)
+    monkeypatch.setattr(paths, "pairs", lambda *a: not (a[0].before or a[0].after))
     monkeypatch.setattr(autograd, "_pair_layers", spy)
     return calls
 
@@ -119,23 +119,23 @@ def test_second_derivatives_are_refused(forced):
 def test_which_layers_split(monkeypatch):
     monkeypatch.setattr(team, "available", lambda: True)
     mnist = rnnkit.BasicRNNCell(150, input_size=28)  # the TF1 chapter's MNIST layer
-    assert autograd._splits(mnist, torch.randn(28, 150, 28), 28)
+    assert paths.splits(mnist, torch.randn(28, 150, 28), 28)
     seed = rnnkit.BasicRNNCell(5, input_size=3)
-    assert not autograd._splits(seed, torch.randn(2, 4, 3), 2)  # the hand-off costs more
+    assert not paths.splits(seed, torch.randn(2, 4, 3), 2)  # the hand-off costs more
     wide = rnnkit.GRUCell(1024, input_size=8)  # per-step product on several BLAS threads already
-    assert not autograd._splits(wide, torch.randn(100, 64, 8), 100)
-    assert not autograd._splits(mnist, torch.randn(28, 1, 28), 28)  # one row
+    assert not paths.splits(wide, torch.randn(100, 64, 8), 100)
+    assert not paths.splits(mnist, torch.randn(28, 1, 28), 28)  # one row
     # LSTM layers on torch's oneDNN LSTM: training runs of enough T*B*H, per-step product below 2^25
     lstm = rnnkit.BasicLSTMCell(256, input_size=128)
     m = torch.randn(200, 64, 128)
-    assert autograd._onednn_cut(lstm, m, 200, True) == 32
-    assert autograd._onednn_cut(lstm, m, 200, False) == 0  # forward-only: whole
+    assert paths.onednn_cut(lstm, m, 200, True) == 32
+    assert paths.onednn_cut(lstm, m, 200, False) == 0  # forward-only: whole
     small = rnnkit.BasicLSTMCell(64, input_size=32)
-    assert autograd._onednn_cut(small, torch.randn(100, 32, 32), 100, True) == 0
+    assert paths.onednn_cut(small, torch.randn(100, 32, 32), 100, True) == 0
     big = rnnkit.BasicLSTMCell(1024, input_size=512)
-    assert autograd._onednn_cut(big, torch.randn(100, 64, 512), 100, True) == 0
+    assert paths.onednn_cut(big, torch.randn(100, 64, 512), 100, True) == 0
     monkeypatch.setattr(team, "available", lambda: False)
-    assert not autograd._splits(mnist, torch.randn(28, 150, 28), 28)
+    assert not paths.splits(mnist, torch.randn(28, 150, 28), 28)
 
 
 def test_run_both_runs_both_and_keeps_order():

@@ -70,7 +70,7 @@ def test_fused_rnn_lstm_equals_torch_lstm_with_copied_weights():
     rnn = FusedRNN(H, mode="lstm", input_size=I, batch_first=True)
     _randomize(rnn)
     ref = torch.nn.LSTM(I, H, batch_first=True)
-    w_ih, w_hh, b_ih, b_hh = cuda.torch_params(rnn.cells_fw[0], "lstm")
+    w_ih, w_hh, b_ih, b_hh = cuda.torch_params(rnn.cells_fw[0])
     with torch.no_grad():
         ref.weight_ih_l0.copy_(w_ih)
         ref.weight_hh_l0.copy_(w_hh)

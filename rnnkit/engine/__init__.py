@@ -3,7 +3,9 @@
 around the numba kernels of ``kernels``; ``autograd`` runs it as autograd.Functions for eager calls and
 ``library`` as torch operators (``rnnkit::*_layer``) under ``torch.compile`` and ``torch.export``.
 ``onnx`` emits ONNX's own RNN/LSTM/GRU operators under ``torch.onnx.export``; ``cuda`` runs torch's
-cuDNN RNN; ``layers`` holds what they share.
+cuDNN RNN; ``layers`` holds what they share. ``kinds`` holds one record per cell kind (what every path
+needs to know of it), ``paths`` the rules that choose the path of a call, ``plan`` applies them to a
+call without running it (``explain``).
 
 Imports only the library core (cells, wrappers, validation). The engine is optional at import time: if
 numba cannot be imported, every cell runs on the plain loop, with identical semantics.
@@ -17,14 +19,15 @@ import torch
 
 from rnnkit._validation import invalid_value, tracing
 from rnnkit.cells import check_state
+from rnnkit.engine import kinds
 from rnnkit.engine.layers import (
     FLOAT_DTYPES,
-    cell_kind,
     check_inputs,
     drops,
     flatten_states,
     layer_plan,
     rebuild_states,
+    short_call_allowed,
 )
 from rnnkit.engine.memory import retain_freed_memory
 
@@ -41,12 +44,16 @@ try:  # the torch operators (torch >= 2.4), registered on import so saved export
 except (ImportError, AttributeError):  # pragma: no cover - old torch or no numba
     library = None  # type: ignore[assignment]
 
+kinds.load_code()
+
 __all__ = [
     "available",
     "supports",
     "dynamic_rnn_fused",
     "bidirectional_fused",
     "small_call",
+    "short_call_allowed",
+    "explain",
     "retain_freed_memory",
 ]
 
@@ -61,6 +68,36 @@ def small_call(cell: Any, inputs: Any, time_major: bool) -> tuple[torch.Tensor, 
     built-in layer, in one compiled call each way; ``None`` when the call is not one it takes (then the
     general path runs, with every check). See :mod:`rnnkit.engine.small`."""
     return small.call(cell, inputs, time_major) if small is not None else None
+
+
+def explain(
+    cell: Any,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state: Any = None,
+    time_major: bool = False,
+    *,
+    dtype: Any = None,
+    engine: str = "auto",
+) -> Any:
+    """Which path ``dynamic_rnn(cell, inputs, sequence_length, initial_state, dtype, time_major,
+    engine)`` takes now, layer by layer, and why: a :class:`rnnkit.engine.plan.Plan` (``print`` it;
+    ``plan.path``, ``plan.layers[k].route``). Runs nothing. The rules are
+    in :mod:`rnnkit.engine.paths`.
+
+    Example::
+
+        print(rnnkit.engine.explain(rnnkit.BasicLSTMCell(64), torch.randn(32, 100, 32)))
+    """
+    if autograd is None:  # pragma: no cover - exercised only without the engine's dependencies
+        raise RuntimeError(
+            "rnnkit.engine.explain needs numba: without it every call runs on the plain loop"
+        )
+    from rnnkit.engine import plan
+
+    return plan.choose(
+        cell, inputs, sequence_length, initial_state, time_major, dtype=dtype, engine=engine
+    )
 
 
 def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
@@ -83,7 +120,7 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
     if inputs_tbi.device.type == "cpu":
         return autograd is not None
     if inputs_tbi.device.type == "cuda":
-        return all(cell_kind(layer.cell) in ("tanh", "relu", "lstm", "grur") for layer in plan)
+        return all(kinds.of(layer.cell).cudnn is not None for layer in plan)
     return False
 
 

@@ -1,5 +1,8 @@
 r"""The CPU engine in eager autograd: one ``torch.autograd.Function`` per cell kind around the numpy
-forward and backward of :mod:`rnnkit.engine.cpu`, one autograd node per layer.
+forward and backward of :mod:`rnnkit.engine.cpu`, one autograd node per layer. Each kind's record
+(:mod:`rnnkit.engine.kinds`) names its Function; all take ``(config, x, *state, *weights, lengths,
+tmax)`` and return ``(outputs, *final state)``. Which way a layer runs (its own loop, two halves of
+the batch at once, torch's oneDNN LSTM) is :mod:`rnnkit.engine.paths`' choice.
 
 Shapes: T time steps, B batch, I input width, H units. Forward saves only the ``max(lengths)`` steps
 of intermediates that backward needs; backward refuses ``create_graph=True`` (the engine's numpy
@@ -22,13 +25,24 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.autograd import forward_ad
 
 from rnnkit.cells import LSTMStateTuple
-from rnnkit.engine import cpu, memory, onednn, team
-from rnnkit.engine.layers import GATE_BLOCKS, Layer, cell_kind, contiguous_state
+from rnnkit.engine import cpu, kinds, onednn, paths, team
+from rnnkit.engine.cpu import as_array as _np
+from rnnkit.engine.cpu import as_dense_array as _npc
+from rnnkit.engine.layers import Layer, contiguous_state
 
-__all__ = ["run_layers", "run_pair", "peepholes", "FIRST_ORDER"]
+__all__ = [
+    "run_layers",
+    "run_pair",
+    "eager_layer",
+    "first_order_only",
+    "FIRST_ORDER",
+    "RNNFunction",
+    "LSTMFunction",
+    "GRUFunction",
+    "GRUResetAfterFunction",
+]
 
 FIRST_ORDER = (
     "rnnkit's fused engine computes first derivatives only; for higher-order gradients "
@@ -36,16 +50,7 @@ FIRST_ORDER = (
 )
 
 
-def _np(t: Tensor) -> np.ndarray:
-    return t.numpy(force=True)  # a view for CPU tensors (detach's cost without a new tensor)
-
-
-def _npc(t: Tensor) -> np.ndarray:
-    """A C-contiguous numpy view (or copy) of ``t``: strided inputs are accepted."""
-    return np.ascontiguousarray(t.numpy(force=True))
-
-
-def _first_order_only(backward: Any) -> Any:
+def first_order_only(backward: Any) -> Any:
     """Refuse ``create_graph=True``: the numpy backward is not differentiable, so second derivatives
     would silently miss the engine's part. Raise instead, pointing at the plain loop."""
 
@@ -69,9 +74,12 @@ def _needs(ctx: Any, x_index: int, first_weight: int, end: int | None = None) ->
     return n[x_index], any(n[first_weight:end])
 
 
-class _RNNFn(torch.autograd.Function):
+class RNNFunction(torch.autograd.Function):
+    """tanh and relu layers; ``config``: ``(relu,)``."""
+
     @staticmethod
-    def forward(ctx, relu, x, h0, kernel, bias, lengths, tmax):  # type: ignore[override]
+    def forward(ctx, config, x, h0, kernel, bias, lengths, tmax):  # type: ignore[override]
+        (relu,) = config
         xn = _npc(x)
         out, h = cpu.rnn_forward(xn, _np(h0), _np(kernel), _np(bias), lengths, tmax, relu)
         ctx.relu, ctx.lengths, ctx.tmax = relu, lengths, tmax
@@ -80,7 +88,7 @@ class _RNNFn(torch.autograd.Function):
         return out_t, torch.from_numpy(h)
 
     @staticmethod
-    @_first_order_only
+    @first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         x, h0, kern, out = (_np(t) for t in ctx.saved_tensors)
         dx, dh, dk, db = cpu.rnn_backward(
@@ -89,7 +97,9 @@ class _RNNFn(torch.autograd.Function):
         return None, dx, dh, dk, db, None, None
 
 
-class _LSTMFn(torch.autograd.Function):
+class LSTMFunction(torch.autograd.Function):
+    """LSTM layers, with or without peepholes; ``config``: ``(forget_bias, peepholes)``."""
+
     @staticmethod
     def forward(ctx, cfg, x, c0, h0, kernel, bias, wi, wf, wo, lengths, tmax):  # type: ignore[override]
         forget_bias, peep = cfg
@@ -107,7 +117,7 @@ class _LSTMFn(torch.autograd.Function):
         return out_t, torch.from_numpy(c), torch.from_numpy(h)
 
     @staticmethod
-    @_first_order_only
+    @first_order_only
     def backward(ctx, grad_out, grad_c, grad_h):  # type: ignore[override]
         saved = [_np(t) for t in ctx.saved_tensors]
         dx, dc, dh, dk, db, dp = cpu.lstm_backward(
@@ -117,7 +127,9 @@ class _LSTMFn(torch.autograd.Function):
         return None, dx, dc, dh, dk, db, dwi, dwf, dwo, None, None
 
 
-class _GRUFn(torch.autograd.Function):
+class GRUFunction(torch.autograd.Function):
+    """TF1's GRU layers (the reset gate before the candidate's product); ``config``: ``()``."""
+
     @staticmethod
     def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, lengths, tmax):  # type: ignore[override]
         xn = _npc(x)
@@ -130,7 +142,7 @@ class _GRUFn(torch.autograd.Function):
         return out_t, torch.from_numpy(h)
 
     @staticmethod
-    @_first_order_only
+    @first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         saved = [_np(t) for t in ctx.saved_tensors]
         grads = cpu.gru_backward(
@@ -139,7 +151,9 @@ class _GRUFn(torch.autograd.Function):
         return None, *grads, None, None
 
 
-class _GRURFn(torch.autograd.Function):
+class GRUResetAfterFunction(torch.autograd.Function):
+    """GRU layers with ``reset_after=True``; ``config``: ``()``."""
+
     @staticmethod
     def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, brec, lengths, tmax):  # type: ignore[override]
         xn = _npc(x)
@@ -154,7 +168,7 @@ class _GRURFn(torch.autograd.Function):
         return out_t, torch.from_numpy(h)
 
     @staticmethod
-    @_first_order_only
+    @first_order_only
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         saved = [_np(t) for t in ctx.saved_tensors]
         grads = cpu.grur_backward(
@@ -258,22 +272,6 @@ def _recompute_grads(ctx: Any, grads: tuple) -> list[Tensor | None]:
     return [next(found) if t.requires_grad else None for t in inputs]
 
 
-def peepholes(cell: Any, x: Tensor, kind: str) -> tuple[Tensor, Tensor, Tensor]:
-    """``(w_i, w_f, w_o)``: the peephole weights, or one zeros ``(H,)`` thrice without peepholes."""
-    if kind == "lstmp":
-        return cell.w_i_diag, cell.w_f_diag, cell.w_o_diag
-    z = x.new_zeros(cell.num_units)
-    return z, z, z
-
-
-_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)
-
-
-def _transformed() -> bool:
-    """Whether forward-mode AD or a torch.func transform (vmap, grad, jvp) is active."""
-    return getattr(forward_ad, "_current_level", -1) >= 0 or _functorch_active()
-
-
 class _NoGraph:
     """The ``ctx`` of a forward run outside autograd (nothing requires grad, or grad mode is off):
     what forward would save for backward is dropped."""
@@ -291,17 +289,6 @@ def _applier(fn: type[torch.autograd.Function], graph: bool) -> Any:
     return lambda *args: fn.forward(_NoGraph(), *args)
 
 
-def _records(grad: bool, cell: Any, x: Tensor, state: Any) -> bool:
-    """Whether a layer records an autograd graph: ``grad`` (grad mode on or a transform active, see
-    :func:`_transformed`) and a transform is active or anything of the layer requires grad."""
-    return grad and (
-        _transformed()
-        or x.requires_grad
-        or any(p is not None and p.requires_grad for p in cell._parameters.values())
-        or any(s.requires_grad for s in (state if isinstance(state, tuple) else (state,)))
-    )
-
-
 def _layer_call(
     cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, cut: int | None = None
 ) -> tuple:
@@ -312,27 +299,18 @@ def _layer_call(
         c0, h0 = state
         args = (float(cell.forget_bias), cut, x, c0, h0, cell.kernel, cell.bias, tmax)
         return _OneDNNLSTMFn, args, lambda r: (r[0], LSTMStateTuple(r[1], r[2]))
-    kind = cell_kind(cell)
-    if kind in ("tanh", "relu"):
-        return _RNNFn, (kind == "relu", x, state, cell.kernel, cell.bias, lengths, tmax), tuple
-    if kind in ("lstm", "lstmp"):
-        c0, h0 = state
-        cfg = (float(cell.forget_bias), kind == "lstmp")
-        wi, wf, wo = peepholes(cell, x, kind)
-        args = (cfg, x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, tmax)
-        return _LSTMFn, args, lambda r: (r[0], LSTMStateTuple(r[1], r[2]))
-    params = (cell.gates_kernel, cell.candidate_kernel, cell.gates_bias, cell.candidate_bias)
-    if kind == "gru":
-        return _GRUFn, (None, x, state, *params, lengths, tmax), tuple
-    return _GRURFn, (None, x, state, *params, cell.candidate_recurrent_bias, lengths, tmax), tuple
+    kind = kinds.of(cell)
+    args = (kind.config(cell), x, *kind.unpack(state), *kind.weights(cell, x), lengths, tmax)
+    return kind.function, args, lambda r: (r[0], kind.pack(r[1:]))
 
 
-def _eager_layer(
+def eager_layer(
     cell: Any, x: Tensor, state: Any, lengths: np.ndarray, tmax: int, graph: bool, cut: int | None
 ):
     """One layer through the autograd.Functions: ``x (T, B, I)`` -> ``(outputs (T, B, H), state)``.
-    The layer goes through ``apply`` when it records a graph (``graph``, see :func:`_records`);
-    otherwise its forward runs outside autograd with the same values. ``cut``: see
+    The layer goes through ``apply`` when it records a graph (``graph``, see
+    :func:`rnnkit.engine.paths.records`); otherwise its forward runs outside autograd with the same
+    values. ``cut``: see
     :func:`_layer_call`."""
     fn, args, finish = _layer_call(cell, x, state, lengths, tmax, cut)
     return finish(_applier(fn, graph)(*args))
@@ -387,7 +365,7 @@ class _PairFn(torch.autograd.Function):
         return (*oa, *ob)
 
     @staticmethod
-    @_first_order_only
+    @first_order_only
     def backward(ctx, *grads):  # type: ignore[override]
         saved, needs = ctx.saved_tensors, ctx.needs_input_grad[3:]
         ca, cb, k, n = ctx.ca, ctx.cb, ctx.k_a, ctx.n_a
@@ -399,73 +377,16 @@ class _PairFn(torch.autograd.Function):
         return None, None, None, *ga, *gb
 
 
-def _n_outputs(fn: type[torch.autograd.Function]) -> int:
-    return 3 if fn is _LSTMFn else 2
-
-
 def _pair_layers(a: tuple, b: tuple, grad: bool) -> tuple[Any, Any]:
     """Layers ``a`` and ``b`` (each ``(cell, x, state, lengths, tmax)``) at once."""
     fa, args_a, finish_a = _layer_call(*a)
     fb, args_b, finish_b = _layer_call(*b)
-    if not (_records(grad, *a[:3]) or _records(grad, *b[:3])):
+    if not (paths.records(grad, *a[:3]) or paths.records(grad, *b[:3])):
         ra, rb = _both(fa.forward, (_NoGraph(), *args_a), fb.forward, (_NoGraph(), *args_b))
         return finish_a(ra), finish_b(rb)
     out = _PairFn.apply(fa, fb, len(args_a), *args_a, *args_b)
-    cut = len(out) - _n_outputs(fb)
+    cut = len(out) - (1 + kinds.of(b[0]).state_parts)
     return finish_a(out[:cut]), finish_b(out[cut:])
-
-
-def _gate_blocks(cell: Any) -> int:
-    return GATE_BLOCKS[cell_kind(cell)]
-
-
-# A layer whose T*B*H*G*H is at least SPLIT_MIN_MACS runs as two halves of its batch at once; the two
-# directions of a bidirectional layer run at once from PAIR_MIN_MACS each. Only while the layer's
-# per-step product B*H*G*H is below cpu.PARALLEL_MIN_MACS: from there one layer already runs its
-# products on several BLAS threads (measured: at L splitting was level or slower), and a
-# multi-threaded OpenBLAS must not be entered from two threads at once. Measured in
-# docs/bench_engine.md (below SPLIT_MIN_MACS the hand-off costs more than it saves).
-SPLIT_MIN_MACS = 3 << 22
-PAIR_MIN_MACS = 3 << 21
-
-
-def _fits(cell: Any, B: int, tmax: int, least: int) -> bool:
-    """Enough work for two threads, and a per-step product that one layer runs on one thread."""
-    step = B * cell.num_units * cell.num_units
-    if tmax * step * 4 < least:  # first: the one check small calls need
-        return False
-    step *= _gate_blocks(cell)
-    return step < cpu.PARALLEL_MIN_MACS and tmax * step >= least
-
-
-# A training LSTM layer on torch's oneDNN LSTM runs as two halves of its batch at once (each half's
-# oneDNN on one thread) when its T*B*H is at least ONEDNN_SPLIT_MIN_TBH and its per-step product
-# B*H*4H below ONEDNN_SPLIT_MAX_STEP. Measured (docs/bench_engine.md): halves are 1.1-2.2x faster from
-# T*B*H ~ 2^19 on, where oneDNN's training run allocates enough fresh memory per call that this VM's
-# page faults dominate (halves fault on half as much each, at once); level or slower below it, for
-# forward-only runs and from a per-step product of 2^25. With freed memory kept
-# (rnnkit.engine.memory) the faults go and the whole layer is faster (M: 86 against 112 ms).
-ONEDNN_SPLIT_MIN_TBH = 1 << 19
-ONEDNN_SPLIT_MAX_STEP = 1 << 25
-
-
-def _splits(cell: Any, x: Tensor, tmax: int) -> bool:
-    """Whether a layer on the engine's own loop runs as two halves of its batch at once."""
-    B = x.shape[1]
-    if B < 2 or not _fits(cell, B, tmax, SPLIT_MIN_MACS) or _transformed():
-        return False
-    return team.available()
-
-
-def _onednn_cut(cell: Any, x: Tensor, tmax: int, graph: bool) -> int:
-    """Where a layer on torch's oneDNN LSTM splits its rows into two halves run at once (0: whole);
-    ``graph``: the layer records an autograd graph."""
-    B, H = x.shape[1], cell.num_units
-    if B < 2 or not graph or tmax * B * H < ONEDNN_SPLIT_MIN_TBH or memory.retaining():
-        return 0  # (with freed memory kept, the whole layer was faster: see ONEDNN_SPLIT_MIN_TBH)
-    if B * H * H * 4 >= ONEDNN_SPLIT_MAX_STEP or not team.available():
-        return 0
-    return B // 2
 
 
 def _rows(state: Any, r: slice) -> Any:
@@ -492,13 +413,14 @@ def _one_layer(layer: Layer, x: Tensor, s: Any, lengths: np.ndarray, tmax: int, 
     for wrapper in layer.before:  # input dropout: one mask per step (or per sequence)
         x = wrapper.drop_sequence("input", x)
     cell = layer.cell
-    if onednn.takes(cell, x, lengths, tmax) and not _transformed():
-        graph = _records(grad, cell, x, s)
-        x, s = _eager_layer(cell, x, s, lengths, tmax, graph, _onednn_cut(cell, x, tmax, graph))
-    elif _splits(cell, x, tmax):
+    route = paths.layer_route(cell, x, lengths, tmax)
+    if route is paths.ONEDNN:
+        graph = paths.records(grad, cell, x, s)
+        x, s = eager_layer(cell, x, s, lengths, tmax, graph, paths.onednn_cut(cell, x, tmax, graph))
+    elif route is paths.HALVES:
         x, s = _split_layer(cell, x, s, lengths, grad)
     else:
-        x, s = _eager_layer(cell, x, s, lengths, tmax, _records(grad, cell, x, s), None)
+        x, s = eager_layer(cell, x, s, lengths, tmax, paths.records(grad, cell, x, s), None)
     for wrapper in layer.after:  # output dropout: outputs only, the recurrence keeps its state
         x = wrapper.drop_sequence("output", x)
     return x, s
@@ -517,7 +439,7 @@ def run_layers(
     # Forward-mode AD (a dual level is open) and torch.func transforms also go through apply, which
     # refuses them loudly (the Functions define no jvp nor setup_context) instead of dropping the
     # tangents or failing on a wrapped tensor's missing storage.
-    grad = torch.is_grad_enabled() or _transformed()
+    grad = torch.is_grad_enabled() or paths.transformed()
     for layer, s in zip(_as_layers(layers), states):
         x, s = _one_layer(layer, x, contiguous_state(s), lengths_np, tmax, grad)
         finals.append(s)
@@ -535,11 +457,11 @@ def run_pair(
 ) -> tuple[tuple[Tensor, list[Any]], tuple[Tensor, list[Any]]]:  # fmt: skip
     """Two stacks over inputs of the same ``(T, B)`` (a bidirectional RNN's directions): layer k of
     each runs at the same time as layer k of the other when both are plain engine layers of at least
-    :data:`PAIR_MIN_MACS`, else as :func:`run_layers` would run it.
+    :data:`rnnkit.engine.paths.PAIR_MIN_MACS`, else as :func:`run_layers` would run it.
     Returns ``((outputs_a, finals_a), (outputs_b, finals_b))``."""
     T, B, _ = x_a.shape
     lengths_np, tmax = cpu.lengths_np(lengths, B, T)
-    grad = torch.is_grad_enabled() or _transformed()
+    grad = torch.is_grad_enabled() or paths.transformed()
     finals_a, finals_b = [], []
     layers_a, layers_b = _as_layers(layers_a), _as_layers(layers_b)
     for k in range(max(len(layers_a), len(layers_b))):
@@ -548,7 +470,7 @@ def run_pair(
         lb = layers_b[k] if k < len(layers_b) else None
         sa = contiguous_state(states_a[k]) if la else None
         sb = contiguous_state(states_b[k]) if lb else None
-        if la and lb and _pairs(la, lb, x_a, x_b, lengths_np, tmax):
+        if la and lb and paths.pairs(la, lb, x_a, x_b, lengths_np, tmax):
             (x_a, sa), (x_b, sb) = _pair_layers(
                 (la.cell, x_a, sa, lengths_np, tmax), (lb.cell, x_b, sb, lengths_np, tmax), grad
             )
@@ -562,15 +484,3 @@ def run_pair(
         if lb:
             finals_b.append(sb)
     return (x_a, finals_a), (x_b, finals_b)
-
-
-def _pairs(la: Layer, lb: Layer, x_a: Tensor, x_b: Tensor, lengths: np.ndarray, tmax: int) -> bool:
-    """Whether two directions' layers run at once: no dropout around them, neither on torch's LSTM,
-    enough work each."""
-    if la.before or la.after or lb.before or lb.after or _transformed():
-        return False
-    if onednn.takes(la.cell, x_a, lengths, tmax) or onednn.takes(lb.cell, x_b, lengths, tmax):
-        return False
-    B = x_a.shape[1]
-    fit = _fits(la.cell, B, tmax, PAIR_MIN_MACS) and _fits(lb.cell, B, tmax, PAIR_MIN_MACS)
-    return fit and team.available()

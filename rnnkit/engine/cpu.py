@@ -1,7 +1,7 @@
 r"""The fused engine's CPU math on numpy arrays: each cell kind's forward and backward around the numba
 kernels of :mod:`rnnkit.engine.kernels`, with the BLAS threads and scratch memory they use.
-:mod:`rnnkit.engine.ops` makes one autograd node per layer of them (eager calls) and torch operators
-(``torch.compile``, ``torch.export``).
+:mod:`rnnkit.engine.autograd` makes one autograd node per layer of them (eager calls) and
+:mod:`rnnkit.engine.library` torch operators (``torch.compile``, ``torch.export``).
 
 Shapes: T time steps, B batch, I input width, H units, G gate blocks (1 tanh/relu, 4 LSTM, 3 GRU).
 
@@ -44,6 +44,8 @@ from rnnkit.engine import kernels as K
 from rnnkit.engine import load
 
 __all__ = [
+    "as_array",
+    "as_dense_array",
     "lengths_np",
     "release_scratch",
     "rnn_forward",
@@ -146,11 +148,13 @@ def paired() -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------------------- helpers
-def _np(t: torch.Tensor) -> np.ndarray:
-    return t.numpy(force=True)  # a view for CPU tensors (detach's cost without a new tensor)
+def as_array(t: torch.Tensor) -> np.ndarray:
+    """``t``'s values as a numpy array: a view for CPU tensors (detach's cost without a new
+    tensor), with ``t``'s strides."""
+    return t.numpy(force=True)
 
 
-def _npc(t: torch.Tensor) -> np.ndarray:
+def as_dense_array(t: torch.Tensor) -> np.ndarray:
     """A C-contiguous numpy view (or single-threaded copy) of ``t``: strided inputs are accepted."""
     return np.ascontiguousarray(t.numpy(force=True))
 
@@ -401,7 +405,7 @@ def _prev(h0: np.ndarray, hist: np.ndarray, t0: int, t1: int) -> np.ndarray:
 
 def _dout(grad_out: torch.Tensor, t0: int, t1: int) -> np.ndarray:
     """The output gradients of steps ``[t0, t1)``, C-contiguous (copied into scratch if needed)."""
-    g = _np(grad_out)[t0:t1]  # numpy's slice: cheaper than a torch view per chunk
+    g = as_array(grad_out)[t0:t1]  # numpy's slice: cheaper than a torch view per chunk
     if g.flags.c_contiguous:
         return g
     buf = _scratch("dout", *g.shape, like=g)
@@ -437,8 +441,8 @@ def _gru_grads(g: Any, dwx: Any, dbx: Any, dgk: np.ndarray, dck: np.ndarray, I: 
 
 
 # --------------------------------------------------------------------------------------- tanh/relu
-# Each cell kind has a forward and a backward on numpy arrays; rnnkit.engine.ops wraps them as an
-# autograd.Function (eager calls) and as torch.library operators (torch.compile / torch.export).
+# Each cell kind has a forward and a backward on numpy arrays; rnnkit.engine.autograd wraps them as an
+# autograd.Function (eager calls), rnnkit.engine.library as torch operators (torch.compile / export).
 # ``rows`` is the number of steps of the saved intermediates: ``tmax`` for eager calls, ``T`` for the
 # operators (whose output shapes cannot depend on the lengths' values); rows past ``tmax`` are zeros.
 
@@ -461,7 +465,7 @@ def rnn_backward(x, h0, kern, out, grad_out, grad_h, lengths, tmax, relu, need_x
     Wx, Wh = _split_kernel(kern, I)
     dk = np.zeros(kern.shape, dtype=kern.dtype)  # the kernel's gradient: dW_x rows, then dW_h rows
     g = _Grads(need_x, need_w, x, Wx, H, H, dwx=dk[:I])
-    dh = _np(grad_h).copy()
+    dh = as_array(grad_h).copy()
     dwh = dk[I:]
     wht = np.ascontiguousarray(Wh.T)
     tmp = _scratch("s0", B, H, like=dh)
@@ -505,7 +509,7 @@ def lstm_backward(x, c0, h0, kern, wi, wf, wo, gates, cs, out, grad_out, grad_c,
     Wx, Wh = _split_kernel(kern, I)
     dk = np.zeros(kern.shape, dtype=kern.dtype)  # the kernel's gradient: dW_x rows, then dW_h rows
     g = _Grads(need_x, need_w, x, Wx, 4 * H, H, dwx=dk[:I])
-    dh, dc = _np(grad_h).copy(), _np(grad_c).copy()
+    dh, dc = as_array(grad_h).copy(), as_array(grad_c).copy()
     dwh = dk[I:]
     dpeep = np.zeros((3, H), dtype=x.dtype)
     wht = np.ascontiguousarray(Wh.T)
@@ -558,7 +562,7 @@ def gru_backward(x, h0, gk, ck, gates, out, grad_out, grad_h, lengths, tmax, nee
     I = x.shape[2]
     Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
     g = _Grads(need_x, need_w, x, Wx, 3 * H, H)
-    dh = _np(grad_h).copy()
+    dh = as_array(grad_h).copy()
     dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)  # kernels' gradients
     dwgh, dwch = dgk[I:], dck[I:]
     wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
@@ -613,7 +617,7 @@ def grur_backward(x, h0, gk, ck, gates, hcs, out, grad_out, grad_h, lengths, tma
     Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
     Wh = np.concatenate([Wgh, Wch], 1)
     g = _Grads(need_x, need_w, x, Wx, 3 * H, H)
-    dh = _np(grad_h).copy()
+    dh = as_array(grad_h).copy()
     dwh = np.zeros_like(Wh) if need_w else None
     dbrec = np.zeros(H, dtype=x.dtype) if need_w else None
     wht = np.ascontiguousarray(Wh.T)

@@ -1,7 +1,7 @@
 """What the engine's CPU and CUDA paths share: which cells they run, the input guard, and the walk
 between a (possibly stacked) cell's state and its per-layer states.
 
-Imports only the library core below the engine (cells, wrappers, validation).
+Imports the library core below the engine (cells, wrappers, validation) and the kind records.
 """
 
 from __future__ import annotations
@@ -11,25 +11,11 @@ from typing import Any
 import torch
 
 from rnnkit._validation import invalid_type, invalid_value
-from rnnkit.cells import BasicLSTMCell, BasicRNNCell, GRUCell, LSTMCell, LSTMStateTuple
+from rnnkit.cells import LSTMStateTuple
+from rnnkit.engine import kinds
 from rnnkit.wrappers import DropoutWrapper, MultiRNNCell
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
-# Gate blocks per cell kind (see cell_kind): the G of a layer's T*B*H*(I+H)*G multiply-adds
-GATE_BLOCKS = {"tanh": 1, "relu": 1, "lstm": 4, "lstmp": 4, "gru": 3, "grur": 3}
-
-
-def cell_kind(cell: Any) -> str | None:
-    t = type(cell)
-    if t is BasicRNNCell:
-        return {"tanh": "tanh", "relu": "relu"}.get(cell.activation_name)
-    if t is BasicLSTMCell:
-        return "lstm"
-    if t is LSTMCell:
-        return "lstmp" if cell.use_peepholes else "lstm"
-    if t is GRUCell:
-        return "grur" if cell.reset_after else "gru"
-    return None
 
 
 class Layer:
@@ -45,6 +31,23 @@ class Layer:
 
 def _dropping(w: DropoutWrapper) -> bool:
     return w.training and min(w.input_keep_prob, w.output_keep_prob) < 1.0
+
+
+SHORT_ENGINES = ("auto", "fused")  # the dynamic_rnn engines under which the small path may run
+
+
+def short_call_allowed(
+    inputs: Any, sequence_length: Any, initial_state: Any, dtype: Any, engine: Any
+) -> bool:
+    """Whether ``dynamic_rnn`` offers a call to the small path (:mod:`rnnkit.engine.small`) before
+    its own checks: no lengths, no initial state, an engine that allows the fused one, and no
+    ``dtype`` other than the inputs' own (a conversion is the checked path's)."""
+    return (
+        sequence_length is None
+        and initial_state is None
+        and engine in SHORT_ENGINES
+        and (dtype is None or dtype is getattr(inputs, "dtype", None))
+    )
 
 
 def layer_plan(cell: Any) -> list[Layer] | None:
@@ -67,7 +70,7 @@ def layer_plan(cell: Any) -> list[Layer] | None:
             sub[0].before.insert(0, cell)
             sub[-1].after.append(cell)
         return sub
-    return [Layer(cell)] if cell_kind(cell) is not None else None
+    return [Layer(cell)] if kinds.of(cell) is not None else None
 
 
 def layer_cells(cell: Any) -> list[Any] | None:
@@ -123,8 +126,8 @@ def check_inputs(cell: Any, inputs_tbi: Any, lengths: Any) -> list[Layer]:
 _built: dict[tuple[Any, ...], dict[str, tuple[int, ...]]] = {}
 
 
-def built_shapes(cell: Any, kind: str) -> dict[str, tuple[int, ...]]:
-    """``{name: shape}`` of the parameters of a built leaf cell of ``kind`` (:func:`cell_kind`), from
+def built_shapes(cell: Any, kind: kinds.Kind) -> dict[str, tuple[int, ...]]:
+    """``{name: shape}`` of the parameters of a built leaf cell of ``kind`` (:func:`kinds.of`), from
     the cell's own specification; cached by type, kind, input width and units (what they depend on)."""
     key = (type(cell), kind, cell.input_size, cell.num_units)
     shapes = _built.get(key)

@@ -21,6 +21,9 @@ Eager calls take the ``autograd.Function`` path of :mod:`rnnkit.engine.autograd`
 dispatch, and only ``max(lengths)`` steps of intermediates saved). Needs ``torch.library.custom_op``
 (torch >= 2.4); on older torch ``rnnkit.engine`` runs without these operators.
 
+Each kind's record (:mod:`rnnkit.engine.kinds`) names its operator; they all take ``(x, *state,
+*weights, lengths, *config)``.
+
 Example::
 
     out, h = torch.ops.rnnkit.rnn_layer(x, h0, cell.kernel, cell.bias, lengths, False)
@@ -32,20 +35,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.cells import LSTMStateTuple
-from rnnkit.engine import cpu
-from rnnkit.engine.autograd import FIRST_ORDER, peepholes
-from rnnkit.engine.layers import cell_kind, contiguous_state
+from rnnkit.engine import cpu, kinds
+from rnnkit.engine.autograd import FIRST_ORDER
+from rnnkit.engine.cpu import as_array as _np
+from rnnkit.engine.cpu import as_dense_array as _npc
+from rnnkit.engine.layers import contiguous_state
 
-__all__ = ["run_layers"]
-
-
-def _np(t: Tensor) -> np.ndarray:
-    return t.detach().numpy()
-
-
-def _npc(t: Tensor) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().numpy())
+__all__ = ["run_layers", "rnn_layer", "lstm_layer", "gru_layer", "grur_layer"]
 
 
 def _needs(ctx: Any, x_index: int, first_weight: int, end: int) -> tuple[bool, bool]:
@@ -344,22 +340,10 @@ _refuse_double_backward(grur_layer_backward)
 
 
 def _op_layer(cell: Any, x: Tensor, state: Any, lengths: Tensor | None):
-    """One layer through the torch operators (traceable by torch.compile and torch.export)."""
-    kind = cell_kind(cell)
-    if kind in ("tanh", "relu"):
-        return rnn_layer(x, state, cell.kernel, cell.bias, lengths, kind == "relu")
-    if kind in ("lstm", "lstmp"):
-        c0, h0 = state
-        wi, wf, wo = peepholes(cell, x, kind)
-        out, c, h, _, _ = lstm_layer(
-            x, c0, h0, cell.kernel, cell.bias, wi, wf, wo, lengths, float(cell.forget_bias),
-            kind == "lstmp",
-        )  # fmt: skip
-        return out, LSTMStateTuple(c, h)
-    params = (cell.gates_kernel, cell.candidate_kernel, cell.gates_bias, cell.candidate_bias)
-    if kind == "gru":
-        return gru_layer(x, state, *params, lengths)[:2]
-    return grur_layer(x, state, *params, cell.candidate_recurrent_bias, lengths)[:2]
+    """One layer through its kind's operator (traceable by torch.compile and torch.export)."""
+    kind = kinds.of(cell)
+    r = kind.operator(x, *kind.unpack(state), *kind.weights(cell, x), lengths, *kind.config(cell))
+    return r[0], kind.pack(r[1 : 1 + kind.state_parts])
 
 
 def run_layers(

@@ -35,9 +35,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.engine import cpu
+from rnnkit.engine import cpu, kinds
 from rnnkit.engine import kernels as K
-from rnnkit.engine.layers import cell_kind
 
 __all__ = [
     "big_enough",
@@ -88,10 +87,12 @@ def big_enough(T: int, B: int, H: int) -> bool:
 
 def takes(cell: Any, x: Tensor, lengths: np.ndarray | None, tmax: int) -> bool:
     """Whether the layer ``cell`` over ``x (T, B, I)`` with these ``lengths`` (None: every row runs
-    all ``tmax`` steps) runs here."""
+    all ``tmax`` steps) runs here: a kind whose record says so (an LSTM without peepholes), float32
+    on the CPU, every row running all ``tmax`` steps, at least MIN_MACS."""
     if not big_enough(tmax, x.shape[1], cell.num_units):  # first: the one check small calls need
         return False
-    if cell_kind(cell) != "lstm" or x.dtype != torch.float32 or x.device.type != "cpu":
+    kind = kinds.of(cell)
+    if kind is None or not kind.onednn or x.dtype != torch.float32 or x.device.type != "cpu":
         return False
     if tmax == 0 or (lengths is not None and int(lengths.min()) < tmax):  # TF1's freezing
         return False
@@ -115,7 +116,7 @@ def torch_weights(kernel: Tensor, bias: Tensor, forget_bias: float, keep: bool) 
     they are the calling thread's scratch buffers, valid until its next call."""
     H = bias.shape[0] // 4
     n = kernel.shape[0]
-    k, b = cpu._npc(kernel), cpu._npc(bias)
+    k, b = cpu.as_dense_array(kernel), cpu.as_dense_array(bias)
     if keep:
         w_ih, w_hh, b_ih = (dense(s).numpy() for s in ((4 * H, n - H), (4 * H, H), (4 * H,)))
     else:
@@ -143,7 +144,8 @@ def kernel_grads(dw_ih: Tensor, dw_hh: Tensor, db_ih: Tensor) -> tuple[Tensor, T
     ``index_copy_`` per matrix took 9)."""
     H, I = dw_hh.shape[1], dw_ih.shape[1]
     dk, db = dense((I + H, 4 * H)), dense((4 * H,))
-    K.lstm_torch_to_tf(cpu._npc(dw_ih), cpu._npc(dw_hh), cpu._npc(db_ih), dk.numpy(), db.numpy())
+    dense_in = [cpu.as_dense_array(g) for g in (dw_ih, dw_hh, db_ih)]
+    K.lstm_torch_to_tf(*dense_in, dk.numpy(), db.numpy())
     return dk, db
 
 

@@ -29,9 +29,9 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells import LSTMStateTuple
-from rnnkit.engine.layers import cell_kind
+from rnnkit.engine import kinds
 
-__all__ = ["run_layers", "onnx_weights"]
+__all__ = ["run_layers", "onnx_weights", "rnn_weights", "lstm_weights", "gru_weights"]
 
 
 def _zeros(like: Tensor, n: int) -> Tensor:
@@ -43,30 +43,45 @@ def _blocks(m: Tensor, H: int, n: int) -> list[Tensor]:
     return [m[..., k * H : (k + 1) * H] for k in range(n)]
 
 
-def onnx_weights(cell: Any, kind: str) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
-    """``(W (1, G*H, I), R (1, G*H, H), B (1, 2*G*H), P (1, 3H) or None)`` in ONNX's layout."""
+def onnx_weights(cell: Any) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """``(W (1, G*H, I), R (1, G*H, H), B (1, 2*G*H), P (1, 3H) or None)`` in ONNX's layout, by the
+    cell's kind (:mod:`rnnkit.engine.kinds`)."""
+    return kinds.of(cell).onnx_weights(cell)
+
+
+def rnn_weights(cell: Any, kind: kinds.Kind) -> tuple[Tensor, Tensor, Tensor, None]:
+    """A tanh or relu layer's ``(W, R, B, None)``."""
     I, H = cell.input_size, cell.num_units
-    if kind in ("tanh", "relu"):
-        k, b = cell.kernel, cell.bias
-        return k[:I].t()[None], k[I:].t()[None], torch.cat([b, _zeros(b, H)])[None], None
-    if kind in ("lstm", "lstmp"):
-        k, b = cell.kernel, cell.bias
+    k, b = cell.kernel, cell.bias
+    return k[:I].t()[None], k[I:].t()[None], torch.cat([b, _zeros(b, H)])[None], None
 
-        def iofc(m: Tensor) -> Tensor:  # TF1's i, j, f, o on the last axis -> ONNX's i, o, f, c
-            i, j, f, o = _blocks(m, H, 4)
-            return torch.cat([i, o, f, j], -1)
 
-        i, j, f, o = _blocks(b, H, 4)
-        wb = torch.cat([i, o, f + float(cell.forget_bias), j])
-        p = None
-        if kind == "lstmp":
-            p = torch.cat([cell.w_i_diag, cell.w_o_diag, cell.w_f_diag])[None]
-        return (
-            iofc(k[:I]).t()[None],
-            iofc(k[I:]).t()[None],
-            torch.cat([wb, _zeros(b, 4 * H)])[None],
-            p,
-        )
+def lstm_weights(cell: Any, kind: kinds.Kind) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """An LSTM layer's ``(W, R, B, P)``; ``P`` None without peepholes."""
+    I, H = cell.input_size, cell.num_units
+    k, b = cell.kernel, cell.bias
+
+    def iofc(m: Tensor) -> Tensor:  # TF1's i, j, f, o on the last axis -> ONNX's i, o, f, c
+        i, j, f, o = _blocks(m, H, 4)
+        return torch.cat([i, o, f, j], -1)
+
+    i, j, f, o = _blocks(b, H, 4)
+    wb = torch.cat([i, o, f + float(cell.forget_bias), j])
+    p = None
+    if not kind.zero_peepholes:
+        p = torch.cat([cell.w_i_diag, cell.w_o_diag, cell.w_f_diag])[None]
+    return (
+        iofc(k[:I]).t()[None],
+        iofc(k[I:]).t()[None],
+        torch.cat([wb, _zeros(b, 4 * H)])[None],
+        p,
+    )
+
+
+def gru_weights(cell: Any, kind: kinds.Kind) -> tuple[Tensor, Tensor, Tensor, None]:
+    """A GRU layer's ``(W, R, B, None)``; with ``reset_after`` (``linear_before_reset=1``) the
+    candidate's recurrent bias is ``candidate_recurrent_bias``, else zeros."""
+    I, H = cell.input_size, cell.num_units
     gk, ck = cell.gates_kernel, cell.candidate_kernel
 
     def zrh(g: Tensor, c: Tensor) -> Tensor:  # TF1's [r | u] and candidate -> ONNX's z, r, h
@@ -74,7 +89,7 @@ def onnx_weights(cell: Any, kind: str) -> tuple[Tensor, Tensor, Tensor, Tensor |
         return torch.cat([u, r, c], -1)
 
     wb = zrh(cell.gates_bias, cell.candidate_bias)
-    if kind == "grur":
+    if kind.onnx_attrs["linear_before_reset"]:
         rb = torch.cat([_zeros(wb, 2 * H), cell.candidate_recurrent_bias])
     else:
         rb = _zeros(wb, 3 * H)
@@ -88,28 +103,26 @@ def onnx_weights(cell: Any, kind: str) -> tuple[Tensor, Tensor, Tensor, Tensor |
 
 def _layer(cell: Any, x: Tensor, state: Any, seq: Tensor | None, live: Tensor | None):
     """One layer as an ONNX operator: ``x (T, B, I)`` -> ``(outputs (T, B, H), final state)``."""
-    kind = cell_kind(cell)
+    kind = kinds.of(cell)
     T, B, H = x.shape[0], x.shape[1], cell.num_units
-    W, R, bias, P = onnx_weights(cell, kind)
+    W, R, bias, P = kind.onnx_weights(cell)
     dt = x.dtype
     y_shape, s_shape = (T, 1, B, H), (1, B, H)
-    if kind in ("lstm", "lstmp"):
+    attrs = {"hidden_size": H, **kind.onnx_attrs}
+    if kind.lstm_state:
         c0, h0 = state
         y, h, c = torch.onnx.ops.symbolic_multi_out(
-            "LSTM", [x, W, R, bias, seq, h0[None], c0[None], P], {"hidden_size": H},
+            kind.onnx_op, [x, W, R, bias, seq, h0[None], c0[None], P], attrs,
             dtypes=[dt, dt, dt], shapes=[y_shape, s_shape, s_shape],
         )  # fmt: skip
         h, c = h[0], c[0]
         if live is not None:
             h, c = torch.where(live, h, h0), torch.where(live, c, c0)
         return y[:, 0], LSTMStateTuple(c, h)
-    if kind in ("tanh", "relu"):
-        op, attrs = "RNN", {"hidden_size": H, "activations": [kind.capitalize()]}
-    else:
-        op, attrs = "GRU", {"hidden_size": H, "linear_before_reset": int(kind == "grur")}
     y, h = torch.onnx.ops.symbolic_multi_out(
-        op, [x, W, R, bias, seq, state[None]], attrs, dtypes=[dt, dt], shapes=[y_shape, s_shape]
-    )
+        kind.onnx_op, [x, W, R, bias, seq, state[None]], attrs, dtypes=[dt, dt],
+        shapes=[y_shape, s_shape],
+    )  # fmt: skip
     h = h[0]
     if live is not None:
         h = torch.where(live, h, state)

@@ -33,12 +33,12 @@ from torch import Tensor
 
 from rnnkit._validation import _is_compiling
 from rnnkit.cells import LSTMStateTuple
-from rnnkit.engine import autograd, onednn
+from rnnkit.engine import autograd, kinds, onednn, paths
 from rnnkit.engine import kernels_small as K
-from rnnkit.engine.autograd import _first_order_only, _transformed
-from rnnkit.engine.layers import GATE_BLOCKS, built_shapes, cell_kind
+from rnnkit.engine.autograd import first_order_only
+from rnnkit.engine.layers import built_shapes
 
-__all__ = ["call", "MAX_MACS"]
+__all__ = ["call", "takes", "MAX_MACS"]
 
 # Largest T*B*H*(I+H)*G (G gate blocks) that runs here. The kernels are plain loops without BLAS, so
 # past this the general path's BLAS products win. Measured on the 2-core machine, forward+backward us,
@@ -49,50 +49,53 @@ MAX_MACS = 1 << 17
 
 _FLOATS = (torch.float32, torch.float64)
 _PLAIN = (Tensor, torch.nn.Parameter)
+ONEDNN = "onednn"  # what takes() says of a layer that goes straight to the oneDNN node
 
 
-_GRU = ("gates_kernel", "candidate_kernel", "gates_bias", "candidate_bias")
-_NAMES = {
-    "tanh": ("kernel", "bias"),
-    "relu": ("kernel", "bias"),
-    "lstm": ("kernel", "bias"),
-    "gru": _GRU,
-    "grur": (*_GRU, "candidate_recurrent_bias"),
-}
-
-
-def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
-    """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``."""
+def takes(cell: Any, x: Any, time_major: bool) -> tuple[kinds.Kind, tuple, str | None] | None:
+    """``(kind, parameters, None)`` when this path runs ``dynamic_rnn(cell, x,
+    time_major=time_major)`` in its own kernels, ``(kind, parameters, ONEDNN)`` when it sends the
+    layer straight to the oneDNN node, else ``None`` (the general path's). The runner has already
+    checked that there are no lengths, no initial state and no dtype conversion."""
     if type(x) is not Tensor or x.dim() != 3 or x.dtype not in _FLOATS or not x.is_cpu:
         return None
-    kind = cell_kind(cell)
-    if kind not in _NAMES or cell._input_size != x.shape[2]:  # (no peepholes here)
+    kind = kinds.of(cell)
+    if kind is None or not kind.small or cell._input_size != x.shape[2]:
         return None
     own = cell._parameters
-    params = tuple([own.get(n) for n in _NAMES[kind]])
+    params = tuple([own.get(n) for n in kind.params])
     for p in params:  # missing: swapped out of the module's parameters (the general path reads
         if p is None or type(p) not in _PLAIN or p.dtype != x.dtype or not p.is_cpu:  # attributes)
             return None
     T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
     H, I = cell.num_units, x.shape[2]
-    macs = T * B * H * (I + H) * GATE_BLOCKS[kind]
+    macs = T * B * H * (I + H) * kind.gate_blocks
     if T == 0 or B == 0 or (macs > MAX_MACS and not _onednn_takes(cell, x, time_major, T)):
         return None
-    if _is_compiling() or torch.jit.is_tracing() or _transformed():
+    if _is_compiling() or torch.jit.is_tracing() or paths.transformed():
         return None
     shapes = built_shapes(cell, kind)
-    for name, p in zip(_NAMES[kind], params):  # the kernels index by these: else the checked path
+    for name, p in zip(kind.params, params):  # the kernels index by these: else the checked path
         if p.shape != shapes[name] or not p.is_contiguous():
             return None
+    return kind, params, (ONEDNN if macs > MAX_MACS else None)
+
+
+def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
+    """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``."""
+    taken = takes(cell, x, time_major)
+    if taken is None:
+        return None
+    kind, params, route = taken
     graph = torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params]))
-    if macs > MAX_MACS:
+    if route is ONEDNN:
         return _onednn_layer(cell, x, time_major, graph)
-    spec = (kind, float(cell.forget_bias) if kind == "lstm" else 0.0, time_major)
+    spec = (kind, kind.config(cell), time_major, cell.num_units)
     if graph:
         out = _SmallFn.apply(spec, x, *params)
     else:
         out = _SmallFn.forward(None, spec, x, *params)
-    return out[0], (LSTMStateTuple(out[1], out[2]) if kind == "lstm" else out[1])
+    return out[0], kind.pack(out[1:])
 
 
 def _onednn_takes(cell: Any, x: Tensor, time_major: bool, T: int) -> bool:
@@ -109,9 +112,9 @@ def _onednn_layer(cell: Any, x: Tensor, time_major: bool, graph: bool):
     xt = x if time_major else x.transpose(0, 1)
     T, B = xt.shape[0], xt.shape[1]
     zeros = x.new_zeros(B, cell.num_units)  # c0 and h0
-    cut = autograd._onednn_cut(cell, xt, T, graph)
+    cut = paths.onednn_cut(cell, xt, T, graph)
     # the general path's own layer call (no lengths: on this node every row runs T steps)
-    out, state = autograd._eager_layer(cell, xt, LSTMStateTuple(zeros, zeros), None, T, graph, cut)
+    out, state = autograd.eager_layer(cell, xt, LSTMStateTuple(zeros, zeros), None, T, graph, cut)
     return (out if time_major else out.transpose(0, 1)), state
 
 
@@ -120,38 +123,76 @@ def _tm(a: np.ndarray, time_major: bool) -> np.ndarray:
     return a if time_major else a.swapaxes(0, 1)
 
 
+# Each kind's kernels of this path (named by its record, rnnkit.engine.kinds): forward(xt, ps,
+# config, ot, h) fills the outputs ``ot (T, B, H)`` and the final ``h (B, H)`` and returns the other
+# final state arrays and what backward needs; backward(xt, ps, ot, extra, dout, finals, config,
+# need_x, dxt, grads) fills ``dxt`` (when ``need_x``) and the parameters' gradients ``grads``.
+def _rnn_forward(xt, ps, config, ot, h):
+    K.rnn_forward(xt, ps[0], ps[1], config[0], ot, h)
+    return (), ()
+
+
+def _rnn_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
+    K.rnn_backward(xt, ps[0], ot, dout, finals[0], config[0], need_x, dxt, *grads)
+
+
+def _lstm_forward(xt, ps, config, ot, h):
+    (T, B, H), dt = ot.shape, h.dtype
+    c = np.empty((B, H), dtype=dt)
+    gates, cs = np.empty((T, B, 4 * H), dtype=dt), np.empty((T, B, H), dtype=dt)
+    K.lstm_forward(xt, ps[0], ps[1], dt.type(config[0]), ot, c, h, gates, cs)
+    return (c,), (gates, cs)
+
+
+def _lstm_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
+    K.lstm_backward(xt, ps[0], ot, *extra, dout, *finals, need_x, dxt, *grads)
+
+
+def _gru_forward(xt, ps, config, ot, h):
+    T, B, H = ot.shape
+    gates = np.empty((T, B, 3 * H), dtype=h.dtype)
+    K.gru_forward(xt, *ps, ot, h, gates)
+    return (), (gates,)
+
+
+def _gru_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
+    K.gru_backward(xt, ps[0], ps[1], ot, *extra, dout, finals[0], need_x, dxt, *grads)
+
+
+def _gru_reset_after_forward(xt, ps, config, ot, h):
+    T, B, H = ot.shape
+    gates = np.empty((T, B, 4 * H), dtype=h.dtype)
+    K.grur_forward(xt, *ps, ot, h, gates)
+    return (), (gates,)
+
+
+def _gru_reset_after_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
+    K.grur_backward(xt, ps[0], ps[1], ot, *extra, dout, finals[0], need_x, dxt, *grads)
+
+
+RNN_KERNELS = (_rnn_forward, _rnn_backward)
+LSTM_KERNELS = (_lstm_forward, _lstm_backward)
+GRU_KERNELS = (_gru_forward, _gru_backward)
+GRU_RESET_AFTER_KERNELS = (_gru_reset_after_forward, _gru_reset_after_backward)
+
+
 class _SmallFn(torch.autograd.Function):
-    """One small layer from zero state: ``(outputs, *final state)`` in the caller's layout."""
+    """One small layer from zero state: ``(outputs, *final state)`` in the caller's layout;
+    ``spec``: ``(kind record, its config, time_major, H)``."""
 
     @staticmethod
     def forward(ctx, spec, x, *params):  # type: ignore[override]
-        kind, forget_bias, time_major = spec
+        kind, config, time_major, H = spec
         xn = x.numpy(force=True)
         xt = _tm(xn, time_major)
         T, B, _ = xt.shape
         ps = [p.numpy(force=True) for p in params]
-        H = ps[1].shape[1] if kind in ("gru", "grur") else ps[1].shape[0] // GATE_BLOCKS[kind]
         dt = xn.dtype
         out = np.empty((T, B, H) if time_major else (B, T, H), dtype=dt)
         ot = _tm(out, time_major)
         h = np.empty((B, H), dtype=dt)
-        extra: tuple[np.ndarray, ...] = ()
-        if kind in ("tanh", "relu"):
-            K.rnn_forward(xt, ps[0], ps[1], kind == "relu", ot, h)
-            finals = (torch.from_numpy(h),)
-        elif kind == "lstm":
-            c = np.empty((B, H), dtype=dt)
-            gates, cs = np.empty((T, B, 4 * H), dtype=dt), np.empty((T, B, H), dtype=dt)
-            K.lstm_forward(xt, ps[0], ps[1], dt.type(forget_bias), ot, c, h, gates, cs)
-            finals, extra = (torch.from_numpy(c), torch.from_numpy(h)), (gates, cs)
-        elif kind == "gru":
-            gates = np.empty((T, B, 3 * H), dtype=dt)
-            K.gru_forward(xt, *ps, ot, h, gates)
-            finals, extra = (torch.from_numpy(h),), (gates,)
-        else:
-            gates = np.empty((T, B, 4 * H), dtype=dt)
-            K.grur_forward(xt, *ps, ot, h, gates)
-            finals, extra = (torch.from_numpy(h),), (gates,)
+        before_h, extra = kind.small_kernels[0](xt, ps, config, ot, h)
+        finals = tuple(torch.from_numpy(a) for a in (*before_h, h))
         out_t = torch.from_numpy(out)
         if ctx is not None:  # recording: what backward needs
             ctx.spec, ctx.extra = spec, extra
@@ -159,9 +200,9 @@ class _SmallFn(torch.autograd.Function):
         return (out_t, *finals)
 
     @staticmethod
-    @_first_order_only
+    @first_order_only
     def backward(ctx, grad_out, *grad_finals):  # type: ignore[override]
-        kind, _, time_major = ctx.spec
+        kind, config, time_major, _ = ctx.spec
         saved = ctx.saved_tensors
         x, params, out = saved[0], saved[1:-1], saved[-1]
         xt = _tm(x.numpy(force=True), time_major)
@@ -173,13 +214,6 @@ class _SmallFn(torch.autograd.Function):
         grads = [np.zeros_like(p) for p in ps]
         finals = [g.numpy(force=True) for g in grad_finals]
         dxt = _tm(dx, time_major or not need_x)
-        if kind in ("tanh", "relu"):
-            K.rnn_backward(xt, ps[0], ot, dout, finals[0], kind == "relu", need_x, dxt, *grads)
-        elif kind == "lstm":
-            K.lstm_backward(xt, ps[0], ot, *ctx.extra, dout, *finals, need_x, dxt, *grads)
-        elif kind == "gru":
-            K.gru_backward(xt, ps[0], ps[1], ot, *ctx.extra, dout, finals[0], need_x, dxt, *grads)
-        else:
-            K.grur_backward(xt, ps[0], ps[1], ot, *ctx.extra, dout, finals[0], need_x, dxt, *grads)
+        kind.small_kernels[1](xt, ps, ot, ctx.extra, dout, finals, config, need_x, dxt, grads)
         dx_t = torch.from_numpy(dx) if need_x else None
         return (None, dx_t, *(torch.from_numpy(g) for g in grads))

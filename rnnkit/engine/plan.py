@@ -1,0 +1,293 @@
+r"""How a ``dynamic_rnn`` call would run, and why, without running it: :func:`choose` applies the
+rules of :mod:`rnnkit.engine.paths` (and the small path's own test, ``small.takes``) to the call and
+returns a :class:`Plan`; ``rnnkit.engine.explain`` is its public name.
+
+Example::
+
+    plan = choose(cell, x)
+    plan.path           # "small", "general", "loop", "operators", "onnx", "cuda" or "empty"
+    print(plan)         # one line per layer, with the reasons
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rnnkit import engine as fused
+from rnnkit._validation import _is_compiling, as_lengths, tracing
+from rnnkit.engine import cpu, kinds, memory, onednn, paths, small
+from rnnkit.engine.layers import drops, layer_plan
+
+__all__ = ["choose", "Plan", "LayerPlan"]
+
+
+@dataclass
+class LayerPlan:
+    """How one layer runs: ``route`` (``"small"``, ``"onednn"``, ``"onednn halves"``, ``"halves"``,
+    ``"loop"`` for the engine's own loop, ``"operator"``, ``"onnx"``, ``"cuda"``), the kind's name
+    and why."""
+
+    index: int
+    kind: str
+    units: int
+    route: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"layer {self.index} ({self.kind}, H={self.units}): {self.route} -- {self.reason}"
+
+
+@dataclass
+class Plan:
+    """How a ``dynamic_rnn`` call runs: ``path`` is ``"small"``, ``"general"`` (eager CPU, layer by
+    layer), ``"loop"`` (the plain loop of cell calls), ``"operators"`` (torch operators while
+    tracing), ``"onnx"``, ``"cuda"`` or ``"empty"`` (no steps or no rows); ``reason`` says why,
+    ``layers`` how each layer runs (none on the plain loop)."""
+
+    call: str
+    path: str
+    reason: str
+    layers: list[LayerPlan] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"{self.call}: {self.path} path -- {self.reason}"]
+        lines += [f"  {layer}" for layer in self.layers]
+        return "\n".join(lines)
+
+
+def choose(
+    cell: Any,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state: Any = None,
+    time_major: bool = False,
+    *,
+    dtype: Any = None,
+    engine: str = "auto",
+) -> Plan:
+    """How ``dynamic_rnn(cell, inputs, sequence_length, initial_state, dtype, time_major, engine)``
+    would run now (grad mode, tracing and the machine's load as they are), by the rules the call
+    itself applies. Runs nothing; arguments the call would refuse get ``path="loop"`` at most and a
+    reason, not the call's error."""
+    x = inputs if isinstance(inputs, Tensor) else torch.as_tensor(np.asarray(inputs))
+    call = _describe_call(cell, x, time_major)
+    if x.dim() != 3:
+        return Plan(call, "loop", f"inputs of rank {x.dim()}: dynamic_rnn raises its ValueError")
+    # 1. the small path, before the runner's checks
+    why_not_small = _why_not_short(sequence_length, initial_state, dtype, engine)
+    if fused.short_call_allowed(x, sequence_length, initial_state, dtype, engine):
+        taken = small.takes(cell, x, time_major)
+        if taken is not None:
+            return _small_plan(call, cell, x, time_major, taken)
+        why_not_small = _why_not_small(cell, x, time_major)
+    xt = x if time_major else x.transpose(0, 1)  # (T, B, I)
+    T, B = xt.shape[0], xt.shape[1]
+    if engine == "loop":
+        return Plan(call, "loop", "engine='loop' asks for the plain loop")
+    if T == 0 or B == 0:
+        return Plan(call, "empty", f"T={T}, B={B}: zero outputs, no cell call")
+    if xt.is_floating_point() and xt.dtype in (torch.float32, torch.float64):
+        probe = xt
+    else:
+        probe = xt.to(dtype if isinstance(dtype, torch.dtype) else torch.float32)
+    if not fused.supports(cell, probe):
+        why = _why_unsupported(cell, probe, layer_plan, drops, fused.available())
+        if engine == "fused":
+            why += "; engine='fused' raises its error instead"
+        return Plan(call, "loop", why)
+    plan = layer_plan(cell)
+    if tracing(xt):
+        if torch.onnx.is_in_onnx_export():
+            layers = [_other(k, layer.cell, "onnx", f"ONNX {kinds.of(layer.cell).onnx_op}")
+                      for k, layer in enumerate(plan)]  # fmt: skip
+            return Plan(call, "onnx", "under torch.onnx.export: ONNX's own operators", layers)
+        if xt.device.type == "cpu":
+            layers = [
+                _other(k, layer.cell, "operator", f"rnnkit::{kinds.of(layer.cell).operator_name}")
+                for k, layer in enumerate(plan)
+            ]
+            why = "traced (torch.compile / torch.export): one torch operator per layer"
+            return Plan(call, "operators", why, layers)
+    if xt.device.type == "cuda":
+        layers = [_other(k, layer.cell, "cuda", f"torch._VF.{kinds.of(layer.cell).cudnn}")
+                  for k, layer in enumerate(plan)]  # fmt: skip
+        return Plan(call, "cuda", "CUDA tensors: torch's cuDNN RNN", layers)
+    lengths = as_lengths("sequence_length", sequence_length, B, T, xt.device)
+    lengths_np, tmax = cpu.lengths_np(lengths, B, T)
+    grad = torch.is_grad_enabled() or paths.transformed()
+    state_grad = _requires_grad(initial_state)
+    x_k, layers = xt, []
+    for k, layer in enumerate(plan):
+        c = layer.cell
+        graph = grad and (paths.transformed() or x_k.requires_grad or state_grad
+                          or any(p is not None and p.requires_grad
+                                 for p in c._parameters.values()))  # fmt: skip
+        layers.append(_general_layer(k, c, x_k, lengths_np, tmax, graph))
+        x_k = torch.empty(T, B, c.num_units, dtype=probe.dtype, requires_grad=graph)
+    why = f"eager CPU call ({why_not_small}): layer by layer"
+    return Plan(call, "general", why, layers)
+
+
+def _describe_call(cell: Any, x: Tensor, time_major: bool) -> str:
+    names = "(T, B, I)" if time_major else "(B, T, I)"
+    return f"dynamic_rnn({type(cell).__name__}, inputs {names}={tuple(x.shape)} {x.dtype})"
+
+
+def _requires_grad(state: Any) -> bool:
+    if isinstance(state, Tensor):
+        return state.requires_grad
+    if isinstance(state, (tuple, list)):
+        return any(_requires_grad(s) for s in state)
+    return False
+
+
+def _other(k: int, cell: Any, route: str, what: str) -> LayerPlan:
+    return LayerPlan(k, kinds.of(cell).name, cell.num_units, route, what)
+
+
+def _why_not_short(sequence_length: Any, initial_state: Any, dtype: Any, engine: Any) -> str:
+    if sequence_length is not None:
+        return "not the small path: sequence_length given"
+    if initial_state is not None:
+        return "not the small path: initial_state given"
+    if dtype is not None:
+        return "not the small path: a dtype that converts the inputs"
+    return f"not the small path: engine={engine!r}"
+
+
+def _why_not_small(cell: Any, x: Tensor, time_major: bool) -> str:
+    kind = kinds.of(cell)
+    if kind is None:
+        return f"not the small path: {type(cell).__name__} is not a built-in leaf cell"
+    if not kind.small:
+        return f"not the small path: it does not run {kind.name}"
+    if cell._input_size != x.shape[2]:
+        if cell._input_size is None:
+            return "not the small path: the cell is not built yet (this call builds it)"
+        return "not the small path: the cell is built for another input width"
+    if type(x) is not Tensor or not x.is_cpu or x.dtype not in (torch.float32, torch.float64):
+        return "not the small path: not a plain CPU float32/float64 tensor"
+    if _is_compiling() or torch.jit.is_tracing() or paths.transformed():
+        return "not the small path: tracing or a torch.func transform"
+    T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
+    macs = T * B * cell.num_units * (x.shape[2] + cell.num_units) * kind.gate_blocks
+    if T == 0 or B == 0:
+        return "not the small path: no steps or no rows"
+    if macs > small.MAX_MACS:
+        return f"not the small path: {macs} multiply-adds > small.MAX_MACS = {small.MAX_MACS}"
+    return "not the small path: a parameter replaced by one of another shape, type or layout"
+
+
+def _why_unsupported(cell: Any, x: Tensor, layer_plan: Any, drops: Any, available: bool) -> str:
+    if x.dtype not in (torch.float32, torch.float64):
+        return f"the fused engine runs float32 and float64, not {x.dtype}"
+    plan = layer_plan(cell)
+    if plan is None:
+        return (
+            f"{type(cell).__name__} is (or holds) a cell the engine does not run (a user-written "
+            "cell, another activation, a wrapper dropping the state)"
+        )
+    if drops(plan):
+        return "an active DropoutWrapper runs on the engine in eager CPU calls only"
+    if x.device.type == "cpu" and not available:
+        return "numba could not be imported: the CPU engine is unavailable"
+    if x.device.type == "cuda":
+        missing = [
+            kinds.of(layer.cell).name for layer in plan if kinds.of(layer.cell).cudnn is None
+        ]
+        return f"on CUDA, cuDNN has no formulation of {', '.join(missing)}"
+    return f"the engine does not run {x.device.type} tensors"
+
+
+def _general_layer(k: int, cell: Any, x: Tensor, lengths: np.ndarray, tmax: int, graph: bool):
+    kind = kinds.of(cell)
+    T, B, H = tmax, x.shape[1], cell.num_units
+    route = paths.layer_route(cell, x, lengths, tmax)
+    if route is paths.ONEDNN:
+        cut = paths.onednn_cut(cell, x, tmax, graph)
+        what = f"T*B*H*4H = {T * B * H * 4 * H} >= onednn.MIN_MACS, float32, every row all steps"
+        if cut:
+            return LayerPlan(k, kind.name, H, "onednn halves",
+                             f"torch's oneDNN LSTM in two halves of rows [:{cut}] and [{cut}:] at "
+                             f"once ({what}; records a graph, T*B*H = {T * B * H} >= "
+                             f"ONEDNN_SPLIT_MIN_TBH)")  # fmt: skip
+        why = _why_whole_onednn(B, H, T, graph)
+        return LayerPlan(k, kind.name, H, "onednn", f"torch's oneDNN LSTM, whole ({what}; {why})")
+    if route is paths.HALVES:
+        return LayerPlan(k, kind.name, H, "halves",
+                         f"the engine's loop in two halves of the batch at once on torch's threads "
+                         f"(T*B*H*G*H = {T * B * H * kind.gate_blocks * H} >= "
+                         "SPLIT_MIN_MACS)")  # fmt: skip
+    return LayerPlan(k, kind.name, H, "loop",
+                     f"the engine's loop, whole ({_why_not_onednn(cell, x, lengths, tmax)}; "
+                     f"{_why_not_halves(cell, x, tmax)})")  # fmt: skip
+
+
+def _why_whole_onednn(B: int, H: int, tmax: int, graph: bool) -> str:
+    if not graph:
+        return "forward only: no graph recorded"
+    if B < 2:
+        return "one row"
+    if tmax * B * H < paths.ONEDNN_SPLIT_MIN_TBH:
+        return f"T*B*H = {tmax * B * H} < ONEDNN_SPLIT_MIN_TBH"
+    if memory.retaining():
+        return "freed memory is kept (retain_freed_memory)"
+    if B * H * H * 4 >= paths.ONEDNN_SPLIT_MAX_STEP:
+        return f"per-step product B*H*4H = {B * H * H * 4} >= ONEDNN_SPLIT_MAX_STEP"
+    return "the machine has no two spare cores for the team"
+
+
+def _why_not_onednn(cell: Any, x: Tensor, lengths: np.ndarray, tmax: int) -> str:
+    kind = kinds.of(cell)
+    if not kind.onednn:
+        return f"not oneDNN: {kind.name} is not an LSTM it runs"
+    if not onednn.big_enough(tmax, x.shape[1], cell.num_units):
+        return "not oneDNN: T*B*H*4H < onednn.MIN_MACS"
+    if x.dtype != torch.float32:
+        return f"not oneDNN: {x.dtype}"
+    if tmax == 0 or int(lengths.min()) < tmax:
+        return "not oneDNN: rows of different lengths (TF1's per-row freezing)"
+    if paths.transformed():
+        return "not oneDNN: a torch.func transform is active"
+    return "not oneDNN: torch was built without it or it is disabled"
+
+
+def _why_not_halves(cell: Any, x: Tensor, tmax: int) -> str:
+    B, H = x.shape[1], cell.num_units
+    if B < 2:
+        return "not in halves: one row"
+    step = B * H * H * kinds.of(cell).gate_blocks
+    if tmax * step < paths.SPLIT_MIN_MACS:
+        return f"not in halves: T*B*H*G*H = {tmax * step} < SPLIT_MIN_MACS"
+    if step >= cpu.PARALLEL_MIN_MACS:
+        return "not in halves: the per-step product runs on several BLAS threads already"
+    if paths.transformed():
+        return "not in halves: a torch.func transform is active"
+    return "not in halves: the machine has no two spare cores for the team"
+
+
+def _small_plan(call: str, cell: Any, x: Tensor, time_major: bool, taken: tuple) -> Plan:
+    kind, params, route = taken
+    T, B = (x.shape[0], x.shape[1]) if time_major else (x.shape[1], x.shape[0])
+    H = cell.num_units
+    macs = T * B * H * (x.shape[2] + H) * kind.gate_blocks
+    if route is None:
+        what = f"one compiled kernel each way ({macs} multiply-adds <= small.MAX_MACS)"
+        return Plan(call, "small", "no lengths, state or dtype; a small built-in layer",
+                    [LayerPlan(0, kind.name, H, "small", what)])  # fmt: skip
+    graph = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params))
+    xt = x if time_major else x.transpose(0, 1)
+    cut = paths.onednn_cut(cell, xt, T, graph)
+    why = (f"an LSTM of {macs} multiply-adds > small.MAX_MACS = {small.MAX_MACS} that torch's "
+           "oneDNN LSTM takes: straight to the oneDNN node from zero state")  # fmt: skip
+    if cut:
+        layer = LayerPlan(0, kind.name, H, "onednn halves",
+                          f"two halves of rows [:{cut}] and [{cut}:] at once")  # fmt: skip
+    else:
+        layer = LayerPlan(0, kind.name, H, "onednn", f"whole ({_why_whole_onednn(B, H, T, graph)})")
+    return Plan(call, "small", why, [layer])
