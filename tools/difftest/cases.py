@@ -323,4 +323,5 @@ SEEDED: dict[str, int] = {
     "softmax_ce_unknown_logits_rank": 5680,
     "dynamic_rnn_batch_from_initial_state": 5464,
     "dynamic_rnn_state_keeps_initial_shape": 5090,
+    "softmax_axis_unknown_rank_refused": 200898,
 }

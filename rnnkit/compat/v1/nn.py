@@ -75,6 +75,11 @@ def _softmax_axis(x: Tensor, axis: Any) -> int:
     is built, or when it runs for a tensor of unknown rank)."""
     a = int(axis)
     r = x.shape.ndims
+    if r is None and a != -1:  # TF cannot tell whether it is the last axis: a TypeError there too
+        raise TypeError(
+            f"Received an invalid value for argument `axis`: softmax over axis {a} needs a tensor "
+            f"of known rank ({x.name!r} has an unknown rank); use axis=-1."
+        )
     if r is not None and not -r <= a < r:
         raise InvalidArgumentError(
             f"`dim` must be in the range [{-r}, {r}) where {r} is the number of dimensions in the "
