@@ -27,7 +27,6 @@ import numpy as np
 import pytest
 
 import rnnkit.compat.v1 as tf
-from rnnkit.compat.v1.ops import IndexedSlicesValue
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tf1_sparse_clip"
 CASES = sorted(FIXTURES.glob("train__*.npz"))
@@ -38,7 +37,7 @@ def _close(actual, expected, what: str, rtol: float = RTOL) -> None:
     """``|actual - expected| <= rtol * max(|expected|)`` element-wise (and the shapes agree); NaN
     where TensorFlow has NaN. A fetched sparse gradient (IndexedSlicesValue) is compared dense,
     its rows summed per index as ``tf.convert_to_tensor`` sums them in the fixture's program."""
-    if isinstance(actual, IndexedSlicesValue):
+    if isinstance(actual, tf.IndexedSlicesValue):
         dense = np.zeros(actual.dense_shape, actual.values.dtype)
         np.add.at(dense, actual.indices, actual.values)
         actual = dense

@@ -79,7 +79,7 @@ from rnnkit.compat.v1.dtypes import (
 )
 from rnnkit.compat.v1.errors import Namespace as _Namespace
 from rnnkit.compat.v1.errors import UnsupportedError, errors, unsupported
-from rnnkit.compat.v1.ops import Graph, GraphKeys, Operation, Tensor
+from rnnkit.compat.v1.ops import Graph, GraphKeys, IndexedSlicesValue, Operation, Tensor
 from rnnkit.compat.v1.session import InteractiveSession, Session, get_default_session
 from rnnkit.compat.v1.session_config import ConfigProto, GPUOptions
 from rnnkit.compat.v1.tensor_shape import Dimension, TensorShape
@@ -354,6 +354,7 @@ __all__ = sorted(
         "GraphKeys",
         "Tensor",
         "Operation",
+        "IndexedSlicesValue",
         "Variable",
         "VariableScope",
         "Session",
