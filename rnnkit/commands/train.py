@@ -181,7 +181,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="output folder (default: runs/TASK); a folder holding another run is refused",
     )
     parser.add_argument(
-        "--resume", action="store_true", help="continue from the last complete epoch in --out"
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last complete epoch (options not given keep "
+        "that run's values; --epochs may raise its total)",
     )
     parser.add_argument(
         "--device", type=device_name, default="auto", help="auto, cpu, cuda or cuda:N"
