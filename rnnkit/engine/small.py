@@ -124,12 +124,12 @@ def _tm(a: np.ndarray, time_major: bool) -> np.ndarray:
 
 
 # Each kind's kernels of this path (named by its record, rnnkit.engine.kinds): forward(xt, ps,
-# config, ot, h) fills the outputs ``ot (T, B, H)`` and the final ``h (B, H)`` and returns the other
-# final state arrays and what backward needs; backward(xt, ps, ot, extra, dout, finals, config,
+# config, ot, h) fills the outputs ``ot (T, B, H)`` and the final ``h (B, H)`` and returns the final
+# state's arrays (``(h,)`` or ``(c, h)``) and what backward needs; backward(xt, ps, ot, extra, dout, finals, config,
 # need_x, dxt, grads) fills ``dxt`` (when ``need_x``) and the parameters' gradients ``grads``.
 def _rnn_forward(xt, ps, config, ot, h):
     K.rnn_forward(xt, ps[0], ps[1], config[0], ot, h)
-    return (), ()
+    return (h,), ()
 
 
 def _rnn_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
@@ -141,7 +141,7 @@ def _lstm_forward(xt, ps, config, ot, h):
     c = np.empty((B, H), dtype=dt)
     gates, cs = np.empty((T, B, 4 * H), dtype=dt), np.empty((T, B, H), dtype=dt)
     K.lstm_forward(xt, ps[0], ps[1], dt.type(config[0]), ot, c, h, gates, cs)
-    return (c,), (gates, cs)
+    return (c, h), (gates, cs)
 
 
 def _lstm_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
@@ -152,7 +152,7 @@ def _gru_forward(xt, ps, config, ot, h):
     T, B, H = ot.shape
     gates = np.empty((T, B, 3 * H), dtype=h.dtype)
     K.gru_forward(xt, *ps, ot, h, gates)
-    return (), (gates,)
+    return (h,), (gates,)
 
 
 def _gru_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
@@ -163,7 +163,7 @@ def _gru_reset_after_forward(xt, ps, config, ot, h):
     T, B, H = ot.shape
     gates = np.empty((T, B, 4 * H), dtype=h.dtype)
     K.grur_forward(xt, *ps, ot, h, gates)
-    return (), (gates,)
+    return (h,), (gates,)
 
 
 def _gru_reset_after_backward(xt, ps, ot, extra, dout, finals, config, need_x, dxt, grads):
@@ -191,8 +191,8 @@ class _SmallFn(torch.autograd.Function):
         out = np.empty((T, B, H) if time_major else (B, T, H), dtype=dt)
         ot = _tm(out, time_major)
         h = np.empty((B, H), dtype=dt)
-        before_h, extra = kind.small_kernels[0](xt, ps, config, ot, h)
-        finals = tuple(torch.from_numpy(a) for a in (*before_h, h))
+        state, extra = kind.small_kernels[0](xt, ps, config, ot, h)
+        finals = [torch.from_numpy(a) for a in state]
         out_t = torch.from_numpy(out)
         if ctx is not None:  # recording: what backward needs
             ctx.spec, ctx.extra = spec, extra
