@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -135,3 +137,28 @@ def test_quick_bench_stops_starting_measurements_after_its_budget(tmp_path, monk
     assert "not measured: seed lstm, seed gru, S rnn, S lstm, S gru" in err
     doc = json.loads((tmp_path / "bench.json").read_text())
     assert doc["sgemm_gflops"]["n"] == 1024 and len(doc["results"]) == 1
+
+
+@pytest.mark.slow
+def test_load_option_reports_a_loaded_over_idle_ratio_per_implementation(tmp_path):
+    """``bench --load N``: each implementation's step idle and beside N busy loops, same process."""
+    out = subprocess.run(
+        [sys.executable, "-m", "rnnkit", "bench", "--load", "1", "--peers", "", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = json.loads((tmp_path / "bench_load.json").read_text())
+    assert [r["impl"] for r in rows] == ["rnnkit", "torch", "compat"]
+    for r in rows:
+        assert r["load"] == 1 and r["idle_ms"] > 0 and r["loaded_ms"] > 0
+        assert r["ratio"] == pytest.approx(r["loaded_ms"] / r["idle_ms"], rel=1e-2)
+    assert rows[0]["omp_wait_policy"] == "PASSIVE"  # rnnkit imported before torch
+    assert "| rnnkit |" in out.stdout and "loaded / idle" in out.stdout
+
+
+def test_load_option_is_a_bounded_count():
+    out = subprocess.run(
+        [sys.executable, "-m", "rnnkit", "bench", "--load", "-1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2 and "--load" in out.stderr

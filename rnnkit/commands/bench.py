@@ -114,6 +114,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--sweep-loop-max", type=int_in(1, 10**9), default=10_000, help="largest T for the loop"
     )
     parser.add_argument("--sweep-point", nargs=2, metavar=("RUNNER", "T"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--load",
+        type=int_in(0, 64),
+        default=None,
+        metavar="N",
+        help="instead: one training step of the TF1 chapter's MNIST RNN idle and beside N busy-loop "
+        "processes, loaded/idle ratio for rnnkit, torch, rnnkit.compat.v1 and TF1 (--peer-python)",
+    )
 
 
 # ------------------------------------------------------------------------------------ measuring
@@ -539,6 +547,37 @@ def warn_if_busy() -> None:
         )
 
 
+def load_ratios(args: argparse.Namespace, out: Path) -> int:
+    """``--load N``: each implementation's training step idle and beside N busy loops, in its own
+    process (``bench_load.py``); a table of the loaded/idle ratios and ``OUT/bench_load.json``."""
+    script = Path(__file__).with_name("bench_load.py")
+    runs = [(impl, sys.executable) for impl in ("rnnkit", "torch", "compat")]
+    if "tf1" in args.peers.split(",") and peer_available(args.peer_python, "tf1"):
+        runs.append(("tf1", args.peer_python))
+    rows = []
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    for impl, python in runs:
+        cmd = [python, str(script), "--impl", impl, "--load", str(args.load)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.peer_timeout)
+        except subprocess.TimeoutExpired:
+            print(f"{impl}: no result within {args.peer_timeout:.0f} s", file=sys.stderr)
+            continue
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+        if done.returncode != 0 or not lines:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            print(f"{impl}: failed ({tail})", file=sys.stderr)
+            continue
+        rows.append(json.loads(lines[-1]))
+    print(f"\nTF1 chapter MNIST RNN training step, beside {args.load} busy-loop processes:")
+    print("| implementation | idle ms | loaded ms | loaded / idle |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['impl']} | {r['idle_ms']:.2f} | {r['loaded_ms']:.2f} | {r['ratio']:.2f}x |")
+    (out / "bench_load.json").write_text(json.dumps(rows, indent=1))
+    return 0 if rows else 1
+
+
 def run(args: argparse.Namespace) -> int:
     if args.sweep_point:
         print(json.dumps(sweep_point(args.sweep_point[0], int(args.sweep_point[1]))))
@@ -560,6 +599,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.load is not None:
+        return load_ratios(args, out)
     warn_if_busy()
     if args.sweep:
         return sweep(args, out)

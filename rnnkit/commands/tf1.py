@@ -26,7 +26,7 @@ EXIT_UNSUPPORTED = 3
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Run a TensorFlow 1.x script unmodified: `import tensorflow` resolves to rnnkit.compat.v1. "
+        "Run a TensorFlow 1.x script unmodified: import tensorflow resolves to rnnkit.compat.v1. "
         f"Exit status: the script's; {EXIT_UNSUPPORTED} when it uses a TensorFlow name outside the "
         "supported subset (one line names it, with the file and line)."
     )
