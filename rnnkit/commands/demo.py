@@ -8,7 +8,7 @@ Walks through the tutorial's three parts with rnnkit's own API:
    fails with "Variable rnn/basic_rnn_cell/kernel already exists" and here just works;
 
 then checks that static_rnn and dynamic_rnn give the same numbers with the same cell, times both as
-the number of steps T grows, and shows the tutorial's own TF1 code running on ``rnnkit.compat.v1``.
+the number of steps T grows, and shows the same steps as TF1 code running on ``rnnkit.compat.v1``.
 ``--seed`` makes every printed number (except timings) reproducible.
 """
 
@@ -239,23 +239,22 @@ def _compat_section(cell: rnnkit.BasicRNNCell, x0: torch.Tensor, x1: torch.Tenso
     import rnnkit.compat.v1 as tf
     from rnnkit.interop import tf1_variables
 
-    _heading("The tutorial's own TF1 code, on rnnkit.compat.v1")
-    print("import rnnkit.compat.v1 as tf      # the only line that changes")
-    print("X0 = tf.placeholder(tf.float32, [None, n_inputs]); X1 = ...")
-    print("basic_cell = tf.contrib.rnn.BasicRNNCell(num_units=n_neurons)")
-    print("output_seqs, states = tf.contrib.rnn.static_rnn(basic_cell, [X0, X1], dtype=tf.float32)")
+    _heading("Part 2 as TF1 code, on rnnkit.compat.v1")
+    print("import rnnkit.compat.v1 as tf      # or run a TF1 script with: python -m rnnkit tf1")
+    print("X0 = tf.placeholder(tf.float32, [None, 3]); X1 = tf.placeholder(tf.float32, [None, 3])")
+    print("cell = tf.contrib.rnn.BasicRNNCell(num_units=5)")
+    print("(Y0, Y1), state = tf.contrib.rnn.static_rnn(cell, [X0, X1], dtype=tf.float32)")
     tf.reset_default_graph()
     X0 = tf.placeholder(tf.float32, [None, 3])
     X1 = tf.placeholder(tf.float32, [None, 3])
-    basic_cell = tf.contrib.rnn.BasicRNNCell(num_units=5)
-    output_seqs, states = tf.contrib.rnn.static_rnn(basic_cell, [X0, X1], dtype=tf.float32)
-    Y0, Y1 = output_seqs
+    tf_cell = tf.contrib.rnn.BasicRNNCell(num_units=5)
+    (Y0, Y1), _ = tf.contrib.rnn.static_rnn(tf_cell, [X0, X1], dtype=tf.float32)
     init = tf.global_variables_initializer()
     with tf.Session() as sess:
         init.run()
         # give this session's variables part 2's weights (by TF name), to compare the numbers
         weights = tf1_variables(cell, "rnn")
-        for var in basic_cell.variables:
+        for var in tf_cell.variables:
             var.load(weights[var.op.name])
         Y0_val, Y1_val = sess.run([Y0, Y1], feed_dict={X0: X0_BATCH, X1: X1_BATCH})
     print(f"Y0 static shape {Y0.shape}, value shape {Y0_val.shape}; with part 2's weights, "
@@ -265,12 +264,13 @@ def _compat_section(cell: rnnkit.BasicRNNCell, x0: torch.Tensor, x1: torch.Tenso
 
 
 def _compat_training(tf: Any) -> None:
-    """What the chapter does next: train. Predict whether a sequence's running sum ends positive."""
+    """Train a TF1 graph: predict whether a sequence's running sum ends positive."""
     import numpy as np
     import torch
 
-    _heading("...and it trains: the chapter's next step, on rnnkit.compat.v1")
-    print("logits = tf.layers.dense(states, 2)")
+    _heading("...and it trains, on rnnkit.compat.v1")
+    print("_, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(16), X, dtype=tf.float32)")
+    print("logits = tf.layers.dense(state, 2)")
     print(
         "loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))"
     )
@@ -281,9 +281,9 @@ def _compat_training(tf: Any) -> None:
     tf.set_random_seed(int(torch.initial_seed()) % 2**31)
     X = tf.placeholder(tf.float32, [None, 5, 3])
     y = tf.placeholder(tf.int32, [None])
-    basic_cell = tf.nn.rnn_cell.BasicRNNCell(num_units=16)
-    outputs, states = tf.nn.dynamic_rnn(basic_cell, X, dtype=tf.float32)
-    logits = tf.layers.dense(states, 2)
+    cell = tf.nn.rnn_cell.BasicRNNCell(num_units=16)
+    _, state = tf.nn.dynamic_rnn(cell, X, dtype=tf.float32)
+    logits = tf.layers.dense(state, 2)
     xentropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
     loss = tf.reduce_mean(xentropy)
     training_op = tf.train.AdamOptimizer(learning_rate=0.01).minimize(loss)
