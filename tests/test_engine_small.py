@@ -188,6 +188,9 @@ def onednn_direct(request, monkeypatch):
     monkeypatch.setattr(small, "MAX_MACS", 0)
     monkeypatch.setattr(onednn, "MIN_MACS", 0)
     halves = request.param == "halves"
+    # the machine's load decides whether the team runs halves: pinned, so that every call of a test
+    # splits (or not) alike (idle for halves; whole either way where torch has no team)
+    monkeypatch.setattr(paths.team.load, "spare_cores", lambda: 2.0 if halves else 0.0)
     monkeypatch.setattr(paths, "ONEDNN_SPLIT_MAX_STEP", 1 << 40 if halves else 0)
     monkeypatch.setattr(paths, "ONEDNN_SPLIT_MIN_TBH", 0)
     calls = []

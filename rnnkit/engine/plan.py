@@ -21,7 +21,7 @@ from torch import Tensor
 from rnnkit import engine as fused
 from rnnkit._validation import _is_compiling, as_lengths, tracing
 from rnnkit.engine import cpu, kinds, memory, onednn, paths, small
-from rnnkit.engine.layers import drops, layer_plan
+from rnnkit.engine.layers import drops, flatten_states, layer_plan
 
 __all__ = ["choose", "Plan", "LayerPlan"]
 
@@ -74,6 +74,9 @@ def choose(
     would run now (grad mode, tracing and the machine's load as they are), by the rules the call
     itself applies. Runs nothing; arguments the call would refuse get ``path="loop"`` at most and a
     reason, not the call's error."""
+    if isinstance(inputs, (list, tuple, dict)):
+        why = "a Python list, tuple or dict is a nested structure to TF1: dynamic_rnn refuses it"
+        return Plan(f"dynamic_rnn({type(cell).__name__}, {type(inputs).__name__})", "loop", why)
     x = inputs if isinstance(inputs, Tensor) else torch.as_tensor(np.asarray(inputs))
     call = _describe_call(cell, x, time_major)
     if x.dim() != 3:
@@ -103,8 +106,10 @@ def choose(
     plan = layer_plan(cell)
     if tracing(xt):
         if torch.onnx.is_in_onnx_export():
-            layers = [_other(k, layer.cell, "onnx", f"ONNX {kinds.of(layer.cell).onnx_op}")
-                      for k, layer in enumerate(plan)]  # fmt: skip
+            layers = [
+                _other(k, layer.cell, "onnx", f"ONNX {kinds.of(layer.cell).onnx_op}")
+                for k, layer in enumerate(plan)
+            ]
             return Plan(call, "onnx", "under torch.onnx.export: ONNX's own operators", layers)
         if xt.device.type == "cpu":
             layers = [
@@ -114,19 +119,22 @@ def choose(
             why = "traced (torch.compile / torch.export): one torch operator per layer"
             return Plan(call, "operators", why, layers)
     if xt.device.type == "cuda":
-        layers = [_other(k, layer.cell, "cuda", f"torch._VF.{kinds.of(layer.cell).cudnn}")
-                  for k, layer in enumerate(plan)]  # fmt: skip
+        layers = [
+            _other(k, layer.cell, "cuda", f"torch._VF.{kinds.of(layer.cell).cudnn}")
+            for k, layer in enumerate(plan)
+        ]
         return Plan(call, "cuda", "CUDA tensors: torch's cuDNN RNN", layers)
     lengths = as_lengths("sequence_length", sequence_length, B, T, xt.device)
     lengths_np, tmax = cpu.lengths_np(lengths, B, T)
     grad = torch.is_grad_enabled() or paths.transformed()
-    state_grad = _requires_grad(initial_state)
+    no_state = torch.empty(0)  # zeros from the cell: nothing that requires grad
+    states = (
+        [no_state] * len(plan) if initial_state is None else flatten_states(cell, initial_state)
+    )
     x_k, layers = xt, []
-    for k, layer in enumerate(plan):
+    for k, (layer, s) in enumerate(zip(plan, states)):
         c = layer.cell
-        graph = grad and (paths.transformed() or x_k.requires_grad or state_grad
-                          or any(p is not None and p.requires_grad
-                                 for p in c._parameters.values()))  # fmt: skip
+        graph = paths.records(grad, c, x_k, s)  # the layer's own rule
         layers.append(_general_layer(k, c, x_k, lengths_np, tmax, graph))
         x_k = torch.empty(T, B, c.num_units, dtype=probe.dtype, requires_grad=graph)
     why = f"eager CPU call ({why_not_small}): layer by layer"
@@ -136,14 +144,6 @@ def choose(
 def _describe_call(cell: Any, x: Tensor, time_major: bool) -> str:
     names = "(T, B, I)" if time_major else "(B, T, I)"
     return f"dynamic_rnn({type(cell).__name__}, inputs {names}={tuple(x.shape)} {x.dtype})"
-
-
-def _requires_grad(state: Any) -> bool:
-    if isinstance(state, Tensor):
-        return state.requires_grad
-    if isinstance(state, (tuple, list)):
-        return any(_requires_grad(s) for s in state)
-    return False
 
 
 def _other(k: int, cell: Any, route: str, what: str) -> LayerPlan:
@@ -205,6 +205,7 @@ def _why_unsupported(cell: Any, x: Tensor, layer_plan: Any, drops: Any, availabl
 
 
 def _general_layer(k: int, cell: Any, x: Tensor, lengths: np.ndarray, tmax: int, graph: bool):
+    """Layer ``k`` of the general path over ``x (T, B, I)``, by :func:`paths.layer_route`."""
     kind = kinds.of(cell)
     T, B, H = tmax, x.shape[1], cell.num_units
     route = paths.layer_route(cell, x, lengths, tmax)
@@ -212,20 +213,24 @@ def _general_layer(k: int, cell: Any, x: Tensor, lengths: np.ndarray, tmax: int,
         cut = paths.onednn_cut(cell, x, tmax, graph)
         what = f"T*B*H*4H = {T * B * H * 4 * H} >= onednn.MIN_MACS, float32, every row all steps"
         if cut:
-            return LayerPlan(k, kind.name, H, "onednn halves",
-                             f"torch's oneDNN LSTM in two halves of rows [:{cut}] and [{cut}:] at "
-                             f"once ({what}; records a graph, T*B*H = {T * B * H} >= "
-                             f"ONEDNN_SPLIT_MIN_TBH)")  # fmt: skip
-        why = _why_whole_onednn(B, H, T, graph)
-        return LayerPlan(k, kind.name, H, "onednn", f"torch's oneDNN LSTM, whole ({what}; {why})")
+            why = (
+                f"torch's oneDNN LSTM in two halves of rows [:{cut}] and [{cut}:] at once ({what}; "
+                f"records a graph, T*B*H = {T * B * H} >= ONEDNN_SPLIT_MIN_TBH)"
+            )
+            return LayerPlan(k, kind.name, H, "onednn halves", why)
+        why = f"torch's oneDNN LSTM, whole ({what}; {_why_whole_onednn(B, H, T, graph)})"
+        return LayerPlan(k, kind.name, H, "onednn", why)
     if route is paths.HALVES:
-        return LayerPlan(k, kind.name, H, "halves",
-                         f"the engine's loop in two halves of the batch at once on torch's threads "
-                         f"(T*B*H*G*H = {T * B * H * kind.gate_blocks * H} >= "
-                         "SPLIT_MIN_MACS)")  # fmt: skip
-    return LayerPlan(k, kind.name, H, "loop",
-                     f"the engine's loop, whole ({_why_not_onednn(cell, x, lengths, tmax)}; "
-                     f"{_why_not_halves(cell, x, tmax)})")  # fmt: skip
+        why = (
+            "the engine's loop in two halves of the batch at once on torch's threads "
+            f"(T*B*H*G*H = {T * B * H * kind.gate_blocks * H} >= SPLIT_MIN_MACS)"
+        )
+        return LayerPlan(k, kind.name, H, "halves", why)
+    why = (
+        f"the engine's loop, whole ({_why_not_onednn(cell, x, lengths, tmax)}; "
+        f"{_why_not_halves(cell, x, tmax)})"
+    )
+    return LayerPlan(k, kind.name, H, "loop", why)
 
 
 def _why_whole_onednn(B: int, H: int, tmax: int, graph: bool) -> str:
@@ -278,16 +283,23 @@ def _small_plan(call: str, cell: Any, x: Tensor, time_major: bool, taken: tuple)
     macs = T * B * H * (x.shape[2] + H) * kind.gate_blocks
     if route is None:
         what = f"one compiled kernel each way ({macs} multiply-adds <= small.MAX_MACS)"
-        return Plan(call, "small", "no lengths, state or dtype; a small built-in layer",
-                    [LayerPlan(0, kind.name, H, "small", what)])  # fmt: skip
-    graph = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params))
+        return Plan(
+            call,
+            "small",
+            "no lengths, state or dtype; a small built-in layer",
+            [LayerPlan(0, kind.name, H, "small", what)],
+        )
+    graph = small.records(x, params)
     xt = x if time_major else x.transpose(0, 1)
     cut = paths.onednn_cut(cell, xt, T, graph)
-    why = (f"an LSTM of {macs} multiply-adds > small.MAX_MACS = {small.MAX_MACS} that torch's "
-           "oneDNN LSTM takes: straight to the oneDNN node from zero state")  # fmt: skip
+    why = (
+        f"an LSTM of {macs} multiply-adds > small.MAX_MACS = {small.MAX_MACS} that torch's "
+        "oneDNN LSTM takes: straight to the oneDNN node from zero state"
+    )
     if cut:
-        layer = LayerPlan(0, kind.name, H, "onednn halves",
-                          f"two halves of rows [:{cut}] and [{cut}:] at once")  # fmt: skip
+        layer = LayerPlan(
+            0, kind.name, H, "onednn halves", f"two halves of rows [:{cut}] and [{cut}:] at once"
+        )
     else:
         layer = LayerPlan(0, kind.name, H, "onednn", f"whole ({_why_whole_onednn(B, H, T, graph)})")
     return Plan(call, "small", why, [layer])

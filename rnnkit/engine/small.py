@@ -81,13 +81,18 @@ def takes(cell: Any, x: Any, time_major: bool) -> tuple[kinds.Kind, tuple, str |
     return kind, params, (ONEDNN if macs > MAX_MACS else None)
 
 
+def records(x: Tensor, params: tuple) -> bool:
+    """Whether a call this path takes records an autograd graph (nothing transforms here)."""
+    return torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params]))
+
+
 def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
     """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``."""
     taken = takes(cell, x, time_major)
     if taken is None:
         return None
     kind, params, route = taken
-    graph = torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params]))
+    graph = records(x, params)
     if route is ONEDNN:
         return _onednn_layer(cell, x, time_major, graph)
     spec = (kind, kind.config(cell), time_major, cell.num_units)
