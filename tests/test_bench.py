@@ -1,14 +1,22 @@
-"""``python -m rnnkit bench`` in its tiny modes (speed itself is never asserted)."""
+"""The benchmark harness (``benchmarks/`` at the repository's root) in its tiny modes, run as
+``python -m rnnkit bench`` and as a script (speed itself is never asserted); an installed copy without
+the folder says where to get it."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from rnnkit.commands import bench, main
+import rnnkit
+from rnnkit.commands import bench as bench_command
+from rnnkit.commands import main
+
+ROOT = Path(__file__).resolve().parents[1]
+bench = bench_command.harness("bench")  # the module `rnnkit bench` runs: patches reach it
 
 
 @pytest.mark.slow
@@ -162,3 +170,49 @@ def test_load_option_is_a_bounded_count():
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.returncode == 2 and "--load" in out.stderr
+
+
+def test_the_harness_sits_beside_the_package_not_in_it():
+    package = Path(rnnkit.__file__).parent
+    for name in ("bench.py", "bench_compat.py", "bench_load.py", "peers.py"):
+        assert (ROOT / "benchmarks" / name).is_file()
+    for name in ("bench_load.py", "peers.py"):
+        assert not (package / "commands" / name).exists()
+    assert Path(bench.__file__) == ROOT / "benchmarks" / "bench.py"
+    for name in ("bench", "bench_compat"):  # in the package: only the commands that find it
+        assert len((package / "commands" / f"{name}.py").read_text().splitlines()) < 90
+
+
+@pytest.mark.parametrize(
+    "argv", [["bench", "--quick"], ["bench", "--help"], ["bench-compat", "--models", "tutorial"]]
+)
+def test_an_installed_copy_without_the_harness_says_how_to_get_it(
+    argv, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(bench_command, "BENCHMARKS", tmp_path / "site-packages" / "benchmarks")
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    captured = capsys.readouterr()
+    command, script = argv[0], argv[0].replace("-", "_") + ".py"
+    assert captured.out == "" and captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith(f"rnnkit {command}: error: the benchmark harness is not part of")
+    assert f"'python -m rnnkit {command} ...'" in captured.err
+    assert f"'python benchmarks/{script} ...'" in captured.err
+    assert str(tmp_path / "site-packages" / "benchmarks" / script) in captured.err
+    with pytest.raises(AttributeError):
+        bench_command.CELLS  # noqa: B018
+
+
+@pytest.mark.parametrize("script", ["bench.py", "bench_compat.py"])
+def test_the_scripts_run_directly_with_the_same_option_checks(script, tmp_path):
+    option = "--sizes" if script == "bench.py" else "--models"
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), option, "XL", "--out", str(tmp_path / "b")]
+        if script == "bench.py"
+        else [sys.executable, str(ROOT / "benchmarks" / script), option, "XL"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert f"{script}: error: Received an invalid value for argument `{option}`" in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "b").exists()

@@ -23,11 +23,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "bench": (
         "rnnkit.commands.bench",
-        "benchmark the fused engine against the plain loop and peers",
+        "benchmark the fused engine against the plain loop and peers (a checkout's benchmarks/)",
     ),
     "bench-compat": (
         "rnnkit.commands.bench_compat",
-        "time a compat.v1 training step against the same model in rnnkit + torch",
+        "time a compat.v1 training step against rnnkit + torch (a checkout's benchmarks/)",
     ),
     "train": ("rnnkit.commands.train", "train a sequence model on bundled data"),
     "evaluate": ("rnnkit.commands.evaluate", "recompute the test metrics of a checkpoint"),

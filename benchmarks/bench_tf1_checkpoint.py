@@ -10,7 +10,7 @@ in a fresh process, the peak resident memory (``ru_maxrss``) above the same proc
 
 Example::
 
-    python tools/bench_tf1_checkpoint.py --size-mb 1024 --tensors 8
+    python benchmarks/bench_tf1_checkpoint.py --size-mb 1024 --tensors 8
 """
 
 from __future__ import annotations

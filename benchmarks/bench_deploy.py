@@ -16,7 +16,7 @@ reported (on a shared machine the best round is the least disturbed one; load hi
 
 Example::
 
-    python tools/bench_deploy.py --what infer,train,dispatch --sizes seed,S,M --out docs/deploy.json
+    python benchmarks/bench_deploy.py --what infer,train,dispatch --sizes seed,S,M --out docs/deploy.json
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def main() -> int:
     what = args.what.split(",")
     sizes, cells = args.sizes.split(","), args.cells.split(",")
     tmp = Path(__import__("tempfile").mkdtemp(prefix="rnnkit-bench-deploy-"))
-    doc = {"command": "python tools/bench_deploy.py " + " ".join(sys.argv[1:]),
+    doc = {"command": "python benchmarks/bench_deploy.py " + " ".join(sys.argv[1:]),
            "torch": torch.__version__, "threads": torch.get_num_threads(), "results": []}  # fmt: skip
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; best-round ms per call")
     if "infer" in what:

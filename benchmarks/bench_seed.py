@@ -1,6 +1,6 @@
 """Seed-size call overhead: ``rnnkit.dynamic_rnn`` against torch's own layer, interleaved in one process.
 
-Usage: ``python tools/bench_seed.py [CALLS] [ROUNDS]`` (defaults 300 and 7). For each cell (tanh, LSTM,
+Usage: ``python benchmarks/bench_seed.py [CALLS] [ROUNDS]`` (defaults 300 and 7). For each cell (tanh, LSTM,
 GRU) and mode (forward+backward; forward-only under ``torch.no_grad()``), times CALLS calls of rnnkit's
 default path, then CALLS of ``nn.RNN/LSTM/GRU``, ROUNDS times, and prints the best time per call and
 the median ratio torch / rnnkit (above 1: rnnkit faster) with its range. Inputs ``(B, T, I) =

@@ -3,9 +3,9 @@
 A standalone script: it imports only numpy and the peer framework (never rnnkit or torch), so it
 runs under another interpreter that has the peer installed, as a module or as a plain file::
 
-    <python> rnnkit/commands/peers.py --framework flax --cell rnn --batch 32 --steps 100 \\
+    <python> benchmarks/peers.py --framework flax --cell rnn --batch 32 --steps 100 \\
         --input 32 --units 64 --repeats 20
-    <python> /path/to/rnnkit/commands/peers.py --framework tf1 --cell lstm ...
+    <python> /path/to/benchmarks/peers.py --framework tf1 --cell lstm ...
 
 It times the forward pass (no gradients) and forward plus backward (gradients of the inputs and of
 all weights, loss = sum of the outputs) of one RNN layer over batch-major float32 inputs
