@@ -49,6 +49,7 @@ kinds.load_code()
 __all__ = [
     "available",
     "supports",
+    "backend",
     "dynamic_rnn_fused",
     "bidirectional_fused",
     "small_call",
@@ -115,13 +116,29 @@ def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
     plan = layer_plan(cell)
     if plan is None:
         return False
-    if drops(plan) and (inputs_tbi.device.type != "cpu" or tracing(inputs_tbi)):
+    if drops(plan) and backend(inputs_tbi) != "eager":
         return False  # dropout inside the fused engine: eager CPU calls only
     if inputs_tbi.device.type == "cpu":
         return autograd is not None
     if inputs_tbi.device.type == "cuda":
         return all(kinds.of(layer.cell).cudnn is not None for layer in plan)
     return False
+
+
+def backend(inputs_tbi: torch.Tensor) -> str:
+    """Which part of the engine runs a supported call on ``inputs_tbi``: ``"eager"`` (CPU tensors
+    with values: :mod:`rnnkit.engine.autograd`), ``"onnx"`` (under ``torch.onnx.export``),
+    ``"cuda"`` (cuDNN), ``"operators"`` (CPU tensors while tracing: :mod:`rnnkit.engine.library`),
+    or ``"none"`` (another device)."""
+    traced = tracing(inputs_tbi)  # then the engine runs as torch operators (values unknown)
+    device = inputs_tbi.device.type
+    if device == "cpu" and not traced:
+        return "eager"
+    if traced and torch.onnx.is_in_onnx_export():
+        return "onnx"
+    if device == "cuda":
+        return "cuda"
+    return "operators" if device == "cpu" else "none"
 
 
 def dynamic_rnn_fused(
@@ -159,8 +176,8 @@ def dynamic_rnn_fused(
         state = check_state("initial_state", initial_state, cell.state_size, B, inputs_tbi.dtype,
                             inputs_tbi.device)  # fmt: skip
     states = flatten_states(cell, state)  # one state per layer, like ``plan``
-    traced = tracing(inputs_tbi)  # then the engine runs as torch operators (values unknown)
-    if inputs_tbi.device.type == "cpu" and not traced:
+    where = backend(inputs_tbi)
+    if where == "eager":
         outputs, finals = autograd.run_layers(plan, inputs_tbi, states, lengths)
         return outputs, rebuild_states(cell, iter(finals))
     cells = [layer.cell for layer in plan]
@@ -171,15 +188,15 @@ def dynamic_rnn_fused(
             "in eager CPU calls only; run dynamic_rnn with engine='loop', or the wrapper in eval mode)",
             type(cell).__name__,
         )
-    if traced and torch.onnx.is_in_onnx_export():
+    if where == "onnx":
         from rnnkit.engine import onnx
 
         outputs, finals = onnx.run_layers(cells, inputs_tbi, states, lengths)
-    elif inputs_tbi.device.type == "cuda":
+    elif where == "cuda":
         from rnnkit.engine import cuda
 
         outputs, finals = cuda.run_layers(cells, inputs_tbi, states, lengths)
-    elif inputs_tbi.device.type == "cpu":
+    elif where == "operators":
         if library is None:  # pragma: no cover - torch < 2.4
             raise RuntimeError(
                 "tracing rnnkit's fused engine (torch.compile, torch.export) needs torch >= 2.4; "
@@ -205,7 +222,7 @@ def bidirectional_fused(
     directions' layers run at once where that pays (``rnnkit.engine.autograd.run_pair``).
 
     Returns ``((outputs_fw, final_fw), (outputs_bw, final_bw))``, outputs ``(T, B, H)``."""
-    if x_fw.device.type != "cpu" or tracing(x_fw) or tracing(x_bw):
+    if backend(x_fw) != "eager" or tracing(x_bw):
         return (
             dynamic_rnn_fused(cell_fw, x_fw, lengths, state_fw, state_checked=True),
             dynamic_rnn_fused(cell_bw, x_bw, lengths, state_bw, state_checked=True),

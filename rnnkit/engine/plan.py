@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from rnnkit import engine as fused
-from rnnkit._validation import _is_compiling, as_lengths, tracing
+from rnnkit._validation import _is_compiling, as_lengths
 from rnnkit.engine import cpu, kinds, memory, onednn, paths, small
 from rnnkit.engine.layers import drops, flatten_states, layer_plan
 
@@ -104,21 +104,21 @@ def choose(
             why += "; engine='fused' raises its error instead"
         return Plan(call, "loop", why)
     plan = layer_plan(cell)
-    if tracing(xt):
-        if torch.onnx.is_in_onnx_export():
-            layers = [
-                _other(k, layer.cell, "onnx", f"ONNX {kinds.of(layer.cell).onnx_op}")
-                for k, layer in enumerate(plan)
-            ]
-            return Plan(call, "onnx", "under torch.onnx.export: ONNX's own operators", layers)
-        if xt.device.type == "cpu":
-            layers = [
-                _other(k, layer.cell, "operator", f"rnnkit::{kinds.of(layer.cell).operator_name}")
-                for k, layer in enumerate(plan)
-            ]
-            why = "traced (torch.compile / torch.export): one torch operator per layer"
-            return Plan(call, "operators", why, layers)
-    if xt.device.type == "cuda":
+    where = fused.backend(xt)
+    if where == "onnx":
+        layers = [
+            _other(k, layer.cell, "onnx", f"ONNX {kinds.of(layer.cell).onnx_op}")
+            for k, layer in enumerate(plan)
+        ]
+        return Plan(call, "onnx", "under torch.onnx.export: ONNX's own operators", layers)
+    if where == "operators":
+        layers = [
+            _other(k, layer.cell, "operator", f"rnnkit::{kinds.of(layer.cell).operator_name}")
+            for k, layer in enumerate(plan)
+        ]
+        why = "traced (torch.compile / torch.export): one torch operator per layer"
+        return Plan(call, "operators", why, layers)
+    if where == "cuda":
         layers = [
             _other(k, layer.cell, "cuda", f"torch._VF.{kinds.of(layer.cell).cudnn}")
             for k, layer in enumerate(plan)
