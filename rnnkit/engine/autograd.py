@@ -10,7 +10,7 @@ backward is not differentiable) with an error that points at ``engine='loop'``.
 
 This is the path of eager calls; under ``torch.compile``/``torch.export`` the same math runs as the
 torch operators of :mod:`rnnkit.engine.library` (their dispatch costs more per call: measured at seed
-size with ``tools/bench_deploy.py --eager``).
+size with ``benchmarks/bench_deploy.py --eager``).
 
 Example::
 
