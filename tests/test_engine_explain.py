@@ -137,6 +137,11 @@ def test_the_plain_loop_for_what_the_engine_does_not_run(ran):
     plan = _agrees(wrapped, torch.randn(3, 5, 2), ran)
     assert plan.path == "loop" and "does not run" in plan.reason
     ran.clear()
+    half = rnnkit.BasicRNNCell(4, input_size=2).to(torch.float16)
+    with torch.no_grad():
+        plan = _agrees(half, torch.randn(3, 5, 2, dtype=torch.float16), ran)
+    assert plan.path == "loop" and "float32 and float64, not torch.float16" in plan.reason
+    ran.clear()
     plan = _agrees(cell.double(), torch.randn(3, 5, 2, dtype=torch.float64), ran,
                    initial_state=torch.zeros(3, 4, dtype=torch.float64))  # fmt: skip
     assert plan.path == "general" and "initial_state given" in plan.reason
@@ -189,6 +194,12 @@ def test_onednn_whole_or_in_halves(monkeypatch, onednn_small, ran, halves):
     ran.clear()
     plan = _agrees(cell, x, ran, sequence_length=[5, 5, 5, 5, 5, 5, 5, 2])  # ragged: the loop
     assert plan.layers[0].route == "loop" and "rows of different lengths" in str(plan)
+
+
+def test_integer_inputs_are_explained_as_the_dtype_they_convert_to(ran):
+    cell = rnnkit.GRUCell(4, input_size=2).double()
+    plan = _agrees(cell, torch.randint(0, 3, (3, 5, 2)), ran, sequence_length=[5, 1, 0])
+    assert plan.path == "general" and plan.layers[0].route == "loop"
 
 
 def test_no_steps(ran):

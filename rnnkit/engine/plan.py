@@ -94,10 +94,11 @@ def choose(
         return Plan(call, "loop", "engine='loop' asks for the plain loop")
     if T == 0 or B == 0:
         return Plan(call, "empty", f"T={T}, B={B}: zero outputs, no cell call")
-    if xt.is_floating_point() and xt.dtype in (torch.float32, torch.float64):
-        probe = xt
-    else:
-        probe = xt.to(dtype if isinstance(dtype, torch.dtype) else torch.float32)
+    probe = xt  # integer and bool inputs: converted by the runner (dtype, else the cell's)
+    if not xt.is_floating_point():
+        own = getattr(cell, "_param_dtype_device", lambda: (None, None))()[0]
+        target = dtype if isinstance(dtype, torch.dtype) else own
+        probe = xt.to(target or torch.float32)
     if not fused.supports(cell, probe):
         why = _why_unsupported(cell, probe, layer_plan, drops, fused.available())
         if engine == "fused":
