@@ -193,3 +193,28 @@ def _check_onnx(cell, x, want_y, folder):
     session = ort.InferenceSession(str(path))
     (y,) = session.run(None, {session.get_inputs()[0].name: x.detach().numpy()})
     torch.testing.assert_close(torch.from_numpy(y), want_y, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+def test_each_record_matches_its_cell_and_names_code_that_exists(name):
+    """What a new kind's record must get right: its parameters (names and kernel order, the cell's
+    own built shapes), its state, and the code it names."""
+    cell = CELLS[name]()
+    kind = kinds.of(cell)
+    assert kind in kinds.KINDS and kinds.of(rnnkit.MultiRNNCell([cell])) is None
+    assert set(kind.params) == set(dict(cell.named_parameters()))
+    x = torch.zeros(T, B, I)
+    weights = kind.weights(cell, x)
+    assert len(weights) == len(kind.params) + (3 if kind.zero_peepholes else 0)
+    assert kind.state_parts == len(kind.unpack(cell.zero_state(B)))
+    assert type(kind.pack(kind.unpack(cell.zero_state(B)))) is type(cell.zero_state(B))
+    assert issubclass(kind.function, torch.autograd.Function)
+    assert getattr(torch.ops.rnnkit, kind.operator_name) is not None
+    assert len(kind.onnx_weights(cell)) == 4
+    if kind.small:
+        assert len(kind.small_kernels) == 2
+    if kind.cudnn is not None:
+        assert hasattr(torch._VF, kind.cudnn) and len(kind.cudnn_weights(cell)) == 4
+    else:
+        with pytest.raises(ValueError, match="no cuDNN formulation"):
+            kind.cudnn_weights(cell)

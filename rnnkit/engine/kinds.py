@@ -16,8 +16,9 @@ What a record holds, and which path reads it:
   one tensor ``(B, H)``;
 - ``config(cell)``: the kernels' non-tensor arguments (relu or not; forget bias and peepholes);
 - ``function``, ``operator``, ``small_kernels``, ``onnx_weights``, ``cudnn_weights``: the code of
-  the kind in the modules that run it, named here and imported on first use (those modules need
-  numba or a recent torch; this one needs neither);
+  the kind in the modules that run it, named here and imported when the engine is
+  (:func:`load_code`) or on first use (those modules need numba or a recent torch; this one needs
+  neither);
 - ``onnx_op``/``onnx_attrs``: ONNX's operator for the kind; ``cudnn``: torch's fused RNN function
   (``torch._VF``) whose math is the kind's, None where there is none;
 - ``small``: whether the short dispatch (:mod:`rnnkit.engine.small`) runs it; ``onednn``: whether
