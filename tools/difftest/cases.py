@@ -324,4 +324,9 @@ SEEDED: dict[str, int] = {
     "dynamic_rnn_batch_from_initial_state": 5464,
     "dynamic_rnn_state_keeps_initial_shape": 5090,
     "softmax_axis_unknown_rank_refused": 200898,
+    "unstack_unknown_rank_with_num": 1000160,
+    "transpose_unknown_rank_one_axis": 1000738,
+    "expand_dims_negative_axis_unknown_rank": 1001039,
+    "stack_negative_axis_unknown_rank": 1002306,
+    "split_negative_axis_unknown_rank": 1005150,
 }

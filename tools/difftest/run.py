@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     per_area: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     kinds: collections.Counter = collections.Counter()
     shown = 0
+    bad_seeds: list[int] = []
     with tempfile.TemporaryDirectory(prefix="difftest_") as work:
         for d in ("rk", "tf"):
             os.makedirs(os.path.join(work, d))
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 c["cases"] += 1
                 c["refused"] += refused
                 if diffs:
+                    bad_seeds.append(s)
                     c["mismatches"] += 1
                     kinds[(area, diffs[0].split(":")[0])] += 1
                     if shown < args.show:
@@ -179,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     if kinds:
         print("  mismatch kinds (area, first difference):",
               ", ".join(f"{a}/{k} x{n}" for (a, k), n in kinds.most_common(12)))  # fmt: skip
+    if bad_seeds:
+        print(f"  mismatching seeds: {' '.join(map(str, bad_seeds[:60]))}"
+              + (" ..." if len(bad_seeds) > 60 else ""))  # fmt: skip
     print(f"  total    {total:6d} cases, {bad} mismatches ({time.time() - t0:.0f} s)")
     return 1 if bad else 0
 

@@ -24,6 +24,18 @@ from rnnkit.compat.v1.tensor_shape import TensorShape
 _py_bool = bool
 
 
+def _any_axis(axis: Any, rank: int | None) -> int:
+    """``axis`` checked against ``rank``; of a tensor of unknown rank, any int (a negative one
+    counts from the end at run time, as torch and TF count it)."""
+    if rank is not None:
+        return _axis("axis", axis, rank)
+    if isinstance(axis, _py_bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(
+            f"Received an invalid value for argument `axis`: expected an int, got {axis!r}."
+        )
+    return int(axis)
+
+
 def transpose(a: Any, perm: Sequence[int] | None = None, name: str = "transpose") -> Tensor:
     """Permute the dimensions (default: reverse them)."""
     a = convert_to_tensor(a)
@@ -38,8 +50,8 @@ def transpose(a: Any, perm: Sequence[int] | None = None, name: str = "transpose"
             f"Received an invalid value for argument `perm`: expected a permutation of "
             f"{list(range(rank))}, got {perm}."
         )
-    if rank is None:  # the rank is the permutation's length
-        shape = TensorShape([None] * len(perm))
+    if rank is None:  # the rank is the permutation's length (one entry: a scalar or a vector)
+        shape = TensorShape([None] * len(perm) if len(perm) >= 2 else None)
     else:
         shape = TensorShape([a.shape.as_list()[p] for p in perm])
     return Tensor(name, a.dtype, shape, [a], fn=lambda x: x.permute(*perm))
@@ -215,7 +227,7 @@ def stack(values: Sequence[Any], axis: int = 0, name: str = "stack") -> Tensor:
     known = [t for t in ts if t.shape.ndims is not None]
     if not known:
         shape = TensorShape(None)
-        ax = _axis("axis", axis, None)
+        ax = _any_axis(axis, None)
     else:  # the values' shapes merged: one known shape tells all
         dims = _merge_dims("tf.stack", [t.shape.as_list() for t in known], skip=None)
         ax = _axis("axis", axis, len(dims) + 1)
@@ -228,16 +240,14 @@ def unstack(
 ) -> list[Tensor]:
     """Split a tensor along ``axis`` into a list of tensors (the size must be static or ``num``)."""
     x = convert_to_tensor(value)
-    if x.shape.ndims is None:
-        raise ValueError(f"Cannot unstack {x.name!r}: its rank is unknown.")
-    dims = x.shape.as_list()
-    ax = _axis("axis", axis, len(dims))
-    n = dims[ax] if dims[ax] is not None else num
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    ax = _any_axis(axis, None if dims is None else len(dims))
+    n = num if dims is None or dims[ax] is None else dims[ax]
     if n is None:
         raise ValueError(
             f"Cannot infer num from shape {x.shape} of {x.name!r}: pass num= (the size of axis {ax})."
         )
-    rest = dims[:ax] + dims[ax + 1 :]
+    rest = None if dims is None else dims[:ax] + dims[ax + 1 :]
     base = x.graph.unique_name(name)
 
     def fn(v: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -340,7 +350,7 @@ def expand_dims(input: Any, axis: int = None, name: str = "ExpandDims", dim: Any
     x = convert_to_tensor(input)
     ax = axis if axis is not None else dim
     r = x.shape.ndims
-    a = _axis("axis", ax, None if r is None else r + 1)
+    a = _any_axis(ax, None if r is None else r + 1)
     shp = None if r is None else x.shape.as_list()[:a] + [1] + x.shape.as_list()[a:]
     return Tensor(name, x.dtype, shp, [x], fn=lambda v: v.unsqueeze(a))
 
@@ -523,7 +533,7 @@ def split(
 ) -> list[Tensor]:
     x = convert_to_tensor(value)
     r = x.shape.ndims
-    a = _axis("axis", axis, r)
+    a = _any_axis(axis, r)
     d = x.shape.as_list() if r is not None else None
     base = x.graph.unique_name(name)
     if isinstance(num_or_size_splits, int):
