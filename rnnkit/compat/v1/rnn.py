@@ -37,7 +37,14 @@ from rnnkit.compat.v1.variables import get_variable_scope, variable_scope
 
 _py_bool = bool
 
-__all__ = ["static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "static_bidirectional_rnn"]
+__all__ = [
+    "static_rnn",
+    "dynamic_rnn",
+    "bidirectional_dynamic_rnn",
+    "static_bidirectional_rnn",
+    "raw_rnn",
+    "rnn",
+]
 
 
 def _rnn_scope(cell: RNNCell, base: str) -> str:
@@ -442,3 +449,145 @@ def _static_bidirectional_by_steps(
     bw = [*bw_first, *bw_rest][::-1]  # back in the original time order
     outputs = [array_ops.concat([f, b], 1) for f, b in zip(fw, bw)]
     return outputs, state_fw, state_bw
+
+
+def _same_structure(a: Any, b: Any) -> None:
+    from rnnkit.compat.v1.control_flow_ops import structure_error
+
+    err = structure_error(a, b)
+    if err is not None:
+        raise err
+
+
+def raw_rnn(
+    cell: Any,
+    loop_fn: Any,
+    parallel_iterations: Any = None,
+    swap_memory: Any = False,
+    scope: Any = None,
+) -> tuple[Any, Any, Any]:
+    """``tf.nn.raw_rnn(cell, loop_fn)``: an RNN whose next input, state and emitted output are
+    chosen by ``loop_fn(time, cell_output, cell_state, loop_state)``, in a ``tf.while_loop``.
+
+    ``loop_fn(0, None, None, None)`` gives ``(finished, next_input, initial_state, emit_structure,
+    loop_state)``; after each step ``loop_fn(time + 1, output, new_state, loop_state)`` gives
+    ``(finished, next_input, next_state, emit, loop_state)`` (``emit`` None: the cell output; a
+    None loop state keeps the previous one). Rows finished before a step emit zeros there and keep
+    their state; the loop stops when every row is finished. Returns ``(emit_ta, final_state,
+    final_loop_state)``: a TensorArray of the emits in time order (``emit_ta.stack()`` is
+    ``(time, batch, ...)``), the last state, and the last loop state (None when it never had one).
+    Variables are created under ``scope`` (default ``rnn``) on the cell's first call.
+    """
+    from rnnkit.compat.v1 import control_flow_ops as cf
+
+    cell = _check_cell("cell", cell)
+    if not callable(loop_fn):
+        raise TypeError(f"loop_fn must be a callable, got {loop_fn!r}.")
+    if parallel_iterations is not None and (
+        isinstance(parallel_iterations, _py_bool)
+        or not isinstance(parallel_iterations, int)
+        or parallel_iterations < 1
+    ):
+        raise ValueError(
+            "Received an invalid value for argument `parallel_iterations`: expected a positive "
+            f"integer or None, got {parallel_iterations!r}."
+        )
+    with variable_scope(scope or "rnn"):
+        time = convert_to_tensor(0, int32)
+        finished, next_input, initial_state, emit_structure, init_loop_state = loop_fn(
+            time, None, None, None
+        )
+        if initial_state is None:
+            raise ValueError("loop_fn(0, None, None, None) must return an initial state, got None.")
+        finished = convert_to_tensor(finished)
+        flat_input = [convert_to_tensor(t) for t in _nest.flatten(next_input)]
+        next_input = _nest.pack_sequence_as(next_input, flat_input)
+        state = _nest.pack_sequence_as(
+            initial_state, [convert_to_tensor(s) for s in _nest.flatten(initial_state)]
+        )
+        flat_state = _nest.flatten(state)
+        batch = _dim(flat_input[0], 0)
+        if batch is None:
+            batch_t = array_ops.shape(flat_input[0])[0]
+        loop_state = init_loop_state if init_loop_state is not None else convert_to_tensor(0)
+
+        if emit_structure is not None:
+            # emit_structure gives one row's shape and dtype per part (the batch comes first)
+            flat_emit = [convert_to_tensor(e) for e in _nest.flatten(emit_structure)]
+            emit_template = emit_structure
+            emit_dtypes = [e.dtype for e in flat_emit]
+            emit_shapes = [[batch, *e.shape.as_list()] for e in flat_emit]
+            b = batch if batch is not None else batch_t
+            zero_emit = [
+                array_ops.zeros(
+                    array_ops.concat([array_ops.reshape(b, [1]), array_ops.shape(e)], 0)
+                    if batch is None or not e.shape.is_fully_defined()
+                    else [batch, *e.shape.as_list()],
+                    e.dtype,
+                )
+                for e in flat_emit
+            ]
+        else:
+            emit_template = cell.output_size
+            sizes = _nest.flatten(emit_template)
+            dt = flat_state[0].dtype
+            emit_dtypes = [dt] * len(sizes)
+            emit_shapes = [[batch, int(n)] for n in sizes]
+            b = batch if batch is not None else batch_t
+            zero_emit = [array_ops.zeros(array_ops.stack([b, int(n)]) if batch is None
+                                         else [batch, int(n)], dt) for n in sizes]  # fmt: skip
+        emit_tas = [
+            cf.TensorArray(d, size=0, dynamic_size=True, element_shape=s, name=f"rnn_output_{i}")
+            for i, (d, s) in enumerate(zip(emit_dtypes, emit_shapes))
+        ]
+
+        def cond(time, finished, current_input, tas, state, loop_state):
+            return math_ops.logical_not(math_ops.reduce_all(finished))
+
+        def body(time, finished, current_input, tas, state, loop_state):
+            output, cell_state = cell(current_input, state)
+            _same_structure(state, cell_state)
+            next_time = time + 1
+            next_finished, nxt_input, next_state, emit, next_loop_state = loop_fn(
+                next_time, output, cell_state, loop_state
+            )
+            _same_structure(state, next_state)
+            if emit is None:
+                emit = output
+            flat_emit_now = [convert_to_tensor(e) for e in _nest.flatten(emit)]
+            loop_state = loop_state if next_loop_state is None else next_loop_state
+            # rows finished before this step emit zeros and keep their state
+            flat_emit_now = [
+                array_ops.where(finished, z, e) for z, e in zip(zero_emit, flat_emit_now)
+            ]
+            kept = [
+                array_ops.where(finished, old, convert_to_tensor(new))
+                for old, new in zip(_nest.flatten(state), _nest.flatten(next_state))
+            ]
+            tas = [ta.write(time, e) for ta, e in zip(tas, flat_emit_now)]
+            done = math_ops.logical_or(finished, convert_to_tensor(next_finished))
+            return (
+                next_time,
+                done,
+                nxt_input,
+                tas,
+                _nest.pack_sequence_as(state, kept),
+                loop_state,
+            )
+
+        out = cf.while_loop(
+            cond,
+            body,
+            [time, finished, next_input, emit_tas, state, loop_state],
+            parallel_iterations=parallel_iterations or 32,
+            swap_memory=swap_memory,
+        )
+        _, _, _, final_tas, final_state, final_loop_state = out
+        emit_ta = _nest.pack_sequence_as(emit_template, list(final_tas))
+        if init_loop_state is None:
+            final_loop_state = None
+        return emit_ta, final_state, final_loop_state
+
+
+#: ``tf.nn.rnn``: TensorFlow 0.x's name of ``static_rnn``
+rnn = static_rnn

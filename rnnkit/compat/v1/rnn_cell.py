@@ -341,6 +341,13 @@ def _leaf_scope_name(cell: Any) -> str:
     raise TypeError(f"no TensorFlow 1.x name for the cell {type(cell).__name__}")
 
 
+def _leaf_core(cell: Any) -> Any:
+    """The innermost rnnkit cell under wrappers (the one named in TF's variable names)."""
+    while isinstance(cell, (_CoreWrapper, rnnkit.OutputProjectionWrapper)):
+        cell = cell.cell
+    return cell
+
+
 def walk_variables(cell: Any, prefix: str) -> Iterator[tuple[str, Any, str]]:
     """(TF variable name, owning module, attribute) for every parameter of the rnnkit ``cell``,
     in TF's order; a leaf cell is named by its compat cell's ``name`` when it was given one."""
@@ -507,7 +514,13 @@ class RNNCell:
         cell_init = getattr(self, "_initializer", None)
         by_name = variables_by_name(graph)
         reuse = get_variable_scope().reuse
+        seen: set[tuple[int, str]] = set()
         for name, owner, attr in walk_variables(core, scope):
+            # one cell object listed twice (MultiRNNCell([cell] * 2)) has one set of variables,
+            # named after its first place, as in TF1
+            if (id(owner), attr) in seen:
+                continue
+            seen.add((id(owner), attr))
             name = name.lstrip("/")  # a cell called at the top level: "gru_cell/gates/kernel"
             param = getattr(owner, attr)
             existing = by_name.get(name)
@@ -994,7 +1007,37 @@ class MultiRNNCell(RNNCell):
             )
 
     def _core_parts(self) -> list[RNNCell]:
-        return [p for c in self._cells for p in c._core_parts()]
+        parts: list[RNNCell] = []
+        for c in self._cells:
+            parts += [p for p in c._core_parts() if all(p is not q for q in parts)]
+        return parts
+
+    def build_weights(self, scope: str, input_size: int | None, dtype: DType) -> _Weights:
+        if input_size is not None:
+            self._check_shared_widths(scope, int(input_size))
+        return super().build_weights(scope, input_size, dtype)
+
+    def _check_shared_widths(self, scope: str, width: int) -> None:
+        """A cell object listed twice has one kernel, built for the inputs of its first place;
+        TF1 then fails at graph build when another place feeds it inputs of another width."""
+        first: dict[int, tuple[int, int]] = {}
+        for k, cell in enumerate(self._cells):
+            out = cell.output_size
+            if id(cell) in first and first[id(cell)][1] != width:
+                k0, w0 = first[id(cell)]
+                core = _leaf_core(cell._core)
+                is_stack = isinstance(core, rnnkit.MultiRNNCell)
+                leaf = "multi_rnn_cell" if is_stack else _leaf_scope_name(core)
+                name = "/".join(p for p in (scope.lstrip("/"), self._tf_name, f"cell_{k0}", leaf))
+                raise ValueError(
+                    f"Dimensions must be equal, but are {width + out} and {w0 + out} for "
+                    f"'{{{{node {name}/MatMul}}}} = MatMul' with input shapes: "
+                    f"[?,{width + out}], [{w0 + out},?] (one cell object is cells[{k0}] and "
+                    f"cells[{k}] of the MultiRNNCell: its one kernel takes inputs of width {w0}, "
+                    f"and cells[{k}] receives width {width})."
+                )
+            first.setdefault(id(cell), (k, width))
+            width = out
 
     @property
     def state_size(self) -> Any:

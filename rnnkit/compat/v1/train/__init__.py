@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
+from rnnkit.compat.v1.train.adadelta import AdadeltaOptimizer
 from rnnkit.compat.v1.train.adagrad import AdagradOptimizer
 from rnnkit.compat.v1.train.adam import AdamOptimizer
 from rnnkit.compat.v1.train.checkpoint_state import checkpoint_exists, get_checkpoint_state
@@ -36,6 +37,7 @@ __all__ = [
     "AdamOptimizer",
     "RMSPropOptimizer",
     "AdagradOptimizer",
+    "AdadeltaOptimizer",
     "Saver",
     "latest_checkpoint",
     "get_checkpoint_state",

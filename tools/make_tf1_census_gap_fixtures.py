@@ -1,0 +1,273 @@
+"""Generate reference data from real TensorFlow for the TF1 names that published programs use and
+``rnnkit.compat.v1`` lacked: one ``<case>.npz`` per case in ``tests/fixtures/tf1_census_gaps``
+(numbers as float32/int32 arrays, names and error texts as unicode arrays; no pickles).
+
+Cases:
+
+- ``multi_shared``: ``MultiRNNCell([cell] * 2)`` over one ``BasicLSTMCell(4)`` (one set of
+  variables), ``dynamic_rnn`` outputs and final states for fixed weights, and TF's error text when
+  the input width (3) differs from ``num_units``; ``multi_shared_ckpt/model``: TF's checkpoint of it.
+- ``raw_rnn``: ``tf.nn.raw_rnn`` over a ``GRUCell(5)`` fed from a TensorArray with per-row lengths;
+  the emit is twice the output, the loop state counts the steps, the state stops at each row's end.
+- ``raw_rnn_emit``: ``raw_rnn`` with an ``emit_structure`` (a pair: the output and its row sum).
+- ``metrics``: ``tf.metrics.accuracy`` and ``tf.metrics.mean`` (with weights) over three batches:
+  the value before any update, each ``update_op`` result and the value after it; local variables.
+- ``sampled_softmax``: ``tf.nn.sampled_softmax_loss`` with fixed ``sampled_values`` (so TF's random
+  sampler is out of the numbers), ``num_true`` 1 and 2, ``remove_accidental_hits`` on and off.
+- ``adadelta``: ``AdadeltaOptimizer`` over 5 steps of a small least-squares problem (variables and
+  both slots after each step, slot names), with TF's default hyper-parameters and with larger ones.
+- ``nest``: ``tf.nest`` results on dicts, namedtuples and strings.
+
+Needs TensorFlow 2.16 or later with ``tf-keras``; run it outside rnnkit's environment::
+
+    TF_USE_LEGACY_KERAS=1 /root/tfvenv/bin/python tools/make_tf1_census_gap_fixtures.py \\
+        --out tests/fixtures/tf1_census_gaps
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf1 = tf.compat.v1
+tf1.disable_v2_behavior()
+tf1.logging.set_verbosity(tf1.logging.ERROR)
+f32 = np.float32
+
+
+def _names() -> np.ndarray:
+    return np.array([v.op.name for v in tf1.global_variables()])
+
+
+def multi_shared(rng: np.random.Generator, out_dir: Path) -> dict:
+    tf1.reset_default_graph()
+    x = tf1.placeholder(tf.float32, [2, 5, 4])
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(4)
+    out, state = tf1.nn.dynamic_rnn(tf1.nn.rnn_cell.MultiRNNCell([cell] * 2), x, dtype=tf.float32)
+    xv = rng.normal(size=(2, 5, 4)).astype(f32)
+    kernel = rng.normal(0, 0.4, size=(8, 16)).astype(f32)
+    bias = rng.normal(0, 0.1, size=16).astype(f32)
+    names = _names()
+    with tf1.Session() as s:
+        s.run(tf1.global_variables_initializer())
+        kv, bv = tf1.global_variables()
+        kv.load(kernel, s)
+        bv.load(bias, s)
+        ov, sv = s.run([out, state], {x: xv})
+        tf1.train.Saver().save(
+            s, str(out_dir / "multi_shared_ckpt" / "model"), write_meta_graph=False
+        )
+    tf1.reset_default_graph()
+    x3 = tf1.placeholder(tf.float32, [2, 5, 3])
+    cell = tf1.nn.rnn_cell.BasicLSTMCell(4)
+    try:
+        tf1.nn.dynamic_rnn(tf1.nn.rnn_cell.MultiRNNCell([cell] * 2), x3, dtype=tf.float32)
+        error = ""
+    except ValueError as e:
+        error = str(e)
+    return {
+        "names": names,
+        "x": xv,
+        "kernel": kernel,
+        "bias": bias,
+        "outputs": ov,
+        "states": np.stack([np.stack([st.c, st.h]) for st in sv]),
+        "width3_error": np.array(error),
+    }
+
+
+def _raw_rnn_graph(emit_pair: bool):
+    B, T, D, H = 3, 4, 2, 5
+    x = tf1.placeholder(tf.float32, [T, B, D], name="x")
+    lengths = tf1.placeholder(tf.int32, [B], name="lengths")
+    inputs_ta = tf1.TensorArray(tf.float32, size=T).unstack(x)
+    cell = tf1.nn.rnn_cell.GRUCell(H)
+
+    def loop_fn(time, output, state, loop_state):
+        if output is None:
+            emit = (tf1.zeros([H]), tf1.zeros([])) if emit_pair else None
+            start = cell.zero_state(B, tf.float32)
+            return 0 >= lengths, inputs_ta.read(0), start, emit, tf1.constant(0)
+        finished = time >= lengths
+        nxt = tf1.cond(
+            tf1.reduce_all(finished), lambda: tf1.zeros([B, D]), lambda: inputs_ta.read(time)
+        )
+        emit = (output, tf1.reduce_sum(output, 1)) if emit_pair else output * 2.0
+        return finished, nxt, state, emit, loop_state + 1
+
+    emit_ta, final_state, final_loop = tf1.nn.raw_rnn(cell, loop_fn)
+    emits = [ta.stack() for ta in tf.nest.flatten(emit_ta)]
+    return x, lengths, emits, final_state, final_loop
+
+
+def raw_rnn(rng: np.random.Generator, emit_pair: bool) -> dict:
+    tf1.reset_default_graph()
+    x, lengths, emits, final_state, final_loop = _raw_rnn_graph(emit_pair)
+    names = _names()
+    xv = rng.normal(size=(4, 3, 2)).astype(f32)
+    lv = np.array([4, 2, 3], np.int32)
+    weights = {n: rng.normal(0, 0.5, size=v.shape.as_list()).astype(f32)
+               for n, v in zip(names, tf1.global_variables())}  # fmt: skip
+    with tf1.Session() as s:
+        s.run(tf1.global_variables_initializer())
+        for v in tf1.global_variables():
+            v.load(weights[v.op.name], s)
+        ev, fs, fl = s.run([emits, final_state, final_loop], {x: xv, lengths: lv})
+    out = {"names": names, "x": xv, "lengths": lv, "final_state": fs, "final_loop_state": fl}
+    out.update({f"emit_{k}": e for k, e in enumerate(ev)})
+    out.update({f"w_{n}": w for n, w in weights.items()})
+    return out
+
+
+def metrics(rng: np.random.Generator) -> dict:
+    tf1.reset_default_graph()
+    labels = tf1.placeholder(tf.int64, [None])
+    preds = tf1.placeholder(tf.int64, [None])
+    values = tf1.placeholder(tf.float32, [None])
+    weights = tf1.placeholder(tf.float32, [None])
+    acc, acc_up = tf1.metrics.accuracy(labels=labels, predictions=preds)
+    mean, mean_up = tf1.metrics.mean(values, weights=weights)
+    names = np.array([v.op.name for v in tf1.local_variables()])
+    batches = [
+        (rng.integers(0, 3, 4), rng.integers(0, 3, 4), rng.normal(size=4), rng.uniform(size=4))
+        for _ in range(3)
+    ]
+    rows = []
+    with tf1.Session() as s:
+        s.run(tf1.local_variables_initializer())
+        before = s.run([acc, mean])
+        for lab, pr, val, w in batches:
+            feed = {labels: lab, preds: pr, values: val, weights: w}
+            ups = s.run([acc_up, mean_up], feed)
+            rows.append([*ups, *s.run([acc, mean])])
+    return {
+        "local_names": names,
+        "before": np.array(before, f32),
+        "labels": np.stack([b[0] for b in batches]).astype(np.int64),
+        "predictions": np.stack([b[1] for b in batches]).astype(np.int64),
+        "values": np.stack([b[2] for b in batches]).astype(f32),
+        "weights": np.stack([b[3] for b in batches]).astype(f32),
+        "rows": np.array(rows, f32),  # per batch: acc update, mean update, acc, mean
+    }
+
+
+def sampled_softmax(rng: np.random.Generator) -> dict:
+    out = {}
+    C, D, B = 10, 4, 3
+    w = rng.normal(size=(C, D)).astype(f32)
+    b = rng.normal(size=C).astype(f32)
+    x = rng.normal(size=(B, D)).astype(f32)
+    sampled = np.array([0, 2, 5, 7, 9], np.int64)
+    out.update(weights=w, biases=b, inputs=x, sampled=sampled)
+    for num_true in (1, 2):
+        labels = np.array([[2, 3], [5, 1], [8, 9]], np.int64)[:, :num_true]
+        true_exp = rng.uniform(0.1, 0.9, size=(B, num_true)).astype(f32)
+        samp_exp = rng.uniform(0.1, 0.9, size=len(sampled)).astype(f32)
+        out[f"labels_{num_true}"] = labels
+        out[f"true_expected_{num_true}"] = true_exp
+        out[f"sampled_expected_{num_true}"] = samp_exp
+        for hits in (True, False):
+            tf1.reset_default_graph()
+            loss = tf1.nn.sampled_softmax_loss(
+                weights=tf1.constant(w),
+                biases=tf1.constant(b),
+                labels=tf1.constant(labels),
+                inputs=tf1.constant(x),
+                num_sampled=len(sampled),
+                num_classes=C,
+                num_true=num_true,
+                sampled_values=(
+                    tf1.constant(sampled),
+                    tf1.constant(true_exp),
+                    tf1.constant(samp_exp),
+                ),
+                remove_accidental_hits=hits,
+            )
+            with tf1.Session() as s:
+                out[f"loss_{num_true}_{int(hits)}"] = s.run(loss)
+    return out
+
+
+ADADELTA = {"default": {}, "large": {"learning_rate": 1.0, "rho": 0.9, "epsilon": 1e-6}}
+
+
+def adadelta(rng: np.random.Generator) -> dict:
+    out = {}
+    X = rng.normal(size=(5, 6, 3)).astype(f32)
+    Y = rng.normal(size=(5, 6, 2)).astype(f32)
+    W0 = rng.normal(0, 0.5, size=(3, 2)).astype(f32)
+    b0 = rng.normal(0, 0.1, size=2).astype(f32)
+    out.update(X=X, Y=Y, W0=W0, b0=b0)
+    for case, kwargs in ADADELTA.items():
+        tf1.reset_default_graph()
+        x = tf1.placeholder(tf.float32, [None, 3])
+        y = tf1.placeholder(tf.float32, [None, 2])
+        W = tf1.Variable(W0, name="W")
+        b = tf1.Variable(b0, name="b")
+        loss = tf1.reduce_mean(tf1.square(tf1.matmul(x, W) + b - y))
+        opt = tf1.train.AdadeltaOptimizer(**kwargs)
+        step = opt.minimize(loss)
+        out[f"{case}_names"] = _names()
+        out[f"{case}_slot_names"] = np.array(opt.get_slot_names())
+        hist = {k: [] for k in ("W", "b", "W_accum", "W_accum_update")}
+        with tf1.Session() as s:
+            s.run(tf1.global_variables_initializer())
+            for k in range(5):
+                s.run(step, {x: X[k], y: Y[k]})
+                wv, bv, acc, accu = s.run(
+                    [W, b, opt.get_slot(W, "accum"), opt.get_slot(W, "accum_update")]
+                )
+                for key, v in zip(hist, (wv, bv, acc, accu)):
+                    hist[key].append(v)
+        out.update({f"{case}_{k}": np.stack(v) for k, v in hist.items()})
+    return out
+
+
+def nest_cases() -> dict:
+    Point = collections.namedtuple("Point", ["y", "x"])
+    structure = {"b": (1, [2, 3]), "a": Point(y=4, x=5)}
+    flat = tf.nest.flatten(structure)
+    packed = tf.nest.pack_sequence_as(structure, [10 * v for v in flat])
+    mapped = tf.nest.map_structure(lambda u, v: u + v, structure, structure)
+    seq = [tf1.nest.is_nested(v) for v in ("ab", [1], (), {"a": 1}, Point(1, 2), 3, np.zeros(2))]
+    return {
+        "flat": np.array(flat, np.int32),
+        "packed_flat": np.array(tf.nest.flatten(packed), np.int32),
+        "packed_a_type": np.array(type(packed["a"]).__name__),
+        "mapped_flat": np.array(tf.nest.flatten(mapped), np.int32),
+        "is_sequence": np.array(seq),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_census_gaps"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(20)
+    cases = {
+        "multi_shared": multi_shared(rng, args.out),
+        "raw_rnn": raw_rnn(rng, emit_pair=False),
+        "raw_rnn_emit": raw_rnn(rng, emit_pair=True),
+        "metrics": metrics(rng),
+        "sampled_softmax": sampled_softmax(rng),
+        "adadelta": adadelta(rng),
+        "nest": nest_cases(),
+    }
+    for name, arrays in cases.items():
+        np.savez(args.out / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+    meta = {"tensorflow": tf.__version__, "adadelta": ADADELTA}
+    (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
