@@ -179,3 +179,167 @@ def test_adadelta_matches_tf_over_five_steps(case):
             got = s.run([W, b, opt.get_slot(W, "accum"), opt.get_slot(W, "accum_update")])
             for key, v in zip(("W", "b", "W_accum", "W_accum_update"), got):
                 np.testing.assert_allclose(v, ref[f"{case}_{key}"][k], rtol=2e-5, atol=1e-7)
+
+
+# -- tf.metrics ---------------------------------------------------------------------------------
+
+
+def test_metrics_accuracy_and_mean_match_tf():
+    ref = _load("metrics")
+    labels = tf.placeholder(tf.int64, [None])
+    preds = tf.placeholder(tf.int64, [None])
+    values = tf.placeholder(tf.float32, [None])
+    weights = tf.placeholder(tf.float32, [None])
+    acc, acc_up = tf.metrics.accuracy(labels=labels, predictions=preds)
+    mean, mean_up = tf.metrics.mean(values, weights=weights)
+    assert [v.op.name for v in tf.local_variables()] == list(ref["local_names"])
+    assert tf.global_variables() == [] and tf.trainable_variables() == []
+    with tf.Session() as s:
+        s.run(tf.local_variables_initializer())
+        np.testing.assert_allclose(s.run([acc, mean]), ref["before"])
+        for k in range(3):
+            feed = {
+                labels: ref["labels"][k],
+                preds: ref["predictions"][k],
+                values: ref["values"][k],
+                weights: ref["weights"][k],
+            }
+            ups = s.run([acc_up, mean_up], feed)
+            np.testing.assert_allclose([*ups, *s.run([acc, mean])], ref["rows"][k], rtol=1e-6)
+
+
+def test_metrics_accuracy_casts_predictions_and_squeezes_labels():
+    labels = tf.constant([[1], [2], [0]], tf.int32)
+    preds = tf.constant([1, 0, 0], tf.int64)  # argmax gives int64 in TF
+    acc, up = tf.metrics.accuracy(labels, preds, name="acc")
+    assert [v.op.name for v in tf.local_variables()] == ["acc/total", "acc/count"]
+    with tf.Session() as s:
+        s.run(tf.local_variables_initializer())
+        assert s.run(up) == pytest.approx(2 / 3)
+        assert s.run(up) == pytest.approx(2 / 3)
+        assert s.run(acc) == pytest.approx(2 / 3)
+        with pytest.raises(tf.errors.FailedPreconditionError):
+            tf.Session().run(acc)
+
+
+def test_metrics_collections_and_bad_weights():
+    acc, up = tf.metrics.accuracy(
+        [1, 2], [1, 1], metrics_collections=["m"], updates_collections=["u"]
+    )
+    assert tf.get_collection("m") == [acc] and tf.get_collection("u") == [up]
+    with pytest.raises(ValueError, match="weights can not be broadcast to values"):
+        tf.metrics.mean(tf.zeros([4]), weights=tf.ones([3]))
+
+
+# -- tf.nn.sampled_softmax_loss --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("num_true", [1, 2])
+@pytest.mark.parametrize("hits", [True, False])
+def test_sampled_softmax_loss_with_given_samples_matches_tf(num_true, hits):
+    """With ``sampled_values`` given, TF's loss is deterministic: compare the numbers."""
+    ref = _load("sampled_softmax")
+    loss = tf.nn.sampled_softmax_loss(
+        weights=tf.constant(ref["weights"]),
+        biases=tf.constant(ref["biases"]),
+        labels=tf.constant(ref[f"labels_{num_true}"]),
+        inputs=tf.constant(ref["inputs"]),
+        num_sampled=len(ref["sampled"]),
+        num_classes=10,
+        num_true=num_true,
+        sampled_values=(
+            tf.constant(ref["sampled"]),
+            tf.constant(ref[f"true_expected_{num_true}"]),
+            tf.constant(ref[f"sampled_expected_{num_true}"]),
+        ),
+        remove_accidental_hits=hits,
+    )
+    assert loss.shape.as_list() == [3]
+    with tf.Session() as s:
+        got = s.run(loss)
+    np.testing.assert_allclose(got, ref[f"loss_{num_true}_{int(hits)}"], rtol=1e-5, atol=1e-6)
+
+
+def test_sampled_softmax_loss_with_its_own_sampler_trains():
+    """TF's random sampler cannot be matched draw for draw: here the samples are torch's, so only
+    shapes, finiteness and a falling loss are checked."""
+    tf.set_random_seed(3)
+    W = tf.Variable(tf.random_normal([50, 8], stddev=0.1))
+    b = tf.Variable(tf.zeros([50]))
+    x = tf.constant(np.random.default_rng(0).normal(size=(16, 8)).astype(np.float32))
+    y = tf.constant(np.arange(16, dtype=np.int64).reshape(16, 1) % 5)
+    loss = tf.reduce_mean(tf.nn.sampled_softmax_loss(W, b, y, x, num_sampled=10, num_classes=50))
+    step = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        first = s.run(loss)
+        for _ in range(30):
+            s.run(step)
+        last = s.run(loss)
+    assert np.isfinite(first) and last < first
+
+
+def test_log_uniform_sampler_unique_and_expected_counts():
+    sampled, true_exp, samp_exp = tf.nn.log_uniform_candidate_sampler(
+        tf.constant([[0], [3]], tf.int64), 1, 6, True, 10, seed=1
+    )
+    with tf.Session() as s:
+        sv, tv, ev = s.run([sampled, true_exp, samp_exp])
+    assert len(set(sv.tolist())) == 6 and sv.min() >= 0 and sv.max() < 10
+    assert tv.shape == (2, 1) and ev.shape == (6,)
+    assert np.all((ev > 0) & (ev <= 1)) and tv[0, 0] > tv[1, 0]  # class 0 is the likeliest
+    with pytest.raises(ValueError, match="num_sampled"):
+        tf.nn.log_uniform_candidate_sampler(tf.constant([[0]], tf.int64), 1, 11, True, 10)
+
+
+# -- tf.nest ----------------------------------------------------------------------------------------
+
+
+def test_nest_matches_tf():
+    import collections
+
+    ref = _load("nest")
+    Point = collections.namedtuple("Point", ["y", "x"])
+    structure = {"b": (1, [2, 3]), "a": Point(y=4, x=5)}
+    for nest in (tf.nest, tf.contrib.framework.nest):
+        flat = nest.flatten(structure)
+        assert flat == list(ref["flat"])
+        packed = nest.pack_sequence_as(structure, [10 * v for v in flat])
+        assert nest.flatten(packed) == list(ref["packed_flat"])
+        assert type(packed["a"]).__name__ == str(ref["packed_a_type"]) and list(packed) == [
+            "b",
+            "a",
+        ]
+        mapped = nest.map_structure(lambda u, v: u + v, structure, structure)
+        assert nest.flatten(mapped) == list(ref["mapped_flat"])
+        seq = [nest.is_sequence(v) for v in ("ab", [1], (), {"a": 1}, Point(1, 2), 3, np.zeros(2))]
+        assert seq == list(ref["is_sequence"])
+    with pytest.raises(ValueError, match="don't have the same nested structure"):
+        tf.nest.assert_same_structure([1, 2], [1, [2]])
+    with pytest.raises(ValueError, match="Structure had 2 atoms, but flat_sequence had 3"):
+        tf.nest.pack_sequence_as([1, 2], [1, 2, 3])
+
+
+# -- names of TF 0.x / 1.0 and import paths ---------------------------------------------------------
+
+
+def test_old_names_and_import_paths():
+    from rnnkit.compat.v1._install import install, uninstall
+
+    assert tf.train.SummaryWriter is tf.summary.FileWriter
+    for n in ("BasicLSTMCell", "MultiRNNCell", "DropoutWrapper", "GRUCell"):
+        assert getattr(tf.contrib.rnn.core_rnn_cell, n) is getattr(tf.nn.rnn_cell, n)
+        assert f"contrib.rnn.core_rnn_cell.{n}" in tf.SUPPORTED
+    for n in ("nn.raw_rnn", "nn.rnn", "nn.sampled_softmax_loss", "metrics.accuracy", "nest.flatten",
+              "train.AdadeltaOptimizer", "train.SummaryWriter", "contrib.framework.nest.is_sequence"):  # fmt: skip
+        assert n in tf.SUPPORTED
+    install()
+    try:
+        from tensorflow.python.layers import core as layers_core
+        from tensorflow.python.layers.core import Dense
+        from tensorflow.python.util import nest
+
+        assert Dense is layers_core.Dense is tf.layers.Dense
+        assert nest.flatten is tf.nest.flatten
+    finally:
+        uninstall()

@@ -13,7 +13,8 @@ Modules mirror TensorFlow's namespaces: ``ops`` (graphs, tensors, scopes), ``ses
 ``legacy_seq2seq``, ``seq2seq/``, ``seq2seq_loss`` (``tf.contrib``), ``flags``, ``app``, ``tf_logging``
 (``tf.logging``), ``gfile``, ``session_config`` (``tf.ConfigProto``), ``control_flow_ops``
 (``cond``, ``case``, ``while_loop``, ``TensorArray``, ``tuple``), ``functional_ops`` (``map_fn``,
-``scan``, ``foldl``, ``foldr``), ``data`` (``tf.data``). Anything outside
+``scan``, ``foldl``, ``foldr``), ``data`` (``tf.data``), ``metrics`` (``tf.metrics``), ``nest``
+(``tf.nest``), ``candidate_sampling`` (``tf.nn.sampled_softmax_loss``). Anything outside
 the subset raises :class:`UnsupportedError` naming it (``SUPPORTED`` lists the subset).
 ``install()`` makes ``import tensorflow`` (and ``tensorflow.contrib.*``, ``tensorflow.compat.v1``, ...)
 resolve to this layer so that a TF1 program runs unmodified (``python -m rnnkit tf1 SCRIPT`` does
@@ -37,6 +38,7 @@ from typing import Any
 
 from rnnkit.compat.v1 import app as _app
 from rnnkit.compat.v1 import array_ops as _array
+from rnnkit.compat.v1 import candidate_sampling as _sampling
 from rnnkit.compat.v1 import check_ops as _check
 from rnnkit.compat.v1 import contrib_layers as _contrib_layers
 from rnnkit.compat.v1 import control_flow_ops as _cf
@@ -52,6 +54,8 @@ from rnnkit.compat.v1 import layers as _layers
 from rnnkit.compat.v1 import legacy_seq2seq as _seq2seq
 from rnnkit.compat.v1 import losses as _losses
 from rnnkit.compat.v1 import math_ops as _math
+from rnnkit.compat.v1 import metrics as _metrics
+from rnnkit.compat.v1 import nest as _nest_mod
 from rnnkit.compat.v1 import nn as _nn
 from rnnkit.compat.v1 import ops as _ops
 from rnnkit.compat.v1 import random_ops as _random
@@ -253,6 +257,7 @@ nn = _Namespace(
     seq2seq=_Namespace("nn.seq2seq", **{n: getattr(_seq2seq, n) for n in _seq2seq.__all__}),
     **{n: getattr(_nn, n) for n in _nn.__all__},
     **{n: getattr(_rnn, n) for n in _rnn.__all__},
+    **{n: getattr(_sampling, n) for n in _sampling.__all__},
     moments=None,
 )
 del nn.__dict__["moments"]
@@ -265,7 +270,13 @@ losses = _Namespace(
     get_regularization_loss=_contrib_layers.get_regularization_loss,
     get_regularization_losses=_contrib_layers.get_regularization_losses,
 )
-train = _Namespace("train", **{n: getattr(_train, n) for n in _train.__all__})
+train = _Namespace(
+    "train",
+    **{n: getattr(_train, n) for n in _train.__all__},
+    SummaryWriter=_summary.FileWriter,  # TensorFlow 0.x's name of tf.summary.FileWriter
+)
+metrics = _Namespace("metrics", **{n: getattr(_metrics, n) for n in _metrics.__all__})
+nest = _Namespace("nest", **{n: getattr(_nest_mod, n) for n in _nest_mod.__all__})
 initializers = _Namespace(
     "initializers",
     zeros=_init.zeros_initializer,
@@ -286,6 +297,8 @@ contrib = _Namespace(
         static_bidirectional_rnn=_rnn.static_bidirectional_rnn,
         LSTMBlockCell=_cells.LSTMBlockCell,
         **_CELLS,
+        # TensorFlow 1.0-1.1's module of the cells (tf.contrib.rnn.core_rnn_cell.BasicLSTMCell)
+        core_rnn_cell=_Namespace("contrib.rnn.core_rnn_cell", **_CELLS),
     ),
     layers=_Namespace(
         "contrib.layers", **{n: getattr(_contrib_layers, n) for n in _contrib_layers.__all__}
@@ -302,6 +315,7 @@ contrib = _Namespace(
         get_or_create_global_step=_train.get_or_create_global_step,
         get_global_step=_train.get_global_step,
         create_global_step=_train.create_global_step,
+        nest=nest,
     ),
 )
 flags = _Namespace("flags", **{n: getattr(_flags, n) for n in _flags.__all__})
@@ -376,6 +390,8 @@ __all__ = sorted(
         "initializers",
         "math",
         "data",
+        "metrics",
+        "nest",
         "SUPPORTED",
     ]
 )
@@ -403,19 +419,25 @@ SUPPORTED: tuple[str, ...] = tuple(
                 "logging",
                 "gfile",
                 "data",
+                "metrics",
+                "nest",
             )
         ]
         + [f"nn.{n}" for n in dir(nn) if n not in ("rnn_cell", "seq2seq")]
         + [f"nn.rnn_cell.{n}" for n in dir(rnn_cell)]
         + [f"nn.seq2seq.{n}" for n in dir(nn.seq2seq)]  # TF 0.x's place of legacy_seq2seq
-        + [f"contrib.rnn.{n}" for n in dir(contrib.rnn)]
+        + [f"contrib.rnn.{n}" for n in dir(contrib.rnn) if n != "core_rnn_cell"]
+        + [f"contrib.rnn.core_rnn_cell.{n}" for n in dir(contrib.rnn.core_rnn_cell)]
+        + [f"metrics.{n}" for n in dir(metrics)]
+        + [f"nest.{n}" for n in dir(nest)]
+        + [f"contrib.framework.nest.{n}" for n in dir(nest)]
         + [f"layers.{n}" for n in dir(layers)]
         + [f"train.{n}" for n in dir(train)]
         + [f"losses.{n}" for n in dir(losses)]
         + [f"summary.{n}" for n in dir(summary)]
         + [f"contrib.legacy_seq2seq.{n}" for n in dir(contrib.legacy_seq2seq)]
         + [f"contrib.seq2seq.{n}" for n in dir(contrib.seq2seq)]
-        + [f"contrib.framework.{n}" for n in dir(contrib.framework)]
+        + [f"contrib.framework.{n}" for n in dir(contrib.framework) if n != "nest"]
         + [f"contrib.layers.{n}" for n in dir(contrib.layers)]
         + [f"flags.{n}" for n in dir(flags)]
         + [f"app.{n}" for n in dir(app)]

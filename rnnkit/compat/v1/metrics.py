@@ -1,0 +1,137 @@
+"""``tf.metrics``: streaming metrics over local variables (TensorFlow 1.x's ``metrics_impl``).
+
+A metric keeps a running ``total`` and ``count`` in two float32 local variables named
+``<scope>/total`` and ``<scope>/count`` (collections ``local_variables`` and
+``metric_variables``; ``tf.local_variables_initializer()`` sets them to zero) and returns
+``(value, update_op)``: running ``update_op`` adds a batch and evaluates to the new ratio; ``value``
+reads the ratio without updating. The ratio of a zero count is 0, as TF's ``div_no_nan``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rnnkit.compat.v1 import math_ops
+from rnnkit.compat.v1.dtypes import float32
+from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
+from rnnkit.compat.v1.variables import Variable, assign_add, variable_scope
+
+__all__ = ["accuracy", "mean"]
+
+METRIC_VARIABLES = "metric_variables"
+
+
+def _ratio(total: Tensor, count: Tensor, name: str) -> Tensor:
+    def fn(t: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return torch.where(c > 0, t / torch.where(c > 0, c, torch.ones_like(c)), t.new_zeros(()))
+
+    return Tensor(name, float32, [], [total, count], fn=fn)
+
+
+def _metric_variable(name: str) -> Variable:
+    return Variable(
+        0.0,
+        trainable=False,
+        name=name,
+        dtype=float32,
+        collections=[GraphKeys.LOCAL_VARIABLES, METRIC_VARIABLES],
+    )
+
+
+def _collect(collections: Any, value: Any, what: str) -> None:
+    if collections is None:
+        return
+    if isinstance(collections, str) or not isinstance(collections, (list, tuple)):
+        raise TypeError(
+            f"Received an invalid value for argument `{what}`: expected a list of collection "
+            f"names, got {collections!r}."
+        )
+    for key in collections:
+        get_default_graph().add_to_collection(key, value)
+
+
+def _mean(values: Tensor, weights: Any, metrics_collections: Any, updates_collections: Any):
+    total = _metric_variable("total")
+    count = _metric_variable("count")
+    values = math_ops.cast(values, float32) if values.dtype is not float32 else values
+    if weights is None:
+        batch_total = math_ops.reduce_sum(values)
+        batch_count = math_ops.cast(
+            Tensor("Size", float32, [], [values], fn=lambda v: torch.tensor(float(v.numel()))),
+            float32,
+        )
+    else:
+        w = convert_to_tensor(weights)
+        w = math_ops.cast(w, float32) if w.dtype is not float32 else w
+        if not values.shape.is_compatible_with(w.shape) and w.shape.ndims not in (None, 0):
+            try:
+                math_ops._broadcast("Mul", values.shape, w.shape)
+            except ValueError:
+                raise ValueError(
+                    f"weights can not be broadcast to values. values.shape={values.shape}. "
+                    f"weights.shape={w.shape}."
+                ) from None
+        batch_total = math_ops.reduce_sum(values * w)
+        ones = Tensor("OnesLike", float32, values.shape, [values], fn=torch.ones_like)
+        batch_count = math_ops.reduce_sum(ones * w)
+    update_total = assign_add(total, batch_total)
+    update_count = assign_add(count, batch_count)
+    value = _ratio(total, count, "value")
+    update_op = _ratio(update_total, update_count, "update_op")
+    _collect(metrics_collections, value, "metrics_collections")
+    _collect(updates_collections, update_op, "updates_collections")
+    return value, update_op
+
+
+def mean(
+    values: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``tf.metrics.mean(values, weights=None)``: the running (weighted) mean of ``values``:
+    ``total += sum(values * weights)``, ``count += sum(weights)`` (broadcast to ``values``)."""
+    with variable_scope(name, default_name="mean"):
+        return _mean(convert_to_tensor(values), weights, metrics_collections, updates_collections)
+
+
+def _squeeze_pair(labels: Tensor, predictions: Tensor) -> tuple[Tensor, Tensor]:
+    """TF's ``remove_squeezable_dimensions``: a trailing dimension of 1 on the one of higher
+    rank (by exactly one) is dropped."""
+    from rnnkit.compat.v1 import array_ops
+
+    rl, rp = labels.shape.ndims, predictions.shape.ndims
+    if rl is not None and rp is not None:
+        if rp == rl + 1 and predictions.shape.as_list()[-1] in (1, None):
+            predictions = array_ops.squeeze(predictions, [-1])
+        elif rl == rp + 1 and labels.shape.as_list()[-1] in (1, None):
+            labels = array_ops.squeeze(labels, [-1])
+    return labels, predictions
+
+
+def accuracy(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``tf.metrics.accuracy(labels, predictions, weights=None)``: the running (weighted) fraction
+    of ``predictions`` equal to ``labels`` (predictions are cast to the labels' dtype first)."""
+    labels = convert_to_tensor(labels)
+    predictions = convert_to_tensor(predictions)
+    if labels.dtype is not predictions.dtype:
+        predictions = math_ops.cast(predictions, labels.dtype)
+    labels, predictions = _squeeze_pair(labels, predictions)
+    if not labels.shape.is_compatible_with(predictions.shape):
+        raise ValueError(
+            f"Shapes {predictions.shape} and {labels.shape} are incompatible (tf.metrics.accuracy: "
+            "predictions and labels)."
+        )
+    with variable_scope(name, default_name="accuracy"):
+        correct = math_ops.cast(math_ops.equal(predictions, labels), float32)
+        return _mean(correct, weights, metrics_collections, updates_collections)
