@@ -329,4 +329,7 @@ SEEDED: dict[str, int] = {
     "expand_dims_negative_axis_unknown_rank": 1001039,
     "stack_negative_axis_unknown_rank": 1002306,
     "split_negative_axis_unknown_rank": 1005150,
+    "clip_by_global_norm_grad_at_norm_equal_clip": 3003066,
+    "where_static_shape_from_condition": 3003862,
+    "losses_sparse_ce_unknown_logits_rank": 3004249,
 }

@@ -514,7 +514,7 @@ def gen_optim(g: _Gen) -> dict:
     # inputs scaled down: tanh saturates past |x| ~ 5, where 1 - tanh(x)^2 has float32 relative
     # errors of 1e-3 and more in both frameworks (and Adam divides them out)
     x = g.input([b, i], dt, how="const", value=g.values([b, i], dt) * 0.25)
-    w = g.input([i, o], dt, how="variable")
+    w = g.input([i, o], dt, how="variable", value=g.values([i, o], dt) * 0.25)
     tgt = g.input([b, o], dt, how="const")
     y = g.op("matmul", x, w)
     if g.coin():

@@ -235,8 +235,11 @@ def clip_by_global_norm(
     c = convert_to_tensor(clip_norm, norm.dtype)
 
     def clip(v: torch.Tensor, n: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
-        # TF's formula: for an inf or NaN norm, (n - n) makes every clipped value NaN
-        return v * (cn * torch.minimum(1.0 / n, 1.0 / cn) + (n - n)).to(v.dtype)
+        from rnnkit.compat.v1.math_ops import min_kernel
+
+        # TF's formula: for an inf or NaN norm, (n - n) makes every clipped value NaN; at a norm
+        # equal to clip_norm the gradient goes through 1 / norm (TF's MinimumGrad)
+        return v * (cn * min_kernel(1.0 / n, 1.0 / cn) + (n - n)).to(v.dtype)
 
     out: list[Tensor | None] = []
     for t in t_list:

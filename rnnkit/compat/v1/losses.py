@@ -122,8 +122,12 @@ def sparse_softmax_cross_entropy(
     loss_collection: Any = GraphKeys.LOSSES,
     reduction: Any = None,
 ) -> Tensor:
+    per_example = nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    if isinstance(logits, Tensor) and logits.shape.ndims is None:
+        # TF squeezes the labels by a rank difference known only at run time: shape unknown
+        per_example._shape = TensorShape(None)
     return _reduce(
-        nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits),
+        per_example,
         weights,
         loss_collection,
         reduction,
