@@ -343,3 +343,64 @@ def test_old_names_and_import_paths():
         assert nest.flatten is tf.nest.flatten
     finally:
         uninstall()
+
+
+# -- dynamic_rnn over an AttentionWrapper ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["dtype", "initial_state"])
+def test_dynamic_rnn_over_attention_wrapper_matches_tf(case):
+    ref = _load("attention_dynamic_rnn")
+    seq2seq = tf.contrib.seq2seq
+    cell = tf.nn.rnn_cell.LSTMCell(7)
+    mech = seq2seq.LuongAttention(7, tf.constant(ref["memory"]))
+    att = seq2seq.AttentionWrapper(cell, mech, attention_layer_size=7)
+    x = tf.constant(ref["x"])
+    if case == "dtype":
+        outputs, state = tf.nn.dynamic_rnn(att, x, dtype=tf.float32)
+    else:
+        start = att.zero_state(2, tf.float32).clone(
+            cell_state=tf.nn.rnn_cell.LSTMStateTuple(ref["c0"], ref["h0"])
+        )
+        outputs, state = tf.nn.dynamic_rnn(att, x, initial_state=start)
+    assert state.time.dtype == tf.int32 and state.time.shape.ndims == 0
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        for k, v in enumerate(tf.global_variables()):  # the same creation order as TF's
+            v.load(ref[f"w{k}"], s)
+        ov, sv = s.run([outputs, state])
+    tol = {"rtol": 1e-5, "atol": 1e-6}
+    np.testing.assert_allclose(ov, ref[f"{case}_outputs"], **tol)
+    np.testing.assert_allclose(sv.cell_state.c, ref[f"{case}_c"], **tol)
+    np.testing.assert_allclose(sv.cell_state.h, ref[f"{case}_h"], **tol)
+    np.testing.assert_allclose(sv.attention, ref[f"{case}_attention"], **tol)
+    np.testing.assert_allclose(sv.alignments, ref[f"{case}_alignments"], **tol)
+    assert int(sv.time) == 4
+
+
+# -- a TF1 script given --help --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "case", ["doc --help", "nodoc --help", "doc --batch_size 5", "nodoc --batch_size 5"]
+)
+def test_tf1_script_help_prints_flags_as_tf(case, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    ref = json.loads((FIX / "help.json").read_text())
+    name, *args = case.split()
+    doc = '"""Trains a small model."""\n\n' if name == "doc" else ""
+    path = tmp_path / f"flags_{name}.py"
+    path.write_text(ref["script"].format(doc=doc))
+    run = subprocess.run(
+        [sys.executable, "-m", "rnnkit", "tf1", str(path), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    want = ref["cases"][case]
+    assert run.returncode == want["rc"], run.stderr[-2000:]
+    assert run.stdout.replace(str(path), "PROGRAM") == want["stdout"]

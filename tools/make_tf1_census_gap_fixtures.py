@@ -17,6 +17,10 @@ Cases:
 - ``adadelta``: ``AdadeltaOptimizer`` over 5 steps of a small least-squares problem (variables and
   both slots after each step, slot names), with TF's default hyper-parameters and with larger ones.
 - ``nest``: ``tf.nest`` results on dicts, namedtuples and strings.
+- ``help.json``: what a TF1 script with flags prints for ``--help`` (``tf.app.run``), and its exit
+  status.
+- ``attention_dynamic_rnn``: ``dynamic_rnn`` over an ``AttentionWrapper`` (TensorFlow Addons), with
+  ``dtype`` and with a given initial state.
 
 Needs TensorFlow 2.16 or later with ``tf-keras``; run it outside rnnkit's environment::
 
@@ -248,6 +252,97 @@ def nest_cases() -> dict:
     }
 
 
+def attention_dynamic_rnn(rng: np.random.Generator) -> dict:
+    """``dynamic_rnn`` over an ``AttentionWrapper`` (TensorFlow Addons' seq2seq, the home of
+    ``tf.contrib.seq2seq`` in TF 2): with ``dtype`` only, and with an initial state whose cell state
+    is given (``zero_state(...).clone(cell_state=...)``). TFA names the variables its own way, so
+    the weights are listed in creation order."""
+    import sys
+
+    sys.path.insert(0, "/root")
+    from tfa_import import tfa
+
+    out = {
+        "memory": rng.normal(size=(2, 6, 5)).astype(f32),
+        "x": rng.normal(size=(2, 4, 3)).astype(f32),
+        "c0": rng.normal(size=(2, 7)).astype(f32),
+        "h0": rng.normal(size=(2, 7)).astype(f32),
+    }
+    for case in ("dtype", "initial_state"):
+        tf1.reset_default_graph()
+        cell = tf1.nn.rnn_cell.LSTMCell(7)
+        mech = tfa.seq2seq.LuongAttention(7, tf1.constant(out["memory"]))
+        att = tfa.seq2seq.AttentionWrapper(cell, mech, attention_layer_size=7)
+        x = tf1.constant(out["x"])
+        if case == "dtype":
+            outputs, state = tf1.nn.dynamic_rnn(att, x, dtype=tf.float32)
+        else:
+            start = att.get_initial_state(batch_size=2, dtype=tf.float32).clone(
+                cell_state=tf1.nn.rnn_cell.LSTMStateTuple(out["c0"], out["h0"])
+            )
+            outputs, state = tf1.nn.dynamic_rnn(att, x, initial_state=start)
+        with tf1.Session() as s:
+            s.run(tf1.global_variables_initializer())
+            for k, v in enumerate(tf1.global_variables()):
+                key = f"w{k}"
+                if key not in out:
+                    out[key] = rng.normal(0, 0.3, size=v.shape.as_list()).astype(f32)
+                v.load(out[key], s)
+            ov, sv = s.run([outputs, state])
+        out[f"{case}_outputs"] = ov
+        out[f"{case}_c"], out[f"{case}_h"] = sv.cell_state
+        out[f"{case}_attention"] = sv.attention
+        out[f"{case}_alignments"] = sv.alignments
+    return out
+
+
+#: a TF1 script with flags; ``help.json`` holds what real TensorFlow prints for ``--help``
+FLAGS_SCRIPT = """{doc}import tensorflow as tf
+
+tf = tf.compat.v1
+tf.app.flags.DEFINE_integer("batch_size", 32, "rows per step")
+tf.app.flags.DEFINE_string("data_dir", "/tmp/data", "where the data is")
+tf.app.flags.DEFINE_bool("train", True, "train or not")
+tf.app.flags.DEFINE_float("lr", 0.5, "learning rate")
+tf.app.flags.DEFINE_enum("mode", "a", ["a", "b"], "which mode")
+tf.app.flags.DEFINE_list("names", ["x", "y"], "some names")
+tf.app.flags.DEFINE_string("nodefault", None, "no default")
+tf.app.flags.DEFINE_integer("n", 3, "a help text long enough to be wrapped at the eightieth "
+                            "column of the terminal by the flags library")
+
+
+def main(_):
+    print("main ran", tf.app.flags.FLAGS.batch_size)
+
+
+if __name__ == "__main__":
+    tf.app.run()
+"""
+
+
+def help_output() -> dict:
+    """``--help`` (and ``--batch_size 5``) of :data:`FLAGS_SCRIPT` under real TensorFlow, with and
+    without a module docstring; the script's path reads ``PROGRAM``."""
+    import subprocess
+    import sys
+    import tempfile
+
+    cases = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, doc in (("doc", '"""Trains a small model."""\n\n'), ("nodoc", "")):
+            path = Path(tmp) / f"flags_{name}.py"
+            path.write_text(FLAGS_SCRIPT.format(doc=doc))
+            for args in (["--help"], ["--batch_size", "5"]):
+                run = subprocess.run([sys.executable, str(path), *args], capture_output=True,
+                                     text=True, check=False)  # fmt: skip
+                key = f"{name} {' '.join(args)}"
+                cases[key] = {
+                    "rc": run.returncode,
+                    "stdout": run.stdout.replace(str(path), "PROGRAM"),
+                }
+    return {"script": FLAGS_SCRIPT, "cases": cases}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_census_gaps"))
@@ -262,10 +357,12 @@ def main() -> None:
         "sampled_softmax": sampled_softmax(rng),
         "adadelta": adadelta(rng),
         "nest": nest_cases(),
+        "attention_dynamic_rnn": attention_dynamic_rnn(rng),
     }
     for name, arrays in cases.items():
         np.savez(args.out / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})
     meta = {"tensorflow": tf.__version__, "adadelta": ADADELTA}
+    (args.out / "help.json").write_text(json.dumps(help_output(), indent=1) + "\n")
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 

@@ -37,6 +37,31 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+def _wrap(text: str, first: str, rest: str) -> str:
+    import textwrap
+
+    return textwrap.fill(
+        text, width=80, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+    )
+
+
+def _serialize(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _defining_module() -> str:
+    """The ``__name__`` of the module whose code defines a flag (the first caller outside this
+    module)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return "" if frame is None else str(frame.f_globals.get("__name__", ""))
+
+
 class _Flag:
     def __init__(
         self, name: str, default: Any, help_: str, parser: Callable[[str], Any], kind: str
@@ -45,6 +70,26 @@ class _Flag:
         self.default = default
         self.value = default
         self.present = False
+        self.module = _defining_module()
+        self.choices: list[str] | None = None
+
+    def help_lines(self) -> str:
+        """This flag in absl's ``--help`` layout (wrapped at 80 columns)."""
+        name = f"[no]{self.name}" if self.kind == "bool" else self.name
+        text = self.help
+        if self.choices is not None:
+            text = f"<{'|'.join(self.choices)}>: {text}"
+        lines = [_wrap(f"--{name}: {text}", "  ", "    ")]
+        if self.default is not None:
+            lines.append(_wrap(f"(default: '{_serialize(self.default)}')", "    ", "    "))
+        kind = {
+            "integer": "(an integer)",
+            "float": "(a number)",
+            "list": "(a comma separated list)",
+        }
+        if self.kind in kind:
+            lines.append(f"    {kind[self.kind]}")
+        return "\n".join(lines)
 
     def parse(self, text: str) -> None:
         try:
@@ -65,7 +110,7 @@ class FlagValues:
 
     def _define(
         self, name: Any, default: Any, help_: Any, parser: Callable[[str], Any], kind: str
-    ) -> None:
+    ) -> _Flag:
         if not isinstance(name, str) or not name or name.startswith("-"):
             raise TypeError(
                 f"Received an invalid value for argument `name`: expected a flag name such as "
@@ -85,6 +130,17 @@ class FlagValues:
                     f"Received an invalid value for argument `default` of flag {name!r}: {e}."
                 ) from None
         self._flags[name] = _Flag(name, value, "" if help_ is None else str(help_), parser, kind)
+        return self._flags[name]
+
+    def main_module_help(self, program: str | None = None) -> str:
+        """absl's help for the flags the main module (``__main__``) defines, sorted by name, under
+        the program's name (``sys.argv[0]``)."""
+        program = sys.argv[0] if program is None else program
+        mine = sorted((f for f in self._flags.values() if f.module == "__main__"),
+                      key=lambda f: f.name)  # fmt: skip
+        if not mine:
+            return ""
+        return f"\n{program}:\n" + "\n".join(f.help_lines() for f in mine)
 
     def __call__(self, argv: Any, known_only: bool = False) -> list[str]:
         """Parse ``argv`` (argv[0] is the program); return argv[0] and the arguments left (``--``
@@ -238,7 +294,7 @@ def DEFINE_enum(
             raise ValueError(f"expected one of {choices}, got {text!r}")
         return text
 
-    flag_values._define(name, default, help, parse, "enum")
+    flag_values._define(name, default, help, parse, "enum").choices = choices
 
 
 def DEFINE_list(

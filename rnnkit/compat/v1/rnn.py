@@ -29,6 +29,7 @@ from rnnkit.compat.v1.rnn_cell import (
     _check_cell,
     batch_from_state,
     core_node,
+    state_leaf,
     state_leaves,
     user_cell_bidirectional,
     user_cell_rnn,
@@ -85,7 +86,7 @@ def _initial_state(
                 f"If no `{arg}` is provided, argument `dtype` must be specified (e.g. dtype=tf.float32)."
             )
         return None
-    leaves = [convert_to_tensor(s, dt) for s in _nest.flatten(initial_state)]
+    leaves = [state_leaf(s, dt) for s in _nest.flatten(initial_state)]
     sizes = _nest.flatten(cell.state_size)
     if len(leaves) != len(sizes):
         raise ValueError(
@@ -94,8 +95,8 @@ def _initial_state(
         )
     for leaf_t, size in zip(leaves, sizes):
         dims = leaf_t.shape.as_list() if leaf_t.shape.ndims is not None else None
-        if dims is None:
-            continue
+        if dims is None or not isinstance(size, int):
+            continue  # a part without a (batch, size) shape: AttentionWrapperState.time
         if len(dims) != 2 or (dims[1] is not None and dims[1] != size):
             raise ValueError(
                 f"Received an invalid value for argument `{arg}`: expected (batch, {size}) state "

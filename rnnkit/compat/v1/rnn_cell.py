@@ -633,6 +633,14 @@ class _SessionNode(StructNode):
         return self._fn(sess, *values)
 
 
+def state_leaf(value: Any, dt: DType) -> Tensor:
+    """A part of an initial state as a graph tensor: in the RNN's float dtype, except a tensor of
+    another kind (AttentionWrapperState's int32 ``time``), which keeps its own dtype as in TF."""
+    if isinstance(value, Tensor) and not value.dtype.is_floating:
+        return value
+    return convert_to_tensor(value, dt)
+
+
 def user_cell_rnn(
     cell: RNNCell,
     x: Tensor,
@@ -653,7 +661,7 @@ def user_cell_rnn(
     if init is None:
         size = batch if batch is not None else array_ops.shape(x)[1 if time_major else 0]
         init = cell.zero_state(size, dt)
-    init_leaves = [convert_to_tensor(s, dt) for s in _nest.flatten(init)]
+    init_leaves = [state_leaf(s, dt) for s in _nest.flatten(init)]
     step_x = _StandIn(f"{scope}/step_input", dt, [batch, dims[2]])
     state_ins = [_StandIn(f"{scope}/step_state", s.dtype, s.shape) for s in init_leaves]
     with variable_scope(scope):
