@@ -404,3 +404,32 @@ def test_tf1_script_help_prints_flags_as_tf(case, tmp_path):
     want = ref["cases"][case]
     assert run.returncode == want["rc"], run.stderr[-2000:]
     assert run.stdout.replace(str(path), "PROGRAM") == want["stdout"]
+
+
+# -- tf.contrib.rnn.NASCell -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case, proj, bias", [("plain", None, False), ("proj_bias", 3, True)])
+def test_nas_cell_matches_tf(case, proj, bias):
+    ref = _load("nas_cell")
+    cell = tf.contrib.rnn.NASCell(6, num_proj=proj, use_biases=bias)
+    assert cell.state_size == (6, proj or 6) and cell.output_size == (proj or 6)
+    outputs, state = tf.nn.dynamic_rnn(cell, tf.constant(ref["x"]), dtype=tf.float32)
+    names = [v.op.name for v in tf.global_variables()]
+    assert names == [f"rnn/nas_cell/{n}" for n in ref[f"{case}_weight_names"]]
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        for k, v in enumerate(tf.global_variables()):
+            v.load(ref[f"{case}_w{k}"], s)
+        ov, sv = s.run([outputs, state])
+    tol = {"rtol": 1e-5, "atol": 1e-6}
+    np.testing.assert_allclose(ov, ref[f"{case}_outputs"], **tol)
+    np.testing.assert_allclose(sv.c, ref[f"{case}_c"], **tol)
+    np.testing.assert_allclose(sv.h, ref[f"{case}_m"], **tol)
+
+
+def test_nas_cell_bad_arguments():
+    with pytest.raises(ValueError, match="num_units"):
+        tf.contrib.rnn.NASCell(0)
+    with pytest.raises(TypeError, match="use_biases"):
+        tf.contrib.rnn.NASCell(4, use_biases="yes")

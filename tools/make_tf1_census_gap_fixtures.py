@@ -17,6 +17,8 @@ Cases:
 - ``adadelta``: ``AdadeltaOptimizer`` over 5 steps of a small least-squares problem (variables and
   both slots after each step, slot names), with TF's default hyper-parameters and with larger ones.
 - ``nest``: ``tf.nest`` results on dicts, namedtuples and strings.
+- ``nas_cell``: ``NASCell`` outputs and final state over 5 steps (TensorFlow Addons' port of
+  ``tf.contrib.rnn.NASCell``), plain and with ``num_proj`` and biases.
 - ``help.json``: what a TF1 script with flags prints for ``--help`` (``tf.app.run``), and its exit
   status.
 - ``attention_dynamic_rnn``: ``dynamic_rnn`` over an ``AttentionWrapper`` (TensorFlow Addons), with
@@ -343,6 +345,31 @@ def help_output() -> dict:
     return {"script": FLAGS_SCRIPT, "cases": cases}
 
 
+def nas_cell(rng: np.random.Generator) -> dict:
+    """``NASCell`` (``tf.contrib.rnn.NASCell`` in TF 1.x; TensorFlow Addons' ``rnn.NASCell`` in
+    TF 2, the same step) over 5 steps, with and without biases and projection; the weights are
+    given in TF1's creation order (recurrent_kernel, kernel, bias, projection_weights)."""
+    import sys
+
+    sys.path.insert(0, "/root")
+    from tfa_import import tfa
+
+    out = {"x": rng.normal(size=(3, 5, 4)).astype(f32)}
+    for case, (units, proj, bias) in {"plain": (6, None, False), "proj_bias": (6, 3, True)}.items():
+        tf1.reset_default_graph()
+        cell = tfa.rnn.NASCell(units, projection=proj, use_bias=bias)
+        layer = tf.keras.layers.RNN(cell, return_sequences=True, return_state=True)
+        outputs, c, m = layer(tf1.constant(out["x"]))
+        with tf1.Session() as s:
+            s.run(tf1.global_variables_initializer())
+            for k, v in enumerate(layer.weights):
+                out[f"{case}_w{k}"] = rng.normal(0, 0.4, size=v.shape.as_list()).astype(f32)
+                v.load(out[f"{case}_w{k}"], s)
+            out[f"{case}_outputs"], out[f"{case}_c"], out[f"{case}_m"] = s.run([outputs, c, m])
+        out[f"{case}_weight_names"] = np.array([v.name.split("/")[-1][:-2] for v in layer.weights])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_census_gaps"))
@@ -358,6 +385,7 @@ def main() -> None:
         "adadelta": adadelta(rng),
         "nest": nest_cases(),
         "attention_dynamic_rnn": attention_dynamic_rnn(rng),
+        "nas_cell": nas_cell(rng),
     }
     for name, arrays in cases.items():
         np.savez(args.out / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})

@@ -296,6 +296,7 @@ contrib = _Namespace(
         static_rnn=_rnn.static_rnn,
         static_bidirectional_rnn=_rnn.static_bidirectional_rnn,
         LSTMBlockCell=_cells.LSTMBlockCell,
+        NASCell=_cells.NASCell,
         **_CELLS,
         # TensorFlow 1.0-1.1's module of the cells (tf.contrib.rnn.core_rnn_cell.BasicLSTMCell)
         core_rnn_cell=_Namespace("contrib.rnn.core_rnn_cell", **_CELLS),

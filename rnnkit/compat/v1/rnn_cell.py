@@ -1214,3 +1214,78 @@ class DeviceWrapper(_Wrapper):
         if self._has_core():
             return super().__call__(inputs, state, scope)
         return self._cell(inputs, state, scope)
+
+
+class NASCell(RNNCell):
+    """``tf.contrib.rnn.NASCell(num_units, num_proj=None, use_biases=False)``: the recurrent cell
+    found by Neural Architecture Search (Zoph & Le, 2017), a tree of eight input/recurrent
+    branches over an LSTM-like state ``LSTMStateTuple(c (num_units), m (num_proj or num_units))``.
+
+    Variables, under ``nas_cell``: ``recurrent_kernel (m, 8 * num_units)``, ``kernel (input,
+    8 * num_units)``, ``bias (8 * num_units)`` (zeros; with ``use_biases``, added to the recurrent
+    branch only) and ``projection_weights (num_units, num_proj)`` with ``num_proj``. Its step runs
+    as graph ops (like a user-written cell)."""
+
+    def __init__(
+        self, num_units: int, num_proj: int | None = None, use_biases: _py_bool = False,
+        reuse: Any = None,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self._num_units = _check_units("num_units", num_units)
+        self._num_proj = _check_units("num_proj", num_proj, optional=True)
+        if not isinstance(use_biases, _py_bool):
+            raise TypeError(
+                "Received an invalid value for argument `use_biases`: expected True or False, "
+                f"got {use_biases!r}."
+            )
+        self._use_biases = use_biases
+
+    @property
+    def state_size(self) -> LSTMStateTuple:
+        return LSTMStateTuple(self._num_units, self.output_size)
+
+    @property
+    def output_size(self) -> int:
+        return self._num_proj or self._num_units
+
+    def call(self, inputs: Any, state: Any) -> tuple[Tensor, LSTMStateTuple]:
+        from rnnkit.compat.v1 import array_ops, nn
+        from rnnkit.compat.v1.init_ops import zeros_initializer
+        from rnnkit.compat.v1.variables import get_variable
+
+        x = convert_to_tensor(inputs)
+        c_prev, m_prev = state
+        width = _width(x)
+        if width is None:
+            raise ValueError("Could not infer input size from inputs.get_shape()[-1]")
+        n, dt = self._num_units, x.dtype
+        w_m = get_variable("recurrent_kernel", [self.output_size, 8 * n], dt)
+        w_x = get_variable("kernel", [width, 8 * n], dt)
+        m_mat = math_ops.matmul(m_prev, w_m)
+        x_mat = math_ops.matmul(x, w_x)
+        if self._use_biases:
+            bias = get_variable("bias", [8 * n], dt, initializer=zeros_initializer())
+            m_mat = nn.bias_add(m_mat, bias)
+        ms = array_ops.split(m_mat, 8, axis=1)
+        xs = array_ops.split(x_mat, 8, axis=1)
+        sig, tanh, relu = math_ops.sigmoid, math_ops.tanh, math_ops.relu
+        # first layer: eight branches, each joining the input and recurrent parts
+        a0 = sig(xs[0] + ms[0])
+        a1 = relu(xs[1] + ms[1])
+        a2 = sig(xs[2] + ms[2])
+        a3 = relu(xs[3] * ms[3])
+        a4 = tanh(xs[4] + ms[4])
+        a5 = sig(xs[5] + ms[5])
+        a6 = tanh(xs[6] + ms[6])
+        a7 = sig(xs[7] + ms[7])
+        # second layer: pairs; the previous cell state enters the first pair
+        b0 = tanh(tanh(a0 * a1) + c_prev)
+        b1 = tanh(a2 + a3)
+        b2 = tanh(a4 * a5)
+        b3 = sig(a6 + a7)
+        new_c = b0 * b1
+        new_m = tanh(new_c * tanh(b2 + b3))
+        if self._num_proj is not None:
+            w_p = get_variable("projection_weights", [n, self._num_proj], dt)
+            new_m = math_ops.matmul(new_m, w_p)
+        return new_m, LSTMStateTuple(new_c, new_m)
