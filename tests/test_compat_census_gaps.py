@@ -66,6 +66,25 @@ def test_multi_rnn_cell_one_cell_twice_other_width_fails_as_tf():
     assert "cell_0/basic_lstm_cell" in str(err.value)
 
 
+def test_multi_rnn_cell_one_wrapped_cell_twice_shares_weights():
+    x = tf.placeholder(tf.float32, [2, 5, 4])
+    keep = tf.placeholder(tf.float32, [])
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    wrapped = tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=keep)
+    out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell([wrapped] * 2), x, dtype=tf.float32)
+    assert [v.op.name for v in tf.global_variables()] == [
+        "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel",
+        "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/bias",
+    ]
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        assert s.run(out, {x: np.ones((2, 5, 4)), keep: 1.0}).shape == (2, 5, 4)
+    x3 = tf.placeholder(tf.float32, [2, 5, 3])
+    twice = [tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.LSTMCell(4, num_proj=2))] * 2
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 4 and 5"):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell(twice), x3, dtype=tf.float32, scope="b")
+
+
 def test_multi_rnn_cell_distinct_cells_keep_two_sets():
     x = tf.placeholder(tf.float32, [2, 5, 4])
     cells = [tf.nn.rnn_cell.BasicLSTMCell(4) for _ in range(2)]

@@ -1030,22 +1030,22 @@ class MultiRNNCell(RNNCell):
         TF1 then fails at graph build when another place feeds it inputs of another width."""
         first: dict[int, tuple[int, int]] = {}
         for k, cell in enumerate(self._cells):
-            out = cell.output_size
-            if id(cell) in first and first[id(cell)][1] != width:
-                k0, w0 = first[id(cell)]
-                core = _leaf_core(cell._core)
+            core = _leaf_core(cell._core)  # wrappers of one cell share its kernel too
+            key, rec = id(core), core.output_size  # the kernel has input + recurrent rows
+            if key in first and first[key][1] != width:
+                k0, w0 = first[key]
                 is_stack = isinstance(core, rnnkit.MultiRNNCell)
                 leaf = "multi_rnn_cell" if is_stack else _leaf_scope_name(core)
                 name = "/".join(p for p in (scope.lstrip("/"), self._tf_name, f"cell_{k0}", leaf))
                 raise ValueError(
-                    f"Dimensions must be equal, but are {width + out} and {w0 + out} for "
+                    f"Dimensions must be equal, but are {width + rec} and {w0 + rec} for "
                     f"'{{{{node {name}/MatMul}}}} = MatMul' with input shapes: "
-                    f"[?,{width + out}], [{w0 + out},?] (one cell object is cells[{k0}] and "
+                    f"[?,{width + rec}], [{w0 + rec},?] (one cell object is in cells[{k0}] and "
                     f"cells[{k}] of the MultiRNNCell: its one kernel takes inputs of width {w0}, "
                     f"and cells[{k}] receives width {width})."
                 )
-            first.setdefault(id(cell), (k, width))
-            width = out
+            first.setdefault(key, (k, width))
+            width = cell.output_size
 
     @property
     def state_size(self) -> Any:
