@@ -643,6 +643,7 @@ def _const_node(arr: np.ndarray, dtype: DType, name: str) -> Tensor:
     value = torch.from_numpy(np.array(arr, copy=True))
     t = Tensor(name, dtype, list(arr.shape), fn=lambda: value)
     t._const = arr
+    t._const_value = value  # what every run computes: a session's run plan holds it ready
     return t
 
 

@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from rnnkit import _nest
-from rnnkit.compat.v1.errors import unsupported
+from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
 from rnnkit.compat.v1.ops import (
     Graph,
     Operation,
+    StructNode,
     Tensor,
     _Node,
     _Placeholder,
@@ -66,7 +67,10 @@ def _flatten_fetches(fetches: Any, graph: Graph, leaves: list[_Node]) -> Callabl
 
 
 class _Plan:
-    """The nodes one ``run`` evaluates, in order, with where each node's inputs come from."""
+    """The nodes one ``run`` evaluates, in order, each with the slots of its inputs.
+
+    A run fills a list of values by slot (one per node of ``order``) instead of a dict keyed by
+    node: the fed slots first, then each step's computed value."""
 
     def __init__(self, leaves: list[_Node], fed: frozenset) -> None:
         order: list[_Node] = []
@@ -91,13 +95,29 @@ class _Plan:
                         stack.append((i, False))
         self.order = order
         self.fed = fed
-        # gradient nodes and what they differentiate with respect to
+        slot = {id(n): k for k, n in enumerate(order)}
+        self.fed_slots = {id(n): slot[id(n)] for n in order if n in fed}
+        # per fetched node: its slot, or None for an op (fetched as None)
+        self.leaf_slots = [None if isinstance(n, Operation) else slot[id(n)] for n in leaves]
+        # gradient nodes and the slots of what they differentiate with respect to
         self.grad_targets: set[int] = set()
         for n in order:
             xs = getattr(n, "_grad_xs", None)
             if xs is not None:
-                self.grad_targets.update(id(x) for x in xs)
+                self.grad_targets.update(slot[id(x)] for x in xs if id(x) in slot)
         self.needs_grad = bool(self.grad_targets)
+        # constants: the tensor each run would compute, in its slot before the run starts
+        self.initial: list[Any] = [None] * len(order)
+        # each other node: (slot, node, input slots, whether the run calls its kernel directly)
+        self.steps: list[tuple[int, _Node, list[int], bool]] = []
+        for k, n in enumerate(order):
+            if n in fed:
+                continue
+            const = getattr(n, "_const_value", None)
+            if const is not None and k not in self.grad_targets:
+                self.initial[k] = const
+            else:
+                self.steps.append((k, n, [slot[id(i)] for i in n._inputs], _direct(n)))
 
 
 class Session:
@@ -176,21 +196,43 @@ class Session:
                 self.graph._plans.clear()
             plan = self.graph._plans[key] = _Plan(leaves, frozenset(values))
         with torch.set_grad_enabled(plan.needs_grad):
-            self._execute(plan, values)
-        results = [None if isinstance(n, Operation) else _result(values[n]) for n in leaves]
+            vals = self._execute(plan, values)
+        results = [None if k is None else _result(vals[k]) for k in plan.leaf_slots]
         return rebuild(iter(results))
 
-    def _execute(self, plan: _Plan, values: dict[_Node, Any]) -> None:
+    def _execute(self, plan: _Plan, feeds: dict[_Node, Any]) -> list[Any]:
+        """Every value of ``plan.order`` by slot: constants, the fed ones, then each node's in
+        order."""
+        vals = plan.initial.copy()
+        fed_slots = plan.fed_slots
         targets = plan.grad_targets
-        for n in plan.order:
-            if n in values:
-                if targets and id(n) in targets:
-                    values[n] = _requiring_grad(values[n])
-                continue
-            v = n._compute(self, [values[i] for i in n._inputs])
-            if targets and id(n) in targets:
-                v = _requiring_grad(v)
-            values[n] = v
+        for node, value in feeds.items():
+            k = fed_slots.get(id(node))
+            if k is not None:
+                vals[k] = _requiring_grad(value) if k in targets else value
+        sess = self
+        step = None
+        try:  # a node whose value is its kernel's: the kernel is called here, as run_kernel does
+            if targets:
+                for step in plan.steps:
+                    k, n, ins, direct = step
+                    args = [vals[i] for i in ins]
+                    v = n._fn(*args) if direct else n._compute(sess, args)
+                    vals[k] = _requiring_grad(v) if k in targets else v
+            else:
+                for step in plan.steps:
+                    k, n, ins, direct = step
+                    args = [vals[i] for i in ins]
+                    vals[k] = n._fn(*args) if direct else n._compute(sess, args)
+        except (RuntimeError, IndexError) as e:
+            # torch's own errors about a kernel's inputs: TensorFlow's InvalidArgumentError naming
+            # the op (rnnkit's and TF's error classes, and errors of other nodes, pass unchanged)
+            if step is None or not step[3] or type(e) not in (RuntimeError, IndexError):
+                raise
+            n = step[1]
+            name = n._op_name if isinstance(n, Tensor) else n.name
+            raise InvalidArgumentError(f"{e} (in op {name!r})") from None
+        return vals
 
     def _feeds(self, feed_dict: dict | None) -> dict[_Node, Any]:
         if feed_dict is None:
@@ -253,6 +295,18 @@ class Session:
                 seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
             gen = self._generators[node] = torch.Generator().manual_seed(seed)
         return gen
+
+
+_KERNEL_NODES = (Tensor._compute, StructNode._compute)
+
+
+def _direct(n: _Node) -> bool:
+    """Whether ``n``'s value is ``n._fn(*input_values)`` (its ``_compute`` is run_kernel's)."""
+    return (
+        type(n)._compute in _KERNEL_NODES
+        and "_compute" not in vars(n)
+        and getattr(n, "_fn", None) is not None
+    )
 
 
 def _requiring_grad(v: Any) -> Any:
