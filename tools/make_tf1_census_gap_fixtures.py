@@ -19,6 +19,8 @@ Cases:
 - ``nest``: ``tf.nest`` results on dicts, namedtuples and strings.
 - ``nas_cell``: ``NASCell`` outputs and final state over 5 steps (TensorFlow Addons' port of
   ``tf.contrib.rnn.NASCell``), plain and with ``num_proj`` and biases.
+- ``small_fixes``: ``tf.concat`` of one tensor, ``softmax_cross_entropy`` with int32 labels,
+  ``tf.fill`` with a tensor value, ``Dimension`` arithmetic with ints.
 - ``help.json``: what a TF1 script with flags prints for ``--help`` (``tf.app.run``), and its exit
   status.
 - ``attention_dynamic_rnn``: ``dynamic_rnn`` over an ``AttentionWrapper`` (TensorFlow Addons), with
@@ -370,6 +372,40 @@ def nas_cell(rng: np.random.Generator) -> dict:
     return out
 
 
+def small_fixes() -> dict:
+    """Single behaviours programs rely on: ``tf.concat(tensor, axis)`` of one tensor (taken as a
+    one-element list), ``tf.losses.softmax_cross_entropy`` with int32 one-hot labels (cast to the
+    logits' dtype), ``tf.fill`` with a tensor value, and ``Dimension`` arithmetic with ints
+    (-1 stands for an unknown dimension)."""
+    tf1.reset_default_graph()
+    x = np.arange(6, dtype=f32).reshape(2, 3)
+    cat = tf1.concat(tf1.constant(x), 1)
+    labels = np.array([[0, 1, 0], [1, 0, 0]], np.int32)
+    logits = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], f32)
+    loss = tf1.losses.softmax_cross_entropy(
+        onehot_labels=tf1.constant(labels), logits=tf1.constant(logits)
+    )
+    fill_f = tf1.fill([2, 2], tf1.constant(3.0))
+    fill_i = tf1.fill(tf1.constant([3]), tf1.constant(7, tf.int32))
+    d, u = tf1.TensorShape([3, 4])[1], tf1.TensorShape([None])[0]
+    dims = [d + 1, 1 + d, d - 1, 9 - d, d * 2, 2 * d, d // 3, u + 1, 1 + u, d + u]
+    with tf1.Session() as s:
+        cv, lv, fv, iv = s.run([cat, loss, fill_f, fill_i])
+    return {
+        "concat_in": x,
+        "concat_out": cv,
+        "concat_shape": np.array(cat.shape.as_list()),
+        "labels": labels,
+        "logits": logits,
+        "loss": lv,
+        "fill_f": fv,
+        "fill_i": iv,
+        "fill_i_dtype": np.array(fill_i.dtype.name),
+        "dims": np.array([-1 if v.value is None else v.value for v in dims]),
+        "dims_type": np.array([type(v).__name__ for v in dims]),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_census_gaps"))
@@ -386,6 +422,7 @@ def main() -> None:
         "nest": nest_cases(),
         "attention_dynamic_rnn": attention_dynamic_rnn(rng),
         "nas_cell": nas_cell(rng),
+        "small_fixes": small_fixes(),
     }
     for name, arrays in cases.items():
         np.savez(args.out / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})
