@@ -316,6 +316,9 @@ contrib = _Namespace(
         get_or_create_global_step=_train.get_or_create_global_step,
         get_global_step=_train.get_global_step,
         create_global_step=_train.create_global_step,
+        list_variables=_train.list_variables,
+        load_checkpoint=_train.load_checkpoint,
+        load_variable=_train.load_variable,
         nest=nest,
     ),
 )

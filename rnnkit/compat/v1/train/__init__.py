@@ -14,6 +14,13 @@ from rnnkit.compat.v1.train.adadelta import AdadeltaOptimizer
 from rnnkit.compat.v1.train.adagrad import AdagradOptimizer
 from rnnkit.compat.v1.train.adam import AdamOptimizer
 from rnnkit.compat.v1.train.checkpoint_state import checkpoint_exists, get_checkpoint_state
+from rnnkit.compat.v1.train.checkpoint_utils import (
+    NewCheckpointReader,
+    global_step,
+    list_variables,
+    load_checkpoint,
+    load_variable,
+)
 from rnnkit.compat.v1.train.coordinator import Coordinator
 from rnnkit.compat.v1.train.gradient_descent import GradientDescentOptimizer
 from rnnkit.compat.v1.train.input import (
@@ -42,6 +49,11 @@ __all__ = [
     "latest_checkpoint",
     "get_checkpoint_state",
     "checkpoint_exists",
+    "NewCheckpointReader",
+    "list_variables",
+    "load_variable",
+    "load_checkpoint",
+    "global_step",
     "get_global_step",
     "get_or_create_global_step",
     "create_global_step",
