@@ -486,3 +486,51 @@ def test_train_global_step_is_an_int():
         s.run(tf.assign_add(step, 3))
         got = tf.train.global_step(s, step)
     assert got == 3 and type(got) is int
+
+
+# -- names single programs use: tf.Summary, tf.Print, ModeKeys, keras.initializers ----------------
+
+
+def test_summary_proto_written_by_file_writer(tmp_path):
+    pytest.importorskip("tensorboardX")
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    value = tf.Summary.Value(tag="loss", simple_value=1.5)
+    with tf.summary.FileWriter(str(tmp_path)) as writer:
+        writer.add_summary(tf.Summary(value=[value]), 7)
+    data = next(tmp_path.iterdir()).read_bytes()
+    events, pos = [], 0
+    while pos < len(data):
+        (length,) = struct.unpack_from("<Q", data, pos)
+        event = event_pb2.Event()
+        event.ParseFromString(data[pos + 12 : pos + 12 + length])
+        events.append(event)
+        pos += 16 + length
+    (ev,) = [e for e in events if e.HasField("summary")]
+    assert ev.step == 7 and ev.summary.value[0].tag == "loss"
+    assert ev.summary.value[0].simple_value == 1.5
+
+
+def test_print_is_identity_and_writes_values(capfd):
+    x = tf.constant([1, 2, 3, 4])
+    y = tf.Print(x, [x, tf.constant(0.5)], "x=", first_n=2)
+    assert y.shape.as_list() == [4] and y.dtype == tf.int32
+    with tf.Session() as s:
+        for _ in range(3):
+            np.testing.assert_array_equal(s.run(y), [1, 2, 3, 4])
+    assert capfd.readouterr().err.splitlines() == ["x=[1 2 3...][0.5]"] * 2
+    with pytest.raises(TypeError, match="`data` of tf.Print"):
+        tf.Print(x, x)
+
+
+def test_mode_keys_and_keras_initializers():
+    keys = tf.contrib.learn.ModeKeys
+    assert (keys.TRAIN, keys.EVAL, keys.INFER) == ("train", "eval", "infer")
+    w = tf.get_variable("w", [30, 20], initializer=tf.keras.initializers.glorot_uniform(seed=1))
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        v = s.run(w)
+    limit = np.sqrt(6.0 / 50)
+    assert np.abs(v).max() <= limit and np.abs(v).max() > 0.8 * limit

@@ -52,6 +52,7 @@ from rnnkit.compat.v1 import init_ops as _init
 from rnnkit.compat.v1 import keras_datasets as _mnist
 from rnnkit.compat.v1 import layers as _layers
 from rnnkit.compat.v1 import legacy_seq2seq as _seq2seq
+from rnnkit.compat.v1 import logging_ops as _logging_ops
 from rnnkit.compat.v1 import losses as _losses
 from rnnkit.compat.v1 import math_ops as _math
 from rnnkit.compat.v1 import metrics as _metrics
@@ -247,6 +248,7 @@ for _module, _names in (
     for _name in _names:
         _TOP[_name] = getattr(_module, _name)
 _TOP.update(abs=_math.abs_, round=_math.round_, pow=_math.pow_, range=_math.range_)
+_TOP.update(Print=_logging_ops.Print)
 globals().update(_TOP)
 
 _CELLS = {n: getattr(_cells, n) for n in _cells.__all__}
@@ -304,6 +306,10 @@ contrib = _Namespace(
     layers=_Namespace(
         "contrib.layers", **{n: getattr(_contrib_layers, n) for n in _contrib_layers.__all__}
     ),
+    learn=_Namespace(
+        "contrib.learn",
+        ModeKeys=_Namespace("contrib.learn.ModeKeys", TRAIN="train", EVAL="eval", INFER="infer"),
+    ),
     legacy_seq2seq=_Namespace(
         "contrib.legacy_seq2seq", **{n: getattr(_seq2seq, n) for n in _seq2seq.__all__}
     ),
@@ -332,6 +338,13 @@ keras = _Namespace(
     "keras",
     datasets=_Namespace(
         "keras.datasets", mnist=_Namespace("keras.datasets.mnist", load_data=_mnist.load_data)
+    ),
+    initializers=_Namespace(
+        "keras.initializers",
+        glorot_uniform=_init.glorot_uniform_initializer,
+        glorot_normal=_init.glorot_normal_initializer,
+        zeros=_init.zeros_initializer,
+        ones=_init.ones_initializer,
     ),
 )
 math = _Namespace(
@@ -447,7 +460,9 @@ SUPPORTED: tuple[str, ...] = tuple(
         + [f"app.{n}" for n in dir(app)]
         + [f"logging.{n}" for n in dir(logging)]
         + [f"gfile.{n}" for n in dir(gfile)]
-        + ["keras.datasets.mnist.load_data"]
+        + ["keras.datasets.mnist.load_data", "Summary", "Summary.Value"]
+        + [f"keras.initializers.{n}" for n in dir(keras.initializers)]
+        + [f"contrib.learn.ModeKeys.{n}" for n in dir(contrib.learn.ModeKeys)]
         + [f"data.{n}" for n in dir(data)]
     )
 )
@@ -461,4 +476,6 @@ SUPPORTED = (*sorted([*SUPPORTED, "tuple"]),)
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "Summary":  # the summary protocol buffer (tensorboardX's copy, imported on use)
+        return _summary._summary_pb2().Summary
     raise unsupported(f"tf.{name}")
