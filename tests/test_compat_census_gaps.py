@@ -534,3 +534,20 @@ def test_mode_keys_and_keras_initializers():
         v = s.run(w)
     limit = np.sqrt(6.0 / 50)
     assert np.abs(v).max() <= limit and np.abs(v).max() > 0.8 * limit
+
+
+def test_adadelta_sparse_gradient_moves_only_looked_up_rows():
+    ref = _load("adadelta_sparse")
+    ids = tf.placeholder(tf.int32, [None])
+    y = tf.placeholder(tf.float32, [None, 4])
+    E = tf.Variable(ref["E0"], name="E")
+    loss = tf.reduce_mean(tf.square(tf.nn.embedding_lookup(E, ids) - y))
+    opt = tf.train.AdadeltaOptimizer(1.0, rho=0.9, epsilon=1e-6)
+    step = opt.minimize(loss)
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        for k in range(5):
+            s.run(step, {ids: ref["ids"][k], y: ref["targets"][k]})
+            got = s.run([E, opt.get_slot(E, "accum"), opt.get_slot(E, "accum_update")])
+            for key, v in zip(("E", "accum", "accum_update"), got):
+                np.testing.assert_allclose(v, ref[key][k], rtol=2e-5, atol=1e-7)

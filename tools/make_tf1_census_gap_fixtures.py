@@ -16,6 +16,7 @@ Cases:
   sampler is out of the numbers), ``num_true`` 1 and 2, ``remove_accidental_hits`` on and off.
 - ``adadelta``: ``AdadeltaOptimizer`` over 5 steps of a small least-squares problem (variables and
   both slots after each step, slot names), with TF's default hyper-parameters and with larger ones.
+- ``adadelta_sparse``: ``AdadeltaOptimizer`` on an embedding (sparse gradient), 5 steps.
 - ``nest``: ``tf.nest`` results on dicts, namedtuples and strings.
 - ``nas_cell``: ``NASCell`` outputs and final state over 5 steps (TensorFlow Addons' port of
   ``tf.contrib.rnn.NASCell``), plain and with ``num_proj`` and biases.
@@ -240,6 +241,31 @@ def adadelta(rng: np.random.Generator) -> dict:
     return out
 
 
+def adadelta_sparse(rng: np.random.Generator) -> dict:
+    """``AdadeltaOptimizer(1.0, rho=0.9, epsilon=1e-6)`` on an embedding whose gradient is sparse
+    (TF's ``SparseApplyAdadelta``: only the rows looked up move, their slots only), 5 steps."""
+    E0 = rng.normal(size=(10, 4)).astype(f32)
+    ids = np.stack([rng.choice(10, size=6) for _ in range(5)]).astype(np.int32)
+    ids[:, 0] = ids[:, 1]  # a repeated id in every batch: its row gradients add up
+    targets = rng.normal(size=(5, 6, 4)).astype(f32)
+    tf1.reset_default_graph()
+    idp = tf1.placeholder(tf.int32, [None])
+    yp = tf1.placeholder(tf.float32, [None, 4])
+    E = tf1.Variable(E0, name="E")
+    loss = tf1.reduce_mean(tf1.square(tf1.nn.embedding_lookup(E, idp) - yp))
+    opt = tf1.train.AdadeltaOptimizer(1.0, rho=0.9, epsilon=1e-6)
+    step = opt.minimize(loss)
+    hist: dict[str, list] = {"E": [], "accum": [], "accum_update": []}
+    with tf1.Session() as s:
+        s.run(tf1.global_variables_initializer())
+        for k in range(5):
+            s.run(step, {idp: ids[k], yp: targets[k]})
+            values = s.run([E, opt.get_slot(E, "accum"), opt.get_slot(E, "accum_update")])
+            for key, v in zip(hist, values):
+                hist[key].append(v)
+    return {"E0": E0, "ids": ids, "targets": targets, **{k: np.stack(v) for k, v in hist.items()}}
+
+
 def nest_cases() -> dict:
     Point = collections.namedtuple("Point", ["y", "x"])
     structure = {"b": (1, [2, 3]), "a": Point(y=4, x=5)}
@@ -419,6 +445,7 @@ def main() -> None:
         "metrics": metrics(rng),
         "sampled_softmax": sampled_softmax(rng),
         "adadelta": adadelta(rng),
+        "adadelta_sparse": adadelta_sparse(rng),
         "nest": nest_cases(),
         "attention_dynamic_rnn": attention_dynamic_rnn(rng),
         "nas_cell": nas_cell(rng),
