@@ -64,6 +64,7 @@ from rnnkit.compat.v1 import rnn as _rnn
 from rnnkit.compat.v1 import rnn_cell as _cells
 from rnnkit.compat.v1 import seq2seq as _contrib_seq2seq
 from rnnkit.compat.v1 import seq2seq_loss as _seq2seq_loss
+from rnnkit.compat.v1 import slice_ops as _slice_ops
 from rnnkit.compat.v1 import strided_slice as _strided
 from rnnkit.compat.v1 import summary as _summary
 from rnnkit.compat.v1 import tf_logging as _logging
@@ -248,7 +249,7 @@ for _module, _names in (
     for _name in _names:
         _TOP[_name] = getattr(_module, _name)
 _TOP.update(abs=_math.abs_, round=_math.round_, pow=_math.pow_, range=_math.range_)
-_TOP.update(Print=_logging_ops.Print)
+_TOP.update(Print=_logging_ops.Print, slice=_slice_ops.slice_, assert_rank=_slice_ops.assert_rank)
 globals().update(_TOP)
 
 _CELLS = {n: getattr(_cells, n) for n in _cells.__all__}
