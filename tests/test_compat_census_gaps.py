@@ -596,3 +596,17 @@ def test_assert_rank_as_tf():
         assert s.run(z, {q: np.zeros((1, 2))}).shape == (1, 2)
         with pytest.raises(tf.errors.InvalidArgumentError, match="must have rank"):
             s.run(z, {q: np.zeros(3)})
+
+
+def test_summary_writer_tf0_name_and_bad_arguments(tmp_path):
+    pytest.importorskip("tensorboardX")
+    tf.constant(1.0, name="c")
+    with tf.Session() as s:
+        writer = tf.train.SummaryWriter(str(tmp_path / "a"), s.graph)
+        writer.close()
+        tf.train.SummaryWriter(str(tmp_path / "b"), graph_def=s.graph).close()
+    assert len(list((tmp_path / "a").iterdir())) == 1
+    with pytest.raises(TypeError, match="`graph`: expected a tf.Graph"):
+        tf.summary.FileWriter(str(tmp_path / "c"), 3)
+    with pytest.raises(TypeError, match="grpah"):
+        tf.summary.FileWriter(str(tmp_path / "d"), grpah=None)

@@ -258,13 +258,30 @@ class FileWriter:
         graph: Any = None,
         max_queue: int = 10,
         flush_secs: int = 120,
-        **kwargs: Any,
+        graph_def: Any = None,
+        filename_suffix: Any = None,
+        session: Any = None,
     ) -> None:
+        from rnnkit.compat.v1.ops import Graph
+
+        # graph_def: TensorFlow 0.x's SummaryWriter argument; a tf.Graph is written the same way
+        for what, g in (("graph", graph), ("graph_def", graph_def)):
+            if g is not None and not isinstance(g, Graph):
+                raise TypeError(
+                    f"Received an invalid value for argument `{what}`: expected a tf.Graph "
+                    f"(e.g. sess.graph), got {type(g).__name__}."
+                )
         tbx = _tbx()
-        self._writer = tbx.FileWriter(str(logdir), max_queue=max_queue, flush_secs=flush_secs)
+        self._writer = tbx.FileWriter(
+            str(logdir),
+            max_queue=max_queue,
+            flush_secs=flush_secs,
+            filename_suffix="" if filename_suffix is None else str(filename_suffix),
+        )
         self.logdir = str(logdir)
-        if graph is not None:
-            self.add_graph(graph)
+        g = graph if graph is not None else graph_def
+        if g is not None:
+            self.add_graph(g)
 
     def add_summary(self, summary: Any, global_step: Any = None) -> None:
         pb = _summary_pb2().Summary()
