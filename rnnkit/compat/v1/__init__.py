@@ -43,6 +43,7 @@ from rnnkit.compat.v1 import check_ops as _check
 from rnnkit.compat.v1 import contrib_layers as _contrib_layers
 from rnnkit.compat.v1 import control_flow_ops as _cf
 from rnnkit.compat.v1 import data as _data
+from rnnkit.compat.v1 import device_lib as _device_lib_module
 from rnnkit.compat.v1 import dtypes as _dtypes
 from rnnkit.compat.v1 import flags as _flags
 from rnnkit.compat.v1 import functional_ops as _functional
@@ -330,6 +331,10 @@ contrib = _Namespace(
     ),
 )
 flags = _Namespace("flags", **{n: getattr(_flags, n) for n in _flags.__all__})
+# served as the module tensorflow.python.client.device_lib by install()
+_device_lib = _Namespace(
+    "python.client.device_lib", list_local_devices=_device_lib_module.list_local_devices
+)
 app = _Namespace("app", run=_app.run, flags=flags)
 logging = _Namespace("logging", **{n: getattr(_logging, n) for n in _logging.__all__})
 gfile = _Namespace("gfile", **{n: getattr(_gfile, n) for n in _gfile.__all__})

@@ -73,6 +73,7 @@ _LOOKUP: dict[str, tuple[str, ...]] = {
     "python.layers.core": ("layers",),  # TF1 NMT code: from tensorflow.python.layers import core
     "python.util.nest": ("nest",),
     "python.ops.metrics": ("metrics",),
+    "python.client.device_lib": ("_device_lib",),
     "contrib.rnn.python.ops.rnn_cell": ("contrib.rnn",),
     "contrib.rnn.python.ops.core_rnn_cell": ("contrib.rnn",),
     "contrib.legacy_seq2seq.python.ops.seq2seq": ("contrib.legacy_seq2seq",),

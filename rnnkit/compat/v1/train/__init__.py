@@ -30,6 +30,7 @@ from rnnkit.compat.v1.train.input import (
     range_input_producer,
     start_queue_runners,
 )
+from rnnkit.compat.v1.train.meta_graph import export_meta_graph, import_meta_graph
 from rnnkit.compat.v1.train.momentum import MomentumOptimizer
 from rnnkit.compat.v1.train.optimizer import Optimizer
 from rnnkit.compat.v1.train.rmsprop import RMSPropOptimizer
@@ -54,6 +55,8 @@ __all__ = [
     "load_variable",
     "load_checkpoint",
     "global_step",
+    "export_meta_graph",
+    "import_meta_graph",
     "get_global_step",
     "get_or_create_global_step",
     "create_global_step",
