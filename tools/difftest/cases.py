@@ -332,4 +332,5 @@ SEEDED: dict[str, int] = {
     "clip_by_global_norm_grad_at_norm_equal_clip": 3003066,
     "where_static_shape_from_condition": 3003862,
     "losses_sparse_ce_unknown_logits_rank": 3004249,
+    "where_condition_shape_ignored_for_unknown_rank_x": 5009263,
 }
