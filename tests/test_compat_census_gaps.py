@@ -670,3 +670,12 @@ def test_device_lib_lists_the_cpu():
         uninstall()
     assert [(d.name, d.device_type) for d in devices] == [("/device:CPU:0", "CPU")]
     assert [d.name for d in devices if d.device_type == "GPU"] == []
+
+
+def test_raw_rnn_loop_fn_results_are_checked():
+    cell = tf.nn.rnn_cell.BasicRNNCell(3)
+    x = tf.ones([2, 4])
+    with pytest.raises(ValueError, match=r"must return \(elements_finished, next_input"):
+        tf.nn.raw_rnn(cell, lambda t, o, s, ls: (tf.zeros([2], tf.bool), x))
+    with pytest.raises(TypeError, match="must be a bool tensor, got int32"):
+        tf.nn.raw_rnn(cell, lambda t, o, s, ls: (tf.zeros([2], tf.int32), x, s, None, None))

@@ -460,6 +460,22 @@ def _same_structure(a: Any, b: Any) -> None:
         raise err
 
 
+def _loop_fn_result(result: Any, call: str) -> tuple:
+    """The 5-tuple a raw_rnn ``loop_fn`` returns, its ``finished`` part a boolean tensor."""
+    if not isinstance(result, (tuple, list)) or len(result) != 5:
+        raise ValueError(
+            f"{call} must return (elements_finished, next_input, next_cell_state, emit_output, "
+            f"next_loop_state), got {result!r}."
+        )
+    finished = convert_to_tensor(result[0])
+    if finished.dtype.name != "bool":
+        raise TypeError(
+            f"The elements_finished returned by {call} must be a bool tensor, got "
+            f"{finished.dtype.name}."
+        )
+    return (finished, *result[1:])
+
+
 def raw_rnn(
     cell: Any,
     loop_fn: Any,
@@ -495,8 +511,8 @@ def raw_rnn(
         )
     with variable_scope(scope or "rnn"):
         time = convert_to_tensor(0, int32)
-        finished, next_input, initial_state, emit_structure, init_loop_state = loop_fn(
-            time, None, None, None
+        finished, next_input, initial_state, emit_structure, init_loop_state = _loop_fn_result(
+            loop_fn(time, None, None, None), "loop_fn(0, None, None, None)"
         )
         if initial_state is None:
             raise ValueError("loop_fn(0, None, None, None) must return an initial state, got None.")
@@ -549,8 +565,9 @@ def raw_rnn(
             output, cell_state = cell(current_input, state)
             _same_structure(state, cell_state)
             next_time = time + 1
-            next_finished, nxt_input, next_state, emit, next_loop_state = loop_fn(
-                next_time, output, cell_state, loop_state
+            next_finished, nxt_input, next_state, emit, next_loop_state = _loop_fn_result(
+                loop_fn(next_time, output, cell_state, loop_state),
+                "loop_fn(time, cell_output, cell_state, loop_state)",
             )
             _same_structure(state, next_state)
             if emit is None:
