@@ -679,3 +679,24 @@ def test_raw_rnn_loop_fn_results_are_checked():
         tf.nn.raw_rnn(cell, lambda t, o, s, ls: (tf.zeros([2], tf.bool), x))
     with pytest.raises(TypeError, match="must be a bool tensor, got int32"):
         tf.nn.raw_rnn(cell, lambda t, o, s, ls: (tf.zeros([2], tf.int32), x, s, None, None))
+
+
+def test_more_metrics_match_tf():
+    ref = _load("more_metrics")
+    lab = tf.placeholder(tf.float32, [None])
+    pred = tf.placeholder(tf.float32, [None])
+    w = tf.placeholder(tf.float32, [None])
+    made = [
+        tf.metrics.mean_squared_error(lab, pred, weights=w),
+        tf.metrics.mean_absolute_error(lab, pred),
+        tf.metrics.precision(tf.cast(lab, tf.bool), tf.cast(pred, tf.bool), weights=w),
+        tf.metrics.recall(tf.cast(lab, tf.bool), tf.cast(pred, tf.bool)),
+    ]
+    assert [v.op.name for v in tf.local_variables()] == list(ref["local_names"])
+    with tf.Session() as s:
+        s.run(tf.local_variables_initializer())
+        for k in range(3):
+            feed = {lab: ref["labels"][k], pred: ref["predictions"][k], w: ref["weights"][k]}
+            ups = s.run([m[1] for m in made], feed)
+            got = [*ups, *s.run([m[0] for m in made])]
+            np.testing.assert_allclose(got, ref["rows"][k], rtol=1e-6)

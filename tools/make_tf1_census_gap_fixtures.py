@@ -12,6 +12,8 @@ Cases:
 - ``raw_rnn_emit``: ``raw_rnn`` with an ``emit_structure`` (a pair: the output and its row sum).
 - ``metrics``: ``tf.metrics.accuracy`` and ``tf.metrics.mean`` (with weights) over three batches:
   the value before any update, each ``update_op`` result and the value after it; local variables.
+- ``more_metrics``: ``mean_squared_error`` (weighted), ``mean_absolute_error``, ``precision``
+  (weighted) and ``recall`` over three batches.
 - ``sampled_softmax``: ``tf.nn.sampled_softmax_loss`` with fixed ``sampled_values`` (so TF's random
   sampler is out of the numbers), ``num_true`` 1 and 2, ``remove_accidental_hits`` on and off.
 - ``adadelta``: ``AdadeltaOptimizer`` over 5 steps of a small least-squares problem (variables and
@@ -166,6 +168,38 @@ def metrics(rng: np.random.Generator) -> dict:
         "values": np.stack([b[2] for b in batches]).astype(f32),
         "weights": np.stack([b[3] for b in batches]).astype(f32),
         "rows": np.array(rows, f32),  # per batch: acc update, mean update, acc, mean
+    }
+
+
+def more_metrics(rng: np.random.Generator) -> dict:
+    """``mean_squared_error``, ``mean_absolute_error``, ``precision`` and ``recall`` (weighted)
+    over three batches: each update's result and the value after it; local variable names."""
+    tf1.reset_default_graph()
+    lab = tf1.placeholder(tf.float32, [None])
+    pred = tf1.placeholder(tf.float32, [None])
+    w = tf1.placeholder(tf.float32, [None])
+    made = [
+        tf1.metrics.mean_squared_error(lab, pred, weights=w),
+        tf1.metrics.mean_absolute_error(lab, pred),
+        tf1.metrics.precision(tf1.cast(lab, tf.bool), tf1.cast(pred, tf.bool), weights=w),
+        tf1.metrics.recall(tf1.cast(lab, tf.bool), tf1.cast(pred, tf.bool)),
+    ]
+    names = np.array([v.op.name for v in tf1.local_variables()])
+    labels = rng.integers(0, 2, size=(3, 6)).astype(f32)
+    preds = rng.integers(0, 2, size=(3, 6)).astype(f32)
+    weights = rng.uniform(size=(3, 6)).astype(f32)
+    rows = []
+    with tf1.Session() as s:
+        s.run(tf1.local_variables_initializer())
+        for k in range(3):
+            ups = s.run([m[1] for m in made], {lab: labels[k], pred: preds[k], w: weights[k]})
+            rows.append([*ups, *s.run([m[0] for m in made])])
+    return {
+        "local_names": names,
+        "labels": labels,
+        "predictions": preds,
+        "weights": weights,
+        "rows": np.array(rows, f32),
     }
 
 
@@ -449,6 +483,7 @@ def main() -> None:
         "nest": nest_cases(),
         "attention_dynamic_rnn": attention_dynamic_rnn(rng),
         "nas_cell": nas_cell(rng),
+        "more_metrics": more_metrics(rng),
         "small_fixes": small_fixes(),
     }
     for name, arrays in cases.items():

@@ -1,7 +1,9 @@
 """``tf.metrics``: streaming metrics over local variables (TensorFlow 1.x's ``metrics_impl``).
 
-A metric keeps a running ``total`` and ``count`` in two float32 local variables named
-``<scope>/total`` and ``<scope>/count`` (collections ``local_variables`` and
+A mean metric keeps a running ``total`` and ``count`` in two float32 local variables named
+``<scope>/total`` and ``<scope>/count`` (``precision``/``recall``: ``<scope>/true_positives/count``
+and ``<scope>/false_positives/count`` or ``<scope>/false_negatives/count``; collections
+``local_variables`` and
 ``metric_variables``; ``tf.local_variables_initializer()`` sets them to zero) and returns
 ``(value, update_op)``: running ``update_op`` adds a batch and evaluates to the new ratio; ``value``
 reads the ratio without updating. The ratio of a zero count is 0, as TF's ``div_no_nan``.
@@ -18,7 +20,14 @@ from rnnkit.compat.v1.dtypes import float32
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from rnnkit.compat.v1.variables import Variable, assign_add, variable_scope
 
-__all__ = ["accuracy", "mean"]
+__all__ = [
+    "accuracy",
+    "mean",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "precision",
+    "recall",
+]
 
 METRIC_VARIABLES = "metric_variables"
 
@@ -135,3 +144,124 @@ def accuracy(
     with variable_scope(name, default_name="accuracy"):
         correct = math_ops.cast(math_ops.equal(predictions, labels), float32)
         return _mean(correct, weights, metrics_collections, updates_collections)
+
+
+def _check_pair(labels: Any, predictions: Any, what: str) -> tuple[Tensor, Tensor]:
+    labels = convert_to_tensor(labels)
+    predictions = convert_to_tensor(predictions)
+    labels, predictions = _squeeze_pair(labels, predictions)
+    if not labels.shape.is_compatible_with(predictions.shape):
+        raise ValueError(
+            f"Shapes {predictions.shape} and {labels.shape} are incompatible ({what}: predictions "
+            "and labels)."
+        )
+    return labels, predictions
+
+
+def _float(t: Tensor) -> Tensor:
+    return t if t.dtype is float32 else math_ops.cast(t, float32)
+
+
+def mean_squared_error(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``tf.metrics.mean_squared_error``: the running (weighted) mean of
+    ``(predictions - labels)^2``."""
+    labels, predictions = _check_pair(labels, predictions, "tf.metrics.mean_squared_error")
+    with variable_scope(name, default_name="mean_squared_error"):
+        err = math_ops.square(_float(predictions) - _float(labels))
+        return _mean(err, weights, metrics_collections, updates_collections)
+
+
+def mean_absolute_error(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``tf.metrics.mean_absolute_error``: the running (weighted) mean of
+    ``|predictions - labels|``."""
+    labels, predictions = _check_pair(labels, predictions, "tf.metrics.mean_absolute_error")
+    with variable_scope(name, default_name="mean_absolute_error"):
+        err = math_ops.abs_(_float(predictions) - _float(labels))
+        return _mean(err, weights, metrics_collections, updates_collections)
+
+
+def _count(condition: Tensor, weights: Any, scope: str) -> tuple[Variable, Tensor]:
+    """A ``<scope>/count`` variable and the op adding the (weighted) number of true elements."""
+    with variable_scope(scope):
+        count = _metric_variable("count")
+        hits = math_ops.cast(condition, float32)
+        if weights is not None:
+            hits = hits * _float(convert_to_tensor(weights))
+        return count, assign_add(count, math_ops.reduce_sum(hits))
+
+
+def _ratio_metric(
+    labels: Any,
+    predictions: Any,
+    weights: Any,
+    metrics_collections: Any,
+    updates_collections: Any,
+    name: str | None,
+    kind: str,
+) -> tuple[Tensor, Tensor]:
+    labels, predictions = _check_pair(labels, predictions, f"tf.metrics.{kind}")
+    lab = math_ops.cast(labels, _bool()) if labels.dtype is not _bool() else labels
+    pred = math_ops.cast(predictions, _bool()) if predictions.dtype is not _bool() else predictions
+    with variable_scope(name, default_name=kind):
+        tp, tp_up = _count(math_ops.logical_and(lab, pred), weights, "true_positives")
+        if kind == "precision":
+            other = math_ops.logical_and(math_ops.logical_not(lab), pred)
+            miss, miss_up = _count(other, weights, "false_positives")
+        else:
+            other = math_ops.logical_and(lab, math_ops.logical_not(pred))
+            miss, miss_up = _count(other, weights, "false_negatives")
+        value = _ratio(tp, tp + miss, "value")
+        update_op = _ratio(tp_up, tp_up + miss_up, "update_op")
+    _collect(metrics_collections, value, "metrics_collections")
+    _collect(updates_collections, update_op, "updates_collections")
+    return value, update_op
+
+
+def _bool() -> Any:
+    from rnnkit.compat.v1.dtypes import bool as tf_bool
+
+    return tf_bool
+
+
+def precision(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``tf.metrics.precision``: true positives / (true positives + false positives), labels and
+    predictions taken as booleans; 0 while nothing was predicted true."""
+    return _ratio_metric(
+        labels, predictions, weights, metrics_collections, updates_collections, name, "precision"
+    )
+
+
+def recall(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``tf.metrics.recall``: true positives / (true positives + false negatives), labels and
+    predictions taken as booleans; 0 while no label was true."""
+    return _ratio_metric(
+        labels, predictions, weights, metrics_collections, updates_collections, name, "recall"
+    )
