@@ -27,7 +27,7 @@ Cases:
 - ``help.json``: what a TF1 script with flags prints for ``--help`` (``tf.app.run``), and its exit
   status.
 - ``attention_dynamic_rnn``: ``dynamic_rnn`` over an ``AttentionWrapper`` (TensorFlow Addons), with
-  ``dtype`` and with a given initial state.
+  ``dtype``, with a given initial state, and with ``alignment_history`` and ``sequence_length``.
 
 Needs TensorFlow 2.16 or later with ``tf-keras``; run it outside rnnkit's environment::
 
@@ -332,14 +332,18 @@ def attention_dynamic_rnn(rng: np.random.Generator) -> dict:
         "c0": rng.normal(size=(2, 7)).astype(f32),
         "h0": rng.normal(size=(2, 7)).astype(f32),
     }
-    for case in ("dtype", "initial_state"):
+    for case in ("dtype", "initial_state", "history"):
         tf1.reset_default_graph()
         cell = tf1.nn.rnn_cell.LSTMCell(7)
         mech = tfa.seq2seq.LuongAttention(7, tf1.constant(out["memory"]))
-        att = tfa.seq2seq.AttentionWrapper(cell, mech, attention_layer_size=7)
+        att = tfa.seq2seq.AttentionWrapper(
+            cell, mech, attention_layer_size=7, alignment_history=case == "history"
+        )
         x = tf1.constant(out["x"])
         if case == "dtype":
             outputs, state = tf1.nn.dynamic_rnn(att, x, dtype=tf.float32)
+        elif case == "history":  # the history is a TensorArray written at every step
+            outputs, state = tf1.nn.dynamic_rnn(att, x, dtype=tf.float32, sequence_length=[4, 2])
         else:
             start = att.get_initial_state(batch_size=2, dtype=tf.float32).clone(
                 cell_state=tf1.nn.rnn_cell.LSTMStateTuple(out["c0"], out["h0"])
@@ -352,6 +356,9 @@ def attention_dynamic_rnn(rng: np.random.Generator) -> dict:
                 if key not in out:
                     out[key] = rng.normal(0, 0.3, size=v.shape.as_list()).astype(f32)
                 v.load(out[key], s)
+            if case == "history":  # a TensorArray cannot be fetched: its stack() is
+                out["history_stack"] = s.run(state.alignment_history.stack())
+                state = state._replace(alignment_history=())
             ov, sv = s.run([outputs, state])
         out[f"{case}_outputs"] = ov
         out[f"{case}_c"], out[f"{case}_h"] = sv.cell_state

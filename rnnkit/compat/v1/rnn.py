@@ -29,6 +29,7 @@ from rnnkit.compat.v1.rnn_cell import (
     _check_cell,
     batch_from_state,
     core_node,
+    history_leaves,
     state_leaf,
     state_leaves,
     user_cell_bidirectional,
@@ -93,10 +94,10 @@ def _initial_state(
             f"Received an invalid value for argument `{arg}`: expected {len(sizes)} tensors in the "
             f"structure of the cell's state_size {cell.state_size}, got {len(leaves)}."
         )
-    for leaf_t, size in zip(leaves, sizes):
+    for leaf_t, size, growing in zip(leaves, sizes, history_leaves(initial_state)):
         dims = leaf_t.shape.as_list() if leaf_t.shape.ndims is not None else None
-        if dims is None or not isinstance(size, int):
-            continue  # a part without a (batch, size) shape: AttentionWrapperState.time
+        if dims is None or not isinstance(size, int) or growing:
+            continue  # no (batch, size) shape: AttentionWrapperState.time, alignment_history
         if len(dims) != 2 or (dims[1] is not None and dims[1] != size):
             raise ValueError(
                 f"Received an invalid value for argument `{arg}`: expected (batch, {size}) state "

@@ -641,6 +641,23 @@ def state_leaf(value: Any, dt: DType) -> Tensor:
     return convert_to_tensor(value, dt)
 
 
+def history_leaves(state: Any) -> list[_py_bool]:
+    """Per leaf of ``state``: whether it is an ``alignment_history`` (a tensor of all steps so far,
+    TF's TensorArray, rather than a ``(batch, size)`` state)."""
+    flags: list[_py_bool] = []
+
+    def walk(s: Any, under: _py_bool) -> None:
+        if _nest.is_sequence(s):
+            fields = getattr(s, "_fields", None)
+            for k, item in enumerate(s):
+                walk(item, under or (fields is not None and fields[k] == "alignment_history"))
+        else:
+            flags.append(under)
+
+    walk(state, False)
+    return flags
+
+
 def user_cell_rnn(
     cell: RNNCell,
     x: Tensor,
@@ -662,6 +679,9 @@ def user_cell_rnn(
         size = batch if batch is not None else array_ops.shape(x)[1 if time_major else 0]
         init = cell.zero_state(size, dt)
     init_leaves = [state_leaf(s, dt) for s in _nest.flatten(init)]
+    # AttentionWrapperState.alignment_history grows by a step each step (TF's TensorArray): it is
+    # written at every step, past a row's sequence_length too, as TF's dynamic_rnn does
+    growing = history_leaves(init)
     step_x = _StandIn(f"{scope}/step_input", dt, [batch, dims[2]])
     state_ins = [_StandIn(f"{scope}/step_state", s.dtype, s.shape) for s in init_leaves]
     with variable_scope(scope):
@@ -689,7 +709,11 @@ def user_cell_rnn(
             if seq is not None:
                 valid = (seq > t).unsqueeze(1)
                 o = torch.where(valid, o, o.new_zeros(()))
-                ns = [torch.where(valid, n, s) for n, s in zip(ns, state)]
+                # scalars (AttentionWrapperState.time) and histories pass through, as in TF
+                ns = [
+                    n if g or n.dim() == 0 else torch.where(valid, n, s)
+                    for n, s, g in zip(ns, state, growing)
+                ]
             outs.append(o)
             state = ns
         if not outs:
@@ -704,7 +728,12 @@ def user_cell_rnn(
     shape = [steps, batch, out_width] if time_major else [batch, steps, out_width]
     outputs = leaf(node, (0,), out.dtype, shape)
     finals = [leaf(node, (1, k), s.dtype, s.shape) for k, s in enumerate(init_leaves)]
-    return outputs, _nest.pack_sequence_as(init, finals)
+    final = _nest.pack_sequence_as(init, finals)
+    if any(growing):
+        from rnnkit.compat.v1.seq2seq.decoder import _mark_histories
+
+        _mark_histories(final)  # .stack(), as TF's TensorArray
+    return outputs, final
 
 
 def user_cell_bidirectional(
