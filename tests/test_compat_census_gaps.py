@@ -711,3 +711,15 @@ def test_more_metrics_match_tf():
             ups = s.run([m[1] for m in made], feed)
             got = [*ups, *s.run([m[0] for m in made])]
             np.testing.assert_allclose(got, ref["rows"][k], rtol=1e-6)
+
+
+def test_slim_analyze_vars_prints_as_tf_slim(capsys):
+    import json
+
+    ref = json.loads((FIX / "analyze_vars.json").read_text())
+    tf.get_variable("a", [3, 4])
+    tf.get_variable("s/b", [5], dtype=tf.float64)
+    tf.Variable(3, name="c")
+    got = tf.contrib.slim.model_analyzer.analyze_vars(tf.global_variables(), print_info=True)
+    assert list(got) == ref["result"]
+    assert capsys.readouterr().out == ref["stdout"]

@@ -24,6 +24,7 @@ Cases:
   ``tf.contrib.rnn.NASCell``), plain and with ``num_proj`` and biases.
 - ``small_fixes``: ``tf.concat`` of one tensor, ``softmax_cross_entropy`` with int32 labels,
   ``tf.fill`` with a tensor value, ``Dimension`` arithmetic with ints.
+- ``analyze_vars.json``: what ``contrib.slim.model_analyzer.analyze_vars`` prints and returns.
 - ``help.json``: what a TF1 script with flags prints for ``--help`` (``tf.app.run``), and its exit
   status.
 - ``attention_dynamic_rnn``: ``dynamic_rnn`` over an ``AttentionWrapper`` (TensorFlow Addons), with
@@ -473,6 +474,24 @@ def small_fixes() -> dict:
     }
 
 
+def analyze_vars_output() -> dict:
+    """What TF-Slim's ``model_analyzer.analyze_vars`` (``tf.contrib.slim`` in TF 1.x) prints and
+    returns for three variables (float32 3x4, float64 5, a scalar int32)."""
+    import contextlib
+    import io
+
+    import tf_slim
+
+    tf1.reset_default_graph()
+    tf1.get_variable("a", [3, 4])
+    tf1.get_variable("s/b", [5], dtype=tf.float64)
+    tf1.Variable(3, name="c")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        result = tf_slim.model_analyzer.analyze_vars(tf1.global_variables(), print_info=True)
+    return {"stdout": buf.getvalue(), "result": list(result)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("tests/fixtures/tf1_census_gaps"))
@@ -497,6 +516,7 @@ def main() -> None:
         np.savez(args.out / f"{name}.npz", **{k: np.asarray(v) for k, v in arrays.items()})
     meta = {"tensorflow": tf.__version__, "adadelta": ADADELTA}
     (args.out / "help.json").write_text(json.dumps(help_output(), indent=1) + "\n")
+    (args.out / "analyze_vars.json").write_text(json.dumps(analyze_vars_output(), indent=1) + "\n")
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 

@@ -41,6 +41,7 @@ from rnnkit.compat.v1 import array_ops as _array
 from rnnkit.compat.v1 import candidate_sampling as _sampling
 from rnnkit.compat.v1 import check_ops as _check
 from rnnkit.compat.v1 import contrib_layers as _contrib_layers
+from rnnkit.compat.v1 import contrib_slim as _contrib_slim
 from rnnkit.compat.v1 import control_flow_ops as _cf
 from rnnkit.compat.v1 import data as _data
 from rnnkit.compat.v1 import device_lib as _device_lib_module
@@ -308,6 +309,12 @@ contrib = _Namespace(
     layers=_Namespace(
         "contrib.layers", **{n: getattr(_contrib_layers, n) for n in _contrib_layers.__all__}
     ),
+    slim=_Namespace(
+        "contrib.slim",
+        model_analyzer=_Namespace(
+            "contrib.slim.model_analyzer", analyze_vars=_contrib_slim.analyze_vars
+        ),
+    ),
     learn=_Namespace(
         "contrib.learn",
         ModeKeys=_Namespace("contrib.learn.ModeKeys", TRAIN="train", EVAL="eval", INFER="infer"),
@@ -469,6 +476,7 @@ SUPPORTED: tuple[str, ...] = tuple(
         + ["keras.datasets.mnist.load_data", "Summary", "Summary.Value"]
         + [f"keras.initializers.{n}" for n in dir(keras.initializers)]
         + [f"contrib.learn.ModeKeys.{n}" for n in dir(contrib.learn.ModeKeys)]
+        + ["contrib.slim.model_analyzer.analyze_vars"]
         + [f"data.{n}" for n in dir(data)]
     )
 )
