@@ -723,3 +723,15 @@ def test_slim_analyze_vars_prints_as_tf_slim(capsys):
     got = tf.contrib.slim.model_analyzer.analyze_vars(tf.global_variables(), print_info=True)
     assert list(got) == ref["result"]
     assert capsys.readouterr().out == ref["stdout"]
+
+
+def test_container_and_tables_initializer():
+    with tf.container("experiment0"):
+        v = tf.Variable(2.0)
+    init = tf.tables_initializer()
+    assert isinstance(init, tf.Operation) and init.name == "init_all_tables"
+    with tf.Session() as s:
+        s.run([tf.global_variables_initializer(), init])
+        assert s.run(v) == 2.0
+    with pytest.raises(TypeError, match="container_name"), tf.container(3):
+        pass

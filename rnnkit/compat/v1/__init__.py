@@ -62,6 +62,7 @@ from rnnkit.compat.v1 import nest as _nest_mod
 from rnnkit.compat.v1 import nn as _nn
 from rnnkit.compat.v1 import ops as _ops
 from rnnkit.compat.v1 import random_ops as _random
+from rnnkit.compat.v1 import resource_ops as _resource_ops
 from rnnkit.compat.v1 import rnn as _rnn
 from rnnkit.compat.v1 import rnn_cell as _cells
 from rnnkit.compat.v1 import seq2seq as _contrib_seq2seq
@@ -252,6 +253,7 @@ for _module, _names in (
         _TOP[_name] = getattr(_module, _name)
 _TOP.update(abs=_math.abs_, round=_math.round_, pow=_math.pow_, range=_math.range_)
 _TOP.update(Print=_logging_ops.Print, slice=_slice_ops.slice_, assert_rank=_slice_ops.assert_rank)
+_TOP.update(container=_resource_ops.container, tables_initializer=_resource_ops.tables_initializer)
 globals().update(_TOP)
 
 _CELLS = {n: getattr(_cells, n) for n in _cells.__all__}
