@@ -333,4 +333,5 @@ SEEDED: dict[str, int] = {
     "where_static_shape_from_condition": 3003862,
     "losses_sparse_ce_unknown_logits_rank": 3004249,
     "where_condition_shape_ignored_for_unknown_rank_x": 5009263,
+    "where_condition_rank3_shape_merged": 9007021,
 }
