@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from rnnkit.compat.v1._kernels import max_kernel, min_kernel
 from rnnkit.compat.v1.ops import (
     StructNode,
     Tensor,
@@ -235,8 +236,6 @@ def clip_by_global_norm(
     c = convert_to_tensor(clip_norm, norm.dtype)
 
     def clip(v: torch.Tensor, n: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
-        from rnnkit.compat.v1.math_ops import min_kernel
-
         # TF's formula: for an inf or NaN norm, (n - n) makes every clipped value NaN; at a norm
         # equal to clip_norm the gradient goes through 1 / norm (TF's MinimumGrad)
         return v * (cn * min_kernel(1.0 / n, 1.0 / cn) + (n - n)).to(v.dtype)
@@ -260,8 +259,6 @@ def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str = "clip_by_
     clips each lookup's row alone), and the result stays sparse."""
 
     def fn(v: torch.Tensor, cn: torch.Tensor) -> torch.Tensor:
-        from rnnkit.compat.v1.math_ops import max_kernel
-
         l2sum = (v * v).sum() if axes is None else (v * v).sum(dim=axes, keepdim=True)
         # TF's safe norm: a zero vector's norm is 0 with gradient 0 (sqrt's is infinite there)
         pred = l2sum > 0

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from rnnkit.compat.v1 import gradients as _grad
+from rnnkit.compat.v1._kernels import max_kernel, min_kernel
 from rnnkit.compat.v1.dtypes import as_dtype, float32, float64, int32, int64
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.errors import InvalidArgumentError
@@ -239,17 +240,6 @@ def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 mod = _binary_op("mod", torch.remainder, "``x % y`` with the sign of ``y``.")
 pow_ = _binary_op("pow", torch.pow, "``x ** y`` (tf.pow).")
-
-
-def max_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``max(a, b)``, NaN if either is; at a tie the gradient goes to ``a`` alone (TensorFlow's
-    MaximumGrad: ``x >= y``), where torch's ``maximum`` splits it in halves."""
-    return torch.where((a >= b) | torch.isnan(a), a, b)
-
-
-def min_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``min(a, b)``; at a tie the gradient goes to ``a`` alone (TensorFlow's MinimumGrad)."""
-    return torch.where((a <= b) | torch.isnan(a), a, b)
 
 
 maximum = _binary_op("Maximum", max_kernel, "Elementwise ``max(x, y)`` with broadcasting.")
