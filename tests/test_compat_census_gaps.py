@@ -735,3 +735,48 @@ def test_container_and_tables_initializer():
         assert s.run(v) == 2.0
     with pytest.raises(TypeError, match="container_name"), tf.container(3):
         pass
+
+
+# -- small behaviours: concat of one tensor, int one-hot labels, fill with a tensor, Dimension ----
+
+
+def test_concat_of_one_tensor_is_a_one_element_list():
+    ref = _load("small_fixes")
+    out = tf.concat(tf.constant(ref["concat_in"]), 1)
+    assert out.shape.as_list() == list(ref["concat_shape"])
+    with tf.Session() as s:
+        np.testing.assert_array_equal(s.run(out), ref["concat_out"])
+
+
+def test_softmax_cross_entropy_casts_int_onehot_labels():
+    ref = _load("small_fixes")
+    labels = tf.placeholder(tf.int32, [None, 3])
+    logits = tf.placeholder(tf.float32, [None, 3])
+    loss = tf.losses.softmax_cross_entropy(onehot_labels=labels, logits=logits)
+    with tf.Session() as s:
+        got = s.run(loss, {labels: ref["labels"], logits: ref["logits"]})
+    np.testing.assert_allclose(got, ref["loss"], rtol=1e-6)
+
+
+def test_fill_with_a_tensor_value():
+    ref = _load("small_fixes")
+    f = tf.fill([2, 2], tf.constant(3.0))
+    i = tf.fill(tf.constant([3]), tf.constant(7, tf.int32))
+    assert i.dtype.name == str(ref["fill_i_dtype"])
+    with tf.Session() as s:
+        fv, iv = s.run([f, i])
+    np.testing.assert_array_equal(fv, ref["fill_f"])
+    np.testing.assert_array_equal(iv, ref["fill_i"])
+    with pytest.raises(ValueError, match="Shape must be rank 0 but is rank 1 for 'Fill'"):
+        tf.fill([2], tf.constant([1.0, 2.0]))
+    fed = tf.placeholder(tf.float32)
+    with tf.Session() as s, pytest.raises(tf.errors.InvalidArgumentError, match="scalar"):
+        s.run(tf.fill([2], fed), {fed: [1.0, 2.0]})
+
+
+def test_dimension_arithmetic_with_ints():
+    ref = _load("small_fixes")
+    d, u = tf.TensorShape([3, 4])[1], tf.TensorShape([None])[0]
+    dims = [d + 1, 1 + d, d - 1, 9 - d, d * 2, 2 * d, d // 3, u + 1, 1 + u, d + u]
+    assert [type(v).__name__ for v in dims] == list(ref["dims_type"])
+    assert [-1 if v.value is None else v.value for v in dims] == list(ref["dims"])

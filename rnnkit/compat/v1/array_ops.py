@@ -196,7 +196,9 @@ def _merge_dims(what: str, shapes: list[list[int | None]], skip: int | None) -> 
 
 
 def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
-    """Join tensors along an existing ``axis``."""
+    """Join tensors along an existing ``axis`` (one tensor, not in a list, is a list of one)."""
+    if not isinstance(values, (list, tuple)):
+        values = [values]  # as TF: tf.concat(t, 1) is t
     ts = _same_dtype(values, "tf.concat")
     known = [t for t in ts if t.shape.ndims is not None]
     if not known:
@@ -271,7 +273,43 @@ def ones(shape: Any, dtype: Any = float32, name: str = "ones") -> Tensor:
     return fill(shape, 1, dtype, name)
 
 
+def _fill_with_tensor(dims: Any, value: Tensor, name: str) -> Tensor:
+    """``fill`` with a scalar tensor ``value``, read at run time."""
+    if value.shape.ndims not in (None, 0):
+        raise ValueError(
+            f"Shape must be rank 0 but is rank {value.shape.ndims} for 'Fill' (op: 'Fill') with "
+            f"input shapes: {value.shape} (value)."
+        )
+
+    def expand(v: torch.Tensor, d: list[int]) -> torch.Tensor:
+        if v.dim() != 0:
+            raise InvalidArgumentError(f"value must be a scalar, got shape {list(v.shape)}")
+        return v.expand(d).clone()
+
+    if isinstance(dims, Tensor) or (
+        isinstance(dims, (list, tuple)) and any(isinstance(d, Tensor) for d in dims)
+    ):
+        shape_t = (
+            dims if isinstance(dims, Tensor) else stack([convert_to_tensor(d, int32) for d in dims])
+        )
+        n = shape_t.shape.as_list()[0] if shape_t.shape.ndims == 1 else None
+        return Tensor(
+            name,
+            value.dtype,
+            [None] * n if n is not None else None,
+            [shape_t, value],
+            fn=lambda s, v: expand(v, [int(x) for x in s.tolist()]),
+        )
+    d = shape_list("shape", dims)
+    return Tensor(name, value.dtype, d, [value], fn=lambda v: expand(v, d))
+
+
 def fill(dims: Any, value: Any, dtype: Any = None, name: str = "Fill") -> Tensor:
+    if isinstance(value, Tensor):  # a scalar tensor: its dtype, its value at run time
+        from rnnkit.compat.v1.math_ops import cast
+
+        v = value if dtype is None or as_dtype(dtype) is value.dtype else cast(value, dtype)
+        return _fill_with_tensor(dims, v, name)
     dt = as_dtype(dtype) if dtype is not None else convert_to_tensor(value).dtype
     if isinstance(dims, Tensor) or (
         isinstance(dims, (list, tuple)) and any(isinstance(d, Tensor) for d in dims)

@@ -134,6 +134,12 @@ def sparse_softmax_cross_entropy(
     )
 
 
+def _labels_as(labels: Any, logits: Tensor) -> Tensor:
+    """``labels`` in the logits' dtype: TF casts integer (or other float) labels."""
+    t = convert_to_tensor(labels)
+    return t if t.dtype is logits.dtype else math_ops.cast(t, logits.dtype)
+
+
 def softmax_cross_entropy(
     onehot_labels: Any,
     logits: Any,
@@ -144,7 +150,7 @@ def softmax_cross_entropy(
     reduction: Any = None,
 ) -> Tensor:
     x = convert_to_tensor(logits)
-    labels = convert_to_tensor(onehot_labels, x.dtype)
+    labels = _labels_as(onehot_labels, x)
     _same_shape(x, labels)
     labels = array_ops.stop_gradient(labels)  # TF: no gradient into the labels
     if label_smoothing:  # the number of classes read at run time when not known statically
@@ -168,7 +174,7 @@ def sigmoid_cross_entropy(
     reduction: Any = None,
 ) -> Tensor:
     x = convert_to_tensor(logits)
-    labels = convert_to_tensor(multi_class_labels, x.dtype)
+    labels = _labels_as(multi_class_labels, x)
     _same_shape(x, labels)
     if label_smoothing:
         labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing

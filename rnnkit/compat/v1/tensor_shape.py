@@ -43,6 +43,71 @@ class Dimension:
     def __repr__(self) -> str:
         return f"Dimension({self.value})"
 
+    # arithmetic with ints and Dimensions, as TF's: unknown in, unknown out
+    def _combine(self, other: Any, fn: Any, reverse: bool = False) -> Any:
+        if isinstance(other, Dimension):
+            o = other.value
+        elif isinstance(other, numbers.Integral) and not isinstance(other, _py_bool):
+            o = int(other)
+        elif other is None:
+            o = None
+        else:
+            return NotImplemented
+        if self.value is None or o is None:
+            return Dimension(None)
+        v = fn(o, self.value) if reverse else fn(self.value, o)
+        if v < 0:
+            raise ValueError(f"Dimension {v} must be >= 0")
+        return Dimension(v)
+
+    def __add__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a + b)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a + b, reverse=True)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a - b)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a - b, reverse=True)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a * b)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a * b, reverse=True)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a // b)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a // b, reverse=True)
+
+    def __mod__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a % b)
+
+    def __rmod__(self, other: Any) -> Any:
+        return self._combine(other, lambda a, b: a % b, reverse=True)
+
+    def _compare(self, other: Any, fn: Any) -> Any:
+        o = other.value if isinstance(other, Dimension) else other
+        if self.value is None or o is None:
+            return None
+        return fn(self.value, o)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(other, lambda a, b: a >= b)
+
 
 def _dim(value: Any) -> int | None:
     if isinstance(value, Dimension):
