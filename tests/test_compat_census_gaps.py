@@ -780,3 +780,7 @@ def test_dimension_arithmetic_with_ints():
     dims = [d + 1, 1 + d, d - 1, 9 - d, d * 2, 2 * d, d // 3, u + 1, 1 + u, d + u]
     assert [type(v).__name__ for v in dims] == list(ref["dims_type"])
     assert [-1 if v.value is None else v.value for v in dims] == list(ref["dims"])
+
+
+def test_graph_keys_saveable_objects():
+    assert tf.GraphKeys.SAVEABLE_OBJECTS == "saveable_objects"  # TF's collection name

@@ -66,6 +66,7 @@ class GraphKeys:
     LOCAL_INIT_OP = "local_init_op"
     READY_OP = "ready_op"
     SAVERS = "savers"
+    SAVEABLE_OBJECTS = "saveable_objects"  # read by the PTB tutorial (its cuDNN path fills it)
 
 
 class Graph:
