@@ -730,9 +730,7 @@ def user_cell_rnn(
     finals = [leaf(node, (1, k), s.dtype, s.shape) for k, s in enumerate(init_leaves)]
     final = _nest.pack_sequence_as(init, finals)
     if any(growing):
-        from rnnkit.compat.v1.seq2seq.decoder import _mark_histories
-
-        _mark_histories(final)  # .stack(), as TF's TensorArray
+        mark_alignment_histories(final)  # .stack(), as TF's TensorArray
     return outputs, final
 
 
@@ -1318,3 +1316,16 @@ class NASCell(RNNCell):
             w_p = get_variable("projection_weights", [n, self._num_proj], dt)
             new_m = math_ops.matmul(new_m, w_p)
         return new_m, LSTMStateTuple(new_c, new_m)
+
+
+def mark_alignment_histories(state: Any, under_history: _py_bool = False) -> Any:
+    """Give every ``alignment_history`` tensor in ``state`` (one per attention mechanism) TF1's
+    ``TensorArray.stack()``."""
+    if _nest.is_sequence(state):
+        fields = getattr(state, "_fields", None)
+        for k, item in enumerate(state):
+            here = under_history or (fields is not None and fields[k] == "alignment_history")
+            mark_alignment_histories(item, here)
+    elif under_history and isinstance(state, Tensor):
+        state.stack = lambda name=None, _h=state: _h  # type: ignore[attr-defined]
+    return state

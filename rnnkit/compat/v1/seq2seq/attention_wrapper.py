@@ -36,7 +36,7 @@ from rnnkit.compat.v1.dtypes import as_dtype, int32
 from rnnkit.compat.v1.init_ops import constant_initializer, ones_initializer, zeros_initializer
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
 from rnnkit.compat.v1.rnn_cell import RNNCell, _check_cell
-from rnnkit.compat.v1.seq2seq.decoder import op, static_dims
+from rnnkit.compat.v1.seq2seq._graph import op, static_dims
 from rnnkit.compat.v1.seq2seq.dense import Dense
 from rnnkit.compat.v1.variables import AUTO_REUSE, get_variable, variable_scope
 

@@ -26,7 +26,8 @@ from rnnkit.compat.v1.errors import unsupported
 from rnnkit.compat.v1.nn import embedding_lookup
 from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, get_default_graph, leaf
 from rnnkit.compat.v1.rnn_cell import _check_cell
-from rnnkit.compat.v1.seq2seq.decoder import Decoder, op, static_dims
+from rnnkit.compat.v1.seq2seq._graph import op, static_dims
+from rnnkit.compat.v1.seq2seq.decoder import Decoder
 
 __all__ = [
     "BeamSearchDecoder",

@@ -21,7 +21,7 @@ import torch
 
 from rnnkit import _nest
 from rnnkit.compat.v1 import array_ops
-from rnnkit.compat.v1.dtypes import DType, as_dtype, int32
+from rnnkit.compat.v1.dtypes import as_dtype, int32
 from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import (
     StructNode,
@@ -31,7 +31,9 @@ from rnnkit.compat.v1.ops import (
     get_default_graph,
     leaf,
 )
-from rnnkit.compat.v1.rnn_cell import RNNCell, _check_cell
+from rnnkit.compat.v1.rnn_cell import RNNCell, _check_cell, mark_alignment_histories
+from rnnkit.compat.v1.seq2seq._graph import op, static_dims
+from rnnkit.compat.v1.seq2seq.helper import Helper
 from rnnkit.compat.v1.variables import variable_scope
 
 _py_bool = bool
@@ -41,15 +43,6 @@ __all__ = ["Decoder", "BasicDecoder", "BasicDecoderOutput", "dynamic_decode"]
 # A decoder that never finishes (a greedy helper whose end token never comes) stops here with an
 # error instead of running forever; pass maximum_iterations to bound decoding.
 MAX_STEPS_WITHOUT_LIMIT = 10_000
-
-
-def op(name: str, dtype: DType, shape: Any, inputs: Sequence[Any], fn: Any) -> Tensor:
-    """A graph node computing ``fn(*input_values)`` (torch)."""
-    return Tensor(name, dtype, shape, list(inputs), fn=fn)
-
-
-def static_dims(t: Tensor) -> list[int | None] | None:
-    return None if t.shape.ndims is None else t.shape.as_list()
 
 
 class BasicDecoderOutput(collections.namedtuple("BasicDecoderOutput", ("rnn_output", "sample_id"))):
@@ -93,8 +86,6 @@ class BasicDecoder(Decoder):
         self, cell: Any, helper: Any, initial_state: Any, output_layer: Any = None
     ) -> None:
         _check_cell("cell", cell)
-        from rnnkit.compat.v1.seq2seq.helper import Helper
-
         if not isinstance(helper, Helper):
             raise TypeError(f"helper must be a Helper, received: {type(helper)}")
         if output_layer is not None and not callable(output_layer):
@@ -375,7 +366,7 @@ def dynamic_decode(
     lengths_t = leaf(node, (2,), int32, static_dims(init_finished))
     final_outputs = _nest.pack_sequence_as(outputs, stacked)
     final_state = _nest.pack_sequence_as(init_state, final_state_leaves)
-    final_state = _mark_histories(final_state)
+    final_state = mark_alignment_histories(final_state)
     if hasattr(decoder, "finalize"):
         final_outputs, final_state = decoder.finalize(final_outputs, final_state, lengths_t)
     if not output_time_major:
@@ -420,16 +411,3 @@ def _lengths_marker(state: Any) -> Any:
         return is_len
 
     return mark(state, False)
-
-
-def _mark_histories(state: Any, under_history: _py_bool = False) -> Any:
-    """Give every ``alignment_history`` tensor in ``state`` (one per attention mechanism) TF1's
-    ``TensorArray.stack()``."""
-    if _nest.is_sequence(state):
-        fields = getattr(state, "_fields", None)
-        for k, item in enumerate(state):
-            here = under_history or (fields is not None and fields[k] == "alignment_history")
-            _mark_histories(item, here)
-    elif under_history and isinstance(state, Tensor):
-        state.stack = lambda name=None, _h=state: _h  # type: ignore[attr-defined]
-    return state

@@ -26,7 +26,7 @@ from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.nn import embedding_lookup
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
 from rnnkit.compat.v1.random_ops import RandomTensor
-from rnnkit.compat.v1.seq2seq.decoder import op, static_dims
+from rnnkit.compat.v1.seq2seq._graph import op, static_dims
 
 __all__ = [
     "Helper",
