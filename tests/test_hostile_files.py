@@ -1,8 +1,7 @@
 """Files from outside are hostile: a run directory a user or an attacker prepared, edited or damaged.
 
-Each test reproduces one defect of issue 14 (the number in its name) and checks the promise that
-replaced it: rnnkit never deletes a file it did not write, and every damaged, edited or strange input
-ends in exit 2 with one line naming the file.
+Each test checks one promise about such files: rnnkit never deletes a file it did not write, and
+every damaged, edited or strange input ends in exit 2 with one line naming the file.
 """
 
 from __future__ import annotations
@@ -108,7 +107,7 @@ def test_1_fresh_run_replaces_only_its_own_checkpoints(tmp_path) -> None:
 
 def test_1_stale_temp_files_removed_are_only_rnnkits(tmp_path) -> None:
     """A killed writer leaves ``.NAME.tmp-XXXXXXXX`` files; a new run removes those of its own
-    outputs (issue 13: nothing called remove_stale_temp_files), and nothing else."""
+    outputs, and nothing else."""
     out = tmp_path / "run"
     out.mkdir()
     ours = [out / ".model.safetensors.tmp-k1ll3d_9", out / ".config.json.tmp-abcdefgh"]

@@ -235,7 +235,7 @@ def test_two_process_gloo_run(tmp_path: Path) -> None:
     assert (out / "model.safetensors").exists() and (out / "confusion.png").exists()
 
 
-# --------------------------------------------------------------------------- small things (issue 13)
+# --------------------------------------------------------------------------- small things
 
 
 def test_sunspot_forecasts_never_go_below_zero() -> None:
