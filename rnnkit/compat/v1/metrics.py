@@ -61,6 +61,23 @@ def _collect(collections: Any, value: Any, what: str) -> None:
         get_default_graph().add_to_collection(key, value)
 
 
+def _outputs(
+    numerator: Tensor,
+    denominator: Tensor,
+    numerator_update: Tensor,
+    denominator_update: Tensor,
+    metrics_collections: Any,
+    updates_collections: Any,
+) -> tuple[Tensor, Tensor]:
+    """A ratio metric's ``(value, update_op)``: ``value`` reads the local variables, ``update_op``
+    divides the values their update ops return; each joins the collections the caller named."""
+    value = _ratio(numerator, denominator, "value")
+    update_op = _ratio(numerator_update, denominator_update, "update_op")
+    _collect(metrics_collections, value, "metrics_collections")
+    _collect(updates_collections, update_op, "updates_collections")
+    return value, update_op
+
+
 def _mean(values: Tensor, weights: Any, metrics_collections: Any, updates_collections: Any):
     total = _metric_variable("total")
     count = _metric_variable("count")
@@ -85,13 +102,14 @@ def _mean(values: Tensor, weights: Any, metrics_collections: Any, updates_collec
         batch_total = math_ops.reduce_sum(values * w)
         ones = Tensor("OnesLike", float32, values.shape, [values], fn=torch.ones_like)
         batch_count = math_ops.reduce_sum(ones * w)
-    update_total = assign_add(total, batch_total)
-    update_count = assign_add(count, batch_count)
-    value = _ratio(total, count, "value")
-    update_op = _ratio(update_total, update_count, "update_op")
-    _collect(metrics_collections, value, "metrics_collections")
-    _collect(updates_collections, update_op, "updates_collections")
-    return value, update_op
+    return _outputs(
+        total,
+        count,
+        assign_add(total, batch_total),
+        assign_add(count, batch_count),
+        metrics_collections,
+        updates_collections,
+    )
 
 
 def mean(
@@ -135,12 +153,7 @@ def accuracy(
     predictions = convert_to_tensor(predictions)
     if labels.dtype is not predictions.dtype:
         predictions = math_ops.cast(predictions, labels.dtype)
-    labels, predictions = _squeeze_pair(labels, predictions)
-    if not labels.shape.is_compatible_with(predictions.shape):
-        raise ValueError(
-            f"Shapes {predictions.shape} and {labels.shape} are incompatible (tf.metrics.accuracy: "
-            "predictions and labels)."
-        )
+    labels, predictions = _check_pair(labels, predictions, "tf.metrics.accuracy")
     with variable_scope(name, default_name="accuracy"):
         correct = math_ops.cast(math_ops.equal(predictions, labels), float32)
         return _mean(correct, weights, metrics_collections, updates_collections)
@@ -162,6 +175,24 @@ def _float(t: Tensor) -> Tensor:
     return t if t.dtype is float32 else math_ops.cast(t, float32)
 
 
+def _error_metric(
+    labels: Any,
+    predictions: Any,
+    weights: Any,
+    metrics_collections: Any,
+    updates_collections: Any,
+    name: str | None,
+    kind: str,
+    error: Any,
+) -> tuple[Tensor, Tensor]:
+    """The running (weighted) mean of ``error(predictions - labels)`` in scope ``name`` or
+    ``kind``."""
+    labels, predictions = _check_pair(labels, predictions, f"tf.metrics.{kind}")
+    with variable_scope(name, default_name=kind):
+        err = error(_float(predictions) - _float(labels))
+        return _mean(err, weights, metrics_collections, updates_collections)
+
+
 def mean_squared_error(
     labels: Any,
     predictions: Any,
@@ -172,10 +203,10 @@ def mean_squared_error(
 ) -> tuple[Tensor, Tensor]:
     """``tf.metrics.mean_squared_error``: the running (weighted) mean of
     ``(predictions - labels)^2``."""
-    labels, predictions = _check_pair(labels, predictions, "tf.metrics.mean_squared_error")
-    with variable_scope(name, default_name="mean_squared_error"):
-        err = math_ops.square(_float(predictions) - _float(labels))
-        return _mean(err, weights, metrics_collections, updates_collections)
+    return _error_metric(
+        labels, predictions, weights, metrics_collections, updates_collections, name,
+        "mean_squared_error", math_ops.square,
+    )  # fmt: skip
 
 
 def mean_absolute_error(
@@ -188,10 +219,10 @@ def mean_absolute_error(
 ) -> tuple[Tensor, Tensor]:
     """``tf.metrics.mean_absolute_error``: the running (weighted) mean of
     ``|predictions - labels|``."""
-    labels, predictions = _check_pair(labels, predictions, "tf.metrics.mean_absolute_error")
-    with variable_scope(name, default_name="mean_absolute_error"):
-        err = math_ops.abs_(_float(predictions) - _float(labels))
-        return _mean(err, weights, metrics_collections, updates_collections)
+    return _error_metric(
+        labels, predictions, weights, metrics_collections, updates_collections, name,
+        "mean_absolute_error", math_ops.abs_,
+    )  # fmt: skip
 
 
 def _count(condition: Tensor, weights: Any, scope: str) -> tuple[Variable, Tensor]:
@@ -224,11 +255,9 @@ def _ratio_metric(
         else:
             other = math_ops.logical_and(lab, math_ops.logical_not(pred))
             miss, miss_up = _count(other, weights, "false_negatives")
-        value = _ratio(tp, tp + miss, "value")
-        update_op = _ratio(tp_up, tp_up + miss_up, "update_op")
-    _collect(metrics_collections, value, "metrics_collections")
-    _collect(updates_collections, update_op, "updates_collections")
-    return value, update_op
+        return _outputs(
+            tp, tp + miss, tp_up, tp_up + miss_up, metrics_collections, updates_collections
+        )
 
 
 def _bool() -> Any:
