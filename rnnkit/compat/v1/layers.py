@@ -34,6 +34,59 @@ def _layer_scope(name: str | None, default: str, reuse: Any = None) -> str:
     return full.rsplit("/", 1)[-1]
 
 
+def _check_units(units: Any) -> None:
+    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `units`: expected a positive integer, got {units!r}."
+        )
+
+
+def _dense_variables(
+    width: int,
+    units: int,
+    dtype: Any,
+    kernel_initializer: Any,
+    bias_initializer: Any,
+    use_bias: bool,
+    trainable: bool,
+    kernel_regularizer: Any = None,
+    bias_regularizer: Any = None,
+) -> tuple[Tensor, Tensor | None]:
+    """``kernel [width, units]`` and, with ``use_bias``, ``bias [units]`` (zeros unless
+    ``bias_initializer``) in the current variable scope."""
+    kernel = get_variable(
+        "kernel",
+        [width, units],
+        dtype=dtype,
+        initializer=kernel_initializer,
+        regularizer=kernel_regularizer,
+        trainable=trainable,
+    )
+    if not use_bias:
+        return kernel, None
+    bias = get_variable(
+        "bias",
+        [units],
+        dtype=dtype,
+        initializer=bias_initializer or zeros_initializer(),
+        regularizer=bias_regularizer,
+        trainable=trainable,
+    )
+    return kernel, bias
+
+
+def _dense_product(x: Tensor, kernel: Tensor, bias: Tensor | None, units: int, op: str) -> Tensor:
+    """The op ``op``: ``x @ kernel (+ bias)`` over the last axis of ``x``."""
+    shape = None if x.shape.ndims is None else x.shape.as_list()[:-1] + [units]
+    inputs_ = [x, kernel] + ([bias] if bias is not None else [])
+
+    def fn(v: torch.Tensor, k: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+        y = v @ k
+        return y + b if b is not None else y
+
+    return Tensor(op, x.dtype, shape, inputs_, fn=fn)
+
+
 def dense(
     inputs: Any,
     units: int,
@@ -56,45 +109,19 @@ def dense(
         raise TypeError(
             f"Received an invalid value for argument `inputs` of tf.layers.dense: expected a float tensor, got {x.dtype.name} ({x.name!r})."
         )
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-        raise ValueError(
-            f"Received an invalid value for argument `units`: expected a positive integer, got {units!r}."
-        )
+    _check_units(units)
     width = None if x.shape.ndims is None else x.shape.as_list()[-1]
     if width is None:
         raise ValueError(
             f"The last dimension of the inputs to `Dense` should be defined. Found `None` ({x.name!r})."
         )
     with variable_scope(_layer_scope(name, "dense", reuse), reuse=reuse):
-        kernel = get_variable(
-            "kernel",
-            [width, units],
-            dtype=x.dtype,
-            initializer=kernel_initializer,
-            regularizer=kernel_regularizer,
-            trainable=trainable,
-        )
-        bias = (
-            get_variable(
-                "bias",
-                [units],
-                dtype=x.dtype,
-                initializer=bias_initializer or zeros_initializer(),
-                regularizer=bias_regularizer,
-                trainable=trainable,
-            )
-            if use_bias
-            else None
-        )
-        shape = None if x.shape.ndims is None else x.shape.as_list()[:-1] + [units]
-        inputs_ = [x, kernel] + ([bias] if bias is not None else [])
-
-        def fn(v: torch.Tensor, k: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
-            y = v @ k
-            return y + b if b is not None else y
-
+        kernel, bias = _dense_variables(
+            width, units, x.dtype, kernel_initializer, bias_initializer, use_bias, trainable,
+            kernel_regularizer, bias_regularizer,
+        )  # fmt: skip
         op = "BiasAdd" if bias is not None else "MatMul" if x.shape.ndims == 2 else "Tensordot"
-        out = Tensor(op, x.dtype, shape, inputs_, fn=fn)
+        out = _dense_product(x, kernel, bias, units, op)
         if activation is not None:
             out = activation(out)
         if activity_regularizer is not None:

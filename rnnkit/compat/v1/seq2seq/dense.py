@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
+from rnnkit.compat.v1.layers import _check_units, _dense_product, _dense_variables
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor
-from rnnkit.compat.v1.variables import get_variable, variable_scope
+from rnnkit.compat.v1.variables import variable_scope
 
 __all__ = ["Dense"]
 
@@ -41,11 +40,7 @@ class Dense:
         dtype: Any = None,
         _reuse: Any = None,
     ) -> None:
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"Received an invalid value for argument `units`: expected a positive integer, got "
-                f"{units!r}."
-            )
+        _check_units(units)
         if activation is not None and not callable(activation):
             raise TypeError(
                 "Received an invalid value for argument `activation`: expected a function, got "
@@ -69,20 +64,12 @@ class Dense:
     variables = weights = trainable_weights = trainable_variables
 
     def _build(self, depth: int, dtype: Any) -> None:
-        from rnnkit.compat.v1.init_ops import zeros_initializer
-
         with variable_scope(None, default_name=self.name or "dense") as vs:
             self._scope = vs.name
-            self.kernel = get_variable(
-                "kernel", [depth, self.units], dtype=dtype, initializer=self.kernel_initializer,
-                trainable=self.trainable,
+            self.kernel, self.bias = _dense_variables(
+                depth, self.units, dtype, self.kernel_initializer, self.bias_initializer,
+                self.use_bias, self.trainable,
             )  # fmt: skip
-            if self.use_bias:
-                self.bias = get_variable(
-                    "bias", [self.units], dtype=dtype,
-                    initializer=self.bias_initializer or zeros_initializer(),
-                    trainable=self.trainable,
-                )  # fmt: skip
 
     def __call__(self, inputs: Any) -> Tensor:
         x = convert_to_tensor(inputs)
@@ -103,16 +90,8 @@ class Dense:
                 f"Input 0 of layer {self._scope} is incompatible with the layer: expected axis -1 "
                 f"of input shape to have value {kshape[0]}, got shape {x.shape}."
             )
-        ins = [x, self.kernel] + ([self.bias] if self.bias is not None else [])
-
-        def fn(v: torch.Tensor, k: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
-            y = v @ k
-            return y + b if b is not None else y
-
-        shape = None if x.shape.ndims is None else [*x.shape.as_list()[:-1], self.units]
-        y = Tensor(
-            "Tensordot" if (x.shape.ndims or 2) > 2 else "MatMul", x.dtype, shape, ins, fn=fn
-        )
+        op = "Tensordot" if (x.shape.ndims or 2) > 2 else "MatMul"
+        y = _dense_product(x, self.kernel, self.bias, self.units, op)
         return self.activation(y) if self.activation is not None else y
 
     apply = __call__
