@@ -146,6 +146,33 @@ def _weights_rows(weights: Any, partition_strategy: str) -> tuple[list[Tensor], 
     return tensors, join
 
 
+def sampled_logits(
+    wv: torch.Tensor,
+    bv: torch.Tensor,
+    xv: torch.Tensor,
+    yv: torch.Tensor,
+    sv: torch.Tensor,
+    true_log_count: torch.Tensor,
+    sampled_log_count: torch.Tensor,
+    remove_accidental_hits: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The logits ``(B, nt + ns)`` of a row's true classes ``yv (B, nt)`` then the sampled classes
+    ``sv (ns,)``, each less the log of its expected count, and their targets (``1/nt`` for a true
+    class, 0 for a sampled one). With ``remove_accidental_hits`` a sampled class that is one of the
+    row's true classes gets ``-FLT_MAX`` added, so it carries no weight in either loss."""
+    true_logits = (wv[yv] * xv.unsqueeze(1)).sum(-1) + bv[yv]  # (B, nt)
+    s_logits = xv @ wv[sv].t() + bv[sv]  # (B, ns)
+    if remove_accidental_hits:
+        hit = (yv.unsqueeze(-1) == sv.view(1, 1, -1)).any(1)
+        s_logits = s_logits + hit.to(s_logits.dtype) * -_FLT_MAX
+    true_logits = true_logits - true_log_count
+    s_logits = s_logits - sampled_log_count
+    logits = torch.cat([true_logits, s_logits], 1)
+    nt = true_logits.shape[1]
+    targets = torch.cat([torch.full_like(true_logits, 1.0 / nt), torch.zeros_like(s_logits)], 1)
+    return logits, targets
+
+
 def sampled_softmax_loss(
     weights: Any,
     biases: Any,
@@ -205,15 +232,12 @@ def sampled_softmax_loss(
         bad = torch.cat([yv.reshape(-1), sv])
         if bool(((bad < 0) | (bad >= wv.shape[0])).any()):
             raise IndexError(f"a class id is outside [0, {wv.shape[0]}) in labels or sampled ids")
-        true_logits = (wv[yv] * xv.unsqueeze(1)).sum(-1) + bv[yv]  # (B, nt)
-        s_logits = xv @ wv[sv].t() + bv[sv]  # (B, ns)
-        if hits:
-            hit = (yv.unsqueeze(-1) == sv.view(1, 1, -1)).any(1)
-            s_logits = s_logits + hit.to(s_logits.dtype) * -_FLT_MAX
-        true_logits = true_logits - torch.log(tev.to(xv.dtype).reshape(-1, nt))
-        s_logits = s_logits - torch.log(sev.to(xv.dtype).reshape(1, -1))
-        logits = torch.cat([true_logits, s_logits], 1)
-        targets = torch.cat([torch.full_like(true_logits, 1.0 / nt), torch.zeros_like(s_logits)], 1)
+        logits, targets = sampled_logits(
+            wv, bv, xv, yv, sv,
+            torch.log(tev.to(xv.dtype).reshape(-1, nt)),
+            torch.log(sev.to(xv.dtype).reshape(1, -1)),
+            hits,
+        )  # fmt: skip
         return -(targets * torch.log_softmax(logits, 1)).sum(1)
 
     batch = None if x.shape.ndims is None else x.shape.as_list()[0]

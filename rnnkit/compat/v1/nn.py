@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rnnkit.compat.v1.candidate_sampling import sampled_logits
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.dtypes import float32
 from rnnkit.compat.v1.errors import InvalidArgumentError
@@ -389,16 +390,12 @@ def nce_loss(
     ) -> torch.Tensor:
         yv = yv.long().reshape(xv.shape[0], nt)
         sampled = torch.multinomial(probs, n, replacement=True, generator=gen)
-        true_w, true_b = wv[yv], bv[yv]  # (B, nt, D), (B, nt)
-        true_logits = (
-            (true_w * xv.unsqueeze(1)).sum(-1) + true_b - torch.log(n * probs[yv]).to(xv.dtype)
-        )
-        s_logits = xv @ wv[sampled].t() + bv[sampled] - torch.log(n * probs[sampled]).to(xv.dtype)
-        if remove_accidental_hits:
-            hits = (yv.unsqueeze(-1) == sampled.view(1, 1, -1)).any(1)
-            s_logits = s_logits.masked_fill(hits, -1e30 if xv.dtype == torch.float64 else -3e38)
-        logits = torch.cat([true_logits, s_logits], 1)
-        targets = torch.cat([torch.full_like(true_logits, 1.0 / nt), torch.zeros_like(s_logits)], 1)
+        logits, targets = sampled_logits(
+            wv, bv, xv, yv, sampled,
+            torch.log(n * probs[yv]).to(xv.dtype),
+            torch.log(n * probs[sampled]).to(xv.dtype),
+            remove_accidental_hits,
+        )  # fmt: skip
         loss = torch.clamp(logits, min=0) - logits * targets + torch.log1p(torch.exp(-logits.abs()))
         return loss.sum(1)
 
