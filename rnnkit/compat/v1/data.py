@@ -147,7 +147,29 @@ class _Unsupported(type):
         raise unsupported(f"tf.data.{cls._tf_name}.{name}")
 
 
-class Dataset(metaclass=_Unsupported):
+class _Elements:
+    """``output_types``, ``output_shapes`` and ``output_classes`` of an element structure (the
+    structure with DTypes and TensorShapes as leaves, flat in ``_types`` and ``_shapes``), for
+    datasets and iterators alike."""
+
+    _structure: Any
+    _types: list[DType]
+    _shapes: list[TensorShape]
+
+    @property
+    def output_types(self) -> Any:
+        return pack(self._structure, self._types)
+
+    @property
+    def output_shapes(self) -> Any:
+        return pack(self._structure, self._shapes)
+
+    @property
+    def output_classes(self) -> Any:
+        return pack(self._structure, [Tensor] * len(self._types))
+
+
+class Dataset(_Elements, metaclass=_Unsupported):
     """A pipeline of elements (structures of tensors). Build one with ``from_tensor_slices``,
     ``from_tensors``, ``from_generator`` or ``range`` and chain the transformations."""
 
@@ -183,19 +205,6 @@ class Dataset(metaclass=_Unsupported):
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
         """The flat elements (lists of torch tensors), in order."""
         raise NotImplementedError
-
-    # -- the structure ------------------------------------------------------------------------
-    @property
-    def output_types(self) -> Any:
-        return pack(self._structure, self._types)
-
-    @property
-    def output_shapes(self) -> Any:
-        return pack(self._structure, self._shapes)
-
-    @property
-    def output_classes(self) -> Any:
-        return pack(self._structure, [Tensor] * len(self._types))
 
     def __iter__(self) -> Any:
         raise RuntimeError(
@@ -823,7 +832,7 @@ class _GetNext(StructNode):
         raise AssertionError
 
 
-class Iterator_:
+class Iterator_(_Elements):
     """A dataset iterator: ``get_next()``, ``initializer`` (initializable iterators),
     ``make_initializer(dataset)`` (``Iterator.from_structure``)."""
 
@@ -844,19 +853,6 @@ class Iterator_:
             _check_placeholders(dataset._all_inputs())
         elif dataset is not None:
             self._initializer = self.make_initializer(dataset)
-
-    # -- structure ---------------------------------------------------------------------------
-    @property
-    def output_types(self) -> Any:
-        return pack(self._structure, self._types)
-
-    @property
-    def output_shapes(self) -> Any:
-        return pack(self._structure, self._shapes)
-
-    @property
-    def output_classes(self) -> Any:
-        return pack(self._structure, [Tensor] * len(self._types))
 
     @property
     def initializer(self) -> Operation:
