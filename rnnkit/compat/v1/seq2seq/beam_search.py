@@ -27,7 +27,7 @@ from rnnkit.compat.v1.nn import embedding_lookup
 from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, get_default_graph, leaf
 from rnnkit.compat.v1.rnn_cell import _check_cell
 from rnnkit.compat.v1.seq2seq._graph import op, static_dims
-from rnnkit.compat.v1.seq2seq.decoder import Decoder
+from rnnkit.compat.v1.seq2seq.decoder import Decoder, _state_leaf_names
 
 __all__ = [
     "BeamSearchDecoder",
@@ -106,21 +106,6 @@ def gather_tree(
               lambda i, p, n, e: _gather_tree(i, p, n, int(e)))  # fmt: skip
 
 
-def _leaf_names(structure: Any) -> list[str]:
-    names: list[str] = []
-
-    def walk(s: Any, name: str) -> None:
-        if _nest.is_sequence(s):
-            fields = getattr(s, "_fields", None)
-            for k, item in enumerate(s):
-                walk(item, fields[k] if fields else name)
-        else:
-            names.append(name)
-
-    walk(structure, "")
-    return names
-
-
 class BeamSearchDecoder(Decoder):
     """``BeamSearchDecoder(cell, embedding, start_tokens, end_token, initial_state, beam_width,
     output_layer=None, length_penalty_weight=0.0, coverage_penalty_weight=0.0,
@@ -172,7 +157,7 @@ class BeamSearchDecoder(Decoder):
         self._start_tokens = op("tile", int32, [self._batch, k], [self._start],
                                 lambda s: s.unsqueeze(1).repeat(1, k))  # fmt: skip
         self._start_inputs = convert_to_tensor(self._embed(self._start_tokens))
-        self._names = _leaf_names(initial_state)
+        self._names = _state_leaf_names(initial_state, "")
         leaves = [convert_to_tensor(x) for x in _nest.flatten(initial_state)]
         split = [self._maybe_split(x, n) for x, n in zip(leaves, self._names)]
         self._initial_cell_state = _nest.pack_sequence_as(initial_state, split)

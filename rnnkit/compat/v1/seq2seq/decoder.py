@@ -383,8 +383,9 @@ def _batch_major(t: Tensor) -> Tensor:
     return array_ops.transpose(t, perm)
 
 
-def _state_leaf_names(state: Any) -> list[str]:
-    """A name per leaf of ``state``: the namedtuple field it sits under (``alignment_history``...)."""
+def _state_leaf_names(state: Any, root: str = "state") -> list[str]:
+    """A name per leaf of ``state``: the namedtuple field it sits under (``alignment_history``...),
+    ``root`` for a leaf under no field."""
     names: list[str] = []
 
     def walk(s: Any, name: str) -> None:
@@ -395,7 +396,7 @@ def _state_leaf_names(state: Any) -> list[str]:
         else:
             names.append(name)
 
-    walk(state, "state")
+    walk(state, root)
     return names
 
 
