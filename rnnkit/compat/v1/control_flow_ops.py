@@ -66,19 +66,30 @@ def pack(template: Any, leaves: Sequence[Any]) -> Any:
     """The inverse of :func:`flatten`: ``leaves`` in the structure of ``template``."""
     it = iter(leaves)
 
+    def leaf(s: Any) -> Any:
+        return s._with_flow(next(it)) if isinstance(s, TensorArray) else next(it)
+
+    return _rebuild(template, leaf, sorted_keys=True)
+
+
+def _rebuild(struct: Any, leaf: Any, sorted_keys: bool) -> Any:
+    """``struct`` with each leaf ``x`` (a TensorArray counts as one) replaced by ``leaf(x)``; lists,
+    tuples, namedtuples and dicts rebuilt as their own types; a dict's values are visited in key
+    order with ``sorted_keys``, else in its own order, and keep its own order."""
+
     def build(s: Any) -> Any:
         if isinstance(s, TensorArray):
-            return s._with_flow(next(it))
+            return leaf(s)
         if isinstance(s, dict):
-            built = {k: build(s[k]) for k in sorted(s)}
+            built = {k: build(s[k]) for k in (sorted(s) if sorted_keys else s)}
             return type(s)((k, built[k]) for k in s)
         if _is_namedtuple(s):
             return type(s)(*[build(x) for x in s])
         if isinstance(s, (list, tuple)):
             return type(s)(build(x) for x in s)
-        return next(it)
+        return leaf(s)
 
-    return build(template)
+    return build(struct)
 
 
 def structure_error(a: Any, b: Any) -> Exception | None:
@@ -141,16 +152,7 @@ def to_tensors(struct: Any, what: str) -> Any:
             raise TypeError(f"{what} must return tensors (or Python/numpy values), got {leaf!r}.")
         return convert_to_tensor(leaf)
 
-    def walk(s: Any) -> Any:
-        if isinstance(s, dict):
-            return type(s)((k, walk(v)) for k, v in s.items())
-        if _is_namedtuple(s):
-            return type(s)(*[walk(v) for v in s])
-        if isinstance(s, (list, tuple)):
-            return type(s)(walk(v) for v in s)
-        return conv(s)
-
-    return walk(struct)
+    return _rebuild(struct, conv, sorted_keys=False)
 
 
 # ------------------------------------------------------------------------------------------------
