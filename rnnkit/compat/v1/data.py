@@ -738,26 +738,24 @@ class _Repeat(Dataset):
                 return
 
 
-class _Take(Dataset):
+class _Counted(Dataset):
+    """A dataset with the elements of ``ds`` cut by ``count`` (``take``, ``skip``)."""
+
     def __init__(self, ds: Dataset, count: Any) -> None:
         self._parents = (ds,)
         self._count = _Arg("count", count)
         self._graph_inputs = self._count.inputs()
         self._set_spec(ds._structure, ds._types, ds._shapes)
 
+
+class _Take(_Counted):
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
         it = self._parents[0]._elements(ctx)
         count = self._count(ctx)
         return it if count < 0 else itertools.islice(it, count)
 
 
-class _Skip(Dataset):
-    def __init__(self, ds: Dataset, count: Any) -> None:
-        self._parents = (ds,)
-        self._count = _Arg("count", count)
-        self._graph_inputs = self._count.inputs()
-        self._set_spec(ds._structure, ds._types, ds._shapes)
-
+class _Skip(_Counted):
     def _elements(self, ctx: _Context) -> _Iter[list[Any]]:
         it = self._parents[0]._elements(ctx)
         count = self._count(ctx)
