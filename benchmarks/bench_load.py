@@ -11,8 +11,7 @@ processes running beside it, then idle again, and prints one JSON line::
 ``ratio`` is the loaded median over the idle median (the faster of the two idle phases), measured in
 the same process, so it does not depend on how fast the machine is. Implementations:
 
-- ``rnnkit``: ``rnnkit.dynamic_rnn`` + ``torch.nn.Linear`` + ``torch.optim.Adam``, rnnkit imported
-  first (as under ``python -m rnnkit``);
+- ``rnnkit``: ``rnnkit.dynamic_rnn`` + ``torch.nn.Linear`` + ``torch.optim.Adam``;
 - ``torch``: the same model with ``torch.nn.RNN``;
 - ``compat``: the TF1 graph on ``rnnkit.compat.v1`` (``Session.run`` of Adam's ``minimize``);
 - ``tf1``: the same graph on real TensorFlow's ``tf.compat.v1`` (run under an interpreter that has it).
@@ -36,8 +35,9 @@ B, T, I, H, CLASSES = 150, 28, 28, 150, 10
 
 
 def _step_rnnkit() -> Callable[[], None]:
-    import rnnkit  # noqa: I001 - first: it chooses torch's OpenMP wait policy (rnnkit/_openmp.py)
     import torch
+
+    import rnnkit
 
     torch.manual_seed(0)
     cell = rnnkit.BasicRNNCell(H, input_size=I)

@@ -7,10 +7,6 @@ fused engine for the built-in cells.
 
 from typing import TYPE_CHECKING
 
-from rnnkit._openmp import choose_wait_policy
-
-choose_wait_policy()  # before anything imports torch: see rnnkit/_openmp.py
-
 if TYPE_CHECKING:
     from rnnkit.cells import (
         BasicLSTMCell,

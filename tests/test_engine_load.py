@@ -1,9 +1,7 @@
-"""The engine's view of a busy machine (rnnkit.engine.load) and the OpenMP wait policy chosen at
-import (rnnkit._openmp)."""
+"""The engine's view of a busy machine (rnnkit.engine.load)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -81,31 +79,3 @@ def test_large_layers_take_no_more_blas_threads_than_spare_cores(monkeypatch):
         assert seen[-1] == want
     cpu._plan_threads(2, 2, 2)  # small layers: one thread whatever the machine does
     assert seen[-1] == 1
-
-
-def _policy(code: str, **env: str) -> str:
-    environ = {
-        k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
-    }
-    environ.update(env)
-    out = subprocess.run(
-        [sys.executable, "-c", code + "; import os; print(os.environ.get('OMP_WAIT_POLICY'))"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=environ,
-    )
-    return out.stdout.strip()
-
-
-@pytest.mark.slow
-def test_passive_waiting_when_rnnkit_comes_before_torch():
-    assert _policy("import rnnkit, torch") == "PASSIVE"
-
-
-@pytest.mark.slow
-def test_the_users_choice_and_a_loaded_torch_are_left_alone():
-    assert _policy("import rnnkit", OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
-    assert _policy("import rnnkit", GOMP_SPINCOUNT="1000") == "None"
-    assert _policy("import rnnkit", RNNKIT_OMP_WAIT_POLICY="keep") == "None"
-    assert _policy("import torch, rnnkit") == "None"
