@@ -242,6 +242,19 @@ def _select(pred: Tensor, when_true: Any, when_false: Any) -> Any:
     return _nest.map_structure(pick, when_true, when_false)
 
 
+def _by_feed_previous(decode: Any, feed_previous: Any, fp: Tensor | None) -> Any:
+    """``decode(feed, update_embedding)`` for a Python bool ``feed_previous``; for a bool tensor
+    ``fp``, both decoders (the second reusing the first's variables) and the one ``fp`` picks at run
+    time, as TF1 builds a ``cond`` over them."""
+    if fp is None:
+        return decode(feed_previous)
+    with variable_scope(get_variable_scope()):
+        fed = decode(True, False)
+    with variable_scope(get_variable_scope(), reuse=True):
+        given = decode(False, False)
+    return _select(fp, fed, given)
+
+
 def _feed_previous_tensor(feed_previous: Any) -> Tensor | None:
     if isinstance(feed_previous, _py_bool):
         return None
@@ -414,13 +427,7 @@ def embedding_rnn_seq2seq(
                 update_embedding_for_previous=update,
             )
 
-        if fp is None:
-            return decoder(feed_previous)
-        with variable_scope(get_variable_scope()):
-            fed = decoder(True, False)
-        with variable_scope(get_variable_scope(), reuse=True):
-            given = decoder(False, False)
-        return _select(fp, fed, given)
+        return _by_feed_previous(decoder, feed_previous, fp)
 
 
 def embedding_tied_rnn_seq2seq(
@@ -461,13 +468,7 @@ def embedding_tied_rnn_seq2seq(
             loop = _extract_argmax_and_embed(embedding, proj, update) if feed else None
             return tied_rnn_seq2seq(emb_enc, emb_dec, cell, loop_function=loop, dtype=dt)
 
-        if fp is None:
-            return model(feed_previous)
-        with variable_scope(get_variable_scope()):
-            fed = model(True, False)
-        with variable_scope(get_variable_scope(), reuse=True):
-            given = model(False, False)
-        return _select(fp, fed, given)
+        return _by_feed_previous(model, feed_previous, fp)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -711,13 +712,7 @@ def embedding_attention_seq2seq(
                 initial_state_attention=initial_state_attention,
             )
 
-        if fp is None:
-            return decoder(feed_previous)
-        with variable_scope(get_variable_scope()):
-            fed = decoder(True, False)
-        with variable_scope(get_variable_scope(), reuse=True):
-            given = decoder(False, False)
-        return _select(fp, fed, given)
+        return _by_feed_previous(decoder, feed_previous, fp)
 
 
 # ------------------------------------------------------------------------------------------------
