@@ -1,5 +1,5 @@
 """Record real TensorFlow's results for the control-flow and ``tf.data`` programs of
-``tests/_tf1_control_flow.py`` (values, gradients, dataset elements, static structures, errors).
+``tests/compat/_programs.py`` (values, gradients, dataset elements, static structures, errors).
 
 Writes into ``--out`` (default ``tests/fixtures/tf1_control_flow``):
 
@@ -35,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import _tf1_control_flow as programs  # noqa: E402
+from tests.compat import _programs as programs  # noqa: E402
 
 tf1 = tf.compat.v1
 tf1.disable_v2_behavior()

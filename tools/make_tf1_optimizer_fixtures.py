@@ -5,7 +5,7 @@ Runs real TensorFlow's ``tf.compat.v1`` optimizers in graph mode on three small 
 ``embedding_lookup`` classifier whose gradient is sparse), with fixed initial values and a different
 fed batch per step, and writes one ``<optimizer>__<problem>.npz`` per pair plus ``clip.npz``
 (``clip_by_global_norm`` / ``clip_by_value`` of fixed tensors). The format is described in
-``tests/fixtures/tf1_optimizers/README.md``; ``tests/test_compat_optimizer_fixtures.py`` replays it.
+``tests/fixtures/tf1_optimizers/README.md``; ``tests/compat/test_optimizers.py`` replays it.
 
 This needs TensorFlow (2.16 or later with ``tf-keras`` for the legacy RNN cells) and is not part of
 rnnkit's dependencies; run it with a separate interpreter::

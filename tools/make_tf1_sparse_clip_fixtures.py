@@ -5,7 +5,7 @@ TensorFlow: one row per lookup, a repeated id twice. ``global_norm`` / ``clip_by
 ``clip_by_norm`` / ``clip_by_value`` work on those rows and keep the gradient sparse, and the
 optimizers then apply it with their sparse rule (``SparseApply*``, Adam's scatter-add, gradient
 descent's scatter-sub). Two files (format in ``tests/fixtures/tf1_sparse_clip/README.md``; replayed
-by ``tests/test_compat_sparse_clip.py``):
+by ``tests/compat/test_sparse_clip.py``):
 
 - ``train__<optimizer>__<pipeline>.npz``: a small model with an embedding (two lookups, repeated ids,
   rows never looked up) and dense variables, trained N_STEPS steps from fixed values with
