@@ -1,5 +1,5 @@
 """Named difftest programs, one per kind of defect the tester found: ``make_fixtures.py`` records
-TensorFlow's result of each in ``tests/fixtures/tf1_diff/``, and ``tests/test_compat_diff_fixtures.py``
+TensorFlow's result of each in ``tests/fixtures/tf1_diff/``, and ``tests/compat/test_diff_fixtures.py``
 replays them on rnnkit."""
 
 from __future__ import annotations
@@ -334,4 +334,6 @@ SEEDED: dict[str, int] = {
     "losses_sparse_ce_unknown_logits_rank": 3004249,
     "where_condition_shape_ignored_for_unknown_rank_x": 5009263,
     "where_condition_rank3_shape_merged": 9007021,
+    "lstm_cell_call_batch_from_state": 30000740,
+    "gru_cell_call_batch_from_state": 30001563,
 }

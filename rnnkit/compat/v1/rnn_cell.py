@@ -594,7 +594,7 @@ class RNNCell:
 
         name = x.graph.unique_name(scope or self._tf_name)
         node = core_node(name, [self], [prefix], _width(x), x.dtype, [x], [state], step)
-        batch = _dim(x, 0)
+        batch = batch_from_state(_dim(x, 0), state)  # TF's concat and products merge both
         output = leaf(node, (0,), x.dtype, [batch, self.output_size])
         new_state = state_leaves(node, (1,), self.state_size, x.dtype, batch)
         return output, new_state

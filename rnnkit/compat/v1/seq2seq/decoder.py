@@ -294,7 +294,11 @@ def dynamic_decode(
     outer_first = [init_finished, *in_leaves, *st_leaves, *([] if max_iter is None else [max_iter])]
     inputs = [*outer_first, *frag.outer]
     n_first = len(outer_first)
-    out_dims = [static_dims(t) for t in out_leaves]
+    # TF stacks the outputs in TensorArrays shaped (decoder.batch_size, *output_size): the batch is
+    # the decoder's static one, whatever the cell's step found; the final state keeps the loop
+    # variables' (the initial state's) batch
+    batch_dim = decoder.batch_size if isinstance(decoder.batch_size, int) else None
+    out_dims = [None if d is None else [batch_dim, *d[1:]] for d in map(static_dims, out_leaves)]
     tracks_own = _py_bool(decoder.tracks_own_finished)
 
     def run(sess: Any, *values: Any) -> Any:
@@ -361,7 +365,8 @@ def dynamic_decode(
         enumerate(zip(out_leaves, out_dims))
     ]  # fmt: skip
     final_state_leaves = [
-        leaf(node, (1, k), s.dtype, static_dims(s)) for k, s in enumerate(ns_leaves)
+        leaf(node, (1, k), s.dtype, _loop_dims(static_dims(s), static_dims(s0)))
+        for k, (s, s0) in enumerate(zip(ns_leaves, st_leaves))
     ]
     lengths_t = leaf(node, (2,), int32, static_dims(init_finished))
     final_outputs = _nest.pack_sequence_as(outputs, stacked)
@@ -372,6 +377,13 @@ def dynamic_decode(
     if not output_time_major:
         final_outputs = _nest.map_structure(_batch_major, final_outputs)
     return final_outputs, final_state, lengths_t
+
+
+def _loop_dims(step: list | None, first: list | None) -> list | None:
+    """A loop variable's static shape after the loop: the step's, with the initial value's batch."""
+    if step is None or not step or first is None or len(first) != len(step):
+        return step
+    return [first[0], *step[1:]]
 
 
 def _batch_major(t: Tensor) -> Tensor:
