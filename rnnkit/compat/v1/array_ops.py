@@ -17,7 +17,14 @@ from rnnkit.compat.v1.dtypes import as_dtype, float32, int32, int64
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.math_ops import _axis
-from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, leaf, shape_list
+from rnnkit.compat.v1.ops import (
+    RowGather,
+    StructNode,
+    Tensor,
+    convert_to_tensor,
+    leaf,
+    shape_list,
+)
 from rnnkit.compat.v1.strided_slice import slice_with_tensors
 from rnnkit.compat.v1.tensor_shape import TensorShape
 
@@ -495,9 +502,8 @@ def gather(
         out = torch.index_select(pv, a, iv.reshape(-1).long())
         return out.reshape(pv.shape[:a] + iv.shape + pv.shape[a + 1 :])
 
-    out = Tensor(name, p.dtype, shp, [p, i], fn=fn)
-    out._gathers_rows_of = p if a == 0 else None  # for sparse (row) gradients, see gradients.py
-    return out
+    # along the first axis: a RowGather, whose params get an IndexedSlices gradient
+    return (RowGather if a == 0 else Tensor)(name, p.dtype, shp, [p, i], fn=fn)
 
 
 def one_hot(

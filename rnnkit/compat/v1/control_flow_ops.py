@@ -22,6 +22,7 @@ import torch
 from rnnkit.compat.v1.dtypes import DType, as_dtype, int32
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.errors import InvalidArgumentError, UnimplementedError
+from rnnkit.compat.v1.gradients import GradientsNode
 from rnnkit.compat.v1.ops import (
     Operation,
     StructNode,
@@ -231,7 +232,11 @@ class Body:
         self._out = [slot[id(o)] for o in self.outputs]
         # tf.gradients called inside the function: the slots it differentiates with respect to
         self._grad_slots = {
-            slot[id(x)] for n in order for x in getattr(n, "_grad_xs", None) or () if id(x) in slot
+            slot[id(x)]
+            for n in order
+            if isinstance(n, GradientsNode)
+            for x in n.xs
+            if id(x) in slot
         }
 
     def run(self, sess: Any, param_values: Sequence[Any], captured_values: Sequence[Any]) -> list:

@@ -16,6 +16,8 @@ import torch
 
 from rnnkit.compat.v1._kernels import max_kernel, min_kernel
 from rnnkit.compat.v1.ops import (
+    IndexedSlices,
+    RowGather,
     StructNode,
     Tensor,
     _Node,
@@ -57,22 +59,28 @@ def _differentiable_ancestors(ys: Sequence[_Node]) -> set[int]:
     return seen
 
 
-def _row_indices(nodes: list[_Node], x: _Node) -> Tensor | None:
-    """When ``x`` reaches the loss only as the params of row gathers (``embedding_lookup``), the
-    indices of the rows read (TensorFlow's IndexedSlices gradient); else None."""
+def _row_gathers(nodes: list[_Node], x: _Node) -> list[RowGather]:
+    """The row gathers (``embedding_lookup``) reading ``x`` when ``x`` reaches the loss only as
+    their params (its gradient is then an IndexedSlices); else an empty list."""
     consumers = [n for n in nodes if any(i is x for i in n._inputs)]
-    if not consumers or not all(getattr(n, "_gathers_rows_of", None) is x and n._inputs[0] is x
-                                and not any(i is x for i in n._inputs[1:]) for n in consumers):  # fmt: skip
-        return None
-    indices = [n._inputs[1] for n in consumers]
-    if len(indices) == 1:
-        return indices[0]
+    if all(isinstance(n, RowGather) and n.params is x and n.indices is not x for n in consumers):
+        return consumers  # type: ignore[return-value]
+    return []
+
+
+def _row_indices(gathers: list[RowGather]) -> Tensor:
+    """The ids of the rows ``gathers`` read, one per lookup, in their order."""
+    if len(gathers) == 1:
+        return gathers[0].indices
+    indices = [n.indices for n in gathers]
     return Tensor("concat_indices", indices[0].dtype, [None], indices,
                   fn=lambda *vs: torch.cat([v.reshape(-1).long() for v in vs]))  # fmt: skip
 
 
-class _Gradients(StructNode):
-    """Evaluates to ``d(sum ys)/d xs`` for the connected ``xs``."""
+class GradientsNode(StructNode):
+    """Evaluates to ``d(sum ys)/d xs`` for the connected ``xs``, then to the gradients of the
+    ``rows`` (row gathers' outputs). A run that contains one marks its ``xs`` as requiring grad
+    (``Session.run``'s plan, and a function body of ``control_flow_ops``)."""
 
     def __init__(
         self,
@@ -84,7 +92,7 @@ class _Gradients(StructNode):
     ) -> None:
         given = [g for g in grad_ys if g is not None]
         super().__init__(name, [*ys, *xs, *given, *rows], self._grad, get_default_graph())
-        self._grad_xs = xs
+        self.xs = xs
         self._n = (len(ys), len(xs), len(given))
         self._has = [g is not None for g in grad_ys]
 
@@ -141,43 +149,40 @@ def gradients(
     connected = [x for x in xs_l if id(x) in reached]
     if not connected:
         return [None] * len(xs_l)
-    sparse = {id(x): _row_indices(nodes, x) for x in connected}
-    lookups = {
-        id(x): [n for n in nodes if getattr(n, "_gathers_rows_of", None) is x]
-        for x in connected
-        if sparse[id(x)] is not None
-    }
+    lookups = {id(x): _row_gathers(nodes, x) for x in connected}
+    indices = {id(x): _row_indices(ns) for x in connected if (ns := lookups[id(x)])}
     rows = [n for ns in lookups.values() for n in ns]
-    node = _Gradients(get_default_graph().unique_name(name), ys_l, connected, gy, rows)
+    node = GradientsNode(get_default_graph().unique_name(name), ys_l, connected, gy, rows)
     out: list[Tensor | None] = []
     for x in xs_l:
-        if x in connected:
-            g = leaf(node, (connected.index(x),), x.dtype, x.shape)
-            g._sparse_rows = sparse[id(x)]
-            if id(x) in lookups:
-                g._sparse_values = [
-                    leaf(node, (len(connected) + rows.index(n),), n.dtype, n.shape)
-                    for n in lookups[id(x)]
-                ]
-            out.append(g)
-        else:
+        if x not in connected:
             out.append(None)
+            continue
+        path = (connected.index(x),)
+        if id(x) in indices:
+            parts = [
+                leaf(node, (len(connected) + rows.index(n),), n.dtype, n.shape)
+                for n in lookups[id(x)]
+            ]
+            kind = {"indices": indices[id(x)], "value_parts": parts}
+            out.append(leaf(node, path, x.dtype, x.shape, IndexedSlices, **kind))
+        else:
+            out.append(leaf(node, path, x.dtype, x.shape))
     return out
 
 
 def _is_sparse(t: Any) -> bool:
-    """Whether ``t`` is an embedding's gradient (an IndexedSlices in TensorFlow): it carries the
-    indices of its rows (``_sparse_rows``) and their values, one row per lookup (``_sparse_values``)."""
-    return getattr(t, "_sparse_rows", None) is not None and bool(getattr(t, "_sparse_values", None))
+    """Whether ``t`` is an embedding's gradient (TensorFlow's IndexedSlices)."""
+    return isinstance(t, IndexedSlices)
 
 
-def _map_rows(t: Tensor, fn: Any, inputs: Sequence[Tensor], name: str) -> Tensor:
+def _map_rows(t: IndexedSlices, fn: Any, inputs: Sequence[Tensor], name: str) -> Tensor:
     """What TensorFlow's clipping ops do to an IndexedSlices: ``fn(values, *inputs)`` on its values
     as one ``(lookups, *row shape)`` tensor (a repeated id's rows apart), and the result sparse
     again with the same indices. Its dense value is the new rows summed per index (as TF's
     conversion of an IndexedSlices to a tensor sums them); the optimizers use that, restricted to
     the rows looked up where their sparse rule differs."""
-    parts = list(t._sparse_values)
+    parts = list(t.value_parts)
     n = len(parts)
 
     def values_fn(d: torch.Tensor, *vs: torch.Tensor) -> torch.Tensor:
@@ -192,17 +197,16 @@ def _map_rows(t: Tensor, fn: Any, inputs: Sequence[Tensor], name: str) -> Tensor
         [t, *parts, *inputs],
         fn=values_fn,
     )
-    rows = t._sparse_rows
-    out = Tensor(
+    rows = t.indices
+    return IndexedSlices(
         name,
         t.dtype,
         t.shape,
         [t, rows, values],
         fn=lambda d, ix, v: torch.zeros_like(d).index_add_(0, ix.reshape(-1).long(), v.to(d.dtype)),
+        indices=rows,
+        value_parts=[values],
     )
-    out._sparse_rows = rows
-    out._sparse_values = [values]
-    return out
 
 
 def global_norm(t_list: Sequence[Any], name: str = "global_norm") -> Tensor:
@@ -212,7 +216,7 @@ def global_norm(t_list: Sequence[Any], name: str = "global_norm") -> Tensor:
     ts = []
     for t in t_list:
         if t is not None:
-            ts.extend(getattr(t, "_sparse_values", None) or [convert_to_tensor(t)])
+            ts.extend(t.value_parts if isinstance(t, IndexedSlices) else [convert_to_tensor(t)])
     if not ts:
         raise ValueError("Received an invalid value for argument `t_list`: no tensors.")
     return Tensor(

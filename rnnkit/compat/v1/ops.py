@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, infer_dtype
+from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, infer_dtype, int64
 from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
 from rnnkit.compat.v1.tensor_shape import TensorShape
 
@@ -511,8 +511,16 @@ def run_kernel(name: str, fn: Callable[..., Any], values: list[Any]) -> Any:
         raise InvalidArgumentError(f"{e} (in op {name!r})") from None
 
 
-def leaf(node: StructNode, path: tuple[int, ...], dtype: DType, shape: Any) -> Tensor:
-    """Output ``node.name:k`` of a multi-output node: the part of its value at ``path``."""
+def leaf(
+    node: StructNode,
+    path: tuple[int, ...],
+    dtype: DType,
+    shape: Any,
+    kind: type[Tensor] | None = None,
+    **fields: Any,
+) -> Tensor:
+    """Output ``node.name:k`` of a multi-output node: the part of its value at ``path``; a
+    ``kind`` other than Tensor (e.g. :class:`IndexedSlices`) gets ``fields`` as its own."""
 
     def pick(value: Any) -> torch.Tensor:
         for p in path:
@@ -521,9 +529,86 @@ def leaf(node: StructNode, path: tuple[int, ...], dtype: DType, shape: Any) -> T
 
     index = node._n_outputs
     node._n_outputs += 1
-    return Tensor(
-        node.name, dtype, shape, [node], fn=pick, graph=node.graph, unique=False, index=index
+    return (kind or Tensor)(
+        node.name,
+        dtype,
+        shape,
+        [node],
+        fn=pick,
+        graph=node.graph,
+        unique=False,
+        index=index,
+        **fields,
     )
+
+
+class RowGather(Tensor):
+    """Rows of ``params`` picked along its first axis by integer ``indices`` (``tf.gather`` with
+    ``axis=0``, ``embedding_lookup``): ``inputs == [params, indices]``. ``tf.gradients`` gives a
+    tensor reaching the loss only as the ``params`` of row gathers an :class:`IndexedSlices`
+    gradient, the gradients of these nodes' outputs being its rows."""
+
+    @property
+    def params(self) -> Tensor:
+        return self._inputs[0]  # type: ignore[return-value]
+
+    @property
+    def indices(self) -> Tensor:
+        return self._inputs[1]  # type: ignore[return-value]
+
+
+class IndexedSlices(Tensor):
+    """A gradient made of rows, TensorFlow's ``tf.IndexedSlices``: the gradient of a tensor read
+    only through :class:`RowGather` nodes. As a tensor it evaluates to the dense gradient (the
+    rows summed per index; TF converts an IndexedSlices to that wherever a tensor is needed).
+    ``indices`` (a tensor of row ids, one per lookup) and ``value_parts`` (one tensor per gather,
+    its rows in the gather's output layout; a repeated id's rows apart) are the sparse form:
+    clipping maps the rows, the norms count each lookup's row, the optimizers whose sparse update
+    differs update only the rows looked up, and ``Session.run`` fetches it as an
+    :class:`IndexedSlicesValue`."""
+
+    def __init__(
+        self,
+        *args: Any,
+        indices: Tensor,
+        value_parts: Sequence[Tensor],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not value_parts:
+            raise ValueError("Received an invalid value for argument `value_parts`: no rows.")
+        self.indices = indices
+        self.value_parts = tuple(value_parts)
+        self._sparse_nodes: dict[str, Tensor] = {}
+
+    @property
+    def values(self) -> Tensor:
+        """The rows as one ``(lookups, *row shape)`` tensor, in the order of ``indices``."""
+        if "values" not in self._sparse_nodes:
+            row = self.shape.as_list()[1:] if self.shape.ndims is not None else None
+            self._sparse_nodes["values"] = Tensor(
+                f"{self._op_name}/values",
+                self.dtype,
+                None if row is None else [None, *row],
+                [self, *self.value_parts],
+                fn=lambda d, *vs: torch.cat([v.reshape(-1, *d.shape[1:]) for v in vs]),
+                graph=self.graph,
+            )
+        return self._sparse_nodes["values"]
+
+    @property
+    def dense_shape(self) -> Tensor:
+        """The dense gradient's shape (int64, as in a fetched IndexedSlicesValue)."""
+        if "dense_shape" not in self._sparse_nodes:
+            self._sparse_nodes["dense_shape"] = Tensor(
+                f"{self._op_name}/dense_shape",
+                int64,
+                [self.shape.ndims],
+                [self],
+                fn=lambda d: torch.tensor(tuple(d.shape), dtype=torch.int64),
+                graph=self.graph,
+            )
+        return self._sparse_nodes["dense_shape"]
 
 
 class IndexedSlicesValue(NamedTuple):
@@ -536,10 +621,9 @@ class IndexedSlicesValue(NamedTuple):
 
 
 def sparse_parts(t: Any) -> list[Any] | None:
-    """The nodes whose values make up ``t``'s IndexedSlicesValue when ``t`` is an embedding's
-    gradient (its row indices, then its per-lookup rows), else None."""
-    rows, values = getattr(t, "_sparse_rows", None), getattr(t, "_sparse_values", None)
-    return None if rows is None or not values else [rows, *values]
+    """The nodes whose values make up ``t``'s IndexedSlicesValue when ``t`` is an
+    :class:`IndexedSlices` (its row indices, then its rows), else None."""
+    return [t.indices, *t.value_parts] if isinstance(t, IndexedSlices) else None
 
 
 def indexed_slices_value(dense: np.ndarray, indices: Any, *parts: Any) -> IndexedSlicesValue:
@@ -677,8 +761,8 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str = "Const") -> Ten
                 f"Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor with dtype "
                 f"{value.dtype.name}: {value!r}"
             )
-        if getattr(value, "_sparse_rows", None) is not None:
-            # an embedding's gradient (an IndexedSlices in TensorFlow) converts to a dense tensor:
+        if isinstance(value, IndexedSlices):
+            # an embedding's gradient converts to a dense tensor, as in TensorFlow:
             # the optimizers then apply it densely, as TF's do
             return Tensor("IndexedSlicesToDense", value.dtype, value.shape, [value], fn=lambda v: v)
         return value

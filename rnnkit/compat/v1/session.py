@@ -18,6 +18,7 @@ import torch
 
 from rnnkit import _nest
 from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
+from rnnkit.compat.v1.gradients import GradientsNode
 from rnnkit.compat.v1.ops import (
     Graph,
     Operation,
@@ -102,9 +103,8 @@ class _Plan:
         # gradient nodes and the slots of what they differentiate with respect to
         self.grad_targets: set[int] = set()
         for n in order:
-            xs = getattr(n, "_grad_xs", None)
-            if xs is not None:
-                self.grad_targets.update(slot[id(x)] for x in xs if id(x) in slot)
+            if isinstance(n, GradientsNode):
+                self.grad_targets.update(slot[id(x)] for x in n.xs if id(x) in slot)
         self.needs_grad = bool(self.grad_targets)
         # constants: the tensor each run would compute, in its slot before the run starts
         self.initial: list[Any] = [None] * len(order)

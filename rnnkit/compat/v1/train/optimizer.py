@@ -23,7 +23,14 @@ import numpy as np
 import torch
 
 from rnnkit.compat.v1.gradients import gradients
-from rnnkit.compat.v1.ops import GraphKeys, Operation, Tensor, convert_to_tensor, get_default_graph
+from rnnkit.compat.v1.ops import (
+    GraphKeys,
+    IndexedSlices,
+    Operation,
+    Tensor,
+    convert_to_tensor,
+    get_default_graph,
+)
 from rnnkit.compat.v1.variables import Variable, unique_variable_name
 
 __all__ = ["Optimizer"]
@@ -121,7 +128,8 @@ class Optimizer:
         grads = [g for g, _ in live]
         variables = [v for _, v in live]
         rows_of = [
-            getattr(g, "_sparse_rows", None) if self._sparse_rows_matter else None for g in grads
+            g.indices if self._sparse_rows_matter and isinstance(g, IndexedSlices) else None
+            for g in grads
         ]
         row_nodes = [r for r in rows_of if r is not None]
         n_g, n_h = len(grads), len(hyper_nodes)

@@ -1,0 +1,93 @@
+"""The named contracts between compat.v1's modules, tested directly.
+
+- A row gather (``tf.gather`` along axis 0, ``embedding_lookup``) is a :class:`RowGather` node, and a
+  variable read only through row gathers gets an :class:`IndexedSlices` gradient (TensorFlow's
+  ``tf.IndexedSlices``: ``values`` one row per lookup, ``indices``, ``dense_shape``); every other
+  gradient is a plain tensor. Values are exact: the loss is linear in the rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rnnkit.compat.v1 as tf
+from rnnkit.compat.v1.gradients import GradientsNode
+from rnnkit.compat.v1.ops import IndexedSlices, RowGather
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph():
+    tf.reset_default_graph()
+
+
+def _embedding_loss():
+    emb = tf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3), name="emb")
+    ids = tf.constant([[1, 2], [1, 0]])
+    w = tf.constant([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [[7.0, 8.0, 9.0], [1.0, 1.0, 1.0]]])
+    rows = tf.nn.embedding_lookup(emb, ids)
+    return emb, ids, rows, tf.reduce_sum(rows * w)
+
+
+def test_a_gather_along_the_first_axis_is_a_row_gather():
+    emb, ids, rows, _ = _embedding_loss()
+    assert isinstance(rows, RowGather)
+    assert rows.params is emb and rows.indices is ids
+    first = tf.gather(emb, [0, 3])
+    assert isinstance(first, RowGather)
+    across = tf.gather(emb, [0, 2], axis=1)  # columns: no sparse gradient in TF either
+    assert isinstance(across, tf.Tensor) and not isinstance(across, RowGather)
+
+
+def test_an_embedding_gradient_is_indexed_slices_with_tf_fields():
+    emb, ids, rows, loss = _embedding_loss()
+    (g,) = tf.gradients(loss, [emb])
+    assert isinstance(g, IndexedSlices)
+    assert g.indices is ids and len(g.value_parts) == 1
+    node = g._inputs[0]  # the gradients node, which a run differentiates for
+    assert isinstance(node, GradientsNode) and list(node.xs) == [emb]
+    values, indices, dense_shape, dense = g.values, g.indices, g.dense_shape, g * 1.0
+    assert values.shape.as_list() == [None, 3] and dense_shape.dtype is tf.int64
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run([values, indices, dense_shape, dense, g])
+    want_values = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 1, 1]]  # one row per lookup
+    np.testing.assert_array_equal(got[0], want_values)
+    np.testing.assert_array_equal(got[1], [[1, 2], [1, 0]])
+    np.testing.assert_array_equal(got[2], [4, 3])
+    np.testing.assert_array_equal(got[3], [[1, 1, 1], [8, 10, 12], [4, 5, 6], [0, 0, 0]])
+    fetched = got[4]  # the gradient itself comes back as TF's IndexedSlicesValue
+    assert isinstance(fetched, tf.IndexedSlicesValue)
+    np.testing.assert_array_equal(fetched.values, want_values)
+    np.testing.assert_array_equal(fetched.indices, [1, 2, 1, 0])
+    np.testing.assert_array_equal(fetched.dense_shape, [4, 3])
+
+
+def test_two_lookups_give_one_indexed_slices_and_clipping_keeps_it():
+    emb = tf.Variable(np.ones((3, 2), np.float32))
+    a, b = tf.constant([0, 2]), tf.constant([2])
+    loss = tf.reduce_sum(tf.gather(emb, a)) + 3.0 * tf.reduce_sum(tf.gather(emb, b))
+    (g,) = tf.gradients(loss, [emb])
+    assert isinstance(g, IndexedSlices) and len(g.value_parts) == 2
+    (clipped,), norm = tf.clip_by_global_norm([g], 1.0)
+    assert isinstance(clipped, IndexedSlices) and clipped.indices is g.indices
+    assert isinstance(tf.clip_by_norm(g, 1.0), IndexedSlices)
+    assert isinstance(tf.clip_by_value(g, 0.0, 2.0), IndexedSlices)
+    dense = tf.convert_to_tensor(g)
+    assert not isinstance(dense, IndexedSlices)  # TF's conversion makes it dense
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_g, got_norm, got_dense = sess.run([g, norm, dense])
+    pairs = sorted(zip(got_g.indices.tolist(), got_g.values.tolist()))  # lookups in any order
+    assert pairs == [(0, [1, 1]), (2, [1, 1]), (2, [3, 3])]
+    np.testing.assert_allclose(got_norm, np.sqrt(22.0), rtol=1e-6)  # rows, not the summed row 2
+    np.testing.assert_array_equal(got_dense, [[1, 1], [0, 0], [4, 4]])
+
+
+def test_a_variable_read_otherwise_too_gets_a_dense_gradient():
+    emb = tf.Variable(np.ones((3, 2), np.float32))
+    loss = tf.reduce_sum(tf.gather(emb, [1])) + tf.reduce_sum(emb)
+    (g,) = tf.gradients(loss, [emb])
+    assert type(g) is tf.Tensor
+    across = tf.reduce_sum(tf.gather(emb, [1], axis=1))
+    assert type(tf.gradients(across, [emb])[0]) is tf.Tensor
