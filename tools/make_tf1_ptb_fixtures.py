@@ -1,6 +1,8 @@
 """Generate TensorFlow 1.x reference data for a queue-fed LSTM language model and the ops it uses.
 
-Two files (format in ``tests/fixtures/tf1_ptb/README.md``; replayed by ``tests/compat/test_ptb.py``):
+Two files (format in ``tests/fixtures/tf1_ptb/README.md``), replayed by ``tests/compat/``
+``test_strided_slice.py``, ``test_nn.py`` and ``test_seq2seq_loss.py`` (``ops.npz``) and
+``test_ptb_program.py`` (``train.npz``):
 
 - ``ops.npz``: ``strided_slice`` (masks included), ``nn.xw_plus_b``, and the sequence losses
   ``legacy_seq2seq.sequence_loss_by_example`` / ``sequence_loss`` and ``contrib.seq2seq.sequence_loss``

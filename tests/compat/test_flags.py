@@ -1,0 +1,62 @@
+"""``tf.flags`` (``flags.py``) and what a TF1 script starts with (``tf.app.run``, ``tf.logging``,
+``tf.ConfigProto``): parsing, copies, errors, and ``--help`` printed as TensorFlow prints it
+(``tests/fixtures/tf1_census_gaps/help.json``)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import rnnkit.compat.v1 as tf
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def test_flags_app_logging_and_config_errors(monkeypatch):
+    flags = tf.flags.FlagValues()
+    tf.flags.DEFINE_integer("n", 1, "", flag_values=flags)
+    with pytest.raises(ValueError, match="flag `--n`"):
+        flags(["p", "--n=abc"])
+    with pytest.raises(ValueError, match="defined twice"):
+        tf.flags.DEFINE_integer("n", 2, "", flag_values=flags)
+    with pytest.raises(TypeError, match="`default` of flag 'm': expected an integer"):
+        tf.flags.DEFINE_integer("m", 1.5, "", flag_values=flags)
+    with pytest.raises(ValueError, match='ConfigProto has no "allow_soft" field'):
+        tf.ConfigProto(allow_soft=True)
+    with pytest.raises(TypeError, match="`main`: expected a function"):
+        tf.app.run(main=3, argv=["p"])
+    tf.logging.set_verbosity(tf.logging.INFO)
+    assert tf.logging.get_verbosity() == tf.logging.INFO
+    with pytest.raises(tf.errors.NotFoundError):
+        tf.gfile.GFile("/nonexistent/ptb.train.txt", "rb")
+    with pytest.raises(tf.UnsupportedError):
+        tf.gfile.GFile("gs://bucket/x")
+    monkeypatch.setattr(sys, "argv", ["p"])
+
+
+def test_flags_copy_definition_errors_unknown_flags_and_double_dash():
+    import copy
+
+    flags = tf.flags.FlagValues()
+    tf.flags.DEFINE_string("data_path", "d", "", flag_values=flags)
+    tf.flags.DEFINE_bool("fast", False, "", flag_values=flags)
+    flags(["prog"])
+    shallow, deep = copy.copy(flags), copy.deepcopy(flags)
+    assert shallow.data_path == "d" and deep.data_path == "d"
+    deep.data_path = "e"
+    assert flags.data_path == "d"
+    with pytest.raises(TypeError, match="argument `default` of flag 'n': expected a string"):
+        tf.flags.DEFINE_string("n", 5, "", flag_values=flags)
+    with pytest.raises(TypeError, match="argument `enum_values` of flag 'm'"):
+        tf.flags.DEFINE_enum("m", "a", None, "", flag_values=flags)
+    with pytest.raises(ValueError, match="Unknown command line flag 'bogus'"):
+        flags(["prog", "--bogus=1"])
+    assert flags(["prog", "--bogus=1"], known_only=True) == ["prog", "--bogus=1"]
+    assert flags(["prog", "--fast", "--", "--x", "y"]) == ["prog", "--", "--x", "y"]
+    assert flags.fast

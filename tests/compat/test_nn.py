@@ -1,0 +1,57 @@
+"""``tf.nn`` (``nn.py``): ``xw_plus_b`` against TensorFlow (``tests/fixtures/tf1_ptb``), the
+cross-entropy losses and softmax against their formulas, and the shapes ``bias_add`` and the sparse
+cross entropy check."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import rnnkit.compat.v1 as tf
+from tests.compat._helpers import close_to_scale, ptb_fixture
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def test_xw_plus_b_matches_tensorflow():
+    _, a = ptb_fixture("ops.npz")
+    with tf.Session() as sess:
+        close_to_scale(
+            sess.run(tf.nn.xw_plus_b(a["xw/x"], a["xw/w"], a["xw/b"])), a["xw/out"], "xw_plus_b"
+        )
+
+
+def test_sparse_softmax_cross_entropy_checks_the_labels_shape():
+    want = "`labels.shape` must equal `logits.shape` except for the last dimension"
+    logits = tf.zeros([2, 4])
+    with pytest.raises(ValueError, match=re.escape(want) + r".*\(3,\).*\(2, 4\)"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.zeros([3], tf.int32), logits=logits
+        )
+    # at run time when the shapes are not known statically
+    y = tf.placeholder(tf.int32, [None])
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(want)):
+            sess.run(loss, {y: np.zeros(3, np.int32)})
+        assert sess.run(loss, {y: np.zeros(2, np.int32)}).shape == (2,)
+
+
+def test_bias_add_and_xw_plus_b_check_the_bias_size():
+    with pytest.raises(ValueError, match="`bias`: its size must equal.*bias size 5.*dimension 4"):
+        tf.nn.xw_plus_b(tf.zeros([2, 3]), tf.zeros([3, 4]), tf.zeros([5]))
+    with pytest.raises(ValueError, match="`bias`: its size must equal.*bias size 1.*dimension 4"):
+        tf.nn.bias_add(tf.zeros([2, 4]), tf.zeros([1]))
+    b = tf.placeholder(tf.float32, [None])
+    out = tf.nn.bias_add(tf.zeros([2, 4]), b)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="bias size 1.*dimension 4"):
+            sess.run(out, {b: np.zeros(1, np.float32)})
+        assert sess.run(out, {b: np.ones(4, np.float32)}).tolist() == [[1.0] * 4] * 2
