@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import rnnkit.compat.v1 as tf
+from tests.compat._helpers import CENSUS
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +61,28 @@ def test_flags_copy_definition_errors_unknown_flags_and_double_dash():
     assert flags(["prog", "--bogus=1"], known_only=True) == ["prog", "--bogus=1"]
     assert flags(["prog", "--fast", "--", "--x", "y"]) == ["prog", "--", "--x", "y"]
     assert flags.fast
+
+
+@pytest.mark.parametrize(
+    "case", ["doc --help", "nodoc --help", "doc --batch_size 5", "nodoc --batch_size 5"]
+)
+def test_tf1_script_help_prints_flags_as_tf(case, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    ref = json.loads((CENSUS / "help.json").read_text())
+    name, *args = case.split()
+    doc = '"""Trains a small model."""\n\n' if name == "doc" else ""
+    path = tmp_path / f"flags_{name}.py"
+    path.write_text(ref["script"].format(doc=doc))
+    run = subprocess.run(
+        [sys.executable, "-m", "rnnkit", "tf1", str(path), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    want = ref["cases"][case]
+    assert run.returncode == want["rc"], run.stderr[-2000:]
+    assert run.stdout.replace(str(path), "PROGRAM") == want["stdout"]

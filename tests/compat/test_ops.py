@@ -1,0 +1,18 @@
+"""The graph (``ops.py``): default graphs and ``tf.GraphKeys``."""
+
+from __future__ import annotations
+
+import pytest
+
+import rnnkit.compat.v1 as tf
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def test_graph_keys_saveable_objects():
+    assert tf.GraphKeys.SAVEABLE_OBJECTS == "saveable_objects"  # TF's collection name

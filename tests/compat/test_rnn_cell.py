@@ -1,0 +1,112 @@
+"""The cells (``rnn_cell.py``): one cell called directly, ``MultiRNNCell`` over one cell twice or
+distinct cells, ``NASCell``, ``DropoutWrapper`` and a user-written wrapper, against TensorFlow's
+numbers (``tests/fixtures/tf1_census_gaps``) or rnnkit's cells with the session's weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rnnkit.compat.v1 as tf
+from tests.compat._helpers import CENSUS, census_fixture
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph():
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def test_multi_rnn_cell_one_cell_twice_has_one_set_of_weights():
+    ref = census_fixture("multi_shared")
+    x = tf.placeholder(tf.float32, [2, 5, 4])
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    out, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell([cell] * 2), x, dtype=tf.float32)
+    assert [v.op.name for v in tf.global_variables()] == list(ref["names"])
+    kernel, bias = tf.global_variables()
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        kernel.load(ref["kernel"], s)
+        bias.load(ref["bias"], s)
+        ov, sv = s.run([out, state], {x: ref["x"]})
+    np.testing.assert_allclose(ov, ref["outputs"], rtol=1e-5, atol=1e-6)
+    got = np.stack([np.stack([st.c, st.h]) for st in sv])
+    np.testing.assert_allclose(got, ref["states"], rtol=1e-5, atol=1e-6)
+
+
+def test_multi_rnn_cell_one_cell_twice_restores_tf_checkpoint():
+    ref = census_fixture("multi_shared")
+    x = tf.placeholder(tf.float32, [2, 5, 4])
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell([cell] * 2), x, dtype=tf.float32)
+    with tf.Session() as s:
+        tf.train.Saver().restore(s, str(CENSUS / "multi_shared_ckpt" / "model"))
+        ov = s.run(out, {x: ref["x"]})
+    np.testing.assert_allclose(ov, ref["outputs"], rtol=1e-5, atol=1e-6)
+
+
+def test_multi_rnn_cell_one_cell_twice_other_width_fails_as_tf():
+    ref = census_fixture("multi_shared")
+    x = tf.placeholder(tf.float32, [2, 5, 3])
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 8 and 7") as err:
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell([cell] * 2), x, dtype=tf.float32)
+    assert str(ref["width3_error"]).startswith("Dimensions must be equal, but are 8 and 7")
+    assert "cell_0/basic_lstm_cell" in str(err.value)
+
+
+def test_multi_rnn_cell_one_wrapped_cell_twice_shares_weights():
+    x = tf.placeholder(tf.float32, [2, 5, 4])
+    keep = tf.placeholder(tf.float32, [])
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    wrapped = tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=keep)
+    out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell([wrapped] * 2), x, dtype=tf.float32)
+    assert [v.op.name for v in tf.global_variables()] == [
+        "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel",
+        "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/bias",
+    ]
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        assert s.run(out, {x: np.ones((2, 5, 4)), keep: 1.0}).shape == (2, 5, 4)
+    x3 = tf.placeholder(tf.float32, [2, 5, 3])
+    twice = [tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.LSTMCell(4, num_proj=2))] * 2
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 4 and 5"):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell(twice), x3, dtype=tf.float32, scope="b")
+
+
+def test_multi_rnn_cell_distinct_cells_keep_two_sets():
+    x = tf.placeholder(tf.float32, [2, 5, 4])
+    cells = [tf.nn.rnn_cell.BasicLSTMCell(4) for _ in range(2)]
+    tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell(cells), x, dtype=tf.float32)
+    assert [v.op.name for v in tf.global_variables()] == [
+        f"rnn/multi_rnn_cell/cell_{k}/basic_lstm_cell/{p}"
+        for k in (0, 1)
+        for p in ("kernel", "bias")
+    ]
+
+
+@pytest.mark.parametrize("case, proj, bias", [("plain", None, False), ("proj_bias", 3, True)])
+def test_nas_cell_matches_tf(case, proj, bias):
+    ref = census_fixture("nas_cell")
+    cell = tf.contrib.rnn.NASCell(6, num_proj=proj, use_biases=bias)
+    assert cell.state_size == (6, proj or 6) and cell.output_size == (proj or 6)
+    outputs, state = tf.nn.dynamic_rnn(cell, tf.constant(ref["x"]), dtype=tf.float32)
+    names = [v.op.name for v in tf.global_variables()]
+    assert names == [f"rnn/nas_cell/{n}" for n in ref[f"{case}_weight_names"]]
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        for k, v in enumerate(tf.global_variables()):
+            v.load(ref[f"{case}_w{k}"], s)
+        ov, sv = s.run([outputs, state])
+    tol = {"rtol": 1e-5, "atol": 1e-6}
+    np.testing.assert_allclose(ov, ref[f"{case}_outputs"], **tol)
+    np.testing.assert_allclose(sv.c, ref[f"{case}_c"], **tol)
+    np.testing.assert_allclose(sv.h, ref[f"{case}_m"], **tol)
+
+
+def test_nas_cell_bad_arguments():
+    with pytest.raises(ValueError, match="num_units"):
+        tf.contrib.rnn.NASCell(0)
+    with pytest.raises(TypeError, match="use_biases"):
+        tf.contrib.rnn.NASCell(4, use_biases="yes")
