@@ -4,16 +4,20 @@
   variable read only through row gathers gets an :class:`IndexedSlices` gradient (TensorFlow's
   ``tf.IndexedSlices``: ``values`` one row per lookup, ``indices``, ``dense_shape``); every other
   gradient is a plain tensor. Values are exact: the loss is linear in the rows.
+- Each session's variable values live in its :class:`VariableStore`, with TensorFlow's run-time
+  errors (an uninitialized read, a value of another shape: the wording of TF 2.21's ``Assign``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import rnnkit.compat.v1 as tf
 from rnnkit.compat.v1.gradients import GradientsNode
 from rnnkit.compat.v1.ops import IndexedSlices, RowGather
+from rnnkit.compat.v1.variable_store import VariableStore
 
 
 @pytest.fixture(autouse=True)
@@ -91,3 +95,68 @@ def test_a_variable_read_otherwise_too_gets_a_dense_gradient():
     assert type(g) is tf.Tensor
     across = tf.reduce_sum(tf.gather(emb, [1], axis=1))
     assert type(tf.gradients(across, [emb])[0]) is tf.Tensor
+
+
+def test_each_session_has_its_own_variable_store():
+    w = tf.Variable([[1.0, 2.0]], name="W")
+    with tf.Session() as a, tf.Session() as b:
+        assert isinstance(a.variable_store, VariableStore)
+        assert not a.variable_store.is_initialized(w)
+        a.run(w.initializer)
+        assert a.variable_store.is_initialized(w) and not b.variable_store.is_initialized(w)
+        assert a.run(tf.is_variable_initialized(w)) and not b.run(tf.is_variable_initialized(w))
+        with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value W"):
+            b.variable_store.read(w)
+        with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value W"):
+            b.run(w)
+        value = a.variable_store.read(w)
+        assert value.dtype is torch.float32 and value.tolist() == [[1.0, 2.0]]
+        a.run(tf.assign_add(w, [[1.0, 1.0]]))
+        assert a.variable_store.read(w).tolist() == [[2.0, 3.0]]
+        assert [v for v, _ in a.variable_store.items()] == [w]
+    assert len(a.variable_store) == 0  # closing the session frees its values
+
+
+def test_an_optimizer_updates_the_stored_values_in_place():
+    w = tf.Variable([1.0, 2.0])
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(tf.reduce_sum(w * w), step)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.variable_store.read(w)
+        sess.run(train)
+        assert sess.variable_store.read(w) is before  # the same tensor, updated
+        assert before.tolist() == [0.0, 0.0] and sess.variable_store.read(step).item() == 1
+
+
+def test_assigning_another_shape_is_tf_invalid_argument_error():
+    w = tf.Variable(np.zeros((2, 3), np.float32), name="W")
+    fed = tf.placeholder(tf.float32, None)
+    assign = tf.assign(w, fed)
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=r"Assign requires shapes of both tensors to match. lhs shape= \[2,3\] rhs "
+            r"shape= \[3,2\]",
+        ):
+            sess.run(assign, {fed: np.ones((3, 2), np.float32)})
+        np.testing.assert_array_equal(sess.run(w), np.zeros((2, 3)))  # unchanged
+        with pytest.raises(ValueError, match=r"Cannot load a value of shape \(3,\)"):
+            w.load(np.ones(3), sess)  # TF: a feed error, at the Python call
+
+
+def test_the_store_checks_dtype_and_writes_all_or_nothing():
+    w = tf.Variable(np.zeros((2,), np.float32), name="W")
+    v = tf.Variable(np.zeros((1,), np.float64), name="V")
+    store = VariableStore()
+    with pytest.raises(TypeError, match="expected dtype float32, got torch.float64"):
+        store.assign(w, torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(TypeError, match="expected a torch tensor, got ndarray"):
+        store.assign(w, np.zeros(2, np.float32))
+    good = {w: torch.ones(2), v: torch.ones(3, dtype=torch.float64)}
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"lhs shape= \[1\] rhs shape= \[3\]"):
+        store.assign_all(good, "save/restore_all")
+    assert not store.is_initialized(w) and not store.is_initialized(v)  # nothing written
+    store.assign_all({w: torch.ones(2), v: torch.ones(1, dtype=torch.float64)})
+    assert store.read(w).tolist() == [1.0, 1.0] and store.read(v).tolist() == [1.0]

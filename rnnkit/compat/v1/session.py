@@ -3,8 +3,9 @@
 ``run(fetches, feed_dict)`` finds the nodes the fetches need (fed tensors cut the graph), orders them
 once per (fetches, fed keys) and caches that plan, then evaluates each node once. Plans that contain a
 gradient node run with torch autograd on, with the tensors the gradients are taken against marked as
-requiring grad; all others run under ``torch.no_grad()``. Values of variables live in the session
-(``sess._values``), so two sessions of one graph never share weights.
+requiring grad; all others run under ``torch.no_grad()``. Values of variables live in the session's
+:class:`~rnnkit.compat.v1.variable_store.VariableStore` (``sess.variable_store``), so two sessions
+of one graph never share weights.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from rnnkit.compat.v1.ops import (
     sparse_parts,
     to_numpy,
 )
+from rnnkit.compat.v1.variable_store import VariableStore
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
 
@@ -135,7 +137,7 @@ class Session:
         if target:
             raise unsupported(f"tf.Session(target={target!r})")
         self.graph = graph or get_default_graph()
-        self._values: dict[Any, torch.Tensor] = {}  # Variable -> its value in this session
+        self.variable_store = VariableStore()  # each variable's value in this session
         self._generators: dict[Any, torch.Generator] = {}
         self._resources: dict[Any, Any] = {}  # per-session state of queues and their runners
         self._closed = False
@@ -165,7 +167,7 @@ class Session:
     def close(self) -> None:
         """Free the session's variable values; later ``run`` calls raise RuntimeError."""
         self._closed = True
-        self._values.clear()
+        self.variable_store.clear()
         self._generators.clear()
         self._resources.clear()
 

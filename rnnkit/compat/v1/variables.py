@@ -1,10 +1,10 @@
 """Variables (TensorFlow's ``ops/variables.py`` and ``ops/variable_scope.py``).
 
-A :class:`Variable` is a graph tensor whose value lives in each session (``sess._values``), set by its
-initializer op. ``get_variable`` names variables by the enclosing ``variable_scope``s and, like
-TensorFlow, refuses to create a name twice unless the scope reuses. Variables in the collections
-``GLOBAL_VARIABLES`` / ``TRAINABLE_VARIABLES`` are what ``global_variables_initializer``, the
-optimizers and ``Saver`` see.
+A :class:`Variable` is a graph tensor whose value lives in each session (its
+:class:`~rnnkit.compat.v1.variable_store.VariableStore`), set by its initializer op.
+``get_variable`` names variables by the enclosing ``variable_scope``s and, like TensorFlow, refuses
+to create a name twice unless the scope reuses. Variables in the collections ``GLOBAL_VARIABLES`` /
+``TRAINABLE_VARIABLES`` are what ``global_variables_initializer``, the optimizers and ``Saver`` see.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from rnnkit.compat.v1.dtypes import as_dtype, float32
-from rnnkit.compat.v1.errors import FailedPreconditionError
 from rnnkit.compat.v1.init_ops import as_initializer, glorot_uniform_initializer
 from rnnkit.compat.v1.ops import (
     GraphKeys,
@@ -113,16 +112,11 @@ class Variable(Tensor):
             graph.add_to_collection(GraphKeys.TRAINABLE_VARIABLES, self)
 
     def _assign_effect(self, sess: Any, values: list[Any]) -> None:
-        sess._values[self] = values[0].detach().to(self.dtype.torch).clone()
+        value = values[0].detach().to(self.dtype.torch).clone()
+        sess.variable_store.assign(self, value, self.initializer.name)
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
-        value = sess._values.get(self)
-        if value is None:
-            raise FailedPreconditionError(
-                f"Attempting to use uninitialized value {self._op_name} (run "
-                "tf.global_variables_initializer() in this session first)."
-            )
-        return value
+        return sess.variable_store.read(self)  # FailedPreconditionError when uninitialized
 
     def initialized_value(self) -> Tensor:
         return self.initial_value
@@ -142,7 +136,7 @@ class Variable(Tensor):
                 f"Cannot load a value of shape {arr.shape} into variable {self._op_name!r} of "
                 f"shape {self.shape}."
             )
-        sess._values[self] = torch.from_numpy(np.array(arr, copy=True))
+        sess.variable_store.assign(self, torch.from_numpy(np.array(arr, copy=True)))
 
     def assign(self, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
         return assign(self, value, name=name)
@@ -174,22 +168,12 @@ class _Assign(Tensor):
         self._update = update
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
+        store = sess.variable_store
         with torch.no_grad():
-            old = sess._values.get(self._ref)
-            if old is None and self._update is not None:
-                self._ref._compute(sess, [])  # raises FailedPreconditionError
             new = values[0].detach().to(self._ref.dtype.torch)
-            if self._update is not None:
-                new = self._update(old, new)
-            if tuple(new.shape) != tuple(
-                self._ref.shape.as_list() if self._ref.shape.is_fully_defined() else new.shape
-            ):
-                raise ValueError(
-                    f"Cannot assign a value of shape {tuple(new.shape)} to variable "
-                    f"{self._ref._op_name!r} of shape {self._ref.shape}."
-                )
-            sess._values[self._ref] = new.clone()
-        return sess._values[self._ref]
+            if self._update is not None:  # FailedPreconditionError when uninitialized
+                new = self._update(store.read(self._ref), new)
+            return store.assign(self._ref, new.clone(), self._op_name)
 
 
 def _check_ref(ref: Any, op: str) -> Variable:
@@ -485,7 +469,7 @@ def local_variables_initializer() -> Operation:
 
 def is_variable_initialized(variable: Variable) -> Tensor:
     def check(sess: Any) -> Any:
-        return torch.tensor(variable in sess._values)
+        return torch.tensor(sess.variable_store.is_initialized(variable))
 
     from rnnkit.compat.v1.dtypes import bool as tf_bool
 

@@ -144,12 +144,13 @@ class Optimizer:
                 k: (float(next(hv)) if isinstance(self._hyper[k], Tensor) else self._hyper[k])
                 for k in keys
             }
-            state = {k: sess._values[v] for k, v in self._non_slots.items() if v in sess._values}
+            store = sess.variable_store
+            state = {
+                k: store.read(v) for k, v in self._non_slots.items() if store.is_initialized(v)
+            }
             dense: list[tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]] = []
             for grad, var, idx in zip(gv, variables, rows):
-                value = sess._values.get(var)
-                if value is None:
-                    var._compute(sess, [])  # raises FailedPreconditionError naming it
+                value = store.read(var)  # updated in place; FailedPreconditionError naming it
                 slots = {s: self._slot_value(sess, var, s) for s, _ in self._slot_names}
                 g = grad.detach().to(value.dtype)
                 if idx is None:
@@ -164,10 +165,7 @@ class Optimizer:
             self._update_all(dense, hyper, state)
             self._finish(sess, state)
             if global_step is not None:
-                step = sess._values.get(global_step)
-                if step is None:
-                    global_step._compute(sess, [])
-                step.add_(1)
+                store.read(global_step).add_(1)
 
         return Operation(
             name or self._name, [*grads, *hyper_nodes, *row_nodes], effect=effect, graph=graph
@@ -224,11 +222,8 @@ class Optimizer:
         return self._slots[key]
 
     def _slot_value(self, sess: Any, var: Variable, slot: str) -> torch.Tensor:
-        slot_var = self._slots[(var, slot)]
-        value = sess._values.get(slot_var)
-        if value is None:
-            slot_var._compute(sess, [])  # raises FailedPreconditionError naming the slot
-        return value
+        # the slot's value, updated in place; FailedPreconditionError naming an uninitialized slot
+        return sess.variable_store.read(self._slots[(var, slot)])
 
     def _create_non_slots(self, variables: list[Variable]) -> None:
         pass

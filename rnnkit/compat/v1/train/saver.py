@@ -80,9 +80,7 @@ class Saver:
             save_path = f"{save_path}-{int(step)}"
         tensors = {}
         for name, v in self._variables.items():
-            value = sess._values.get(v)
-            if value is None:
-                v._compute(sess, [])  # FailedPreconditionError naming it
+            value = sess.variable_store.read(v)  # FailedPreconditionError naming it
             tensors[name] = value.detach().cpu().numpy()
         directory = os.path.dirname(os.path.abspath(save_path))
         if not os.path.isdir(directory):
@@ -134,7 +132,7 @@ class Saver:
                         f"{save_path}, but the variable has shape {v.shape}."
                     )
                 values[v] = torch.from_numpy(np.array(arr, dtype=v.dtype._np, copy=True))
-        sess._values.update(values)
+        sess.variable_store.assign_all(values, "save/restore_all")
 
     @property
     def last_checkpoints(self) -> list[str]:
