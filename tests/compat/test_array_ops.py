@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rnnkit.compat.v1 as tf
-from tests.compat._helpers import census_fixture
+from tests.compat._helpers import census_fixture, close, run
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +15,64 @@ def fresh_graph():
     tf.reset_default_graph()
     yield
     tf.reset_default_graph()
+
+
+def test_elementwise_and_shape_ops():
+    x_val = np.random.default_rng(3).normal(size=(2, 3, 4)).astype(np.float32)
+    x = tf.placeholder(tf.float32, [None, 3, 4])
+    cases = {
+        "tanh": (tf.tanh(x), np.tanh(x_val), "(?, 3, 4)"),
+        "sigmoid": (tf.sigmoid(x), 1 / (1 + np.exp(-x_val)), "(?, 3, 4)"),
+        "relu": (tf.nn.relu(x), np.maximum(x_val, 0), "(?, 3, 4)"),
+        "transpose": (tf.transpose(x, [1, 0, 2]), x_val.transpose(1, 0, 2), "(3, ?, 4)"),
+        "transpose_default": (tf.transpose(x), x_val.T, "(4, 3, ?)"),
+        "reshape": (tf.reshape(x, [-1, 4]), x_val.reshape(-1, 4), "(?, 4)"),
+        "concat": (
+            tf.concat([x, x * 2], axis=2),
+            np.concatenate([x_val, x_val * 2], 2),
+            "(?, 3, 8)",
+        ),
+        "stack": (tf.stack([x, x], axis=1), np.stack([x_val, x_val], 1), "(?, 2, 3, 4)"),
+        "sum_all": (tf.reduce_sum(x), x_val.sum(), "()"),
+        "sum_axis": (tf.reduce_sum(x, axis=1), x_val.sum(1), "(?, 4)"),
+        "sum_keep": (
+            tf.reduce_sum(x, axis=[0, 2], keepdims=True),
+            x_val.sum((0, 2), keepdims=True),
+            "(1, 3, 1)",
+        ),  # fmt: skip
+        "mean_axis": (tf.reduce_mean(x, axis=-1), x_val.mean(-1), "(?, 3)"),
+        "mean_keep": (
+            tf.reduce_mean(x, 1, keep_dims=True),
+            x_val.mean(1, keepdims=True),
+            "(?, 1, 4)",
+        ),
+    }
+    got = run({k: v[0] for k, v in cases.items()}, {x: x_val})
+    for k, (t, ref, shape) in cases.items():
+        close(got[k], ref)
+        assert str(t.shape) == shape, k
+    parts = tf.unstack(x, axis=1)
+    assert len(parts) == 3 and str(parts[0].shape) == "(?, 4)"
+    close(np.stack(run(parts, {x: x_val}), 1), x_val)
+    assert run(tf.reduce_mean(tf.constant([1, 2, 4]))) == 2  # integer mean truncates as in TF
+
+
+def test_constants_zeros_ones_dtypes_and_integer_feeds():
+    c = tf.constant([[1, 2], [3, 4]])
+    f = tf.constant(1.5)
+    d = tf.constant(np.array([1.0, 2.0]))
+    s = tf.constant(7, shape=[2, 2], dtype=tf.float64)
+    assert (c.dtype, f.dtype, d.dtype, s.dtype) == (tf.int32, tf.float32, tf.float64, tf.float64)
+    z, o = tf.zeros([2, 3]), tf.ones([3], dtype=tf.int32)
+    p = tf.placeholder(tf.int32, [3])
+    got = run([c, f, s, z, o, p * 2], {p: np.array([1, 2, 3], dtype=np.int64)})
+    np.testing.assert_array_equal(got[0], [[1, 2], [3, 4]])
+    assert got[1] == np.float32(1.5)
+    np.testing.assert_array_equal(got[2], np.full((2, 2), 7.0))
+    assert got[3].shape == (2, 3) and not got[3].any() and got[4].tolist() == [1, 1, 1]
+    assert got[5].dtype == np.int32 and got[5].tolist() == [2, 4, 6]
+    with pytest.raises(TypeError, match="non-integral"):
+        run(p, {p: [1.5, 2, 3]})
 
 
 def test_reshape_refuses_non_integer_sizes_and_two_unknowns():

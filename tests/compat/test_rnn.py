@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+import rnnkit
 import rnnkit.compat.v1 as tf
-from tests.compat._helpers import census_fixture
+from tests.compat._helpers import census_fixture, close, fixture, load_all, sync, variables
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +19,150 @@ def fresh_graph():
     tf.reset_default_graph()
     yield
     tf.reset_default_graph()
+
+
+def test_time_major_dynamic_rnn_with_fed_lengths_and_initial_state_matches_tensorflow():
+    fx = fixture("rnn_dynamic_time_major_init")
+    T, B, I = fx["inputs"].shape
+    H = fx["init"].shape[1]
+    X = tf.placeholder(tf.float32, [None, None, I])
+    seq = tf.placeholder(tf.int32, [None])
+    h0 = tf.placeholder(tf.float32, [None, H])
+    cell = tf.nn.rnn_cell.BasicRNNCell(H)
+    outputs, state = tf.nn.dynamic_rnn(
+        cell, X, sequence_length=seq, initial_state=h0, time_major=True
+    )
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        load_all(variables(fx))
+        y, h = sess.run(
+            (outputs, state),
+            feed_dict={X: fx["inputs"], seq: fx["sequence_length"], h0: fx["init"]},
+        )
+    close(y, fx["out/outputs"])
+    close(h, fx["out/state"])
+
+
+def test_time_major_dynamic_rnn_with_zero_state_matches_rnnkit_and_masks():
+    T, B, I, H = 6, 4, 3, 5
+    lengths = np.array([6, 3, 0, 1])
+    x = np.random.default_rng(0).normal(size=(T, B, I)).astype(np.float32)
+    X = tf.placeholder(tf.float32, [T, None, I])
+    seq = tf.placeholder(tf.int32, [None])
+    cell = tf.nn.rnn_cell.GRUCell(H)
+    init_state = cell.zero_state(B, tf.float32)
+    assert init_state.shape.as_list() == [B, H]
+    outputs, state = tf.nn.dynamic_rnn(
+        cell, X, sequence_length=seq, initial_state=init_state, time_major=True
+    )
+    assert outputs.shape.as_list() == [T, B, H]  # TF 2.21: the batch size from initial_state
+    with tf.Session() as sess:
+        tf.global_variables_initializer().run()
+        sync(sess, cell)
+        y, h = sess.run([outputs, state], {X: x, seq: lengths})
+    ref_y, ref_h = rnnkit.dynamic_rnn(
+        cell.rnnkit_cell, torch.from_numpy(x), sequence_length=lengths, time_major=True
+    )
+    close(y, ref_y.detach())
+    close(h, ref_h.detach())
+    for b, n in enumerate(lengths):
+        assert np.all(y[n:, b] == 0)  # zeros past each length
+        close(h[b], y[n - 1, b] if n else np.zeros(H))  # final state at the last valid step
+
+
+def test_stacked_lstms_under_static_rnn_match_tensorflow_and_fetch_nested_states():
+    fx = fixture("multi_lstm_lstm_init")  # TF ran dynamic_rnn; static_rnn has the same semantics
+    B, T, I = fx["inputs"].shape
+    steps = [tf.placeholder(tf.float32, [None, I]) for _ in range(T)]
+    seq = tf.placeholder(tf.int32, [None])
+    cell = tf.nn.rnn_cell.MultiRNNCell(
+        [tf.nn.rnn_cell.BasicLSTMCell(6), tf.nn.rnn_cell.LSTMCell(7)]
+    )
+    init = tuple(
+        tf.nn.rnn_cell.LSTMStateTuple(
+            tf.placeholder(tf.float32, [None, n]), tf.placeholder(tf.float32, [None, n])
+        )
+        for n in (6, 7)
+    )
+    outputs, states = tf.nn.static_rnn(cell, steps, initial_state=init, sequence_length=seq)
+    assert len(outputs) == T and isinstance(states, tuple) and len(states) == 2
+    assert isinstance(states[-1], tf.nn.rnn_cell.LSTMStateTuple)
+    assert str(states[-1].h.shape) == "(?, 7)"
+    feed = {p: fx["inputs"][:, t] for t, p in enumerate(steps)}
+    feed[seq] = fx["sequence_length"]
+    feed[init] = tuple((fx[f"init/{k}/c"], fx[f"init/{k}/h"]) for k in range(2))  # structured key
+    with tf.Session() as sess:
+        tf.global_variables_initializer().run()
+        load_all(variables(fx))
+        got = sess.run({"outputs": outputs, "states": states, "top": states[-1].h}, feed)
+    assert isinstance(got, dict) and isinstance(got["states"][1], rnnkit.LSTMStateTuple)
+    close(np.stack(got["outputs"], 1), fx["out/outputs"])
+    for k in range(2):
+        close(got["states"][k].c, fx[f"out/state/{k}/c"])
+        close(got["states"][k].h, fx[f"out/state/{k}/h"])
+    close(got["top"], fx["out/state/1/h"])
+
+
+def test_stacked_lstms_static_matches_rnnkit_static_rnn_with_the_same_cell():
+    B, T, I = 3, 4, 2
+    x = np.random.default_rng(1).normal(size=(T, B, I)).astype(np.float32)
+    steps = [tf.placeholder(tf.float32, [None, I]) for _ in range(T)]
+    cell = tf.contrib.rnn.MultiRNNCell([tf.contrib.rnn.BasicLSTMCell(4) for _ in range(2)])
+    outputs, states = tf.contrib.rnn.static_rnn(cell, steps, dtype=tf.float32)
+    with tf.Session() as sess:
+        tf.global_variables_initializer().run()
+        sync(sess, cell)
+        ys, st = sess.run([outputs, states], {p: x[t] for t, p in enumerate(steps)})
+    ref_ys, ref_st = rnnkit.static_rnn(cell.rnnkit_cell, list(torch.from_numpy(x)))
+    close(np.stack(ys), torch.stack(ref_ys).detach())
+    for got, ref in zip(st, ref_st):
+        close(got.c, ref.c.detach())
+        close(got.h, ref.h.detach())
+    close(st[-1].h, ys[-1])
+
+
+def test_bidirectional_dynamic_rnn_with_lengths_matches_tensorflow():
+    fx = fixture("bidir_lstm_gru_lengths")
+    B, T, I = fx["inputs"].shape
+    X = tf.placeholder(tf.float32, [None, T, I])
+    seq = tf.placeholder(tf.int32, [None])
+    fw, bw = tf.nn.rnn_cell.BasicLSTMCell(6), tf.nn.rnn_cell.GRUCell(6)
+    (out_fw, out_bw), (st_fw, st_bw) = tf.nn.bidirectional_dynamic_rnn(
+        fw, bw, X, sequence_length=seq, dtype=tf.float32
+    )
+    assert str(out_fw.shape) == f"(?, {T}, 6)"
+    with tf.Session() as sess:
+        tf.global_variables_initializer().run()
+        load_all(variables(fx))
+        (y_fw, y_bw), (s_fw, s_bw) = sess.run(
+            ((out_fw, out_bw), (st_fw, st_bw)), {X: fx["inputs"], seq: fx["sequence_length"]}
+        )
+    close(y_fw, fx["out/outputs/fw"])
+    close(y_bw, fx["out/outputs/bw"])
+    close(s_fw.c, fx["out/state/fw/c"])
+    close(s_fw.h, fx["out/state/fw/h"])
+    close(s_bw, fx["out/state/bw"])
+    for b, n in enumerate(fx["sequence_length"]):
+        assert np.all(y_fw[b, n:] == 0) and np.all(y_bw[b, n:] == 0)
+
+
+def test_bidirectional_matches_rnnkit_with_the_same_cells():
+    x = np.random.default_rng(2).normal(size=(3, 5, 2)).astype(np.float32)
+    lengths = [5, 2, 4]
+    fw, bw = tf.nn.rnn_cell.BasicRNNCell(3), tf.nn.rnn_cell.BasicRNNCell(3, activation=tf.nn.relu)
+    (yf, yb), (sf, sb) = tf.nn.bidirectional_dynamic_rnn(
+        fw, bw, x, sequence_length=lengths, dtype=tf.float32
+    )
+    with tf.Session() as sess:
+        tf.global_variables_initializer().run()
+        sync(sess, fw, bw)
+        got = sess.run([yf, yb, sf, sb])
+    (ryf, ryb), (rsf, rsb) = rnnkit.bidirectional_dynamic_rnn(
+        fw.rnnkit_cell, bw.rnnkit_cell, torch.from_numpy(x), sequence_length=lengths
+    )
+    for g, r in zip(got, (ryf, ryb, rsf, rsb)):
+        close(g, r.detach())
+    assert bw.rnnkit_cell.activation_name == "relu"
 
 
 def _raw_rnn_graph(emit_pair: bool):

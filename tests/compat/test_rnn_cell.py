@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import rnnkit.compat.v1 as tf
-from tests.compat._helpers import CENSUS, census_fixture
+from tests.compat._helpers import CENSUS, census_fixture, close, sync
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +17,42 @@ def fresh_graph():
     tf.reset_default_graph()
     yield
     tf.reset_default_graph()
+
+
+def test_cell_call_and_zero_state_build_one_step():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) / 6
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    X = tf.placeholder(tf.float32, [None, 3])
+    batch = tf.placeholder(tf.int32, [])
+    state = cell.zero_state(batch, tf.float32)
+    y, new_state = cell(X, state)
+    with tf.Session() as sess:
+        tf.global_variables_initializer().run()
+        sync(sess, cell)
+        got_y, got_state = sess.run([y, new_state], {X: x, batch: 2})
+    ref_y, ref_state = cell.rnnkit_cell(torch.from_numpy(x), cell.rnnkit_cell.zero_state(2))
+    close(got_y, ref_y.detach())
+    close(got_state.c, ref_state.c.detach())
+
+
+def test_cell_weights_are_reproducible_under_set_random_seed_and_visible_as_variables():
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        tf.reset_default_graph()
+        tf.set_random_seed(7)
+        X = tf.placeholder(tf.float32, [None, 2, 3])
+        w = tf.Variable(tf.random_normal([2, 2]))
+        cell = tf.nn.rnn_cell.BasicRNNCell(4)
+        tf.nn.dynamic_rnn(cell, X, dtype=tf.float32)
+        with tf.Session() as sess:
+            tf.global_variables_initializer().run()
+            kernel = sess.run("rnn/basic_rnn_cell/kernel:0")
+            assert cell.variables[0].name == "rnn/basic_rnn_cell/kernel:0"
+            return kernel, sess.run(w)
+
+    (k1, w1), (k2, w2) = build(), build()
+    np.testing.assert_array_equal(k1, k2)
+    np.testing.assert_array_equal(w1, w2)
+    assert k1.shape == (7, 4)
 
 
 def test_multi_rnn_cell_one_cell_twice_has_one_set_of_weights():
