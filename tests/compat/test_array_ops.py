@@ -75,6 +75,24 @@ def test_constants_zeros_ones_dtypes_and_integer_feeds():
         run(p, {p: [1.5, 2, 3]})
 
 
+def test_slicing_shape_range_gather_and_one_hot():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    X = tf.placeholder(tf.float32, [None, 3, 4])
+    batch = tf.shape(X)[0]
+    last = tf.gather(tf.reshape(X, [-1, 4]), tf.range(0, batch) * 3 + 2)
+    assert str(X[:, :-1].shape) == "(?, 2, 4)" and str(X[:, -1].shape) == "(?, 4)"
+    with tf.Session() as sess:
+        got = sess.run(
+            [X[:, :-1], X[:, -1], X[..., ::-1], batch, last, tf.one_hot([1, 0, 5], 3)], {X: x}
+        )
+    close(got[0], x[:, :-1])
+    close(got[1], x[:, -1])
+    close(got[2], x[..., ::-1])
+    assert got[3] == 2
+    close(got[4], x[:, -1])
+    close(got[5], [[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+
+
 def test_reshape_refuses_non_integer_sizes_and_two_unknowns():
     x = tf.zeros([3, 4])
     n = tf.constant(3)

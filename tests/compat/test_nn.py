@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import rnnkit.compat.v1 as tf
-from tests.compat._helpers import close_to_scale, ptb_fixture
+from tests.compat._helpers import close, close_to_scale, ptb_fixture, rng
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +55,23 @@ def test_bias_add_and_xw_plus_b_check_the_bias_size():
         with pytest.raises(tf.errors.InvalidArgumentError, match="bias size 1.*dimension 4"):
             sess.run(out, {b: np.zeros(1, np.float32)})
         assert sess.run(out, {b: np.ones(4, np.float32)}).tolist() == [[1.0] * 4] * 2
+
+
+def test_losses_match_their_formulas():
+    logits = rng().normal(size=(4, 3)).astype(np.float32)
+    z = (rng(1).random((4, 3)) > 0.5).astype(np.float32)
+    onehot = np.eye(3, dtype=np.float32)[[0, 2, 1, 1]]
+    L = tf.constant(logits)
+    with tf.Session() as sess:
+        sig, soft, sm = sess.run([
+            tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=L),
+            tf.nn.softmax_cross_entropy_with_logits_v2(labels=onehot, logits=L),
+            tf.nn.softmax(L),
+        ])  # fmt: skip
+    p = 1 / (1 + np.exp(-logits))
+    close(sig, -(z * np.log(p) + (1 - z) * np.log(1 - p)))
+    e = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    close(sm, e)
+    close(soft, -(onehot * np.log(e)).sum(1))
+    with pytest.raises(ValueError, match="named arguments"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(L)

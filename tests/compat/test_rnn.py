@@ -11,7 +11,7 @@ import torch
 
 import rnnkit
 import rnnkit.compat.v1 as tf
-from tests.compat._helpers import census_fixture, close, fixture, load_all, sync, variables
+from tests.compat._helpers import census_fixture, close, fixture, load_all, rng, sync, variables
 
 
 @pytest.fixture(autouse=True)
@@ -163,6 +163,48 @@ def test_bidirectional_matches_rnnkit_with_the_same_cells():
     for g, r in zip(got, (ryf, ryb, rsf, rsb)):
         close(g, r.detach())
     assert bw.rnnkit_cell.activation_name == "relu"
+
+
+def test_initial_state_may_be_a_numpy_value():
+    X = tf.placeholder(tf.float32, [None, 2, 3])
+    cell = tf.nn.rnn_cell.BasicLSTMCell(4)
+    h0 = rnnkit.LSTMStateTuple(np.full((2, 4), 0.5, np.float32), np.zeros((2, 4), np.float32))
+    outputs, state = tf.nn.dynamic_rnn(cell, X, initial_state=h0)
+    x = rng().normal(size=(2, 2, 3)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        y, (c, h) = sess.run([outputs, state], {X: x})
+        values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    ref = rnnkit.BasicLSTMCell(4)
+    rnnkit.interop.load_tf1_variables(ref, values, scope="rnn")
+    ry, rs = rnnkit.dynamic_rnn(
+        ref, torch.from_numpy(x), initial_state=tuple(map(torch.from_numpy, h0))
+    )
+    close(y, ry.detach())
+    close(c, rs.c.detach())
+
+
+def test_static_rnn_inputs_of_different_widths_are_refused_at_construction():
+    cell = tf.nn.rnn_cell.BasicRNNCell(3)
+    a, b = tf.placeholder(tf.float32, [None, 2]), tf.placeholder(tf.float32, [None, 4])
+    with pytest.raises(ValueError, match="same input width"):
+        tf.nn.static_rnn(cell, [a, b], dtype=tf.float32)
+
+
+def test_graph_construction_refuses_what_tf1_refuses():
+    cell = tf.nn.rnn_cell.BasicRNNCell(5)
+    tf.nn.dynamic_rnn(cell, tf.placeholder(tf.float32, [None, 2, 3]), dtype=tf.float32)
+    with pytest.raises(
+        ValueError, match=r"Trying to share variable rnn/basic_rnn_cell/kernel.*\(9, 5\).*\(8, 5\)"
+    ):
+        tf.nn.dynamic_rnn(cell, tf.placeholder(tf.float32, [None, 2, 4]), dtype=tf.float32)
+    other = tf.nn.rnn_cell.GRUCell(4)
+    with pytest.raises(ValueError, match="batch size 3 .* contradicts the inputs' batch size 4"):
+        tf.nn.dynamic_rnn(
+            other,
+            tf.placeholder(tf.float32, [4, 2, 3]),
+            initial_state=other.zero_state(3, tf.float32),
+        )
 
 
 def _raw_rnn_graph(emit_pair: bool):

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+import rnnkit
 import rnnkit.compat.v1 as tf
-from tests.compat._helpers import CENSUS, census_fixture, close, sync
+from tests.compat._helpers import CENSUS, census_fixture, close, rng, sync
 
 
 @pytest.fixture(autouse=True)
@@ -147,3 +148,53 @@ def test_nas_cell_bad_arguments():
         tf.contrib.rnn.NASCell(0)
     with pytest.raises(TypeError, match="use_biases"):
         tf.contrib.rnn.NASCell(4, use_biases="yes")
+
+
+def test_dropout_wrapper_with_a_fed_keep_prob_and_placeholder_with_default():
+    keep_prob = tf.placeholder_with_default(1.0, shape=())
+    X = tf.placeholder(tf.float32, [None, 5, 3])
+    cell = tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.BasicRNNCell(50), input_keep_prob=keep_prob)
+    outputs, _ = tf.nn.dynamic_rnn(cell, X, dtype=tf.float32)
+    x = np.ones((4, 5, 3), np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        a, b = sess.run(outputs, {X: x}), sess.run(outputs, {X: x})
+        np.testing.assert_array_equal(a, b)  # keep_prob 1: no dropout
+        c = sess.run(outputs, {X: x, keep_prob: 0.5})
+        assert not np.allclose(a, c)
+
+
+def test_user_written_cell_runs_in_static_and_dynamic_rnn():
+    class DeviceCellWrapper(tf.nn.rnn_cell.RNNCell):
+        def __init__(self, device, cell):
+            self._cell = cell
+            self._device = device
+
+        @property
+        def state_size(self):
+            return self._cell.state_size
+
+        @property
+        def output_size(self):
+            return self._cell.output_size
+
+        def __call__(self, inputs, state, scope=None):
+            with tf.device(self._device):
+                return self._cell(inputs, state, scope)
+
+    X = tf.placeholder(tf.float32, [None, 4, 3])
+    cells = [DeviceCellWrapper(d, tf.nn.rnn_cell.BasicRNNCell(5)) for d in ("/cpu:0", "/cpu:1")]
+    multi = tf.nn.rnn_cell.MultiRNNCell(cells)
+    outputs, states = tf.nn.dynamic_rnn(multi, X, dtype=tf.float32)
+    names = [v.op.name for v in tf.global_variables()]
+    assert names[0] == "rnn/multi_rnn_cell/cell_0/basic_rnn_cell/kernel"
+    x = rng().normal(size=(2, 4, 3)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        y, (s0, s1) = sess.run([outputs, states], {X: x})
+        values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    ref = rnnkit.MultiRNNCell([rnnkit.BasicRNNCell(5), rnnkit.BasicRNNCell(5)])
+    rnnkit.interop.load_tf1_variables(ref, values, scope="rnn")
+    ry, (r0, r1) = rnnkit.dynamic_rnn(ref, torch.from_numpy(x))
+    close(y, ry.detach())
+    close(s1, r1.detach())

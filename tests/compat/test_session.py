@@ -69,3 +69,13 @@ def test_unfed_placeholder_is_named():
     with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="'inputs'"):
         sess.run(Y)
     assert issubclass(tf.errors.InvalidArgumentError, ValueError)
+
+
+def test_int32_feeds_never_wrap():
+    seq = tf.placeholder(tf.int32, [None])
+    y = seq + 1
+    with tf.Session() as sess:
+        with pytest.raises(ValueError, match=r"int32 values in \[-2147483648, 2147483647\]"):
+            sess.run(y, {seq: [2**32 + 1, 3]})
+        with pytest.raises(ValueError, match="int32"):
+            sess.run(y, {seq: np.array([2**40], dtype=np.int64)})

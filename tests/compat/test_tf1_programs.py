@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import rnnkit.compat.v1 as tf
-from tests.compat._helpers import close, fixture, load_all, variables
+from tests.compat._helpers import close, fixture, load_all, rng, variables
 
 
 @pytest.fixture(autouse=True)
@@ -122,3 +122,67 @@ def test_static_and_dynamic_parts_give_tensorflows_numbers_with_its_weights():
                 y, h = sess.run([p["outputs"], p["states"]], feed_dict={p["X"]: fx["inputs"]})
                 close(y, fx["out/outputs"])
         close(h, fx["out/state"])
+
+
+def test_an_rnn_classifier_trains_with_dense_head_and_adam():
+    tf.set_random_seed(0)
+    n_steps, n_inputs, n_neurons = 6, 3, 16
+    gen = rng(3)
+    x = gen.normal(size=(64, n_steps, n_inputs)).astype(np.float32)
+    y = (x[:, :, 0].sum(1) > 0).astype(np.int32)  # sign of a running sum
+    X = tf.placeholder(tf.float32, [None, n_steps, n_inputs])
+    Y = tf.placeholder(tf.int32, [None])
+    cell = tf.nn.rnn_cell.GRUCell(num_units=n_neurons)
+    outputs, states = tf.nn.dynamic_rnn(cell, X, dtype=tf.float32)
+    logits = tf.layers.dense(states, 2)
+    xentropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=Y, logits=logits)
+    loss = tf.reduce_mean(xentropy)
+    training_op = tf.train.AdamOptimizer(learning_rate=0.02).minimize(loss)
+    correct = tf.nn.in_top_k(logits, Y, 1)
+    accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
+    init = tf.global_variables_initializer()
+    with tf.Session() as sess:
+        init.run()
+        first = loss.eval(feed_dict={X: x, Y: y})
+        for _ in range(150):
+            sess.run(training_op, feed_dict={X: x, Y: y})
+        last, acc = sess.run([loss, accuracy], feed_dict={X: x, Y: y})
+    assert last < first / 3 and acc > 0.9
+    names = sorted(v.op.name for v in tf.trainable_variables())
+    assert names == sorted(
+        ["rnn/gru_cell/gates/kernel", "rnn/gru_cell/gates/bias", "rnn/gru_cell/candidate/kernel",
+         "rnn/gru_cell/candidate/bias", "dense/kernel", "dense/bias"]
+    )  # fmt: skip
+
+
+def test_embedding_rnn_seq2seq_builds_tf_names_and_trains():
+    tf.set_random_seed(1)
+    X = tf.placeholder(tf.int32, [None, 5])
+    Y = tf.placeholder(tf.int32, [None, 5])
+    enc = tf.unstack(tf.transpose(X))
+    dec = tf.unstack(tf.transpose(Y[:, :-1]))
+    cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(16) for _ in range(2)])
+    outs, _ = tf.contrib.legacy_seq2seq.embedding_rnn_seq2seq(enc, dec, cell, 10, 10, 8)
+    logits = tf.transpose(tf.unstack(outs), perm=[1, 0, 2])
+    assert str(logits.shape) == "(?, 4, 10)"
+    names = [v.op.name for v in tf.global_variables()]
+    assert names[0] == "embedding_rnn_seq2seq/rnn/embedding_wrapper/embedding"
+    assert (
+        names[-1]
+        == "embedding_rnn_seq2seq/embedding_rnn_decoder/rnn_decoder/output_projection_wrapper/bias"
+    )
+    labels = tf.reshape(Y[:, 1:], [-1])
+    loss = tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=tf.reshape(logits, [-1, 10])
+        )
+    )
+    train = tf.train.AdamOptimizer(0.05).minimize(loss)
+    x = rng(4).integers(0, 10, (8, 5))
+    y = np.concatenate([np.zeros((8, 1), int), x[:, :4]], 1)  # learn to copy the input
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        first = sess.run(loss, {X: x, Y: y})
+        for _ in range(60):
+            sess.run(train, {X: x, Y: y})
+        assert sess.run(loss, {X: x, Y: y}) < first / 4

@@ -48,3 +48,26 @@ def test_uninitialized_variable_and_cell_weights():
             sess.run(out)
         tf.global_variables_initializer().run()
         assert sess.run(out).shape == (1, 2, 2)
+
+
+def test_each_session_has_its_own_cell_weights_and_init_draws_them_again():
+    X = tf.placeholder(tf.float32, [None, 2, 3])
+    cell = tf.nn.rnn_cell.BasicRNNCell(4)
+    tf.nn.dynamic_rnn(cell, X, dtype=tf.float32)
+    init = tf.global_variables_initializer()
+    kernel = cell.variables[0]
+    with tf.Session() as a, tf.Session() as b:
+        a.run(init)
+        b.run(init)
+        ka, kb = a.run(kernel), b.run(kernel)
+        assert not np.array_equal(ka, kb)  # unseeded: each session draws its own
+        kernel.load(np.zeros((7, 4)), a)
+        assert np.array_equal(a.run(kernel), np.zeros((7, 4)))
+        assert np.array_equal(b.run(kernel), kb)
+        a.run(init)
+        assert not np.array_equal(a.run(kernel), np.zeros((7, 4)))
+    with tf.Session() as c:
+        with pytest.raises(tf.errors.FailedPreconditionError, match="rnn/basic_rnn_cell/kernel"):
+            c.run(kernel)
+    limit = np.sqrt(6.0 / (7 + 4))  # glorot-uniform, TF1's default for cell kernels
+    assert np.abs(ka).max() <= limit
