@@ -336,4 +336,7 @@ SEEDED: dict[str, int] = {
     "where_condition_rank3_shape_merged": 9007021,
     "lstm_cell_call_batch_from_state": 30000740,
     "gru_cell_call_batch_from_state": 30001563,
+    "basic_lstm_call_unknown_state_width": 31000268,
+    "lstm_call_unknown_rank_state": 31000459,
+    "gru_call_unknown_rank_state": 31001322,
 }

@@ -23,7 +23,7 @@ import torch
 
 import rnnkit
 from rnnkit import _nest
-from rnnkit.compat.v1 import math_ops
+from rnnkit.compat.v1 import cell_shapes, math_ops
 from rnnkit.compat.v1.array_ops import zeros
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32
 from rnnkit.compat.v1.init_ops import (
@@ -594,10 +594,23 @@ class RNNCell:
 
         name = x.graph.unique_name(scope or self._tf_name)
         node = core_node(name, [self], [prefix], _width(x), x.dtype, [x], [state], step)
-        batch = batch_from_state(_dim(x, 0), state)  # TF's concat and products merge both
-        output = leaf(node, (0,), x.dtype, [batch, self.output_size])
-        new_state = state_leaves(node, (1,), self.state_size, x.dtype, batch)
-        return output, new_state
+        shapes = self._step_shapes(_dims(x), _nest.map_structure(_dims, state))
+        if shapes is None:  # the input's batch, else the state's
+            batch = batch_from_state(_dim(x, 0), state)
+            output = leaf(node, (0,), x.dtype, [batch, self.output_size])
+            return output, state_leaves(node, (1,), self.state_size, x.dtype, batch)
+        output = leaf(node, (0,), x.dtype, shapes[0])
+        leaves = [
+            leaf(node, (1, *path), x.dtype, dims)
+            for path, dims in _paths(shapes[1], (), self.state_size)
+        ]
+        return output, _nest.pack_sequence_as(self.state_size, leaves)
+
+    def _step_shapes(self, x: list | None, state: Any) -> tuple[Any, Any] | None:
+        """TF's static ``(output, state)`` shapes of one step on inputs and state of these shapes
+        (:mod:`cell_shapes`), or None where the step's shapes come from the input's batch, else
+        the state's (wrappers, stacks)."""
+        return None
 
     def call(self, inputs: Any, state: Any) -> Any:  # user cells may define this instead
         raise NotImplementedError
@@ -776,6 +789,17 @@ def batch_from_state(batch: int | None, state: Any) -> int | None:
     return batch
 
 
+def _dims(x: Tensor) -> list | None:
+    return x.shape.as_list() if x.shape.ndims is not None else None
+
+
+def _paths(shapes: Any, path: tuple, size: Any) -> list[tuple[tuple, Any]]:
+    """``(path, dims)`` of each leaf of a state, in ``size``'s structure."""
+    if _nest.is_sequence(size):
+        return [p for i, s in enumerate(size) for p in _paths(shapes[i], path + (i,), s)]
+    return [(path, shapes)]
+
+
 def _width(x: Tensor) -> int | None:
     return None if x.shape.ndims is None else x.shape.as_list()[-1]
 
@@ -875,6 +899,9 @@ class BasicRNNCell(RNNCell):
         )
         self._core = _named_core(self, core, name)
 
+    def _step_shapes(self, x: list | None, state: Any) -> tuple[Any, Any]:
+        return cell_shapes.basic_rnn(self.output_size, x, state)
+
 
 class BasicLSTMCell(RNNCell):
     """``tf.nn.rnn_cell.BasicLSTMCell(num_units, forget_bias=1.0, state_is_tuple=True,
@@ -902,6 +929,9 @@ class BasicLSTMCell(RNNCell):
             core = _ActBasicLSTMCell(units, forget_bias, act)
         core = _named_core(self, core, name)
         self._core = _state_layout(self, core, state_is_tuple, "BasicLSTMCell")
+
+    def _step_shapes(self, x: list | None, state: Any) -> tuple[Any, Any]:
+        return cell_shapes.basic_lstm(self.output_size, x, state)
 
 
 class LSTMCell(RNNCell):
@@ -940,6 +970,7 @@ class LSTMCell(RNNCell):
         proj_clip = _check_clip("proj_clip", proj_clip)
         act = _torch_activation(activation)
         self._initializer = initializer
+        self._units, self._num_proj, self._use_peepholes = units, proj, _py_bool(use_peepholes)
         if act is torch.tanh and cell_clip is None and proj is None:
             core = rnnkit.LSTMCell(units, forget_bias=forget_bias, use_peepholes=use_peepholes)
         else:
@@ -948,6 +979,11 @@ class LSTMCell(RNNCell):
             )
         core = _named_core(self, core, name, initializer)
         self._core = _state_layout(self, core, state_is_tuple, "LSTMCell")
+
+    def _step_shapes(self, x: list | None, state: Any) -> tuple[Any, Any] | None:
+        if type(self) is not LSTMCell:  # LSTMBlockCell: TF's fused op has its own shape function
+            return None
+        return cell_shapes.lstm(self._units, self._use_peepholes, self._num_proj, x, state)
 
 
 class LSTMBlockCell(LSTMCell):
@@ -1002,6 +1038,9 @@ class GRUCell(RNNCell):
         self._initializer = kernel_initializer
         self._core = _named_core(self, core, name, kernel_initializer)
         self._core.tf_bias_init = bias_initializer
+
+    def _step_shapes(self, x: list | None, state: Any) -> tuple[Any, Any]:
+        return cell_shapes.gru(self.output_size, x, state)
 
 
 def _check_cell(name: str, cell: Any) -> RNNCell:
