@@ -15,7 +15,7 @@ from typing import Any
 
 from rnnkit.compat.v1 import flags as _flags
 
-__all__ = ["run", "flags"]
+__all__ = ["run"]
 
 flags = _flags
 

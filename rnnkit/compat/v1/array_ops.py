@@ -28,6 +28,36 @@ from rnnkit.compat.v1.ops import (
 from rnnkit.compat.v1.strided_slice import slice_with_tensors
 from rnnkit.compat.v1.tensor_shape import TensorShape
 
+__all__ = [
+    "zeros",
+    "ones",
+    "fill",
+    "zeros_like",
+    "ones_like",
+    "identity",
+    "stop_gradient",
+    "shape",
+    "size",
+    "rank",
+    "expand_dims",
+    "squeeze",
+    "tile",
+    "gather",
+    "one_hot",
+    "where",
+    "split",
+    "reverse",
+    "sequence_mask",
+    "boolean_mask",
+    "pad",
+    "transpose",
+    "reshape",
+    "concat",
+    "stack",
+    "unstack",
+    "newaxis",
+]
+
 _py_bool = bool
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "UnsupportedError",
     "InvalidArgumentError",
     "FailedPreconditionError",
     "NotFoundError",
@@ -13,8 +12,7 @@ __all__ = [
     "OutOfRangeError",
     "UnimplementedError",
     "DataLossError",
-    "Namespace",
-    "unsupported",
+    "UnsupportedError",
 ]
 
 
@@ -90,16 +88,3 @@ class Namespace:
 
     def __dir__(self) -> list[str]:
         return [k for k in self.__dict__ if not k.startswith("_")]
-
-
-errors = Namespace(
-    "errors",
-    InvalidArgumentError=InvalidArgumentError,
-    FailedPreconditionError=FailedPreconditionError,
-    NotFoundError=NotFoundError,
-    AlreadyExistsError=AlreadyExistsError,
-    OutOfRangeError=OutOfRangeError,
-    UnimplementedError=UnimplementedError,
-    DataLossError=DataLossError,
-    UnsupportedError=UnsupportedError,
-)

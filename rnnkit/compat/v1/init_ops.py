@@ -17,7 +17,6 @@ from rnnkit.compat.v1.ops import Tensor, constant, shape_list
 from rnnkit.compat.v1.random_ops import RandomTensor, truncated
 
 __all__ = [
-    "Initializer",
     "zeros_initializer",
     "ones_initializer",
     "constant_initializer",

@@ -39,11 +39,15 @@ __all__ = [
     "device",
     "control_dependencies",
     "get_collection",
+    "get_collection_ref",
     "add_to_collection",
     "placeholder",
     "placeholder_with_default",
     "constant",
     "convert_to_tensor",
+    "group",
+    "no_op",
+    "IndexedSlicesValue",
 ]
 
 _DEFAULT_GRAPH_SEED = 87654321

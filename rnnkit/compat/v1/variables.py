@@ -40,15 +40,18 @@ __all__ = [
     "get_variable",
     "get_variable_scope",
     "global_variables",
+    "all_variables",
     "trainable_variables",
     "local_variables",
     "global_variables_initializer",
+    "initialize_all_variables",
     "variables_initializer",
     "local_variables_initializer",
     "assign",
     "assign_add",
     "assign_sub",
     "AUTO_REUSE",
+    "is_variable_initialized",
 ]
 
 AUTO_REUSE = "AUTO_REUSE"

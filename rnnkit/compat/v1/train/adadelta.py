@@ -15,6 +15,8 @@ from typing import Any
 
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
+__all__ = ["AdadeltaOptimizer"]
+
 
 class AdadeltaOptimizer(Optimizer):
     _sparse_rows_matter = True

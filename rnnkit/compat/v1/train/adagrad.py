@@ -7,6 +7,8 @@ from typing import Any
 
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
+__all__ = ["AdagradOptimizer"]
+
 
 class AdagradOptimizer(Optimizer):
     def __init__(

@@ -20,6 +20,8 @@ from rnnkit.compat.v1.dtypes import float32
 from rnnkit.compat.v1.train import _fused
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
+__all__ = ["AdamOptimizer"]
+
 
 class AdamOptimizer(Optimizer):
     _slot_names = (("m", 0.0), ("v", 0.0))

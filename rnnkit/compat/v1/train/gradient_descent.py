@@ -6,6 +6,8 @@ from typing import Any
 
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
+__all__ = ["GradientDescentOptimizer"]
+
 
 class GradientDescentOptimizer(Optimizer):
     def __init__(

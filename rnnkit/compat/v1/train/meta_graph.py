@@ -19,7 +19,7 @@ from typing import Any
 from rnnkit.compat.v1.errors import UnimplementedError
 from rnnkit.compat.v1.ops import GraphKeys, get_default_graph
 
-__all__ = ["export_meta_graph", "import_meta_graph", "MetaGraph"]
+__all__ = ["export_meta_graph", "import_meta_graph"]
 
 
 class MetaGraph:

@@ -8,6 +8,8 @@ from typing import Any
 
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
+__all__ = ["MomentumOptimizer"]
+
 
 class MomentumOptimizer(Optimizer):
     _slot_names = (("momentum", 0.0),)

@@ -14,6 +14,8 @@ from typing import Any
 
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
+__all__ = ["RMSPropOptimizer"]
+
 
 class RMSPropOptimizer(Optimizer):
     _sparse_rows_matter = True
