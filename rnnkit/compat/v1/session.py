@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from rnnkit import _nest
+from rnnkit.compat.v1._run_threads import run_threads
 from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
 from rnnkit.compat.v1.gradients import GradientsNode
 from rnnkit.compat.v1.ops import (
@@ -197,7 +198,7 @@ class Session:
             if len(self.graph._plans) > 512:  # fetches built anew in a loop: keep the cache small
                 self.graph._plans.clear()
             plan = self.graph._plans[key] = _Plan(leaves, frozenset(values))
-        with torch.set_grad_enabled(plan.needs_grad):
+        with torch.set_grad_enabled(plan.needs_grad), run_threads():
             vals = self._execute(plan, values)
         results = [None if k is None else _result(vals[k]) for k in plan.leaf_slots]
         return rebuild(iter(results))

@@ -1,0 +1,123 @@
+"""Session.run computes on one torch thread while other processes keep the cores busy, puts torch's
+setting back afterwards (errors and overlapping runs included), and computes the same values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import rnnkit.compat.v1 as tf
+from rnnkit.compat.v1 import _run_threads
+from rnnkit.compat.v1.ops import Tensor
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    tf.reset_default_graph()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def _spare(monkeypatch: pytest.MonkeyPatch, cores: float) -> None:
+    monkeypatch.setattr(_run_threads.load, "spare_cores", lambda: cores)
+
+
+def _probe() -> Tensor:
+    """A node whose value is the torch thread count it is computed on."""
+    return Tensor(
+        "Probe",
+        tf.int32,
+        [],
+        [],
+        fn=lambda: torch.tensor(torch.get_num_threads(), dtype=torch.int32),
+    )
+
+
+@pytest.mark.parametrize(("spare", "inside"), [(0.0, 1), (0.9, 1), (1.0, 2), (2.0, 2)])
+def test_thread_count_follows_free_cores(monkeypatch, spare, inside):
+    _spare(monkeypatch, spare)
+    probe = _probe()
+    with tf.Session() as sess:
+        assert sess.run(probe) == inside
+    assert torch.get_num_threads() == 2
+
+
+def test_setting_restored_after_an_error(monkeypatch):
+    _spare(monkeypatch, 0.0)
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.reshape(x, [2, 2])
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError):
+        sess.run(y, {x: np.zeros((1, 3), np.float32)})
+    assert torch.get_num_threads() == 2
+
+
+def test_overlapping_runs_share_and_restore(monkeypatch):
+    _spare(monkeypatch, 0.0)
+    with _run_threads.run_threads():
+        assert torch.get_num_threads() == 1
+        with (
+            _run_threads.run_threads()
+        ):  # a second run (another thread's) while the machine is busy
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1  # the first run is still in flight
+        _spare(monkeypatch, 2.0)
+        with _run_threads.run_threads():  # cores free again: torch's setting comes back
+            assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == 2
+
+
+def test_one_thread_leaves_a_user_setting_of_one_alone(monkeypatch):
+    torch.set_num_threads(1)
+    _spare(monkeypatch, 0.0)
+    with _run_threads.run_threads():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 1
+
+
+def _train(monkeypatch: pytest.MonkeyPatch, spare: float) -> list[np.ndarray]:
+    """Five Adam steps of an LSTM encoder and a decoder of cell calls feeding back its argmax."""
+    _spare(monkeypatch, spare)
+    tf.reset_default_graph()
+    tf.set_random_seed(3)
+    rng = np.random.default_rng(3)
+    B, T, V, H = 16, 6, 12, 24
+    src = tf.placeholder(tf.int32, [B, T])
+    emb = tf.get_variable("emb", [V, H])
+    with tf.variable_scope("enc"):
+        _, state = tf.nn.dynamic_rnn(
+            tf.nn.rnn_cell.LSTMCell(H), tf.nn.embedding_lookup(emb, src), dtype=tf.float32
+        )
+    w = tf.get_variable("w", [H, V])
+    prev, losses = tf.zeros([B], tf.int32), []
+    with tf.variable_scope("dec") as scope:
+        cell = tf.nn.rnn_cell.LSTMCell(H)
+        for t in range(T):
+            if t:
+                scope.reuse_variables()
+            out, state = cell(tf.nn.embedding_lookup(emb, prev), state)
+            logits = tf.matmul(out, w)
+            losses.append(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=src[:, t], logits=logits)
+            )
+            prev = tf.cast(tf.argmax(logits, 1), tf.int32)
+    loss = tf.reduce_mean(tf.add_n(losses))
+    grads, _ = tf.clip_by_global_norm(tf.gradients(loss, tf.trainable_variables()), 1.0)
+    train = tf.train.AdamOptimizer(0.01).apply_gradients(zip(grads, tf.trainable_variables()))
+    data = rng.integers(0, V, (B, T)).astype(np.int32)
+    out = []
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(5):
+            out.append(sess.run([loss, train], {src: data})[0])
+        out += sess.run(tf.trainable_variables())
+    return out
+
+
+def test_busy_and_idle_runs_compute_the_same_values(monkeypatch):
+    busy, idle = _train(monkeypatch, 0.0), _train(monkeypatch, 2.0)
+    assert busy[4] < busy[0]  # the five steps trained
+    for a, b in zip(busy, idle):
+        np.testing.assert_array_equal(a, b)
