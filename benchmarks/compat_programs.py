@@ -29,6 +29,12 @@ Programs (shapes of public TF1 tutorials; the code is this file's own):
 - ``tiny_seq2seq``: time-major ``dynamic_rnn`` encoder and teacher-forced decoder (``LSTMCell(20)``,
   vocabulary 10, batch 100, 8 steps), a dense projection, one-hot softmax cross entropy, Adam; each
   step also runs the predictions (a seq2seq notebook's sizes: per-call overhead dominates).
+- ``legacy_decoder``: a char-rnn of ``MultiRNNCell`` of two ``BasicLSTMCell(64)``, vocabulary 50,
+  trained with ``legacy_seq2seq.rnn_decoder`` over a list of 25 steps (batch 32), a projection,
+  ``sequence_loss_by_example``, clipping and Adam; each step also samples 25 symbols at batch 1 from
+  a second ``rnn_decoder`` sharing the variables whose ``loop_function`` feeds back the embedding of
+  the previous output's argmax. TensorFlow 2 has no ``legacy_seq2seq``: under TF the program uses
+  its own loop of the same ops (:func:`_rnn_decoder`, :func:`_loss_by_example`).
 """
 
 from __future__ import annotations
@@ -44,7 +50,14 @@ from typing import Any
 
 import numpy as np
 
-PROGRAMS = ("static_lstm", "char_lm", "regression", "seq2seq_loop", "tiny_seq2seq")
+PROGRAMS = (
+    "static_lstm",
+    "char_lm",
+    "regression",
+    "seq2seq_loop",
+    "tiny_seq2seq",
+    "legacy_decoder",
+)
 
 
 def _import(backend: str) -> tuple[Any, Any]:
@@ -213,12 +226,91 @@ def build_tiny_seq2seq(tf: Any, seq_loss: Any, rng: np.random.Generator) -> Any:
     return step
 
 
+def _rnn_decoder(tf: Any, inputs: list, state: Any, cell: Any, loop_function: Any = None) -> Any:
+    """``legacy_seq2seq.rnn_decoder``'s graph, for backends without it: ``cell`` over the list of
+    inputs, input ``i > 0`` replaced by ``loop_function(output i-1, i)`` when one is given."""
+    outputs, prev = [], None
+    with tf.variable_scope("rnn_decoder"):
+        for i, inp in enumerate(inputs):
+            if loop_function is not None and prev is not None:
+                with tf.variable_scope("loop_function", reuse=True):
+                    inp = loop_function(prev, i)
+            if i > 0:
+                tf.get_variable_scope().reuse_variables()
+            out, state = cell(inp, state)
+            outputs.append(out)
+            if loop_function is not None:
+                prev = out
+    return outputs, state
+
+
+def _loss_by_example(tf: Any, logits: list, targets: list, weights: list) -> Any:
+    """``legacy_seq2seq.sequence_loss_by_example``'s graph: per row, the weighted sum of each
+    step's cross entropy over the sum of the weights."""
+    ces = [
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=lg) * w
+        for lg, t, w in zip(logits, targets, weights)
+    ]
+    return tf.add_n(ces) / (tf.add_n(weights) + 1e-12)
+
+
+def build_legacy_decoder(tf: Any, seq_loss: Any, rng: np.random.Generator) -> Any:
+    B, T, V, H, S = 32, 25, 50, 64, 25
+    legacy = getattr(getattr(tf, "contrib", None), "legacy_seq2seq", None)
+
+    def decoder(inputs: list, state: Any, cell: Any, loop_function: Any = None) -> Any:
+        if legacy is not None:
+            return legacy.rnn_decoder(inputs, state, cell, loop_function=loop_function)
+        return _rnn_decoder(tf, inputs, state, cell, loop_function)
+
+    cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(H) for _ in range(2)])
+    inp = tf.placeholder(tf.int32, [B, T])
+    tgt = tf.placeholder(tf.int32, [B, T])
+    with tf.variable_scope("charrnn") as scope:
+        w = tf.get_variable("softmax_w", [H, V])
+        b = tf.get_variable("softmax_b", [V])
+        emb = tf.get_variable("embedding", [V, H])
+        steps = [tf.squeeze(s, [1]) for s in tf.split(tf.nn.embedding_lookup(emb, inp), T, 1)]
+        outs, _ = decoder(steps, cell.zero_state(B, tf.float32), cell)
+        logits = [tf.matmul(o, w) + b for o in outs]
+        targets = tf.unstack(tgt, T, 1)
+        ones = [tf.ones([B]) for _ in range(T)]
+        if legacy is not None:
+            per_row = legacy.sequence_loss_by_example(logits, targets, ones)
+        else:
+            per_row = _loss_by_example(tf, logits, targets, ones)
+        loss = tf.reduce_sum(per_row) / B / T
+        tvars = tf.trainable_variables()
+        grads, _ = tf.clip_by_global_norm(tf.gradients(loss, tvars), 5.0)
+        train = tf.train.AdamOptimizer(0.002).apply_gradients(zip(grads, tvars))
+
+        scope.reuse_variables()
+
+        def loop(prev: Any, _: int) -> Any:
+            symbol = tf.stop_gradient(tf.argmax(tf.matmul(prev, w) + b, 1))
+            return tf.nn.embedding_lookup(emb, symbol)
+
+        start = tf.placeholder(tf.int32, [1])
+        first = [tf.nn.embedding_lookup(emb, start)] + [tf.zeros([1, H])] * (S - 1)
+        sample_outs, _ = decoder(first, cell.zero_state(1, tf.float32), cell, loop)
+        sample = tf.stack([tf.argmax(tf.matmul(o, w) + b, 1) for o in sample_outs], 1)
+    data = rng.integers(0, V, (B, T + 1)).astype(np.int32)
+    seed = np.array([3], np.int32)
+
+    def step(sess: Any) -> None:
+        sess.run([loss, train], feed_dict={inp: data[:, :-1], tgt: data[:, 1:]})
+        sess.run(sample, feed_dict={start: seed})
+
+    return step
+
+
 BUILDERS = {
     "static_lstm": build_static_lstm,
     "char_lm": build_char_lm,
     "regression": build_regression,
     "seq2seq_loop": build_seq2seq_loop,
     "tiny_seq2seq": build_tiny_seq2seq,
+    "legacy_decoder": build_legacy_decoder,
 }
 
 
