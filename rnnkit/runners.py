@@ -38,7 +38,13 @@ from rnnkit._validation import (
 )
 from rnnkit.cells import RNNCell, State, check_cell, check_state
 
-__all__ = ["static_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "reverse_sequence"]
+__all__ = [
+    "static_rnn",
+    "dynamic_rnn",
+    "final_state",
+    "bidirectional_dynamic_rnn",
+    "reverse_sequence",
+]
 
 ENGINES = ("auto", "fused", "loop")
 
@@ -85,9 +91,14 @@ def _prepare(
 
 
 def _loop(
-    cell: RNNCell, steps: Sequence[torch.Tensor], state: State, lengths: torch.Tensor | None
+    cell: RNNCell,
+    steps: Sequence[torch.Tensor],
+    state: State,
+    lengths: torch.Tensor | None,
+    keep_outputs: bool = True,
 ) -> tuple[list[torch.Tensor], State]:
-    """The plain unrolled loop: one cell call per step (the reference for every fast path)."""
+    """The plain unrolled loop: one cell call per step (the reference for every fast path). Without
+    ``keep_outputs`` no step's output is kept or masked (the list comes back empty)."""
     cell.check_parameters(steps[0].dtype, steps[0].device)  # (the fused engine checks its own)
     cell.start_sequence()
     outputs = []
@@ -96,13 +107,15 @@ def _loop(
         out, new_state = cell.call(x_t, state)
         if lengths is not None:
             valid = (lengths > t).unsqueeze(1)  # (B, 1)
-            if zeros is None:
-                zeros = out.new_zeros(())
-            out = torch.where(valid, out, zeros)
+            if keep_outputs:
+                if zeros is None:
+                    zeros = out.new_zeros(())
+                out = torch.where(valid, out, zeros)
             new_state = _nest.map_structure(
                 lambda new, old, valid=valid: torch.where(valid, new, old), new_state, state
             )
-        outputs.append(out)
+        if keep_outputs:
+            outputs.append(out)
         state = new_state
     return outputs, state
 
@@ -265,6 +278,54 @@ def dynamic_rnn(
     state, lengths = _prepare(cell, x, initial_state, sequence_length, B, T)
     outputs, state = _run_time_major(cell, x, lengths, state, engine)  # (T, B, H)
     return (outputs if time_major else outputs.transpose(0, 1)), state
+
+
+def final_state(
+    cell: RNNCell,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state: Any = None,
+    dtype: Any = None,
+    time_major: bool = False,
+    engine: str = "auto",
+) -> State:
+    """The final state of :func:`dynamic_rnn` (same arguments, same values), without building its
+    outputs where it can: for evaluating a classifier on the last state of many sequences.
+
+    Where the fused engine runs the call in eager CPU mode, records no autograd graph (``no_grad``,
+    or nothing requires grad) and applies no dropout, it runs the engine's final-state loop, which
+    allocates nothing of size T (no outputs, no projection of all steps). A small call takes the
+    small path as :func:`dynamic_rnn` does; the plain loop keeps no outputs; any other call runs
+    :func:`dynamic_rnn`'s way and drops its outputs. ``rnnkit.engine.explain(..., final_only=True)``
+    says which.
+
+    Returns:
+        The cell's state structure for B rows: each row's state after its last valid step.
+
+    Example::
+
+        with torch.no_grad():
+            h = final_state(BasicRNNCell(150), images)       # (B, 150), no (B, T, 150) outputs
+    """
+    if time_major is not False and time_major is not True:
+        time_major = check_bool("time_major", time_major)
+    if fused_engine.short_call_allowed(inputs, sequence_length, initial_state, dtype, engine):
+        result = fused_engine.small_call(cell, inputs, time_major, final_only=True)
+        if result is not None:
+            return result[1]
+    refuse_jit_trace("final_state")
+    cell = check_cell("cell", cell)
+    check_choice("engine", engine, ENGINES)
+    x = _time_major_inputs(cell, inputs, dtype, initial_state, time_major)  # (T, B, I)
+    T, B = x.shape[0], x.shape[1]
+    state, lengths = _prepare(cell, x, initial_state, sequence_length, B, T)
+    if T == 0 or B == 0:
+        return state
+    if engine != "loop" and fused_engine.supports(cell, x):
+        return fused_engine.final_state_fused(cell, x, lengths, state, state_checked=True)
+    if engine == "fused":
+        return _run_time_major(cell, x, lengths, state, engine)[1]  # (raises its error)
+    return _loop(cell, x.unbind(0), state, lengths, keep_outputs=False)[1]
 
 
 def reverse_sequence(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:

@@ -36,6 +36,10 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
     autograd = None  # type: ignore[assignment]
 try:
+    from rnnkit.engine import final, paths
+except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
+    final = paths = None  # type: ignore[assignment]
+try:
     from rnnkit.engine import small
 except ImportError:  # pragma: no cover - exercised only without the engine's dependencies
     small = None  # type: ignore[assignment]
@@ -51,6 +55,7 @@ __all__ = [
     "supports",
     "backend",
     "dynamic_rnn_fused",
+    "final_state_fused",
     "bidirectional_fused",
     "small_call",
     "short_call_allowed",
@@ -64,11 +69,21 @@ def available() -> bool:
     return autograd is not None
 
 
-def small_call(cell: Any, inputs: Any, time_major: bool) -> tuple[torch.Tensor, Any] | None:
+def small_call(
+    cell: Any, inputs: Any, time_major: bool, final_only: bool = False
+) -> tuple[torch.Tensor, Any] | None:
     """``dynamic_rnn(cell, inputs, time_major=time_major)`` (no lengths, state or dtype) for a small
     built-in layer, in one compiled call each way; ``None`` when the call is not one it takes (then the
-    general path runs, with every check). See :mod:`rnnkit.engine.small`."""
-    return small.call(cell, inputs, time_major) if small is not None else None
+    general path runs, with every check). See :mod:`rnnkit.engine.small`. ``final_only``: the caller
+    reads the final state only, so an LSTM layer the small path would send to torch's oneDNN LSTM
+    (which returns every step's outputs) is left to the general path's final-state loop."""
+    if small is None:
+        return None
+    if final_only:
+        taken = small.takes(cell, inputs, time_major)
+        if taken is None or taken[2] is not None:
+            return None
+    return small.call(cell, inputs, time_major)
 
 
 def explain(
@@ -80,11 +95,13 @@ def explain(
     *,
     dtype: Any = None,
     engine: str = "auto",
+    final_only: bool = False,
 ) -> Any:
     """Which path ``dynamic_rnn(cell, inputs, sequence_length, initial_state, dtype, time_major,
     engine)`` takes now, layer by layer, and why: a :class:`rnnkit.engine.plan.Plan` (``print`` it;
-    ``plan.path``, ``plan.layers[k].route``). Runs nothing. The rules are
-    in :mod:`rnnkit.engine.paths`.
+    ``plan.path``, ``plan.layers[k].route``). With ``final_only``, the path of
+    ``rnnkit.final_state`` (same arguments) and whether it builds the outputs (``plan.outputs``).
+    Runs nothing. The rules are in :mod:`rnnkit.engine.paths`.
 
     Example::
 
@@ -97,8 +114,9 @@ def explain(
     from rnnkit.engine import plan
 
     return plan.choose(
-        cell, inputs, sequence_length, initial_state, time_major, dtype=dtype, engine=engine
-    )
+        cell, inputs, sequence_length, initial_state, time_major, dtype=dtype, engine=engine,
+        final_only=final_only,
+    )  # fmt: skip
 
 
 def supports(cell: Any, inputs_tbi: torch.Tensor) -> bool:
@@ -206,6 +224,31 @@ def dynamic_rnn_fused(
     else:
         raise invalid_value("inputs", "a CPU or CUDA tensor", f"device {inputs_tbi.device}")
     return outputs, rebuild_states(cell, iter(finals))
+
+
+def final_state_fused(
+    cell: Any,
+    inputs_tbi: torch.Tensor,
+    lengths: torch.Tensor | None,
+    initial_state: Any,
+    *,
+    state_checked: bool = False,
+) -> Any:
+    """The final state of :func:`dynamic_rnn_fused` (same arguments), without its outputs where the
+    call allows: in eager CPU calls that record no graph and apply no dropout the engine's
+    final-state loop (:mod:`rnnkit.engine.final`) runs, allocating nothing of size T; otherwise
+    (:func:`rnnkit.engine.paths.final_route` says why) the full call runs and its outputs are
+    dropped."""
+    plan = check_inputs(cell, inputs_tbi, lengths)
+    state = initial_state
+    if not state_checked:
+        state = check_state("initial_state", initial_state, cell.state_size, inputs_tbi.shape[1],
+                            inputs_tbi.dtype, inputs_tbi.device)  # fmt: skip
+    states = flatten_states(cell, state)
+    if backend(inputs_tbi) == "eager" and paths.final_route(plan, inputs_tbi, states) is None:
+        finals = final.run_final([layer.cell for layer in plan], inputs_tbi, states, lengths)
+        return rebuild_states(cell, iter(finals))
+    return dynamic_rnn_fused(cell, inputs_tbi, lengths, state, state_checked=True)[1]
 
 
 def bidirectional_fused(

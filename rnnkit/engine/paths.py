@@ -20,6 +20,11 @@ A ``dynamic_rnn`` call goes, in this order:
    the engine's own loop in two halves of the batch at once (:func:`splits`), or the engine's loop.
    A bidirectional RNN's two directions run at once where :func:`pairs` says so.
 
+A call that wants the final state only (``rnnkit.final_state``, a ``tf.compat.v1`` run fetching no
+outputs) takes the small path where it would anyway (its outputs are small), and otherwise, in eager
+CPU calls, the engine's final-state loop (:mod:`rnnkit.engine.final`) whenever
+:func:`final_route` allows it; else the call runs as above and its outputs are dropped.
+
 Example::
 
     route = layer_route(cell, x_tbi, lengths, tmax)   # ONEDNN, HALVES or LOOP
@@ -41,6 +46,7 @@ __all__ = [
     "splits",
     "onednn_cut",
     "pairs",
+    "final_route",
     "records",
     "transformed",
     "SPLIT_MIN_MACS",
@@ -143,3 +149,26 @@ def pairs(la: Any, lb: Any, x_a: Tensor, x_b: Tensor, lengths: np.ndarray, tmax:
     B = x_a.shape[1]
     fit = fits(la.cell, B, tmax, PAIR_MIN_MACS) and fits(lb.cell, B, tmax, PAIR_MIN_MACS)
     return fit and team.available()
+
+
+def final_route(layers: list[Any], x: Tensor, states: list[Any]) -> str | None:
+    """Why the layers (:class:`~rnnkit.engine.layers.Layer` entries) of an eager CPU call that wants
+    its final state only cannot run on the final-state loop (:mod:`rnnkit.engine.final`), or None
+    when they can. The loop keeps no step's intermediates, so a layer that records an autograd graph
+    needs the full forward; dropout masks are drawn for the whole sequence, so an active
+    DropoutWrapper does too. Every other call takes the loop, LSTM layers that torch's oneDNN LSTM
+    would run included: oneDNN's layer returns all steps' outputs, and with them the full forward
+    measured slower than the loop (B=10,000, T=28, I=28, H=150, no grad: 3.0-3.6 s against 2.0-2.4
+    s on the busy 2-core machine, docs/benchmarks.md)."""
+    grad = torch.is_grad_enabled() or transformed()
+    if transformed():
+        return "a torch.func transform or forward-mode AD is active: the full forward runs"
+    if any(layer.before or layer.after for layer in layers):
+        return "an active DropoutWrapper: its masks cover the whole sequence, the full forward runs"
+    for k, (layer, s) in enumerate(zip(layers, states)):
+        if records(grad, layer.cell, x, s):
+            return (
+                f"layer {k} records an autograd graph (grad mode on and something requires grad): "
+                "backward needs every step's intermediates, the full forward runs"
+            )
+    return None

@@ -5,7 +5,7 @@ returns a :class:`Plan`; ``rnnkit.engine.explain`` is its public name.
 Example::
 
     plan = choose(cell, x)
-    plan.path           # "small", "general", "loop", "operators", "onnx", "cuda" or "empty"
+    plan.path           # "small", "general", "final", "loop", "operators", "onnx", "cuda" or "empty"
     print(plan)         # one line per layer, with the reasons
 """
 
@@ -20,7 +20,7 @@ from torch import Tensor
 
 from rnnkit import engine as fused
 from rnnkit._validation import _is_compiling, as_lengths
-from rnnkit.engine import cpu, kinds, memory, onednn, paths, small
+from rnnkit.engine import cpu, final, kinds, memory, onednn, paths, small
 from rnnkit.engine.layers import drops, flatten_states, layer_plan
 
 __all__ = ["choose", "Plan", "LayerPlan"]
@@ -29,8 +29,8 @@ __all__ = ["choose", "Plan", "LayerPlan"]
 @dataclass
 class LayerPlan:
     """How one layer runs: ``route`` (``"small"``, ``"onednn"``, ``"onednn halves"``, ``"halves"``,
-    ``"loop"`` for the engine's own loop, ``"operator"``, ``"onnx"``, ``"cuda"``), the kind's name
-    and why."""
+    ``"loop"`` for the engine's own loop, ``"final"`` for its final-state loop, ``"operator"``,
+    ``"onnx"``, ``"cuda"``), the kind's name and why."""
 
     index: int
     kind: str
@@ -45,17 +45,23 @@ class LayerPlan:
 @dataclass
 class Plan:
     """How a ``dynamic_rnn`` call runs: ``path`` is ``"small"``, ``"general"`` (eager CPU, layer by
-    layer), ``"loop"`` (the plain loop of cell calls), ``"operators"`` (torch operators while
-    tracing), ``"onnx"``, ``"cuda"`` or ``"empty"`` (no steps or no rows); ``reason`` says why,
-    ``layers`` how each layer runs (none on the plain loop)."""
+    layer), ``"final"`` (eager CPU, final state only: :mod:`rnnkit.engine.final`), ``"loop"`` (the
+    plain loop of cell calls), ``"operators"`` (torch operators while tracing), ``"onnx"``,
+    ``"cuda"`` or ``"empty"`` (no steps or no rows); ``reason`` says why, ``layers`` how each layer
+    runs (none on the plain loop). ``final_only``: the call wants its final state only
+    (``rnnkit.final_state``); ``outputs`` says whether it still builds the outputs, and why."""
 
     call: str
     path: str
     reason: str
     layers: list[LayerPlan] = field(default_factory=list)
+    final_only: bool = False
+    outputs: str = "built (dynamic_rnn returns them)"
 
     def __str__(self) -> str:
         lines = [f"{self.call}: {self.path} path -- {self.reason}"]
+        if self.final_only:
+            lines.append(f"  final state only; outputs: {self.outputs}")
         lines += [f"  {layer}" for layer in self.layers]
         return "\n".join(lines)
 
@@ -69,11 +75,39 @@ def choose(
     *,
     dtype: Any = None,
     engine: str = "auto",
+    final_only: bool = False,
 ) -> Plan:
     """How ``dynamic_rnn(cell, inputs, sequence_length, initial_state, dtype, time_major, engine)``
     would run now (grad mode, tracing and the machine's load as they are), by the rules the call
-    itself applies. Runs nothing; arguments the call would refuse get ``path="loop"`` at most and a
-    reason, not the call's error."""
+    itself applies; with ``final_only``, how ``rnnkit.final_state`` (same arguments) would. Runs
+    nothing; arguments the call would refuse get ``path="loop"`` at most and a reason, not the
+    call's error."""
+    plan = _choose(cell, inputs, sequence_length, initial_state, time_major, dtype, engine,
+                   final_only)  # fmt: skip
+    plan.final_only = final_only
+    if final_only and plan.path == "loop":
+        plan.outputs = "none kept (the plain loop drops each step's output)"
+    elif final_only and plan.path == "empty":
+        plan.outputs = "none (no steps or no rows)"
+    elif final_only and plan.path == "final":
+        plan.outputs = "not built (nothing of size T is allocated)"
+    elif final_only and plan.path == "small":
+        plan.outputs = "built and dropped (a small call's outputs are small)"
+    elif final_only and plan.path != "general":
+        plan.outputs = f"built and dropped (the {plan.path} path returns them)"
+    return plan
+
+
+def _choose(
+    cell: Any,
+    inputs: Any,
+    sequence_length: Any,
+    initial_state: Any,
+    time_major: bool,
+    dtype: Any,
+    engine: str,
+    final_only: bool,
+) -> Plan:
     if isinstance(inputs, (list, tuple, dict)):
         why = "a Python list, tuple or dict is a nested structure to TF1: dynamic_rnn refuses it"
         return Plan(f"dynamic_rnn({type(cell).__name__}, {type(inputs).__name__})", "loop", why)
@@ -85,9 +119,12 @@ def choose(
     why_not_small = _why_not_short(sequence_length, initial_state, dtype, engine)
     if fused.short_call_allowed(x, sequence_length, initial_state, dtype, engine):
         taken = small.takes(cell, x, time_major)
-        if taken is not None:
+        if taken is not None and not (final_only and taken[2] is not None):
             return _small_plan(call, cell, x, time_major, taken)
-        why_not_small = _why_not_small(cell, x, time_major)
+        if taken is not None:
+            why_not_small = "not the small path: its oneDNN LSTM returns every step's outputs"
+        else:
+            why_not_small = _why_not_small(cell, x, time_major)
     xt = x if time_major else x.transpose(0, 1)  # (T, B, I)
     T, B = xt.shape[0], xt.shape[1]
     if engine == "loop":
@@ -132,6 +169,17 @@ def choose(
     states = (
         [no_state] * len(plan) if initial_state is None else flatten_states(cell, initial_state)
     )
+    if final_only:
+        why_full = paths.final_route(plan, xt, states)
+        if why_full is None:
+            layers = [
+                LayerPlan(k, kinds.of(layer.cell).name, layer.cell.num_units, "final",
+                          "the engine's final-state loop, rows in blocks and steps in chunks of "
+                          f"{' x '.join(map(str, _final_block(plan, B, tmax)))} (rows x steps)")
+                for k, layer in enumerate(plan)
+            ]  # fmt: skip
+            why = f"eager CPU call ({why_not_small}), final state only, no graph recorded"
+            return Plan(call, "final", why, layers, outputs="not built")
     x_k, layers = xt, []
     for k, (layer, s) in enumerate(zip(plan, states)):
         c = layer.cell
@@ -139,7 +187,14 @@ def choose(
         layers.append(_general_layer(k, c, x_k, lengths_np, tmax, graph))
         x_k = torch.empty(T, B, c.num_units, dtype=probe.dtype, requires_grad=graph)
     why = f"eager CPU call ({why_not_small}): layer by layer"
+    if final_only:
+        return Plan(call, "general", why, layers, outputs=f"built and dropped: {why_full}")
     return Plan(call, "general", why, layers)
+
+
+def _final_block(plan: list[Any], B: int, tmax: int) -> tuple[int, int]:
+    gh = max(layer.cell.num_units * kinds.of(layer.cell).gate_blocks for layer in plan)
+    return final.blocks(B, gh, tmax)
 
 
 def _describe_call(cell: Any, x: Tensor, time_major: bool) -> str:
