@@ -6,6 +6,8 @@
   gradient is a plain tensor. Values are exact: the loss is linear in the rows.
 - Each session's variable values live in its :class:`VariableStore`, with TensorFlow's run-time
   errors (an uninitialized read, a value of another shape: the wording of TF 2.21's ``Assign``).
+- A built-in cell's node runs its rnnkit cell with the session's values bound in place of the cell's
+  parameters, and puts the parameters back after the run, also when the run fails.
 """
 
 from __future__ import annotations
@@ -160,3 +162,31 @@ def test_the_store_checks_dtype_and_writes_all_or_nothing():
     assert not store.is_initialized(w) and not store.is_initialized(v)  # nothing written
     store.assign_all({w: torch.ones(2), v: torch.ones(1, dtype=torch.float64)})
     assert store.read(w).tolist() == [1.0, 1.0] and store.read(v).tolist() == [1.0]
+
+
+def test_a_cell_runs_with_the_session_values_and_gets_its_parameters_back():
+    x = tf.placeholder(tf.float32, [None, 4, 3])
+    n = tf.placeholder(tf.int32, [None])
+    cell = tf.nn.rnn_cell.GRUCell(5)
+    out, _ = tf.nn.bidirectional_dynamic_rnn(cell, cell, x, n, dtype=tf.float32)  # one cell, twice
+    loss = tf.reduce_sum(tf.concat(out, 2))
+    kernels = [v for v in tf.trainable_variables() if v.name.endswith("kernel:0")]
+    grads = tf.gradients(loss, kernels)
+    core = cell.rnnkit_cell
+    params = {n: p for n, p in core.named_parameters()}
+    values = {n: p.detach().clone() for n, p in params.items()}
+    xv = np.random.default_rng(0).standard_normal((2, 4, 3)).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run([loss, *grads], {x: xv, n: [4, 2]})
+        for k in kernels:  # zero kernels: the outputs depend on the biases only
+            sess.run(tf.assign(k, tf.zeros_like(k)))
+        zero = sess.run(out, {x: xv, n: [4, 4]})
+        with pytest.raises(ValueError, match="sequence_length"):
+            sess.run(loss, {x: xv, n: [4, 9]})  # the run fails in the runner, parameters bound
+    assert np.isfinite(got[0]) and all(np.abs(g).sum() > 0 for g in got[1:])
+    np.testing.assert_allclose(zero[0], zero[1], rtol=0, atol=1e-6)  # both directions alike
+    after = dict(core.named_parameters())
+    assert list(after) == list(params)
+    for n, p in after.items():  # the same Parameter objects, their values untouched
+        assert p is params[n] and torch.equal(p, values[n]), n

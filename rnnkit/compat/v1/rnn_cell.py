@@ -4,8 +4,8 @@ Each built-in cell wraps one ``rnnkit`` cell (``cell.rnnkit_cell``), which does 
 compat cell is one rnnkit cell, and the RNN functions run rnnkit's runners (and its fused engine).
 The weights are graph :class:`Variable` s under TensorFlow's names (``rnn/basic_rnn_cell/kernel``),
 created on the cell's first call with TensorFlow's initializers (glorot-uniform kernels, zero biases,
-GRU gate biases of one) and held per session; at run time the session's values are put in place of
-the rnnkit cell's parameters, so gradients reach the variables.
+GRU gate biases of one) and held per session; at run time :class:`_ParameterBinding` puts the
+session's values in place of the rnnkit cell's parameters, so gradients reach the variables.
 
 A user subclass of :class:`RNNCell` that defines ``state_size``, ``output_size`` and
 ``__call__(inputs, state, scope=None)`` with compat ops runs too (the runners unroll it in the graph).
@@ -13,7 +13,6 @@ A user subclass of :class:`RNNCell` that defines ``state_size``, ``output_size``
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -403,17 +402,40 @@ class _Weights:
     def variables(self) -> list[Variable]:
         return [v for v, _, _ in self.pairs]
 
-    @contextlib.contextmanager
-    def bound(self, values: Sequence[torch.Tensor]) -> Iterator[None]:
-        """The session's ``values`` in place of the rnnkit cell's parameters, for one run."""
-        saved = [(owner, attr, owner._parameters[attr]) for _, owner, attr in self.pairs]
+
+class _ParameterBinding:
+    """Runs a node's function with the session's values of its cells' variables in place of the
+    rnnkit cells' parameters (``_parameters[attr]`` of each owning module), restoring them after,
+    even when the run raises; the runners and the fused engine read the parameters from the cells.
+
+    ``torch.func.functional_call`` does the same swap, but resolves dotted names and goes through
+    ``Module.__call__`` on every run: two to four times this binding's cost, 5-13% of a training
+    step of a graph that calls a cell 20 times (docs/DESIGN.md, "The mapping")."""
+
+    def __init__(self, weights: Sequence[_Weights]) -> None:
+        # per pair of every cell, in order: (module, attribute), or None for one already bound
+        # (one cell object in two places: its variables are the same)
+        self.spots: list[tuple[torch.nn.Module, str] | None] = []
+        seen: set[tuple[int, str]] = set()
+        for w in weights:
+            for _, owner, attr in w.pairs:
+                key = (id(owner), attr)
+                self.spots.append(None if key in seen else (owner, attr))
+                seen.add(key)
+
+    def call(self, values: Sequence[torch.Tensor], run: Callable[..., Any], *args: Any) -> Any:
+        """``run(*args)`` with ``values`` (one per pair, in order) as the cells' parameters."""
+        saved: list[tuple[dict[str, Any], str, Any]] = []
         try:
-            for (_, owner, attr), value in zip(self.pairs, values):
-                owner._parameters[attr] = value
-            yield
+            for spot, value in zip(self.spots, values):
+                if spot is not None:
+                    params = spot[0]._parameters
+                    saved.append((params, spot[1], params[spot[1]]))
+                    params[spot[1]] = value
+            return run(*args)
         finally:
-            for owner, attr, param in saved:
-                owner._parameters[attr] = param
+            for params, attr, param in saved:
+                params[attr] = param
 
 
 class RNNCell:
@@ -836,23 +858,20 @@ def core_node(
         flat += [*w.variables, *e, *s]
     counts = [(len(w.pairs), len(e), len(s)) for w, e, s in zip(weights, extras, state_leaves_in)]
     n_data = len(data)
+    binding = _ParameterBinding(weights)
 
     def fn(*values: torch.Tensor) -> Any:
         data_v, rest = values[:n_data], values[n_data:]
         per_cell = []
+        params: list[torch.Tensor] = []
         i = 0
-        with contextlib.ExitStack() as stack:
-            for cell, w, (nw, ne, ns), st in zip(cells, weights, counts, states):
-                wv, ev, sv = (
-                    rest[i : i + nw],
-                    rest[i + nw : i + nw + ne],
-                    rest[i + nw + ne : i + nw + ne + ns],
-                )
-                i += nw + ne + ns
-                cell._apply_runtime(ev)
-                per_cell.append(None if st is None else _nest.pack_sequence_as(st, list(sv)))
-                stack.enter_context(w.bound(wv))
-            return run(data_v, per_cell)
+        for cell, (nw, ne, ns), st in zip(cells, counts, states):
+            params += rest[i : i + nw]
+            ev, sv = rest[i + nw : i + nw + ne], rest[i + nw + ne : i + nw + ne + ns]
+            i += nw + ne + ns
+            cell._apply_runtime(ev)
+            per_cell.append(None if st is None else _nest.pack_sequence_as(st, list(sv)))
+        return binding.call(params, run, data_v, per_cell)
 
     return StructNode(name, flat, fn, graph)
 
