@@ -1,10 +1,10 @@
 """``tf.gradients`` and gradient clipping (TensorFlow's ``ops/gradients_impl.py``, ``clip_ops.py``).
 
-Gradients come from torch autograd over the same evaluation ``Session.run`` performs: a gradient node
-asks the session to track the tensors it differentiates with respect to, then calls
-``torch.autograd.grad``. A tensor of ``xs`` that does not reach ``ys`` in the graph gets ``None``, as in
-TensorFlow, and so does one that reaches it only through integer ops or ops without a gradient
-(``stop_gradient``, ``floor``, ...).
+Gradients are torch autograd over the same evaluation ``Session.run`` performs (one
+:class:`GradientsNode`; an embedding's gradient an ``IndexedSlices``): docs/DESIGN.md, "The mapping".
+A tensor of ``xs`` that does not reach ``ys`` in the graph gets ``None``, as in TensorFlow, and so
+does one that reaches it only through integer ops or ops without a gradient (``stop_gradient``,
+``floor``, ...).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ compat cell is one rnnkit cell, and the RNN functions run rnnkit's runners (and 
 The weights are graph :class:`Variable` s under TensorFlow's names (``rnn/basic_rnn_cell/kernel``),
 created on the cell's first call with TensorFlow's initializers (glorot-uniform kernels, zero biases,
 GRU gate biases of one) and held per session; at run time :class:`_ParameterBinding` puts the
-session's values in place of the rnnkit cell's parameters, so gradients reach the variables.
+session's values in place of the rnnkit cell's parameters (docs/DESIGN.md, "The mapping").
 
 A user subclass of :class:`RNNCell` that defines ``state_size``, ``output_size`` and
 ``__call__(inputs, state, scope=None)`` with compat ops runs too (the runners unroll it in the graph).

@@ -2,10 +2,9 @@
 
 ``run(fetches, feed_dict)`` finds the nodes the fetches need (fed tensors cut the graph), orders them
 once per (fetches, fed keys) and caches that plan, then evaluates each node once. Plans that contain a
-gradient node run with torch autograd on, with the tensors the gradients are taken against marked as
-requiring grad; all others run under ``torch.no_grad()``. Values of variables live in the session's
-:class:`~rnnkit.compat.v1.variable_store.VariableStore` (``sess.variable_store``), so two sessions
-of one graph never share weights.
+``GradientsNode`` run with torch autograd on; all others under ``torch.no_grad()``. Variables' values
+live in ``sess.variable_store``. How this fits with gradients, variables and cells: docs/DESIGN.md,
+"The mapping".
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ under ``torch.no_grad()``, with the arithmetic of TensorFlow 1.x's kernels (``Ap
 ``training_ops.cc``, in the variable's dtype, in the same order).
 
 Sparse gradients: when a variable reaches the loss only through ``embedding_lookup``/``gather`` rows,
-TensorFlow hands the optimizer an ``IndexedSlices`` gradient and Momentum and RMSProp update only
-the rows looked up (``SparseApply*``); here the gradient is dense, and those optimizers restrict
-their update to the same rows (the indices are evaluated with the gradient). GradientDescent, Adam
-and Adagrad give the same values either way.
+its gradient is an :class:`~rnnkit.compat.v1.ops.IndexedSlices`, and Momentum, RMSProp and Adadelta
+update only the rows looked up, as TensorFlow's ``SparseApply*`` kernels do (``_sparse_rows_matter``:
+the indices are evaluated with the gradient, the update applied to the dense gradient's rows).
+GradientDescent, Adam and Adagrad give the same values either way.
 """
 
 from __future__ import annotations
