@@ -9,10 +9,17 @@ step's stand-ins and ``dynamic_rnn`` runs that step in a loop node over any numb
 ``static_rnn`` unrolls it over its list. ``sequence_length`` masks outputs and freezes states.
 Variables are named under the scope ``rnn`` (``bidirectional_rnn/fw``, ...); a second RNN over a
 different cell in the same graph gets ``rnn_1`` instead of TensorFlow's "already exists" error.
+
+A run that reads only the final state of such a node (an evaluation fetching ``state``, or a
+classifier on it) runs ``rnnkit.final_state`` instead, which skips the outputs: the node offers that
+kernel to the session (``_partial``), and a session's plan takes it when no node it evaluates reads
+the outputs. The values are the same; a run that differentiates through the node records the full
+forward either way.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +54,28 @@ __all__ = [
     "raw_rnn",
     "rnn",
 ]
+
+
+class _Mode(threading.local):
+    final_only = False
+
+
+_mode = _Mode()  # set while a node runs for its final state only (see _offer_final_state)
+
+
+def _offer_final_state(node: Any, state: Any) -> None:
+    """Let a session run ``node`` (a core node whose ``run`` reads ``_mode.final_only``) for its
+    final ``state`` only: when the state's tensors are all a run reads of it."""
+    fn = node._fn
+
+    def final_only(*values: Any) -> Any:
+        _mode.final_only = True
+        try:
+            return fn(*values)
+        finally:
+            _mode.final_only = False
+
+    node._partial = (tuple(_nest.flatten(state)), final_only)
 
 
 def _rnn_scope(cell: RNNCell, base: str) -> str:
@@ -214,20 +243,18 @@ def _steps_node(
         # steps as one (T, B, I) sequence, on the fused engine where the cell allows
         steps, seq = list(values[:T]), (values[T] if lengths is not None else None)
         x = torch.stack([s.to(dt.torch) for s in steps])  # (T, B, I)
-        outs, final = rnnkit.dynamic_rnn(
-            cell._core,
-            x,
-            sequence_length=seq,
-            initial_state=states[0],
-            dtype=dt.torch,
-            time_major=True,
-        )
+        args = (cell._core, x, seq, states[0], dt.torch, True)
+        if _mode.final_only:  # no output read: the final state alone
+            return None, rnnkit.runners.final_state(*args)
+        outs, final = rnnkit.dynamic_rnn(*args)
         return list(outs.unbind(0)), final
 
     graph = get_default_graph()
     node = core_node(graph.unique_name(name), [cell], [vscope], width, dt, data, [init], run)
     outputs = [leaf(node, (0, t), dt, [batch, cell.output_size]) for t in range(T)]
-    return outputs, state_leaves(node, (1,), cell.state_size, dt, batch)
+    state = state_leaves(node, (1,), cell.state_size, dt, batch)
+    _offer_final_state(node, state)
+    return outputs, state
 
 
 def _unrolled(
@@ -307,20 +334,17 @@ def dynamic_rnn(
 
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
         seq = values[1] if lengths is not None else None
-        return rnnkit.dynamic_rnn(
-            cell._core,
-            values[0].to(dt.torch),
-            sequence_length=seq,
-            initial_state=states[0],
-            dtype=dt.torch,
-            time_major=time_major,
-        )
+        args = (cell._core, values[0].to(dt.torch), seq, states[0], dt.torch, time_major)
+        if _mode.final_only:  # no output read: the final state alone
+            return None, rnnkit.runners.final_state(*args)
+        return rnnkit.dynamic_rnn(*args)
 
     node = core_node(
         graph.unique_name(scope or "rnn"), [cell], [vscope], _dim(x, 2), dt, data, [init], run
     )
     outputs = leaf(node, (0,), dt, [d0, d1, cell.output_size])
     state = state_leaves(node, (1,), cell.state_size, dt, batch)
+    _offer_final_state(node, state)
     if init is not None:  # TF's loop keeps the initial state's static shape (None: unknown)
         for out, given in zip(_nest.flatten(state), _nest.flatten(init)):
             out._shape = given.shape
@@ -364,6 +388,10 @@ def bidirectional_dynamic_rnn(
 
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
         seq = values[1] if lengths is not None else None
+        if _mode.final_only:  # no output read: each direction's final state alone
+            return None, _bidirectional_final_states(
+                cell_fw._core, cell_bw._core, values[0].to(dt.torch), seq, states, dt, time_major
+            )
         return rnnkit.bidirectional_dynamic_rnn(
             cell_fw._core,
             cell_bw._core,
@@ -381,7 +409,22 @@ def bidirectional_dynamic_rnn(
     out_bw = leaf(node, (0, 1), dt, [d0, d1, cell_bw.output_size])
     st_fw = state_leaves(node, (1, 0), cell_fw.state_size, dt, batch)
     st_bw = state_leaves(node, (1, 1), cell_bw.state_size, dt, batch)
+    _offer_final_state(node, (st_fw, st_bw))
     return (out_fw, out_bw), (st_fw, st_bw)
+
+
+def _bidirectional_final_states(
+    core_fw: Any, core_bw: Any, x: torch.Tensor, seq: Any, states: list[Any], dt: DType,
+    time_major: _py_bool,
+) -> tuple[Any, Any]:  # fmt: skip
+    """The final states of ``rnnkit.bidirectional_dynamic_rnn`` (same values): the forward cell
+    over ``x``, the backward one over ``x`` reversed within each row's length."""
+    s_fw = rnnkit.runners.final_state(core_fw, x, seq, states[0], dt.torch, time_major)
+    x_tbi = x if time_major else x.transpose(0, 1)
+    lengths = None if seq is None else torch.as_tensor(seq, dtype=torch.int64)
+    x_bw = rnnkit.runners.reverse_sequence(x_tbi, lengths)
+    s_bw = rnnkit.runners.final_state(core_bw, x_bw, seq, states[1], dt.torch, True)
+    return s_fw, s_bw
 
 
 def static_bidirectional_rnn(

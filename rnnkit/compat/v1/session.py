@@ -31,6 +31,7 @@ from rnnkit.compat.v1.ops import (
     get_default_graph,
     get_default_session,
     indexed_slices_value,
+    run_kernel,
     sparse_parts,
     to_numpy,
 )
@@ -110,7 +111,9 @@ class _Plan:
         self.needs_grad = bool(self.grad_targets)
         # constants: the tensor each run would compute, in its slot before the run starts
         self.initial: list[Any] = [None] * len(order)
-        # each other node: (slot, node, input slots, whether the run calls its kernel directly)
+        # each other node: (slot, node, input slots, whether the run calls its kernel directly);
+        # a node whose unread outputs can be skipped runs as its cheaper stand-in (_partial_nodes)
+        partial = _partial_nodes(order, leaves, fed)
         self.steps: list[tuple[int, _Node, list[int], bool]] = []
         for k, n in enumerate(order):
             if n in fed:
@@ -119,7 +122,44 @@ class _Plan:
             if const is not None and k not in self.grad_targets:
                 self.initial[k] = const
             else:
-                self.steps.append((k, n, [slot[id(i)] for i in n._inputs], _direct(n)))
+                node = partial.get(id(n), n)
+                self.steps.append((k, node, [slot[id(i)] for i in n._inputs], _direct(n)))
+
+
+class _Partial:
+    """A multi-output node as a run evaluates it when it reads only some of its outputs: the node's
+    own kernel swapped for the cheaper one it offers (its ``_partial``), under the node's name."""
+
+    __slots__ = ("name", "_fn", "_inputs")
+
+    def __init__(self, node: StructNode, fn: Callable[..., Any]) -> None:
+        self.name, self._fn, self._inputs = node.name, fn, node._inputs
+
+    def _compute(self, sess: Any, values: list[Any]) -> Any:
+        return run_kernel(self.name, self._fn, values)
+
+
+def _partial_nodes(order: list[_Node], leaves: list[_Node], fed: frozenset) -> dict[int, _Partial]:
+    """The nodes of ``order`` that offer a cheaper kernel for some of their outputs (``_partial =
+    (the output tensors it still computes, the kernel)``, e.g. an RNN's final state without its
+    outputs) and whose readers in this run are all among those outputs: ``{id(node): stand-in}``."""
+    offers = {id(n): n for n in order if getattr(n, "_partial", None) is not None and n not in fed}
+    if not offers:
+        return {}
+    readers: dict[int, set[int]] = {k: set() for k in offers}
+    for m in order:
+        if m in fed:
+            continue
+        for i in (*m._inputs, *m._control):
+            if id(i) in readers:
+                readers[id(i)].add(id(m))
+    out = {}
+    fetched = {id(n) for n in leaves}
+    for k, n in offers.items():
+        kept, fn = n._partial
+        if k not in fetched and readers[k] <= {id(t) for t in kept}:
+            out[k] = _Partial(n, fn)
+    return out
 
 
 class Session:
