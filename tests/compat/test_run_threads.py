@@ -3,6 +3,8 @@ setting back afterwards (errors and overlapping runs included), and computes the
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -54,18 +56,41 @@ def test_setting_restored_after_an_error(monkeypatch):
     assert torch.get_num_threads() == 2
 
 
-def test_overlapping_runs_share_and_restore(monkeypatch):
+def test_nested_runs_restore_once(monkeypatch):
     _spare(monkeypatch, 0.0)
     with _run_threads.run_threads():
         assert torch.get_num_threads() == 1
-        with (
-            _run_threads.run_threads()
-        ):  # a second run (another thread's) while the machine is busy
+        with _run_threads.run_threads():
             assert torch.get_num_threads() == 1
-        assert torch.get_num_threads() == 1  # the first run is still in flight
+        assert torch.get_num_threads() == 1  # the outer run is still in flight
         _spare(monkeypatch, 2.0)
         with _run_threads.run_threads():  # cores free again: torch's setting comes back
             assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == 2
+
+
+def test_each_python_thread_restores_its_own_setting(monkeypatch):
+    """Runs of another thread (a queue runner's) overlapping the main thread's, in both orders of
+    returning: every thread ends with its own setting."""
+    _spare(monkeypatch, 0.0)
+    seen = {}
+    inside, leave = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        with _run_threads.run_threads():
+            seen["worker inside"] = torch.get_num_threads()
+            inside.set()
+            leave.wait(5)
+        seen["worker after"] = torch.get_num_threads()
+
+    thread = threading.Thread(target=worker)
+    thread.start()  # started outside any run: it starts on two threads
+    inside.wait(5)
+    with _run_threads.run_threads():
+        seen["main inside"] = torch.get_num_threads()
+        leave.set()
+        thread.join(5)
+    assert seen == {"worker inside": 1, "worker after": 2, "main inside": 1}
     assert torch.get_num_threads() == 2
 
 

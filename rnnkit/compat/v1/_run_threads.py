@@ -8,11 +8,12 @@ at load 10 on two cores, 32 us flat with one. A run therefore computes on one th
 :func:`rnnkit.engine.load.spare_cores` (``/proc/stat``, read at most every 0.25 s) reports less than
 :data:`FREE_CORES` left free by others, and with torch's own setting otherwise.
 
-The setting is torch's, for the whole process, so runs share it: the first run that finds the
-machine busy lowers it, a run that finds cores free again puts it back, and it is put back when the
-last run in flight (runs of queue-runner threads included) returns. Torch's products and reductions
-on CPU split their work the same way whatever the thread count (checked: sums, products,
-``log_softmax``), so the values do not depend on it.
+Torch keeps the thread count per calling thread (OpenMP's setting is per thread; a new thread
+starts from the last one set, so one started inside a lowered run starts on one), so each Python thread that runs a session (queue runners included)
+lowers and restores its own: the first run that finds the machine busy lowers it, a run that finds
+cores free again puts it back, and the outermost run puts it back when it returns. Torch's products
+and reductions on CPU split their work the same way whatever the thread count (checked: sums,
+products, ``log_softmax``, the engine's LSTM), so the values do not depend on it.
 """
 
 from __future__ import annotations
@@ -29,31 +30,28 @@ __all__ = ["FREE_CORES", "run_threads"]
 
 FREE_CORES = 1.0  # below this many cores left free by other processes, a run uses one thread
 
-_lock = threading.Lock()
-_active = 0  # runs in flight
-_saved = 0  # torch's thread count while lowered to one, else 0
+_state = threading.local()  # per thread: runs in flight, and torch's count while lowered (or 0)
 
 
 @contextmanager
 def run_threads() -> Iterator[None]:
     """Compute the body on one torch thread while the machine is busy (see the module's notes)."""
-    global _active, _saved
-    with _lock:
-        busy = load.spare_cores() < FREE_CORES
-        if busy and not _saved:
-            n = torch.get_num_threads()
-            if n > 1:
-                _saved = n
-                torch.set_num_threads(1)
-        elif not busy and _saved:
-            torch.set_num_threads(_saved)
-            _saved = 0
-        _active += 1
+    st = _state
+    saved = getattr(st, "saved", 0)
+    busy = load.spare_cores() < FREE_CORES
+    if busy and not saved:
+        n = torch.get_num_threads()
+        if n > 1:
+            st.saved = n
+            torch.set_num_threads(1)
+    elif not busy and saved:
+        torch.set_num_threads(saved)
+        st.saved = 0
+    st.depth = getattr(st, "depth", 0) + 1
     try:
         yield
     finally:
-        with _lock:
-            _active -= 1
-            if _active == 0 and _saved:
-                torch.set_num_threads(_saved)
-                _saved = 0
+        st.depth -= 1
+        if st.depth == 0 and st.saved:
+            torch.set_num_threads(st.saved)
+            st.saved = 0
