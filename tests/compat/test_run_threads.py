@@ -146,3 +146,21 @@ def test_busy_and_idle_runs_compute_the_same_values(monkeypatch):
     assert busy[4] < busy[0]  # the five steps trained
     for a, b in zip(busy, idle):
         np.testing.assert_array_equal(a, b)
+
+
+def test_first_run_of_a_thread_on_an_idle_machine(monkeypatch):
+    _spare(monkeypatch, 2.0)
+    probe = _probe()
+    got, errors = [], []
+
+    def worker() -> None:
+        try:
+            with tf.Session() as sess:
+                got.append(int(sess.run(probe)))
+        except Exception as e:  # noqa: BLE001 - reported to the test below
+            errors.append(e)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(30)
+    assert errors == [] and got == [2]

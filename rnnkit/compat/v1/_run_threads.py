@@ -37,7 +37,9 @@ _state = threading.local()  # per thread: runs in flight, and torch's count whil
 def run_threads() -> Iterator[None]:
     """Compute the body on one torch thread while the machine is busy (see the module's notes)."""
     st = _state
-    saved = getattr(st, "saved", 0)
+    if not hasattr(st, "depth"):  # this thread's first run
+        st.depth, st.saved = 0, 0
+    saved = st.saved
     busy = load.spare_cores() < FREE_CORES
     if busy and not saved:
         n = torch.get_num_threads()
@@ -47,7 +49,7 @@ def run_threads() -> Iterator[None]:
     elif not busy and saved:
         torch.set_num_threads(saved)
         st.saved = 0
-    st.depth = getattr(st, "depth", 0) + 1
+    st.depth += 1
     try:
         yield
     finally:
