@@ -3,7 +3,9 @@
 - A row gather (``tf.gather`` along axis 0, ``embedding_lookup``) is a :class:`RowGather` node, and a
   variable read only through row gathers gets an :class:`IndexedSlices` gradient (TensorFlow's
   ``tf.IndexedSlices``: ``values`` one row per lookup, ``indices``, ``dense_shape``); every other
-  gradient is a plain tensor. Values are exact: the loss is linear in the rows.
+  gradient is a plain tensor. Values are exact (the loss is linear in the rows); the dtypes, static
+  shapes and the order of two lookups' rows are those TensorFlow 2.21 gives a ``tf.compat.v1``
+  variable's gradient (int32 ``indices`` of int32 ids, int32 ``dense_shape``).
 - Each session's variable values live in its :class:`VariableStore`, with TensorFlow's run-time
   errors (an uninitialized read, a value of another shape: the wording of TF 2.21's ``Assign``).
 - A built-in cell's node runs its rnnkit cell with the session's values bound in place of the cell's
@@ -49,17 +51,19 @@ def test_an_embedding_gradient_is_indexed_slices_with_tf_fields():
     emb, ids, rows, loss = _embedding_loss()
     (g,) = tf.gradients(loss, [emb])
     assert isinstance(g, IndexedSlices)
-    assert g.indices is ids and len(g.value_parts) == 1
+    assert len(g.value_parts) == 1 and g.value_parts[0].shape.as_list() == [2, 2, 3]
+    assert g.indices.dtype is tf.int32 and g.indices.shape.as_list() == [4]  # the ids, flat
     node = g._inputs[0]  # the gradients node, which a run differentiates for
     assert isinstance(node, GradientsNode) and list(node.xs) == [emb]
     values, indices, dense_shape, dense = g.values, g.indices, g.dense_shape, g * 1.0
-    assert values.shape.as_list() == [None, 3] and dense_shape.dtype is tf.int64
+    assert values.shape.as_list() == [4, 3] and dense_shape.dtype is tf.int32
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         got = sess.run([values, indices, dense_shape, dense, g])
     want_values = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 1, 1]]  # one row per lookup
     np.testing.assert_array_equal(got[0], want_values)
-    np.testing.assert_array_equal(got[1], [[1, 2], [1, 0]])
+    np.testing.assert_array_equal(got[1], [1, 2, 1, 0])
+    assert got[1].dtype == np.int32 and got[2].dtype == np.int32
     np.testing.assert_array_equal(got[2], [4, 3])
     np.testing.assert_array_equal(got[3], [[1, 1, 1], [8, 10, 12], [4, 5, 6], [0, 0, 0]])
     fetched = got[4]  # the gradient itself comes back as TF's IndexedSlicesValue
@@ -67,6 +71,7 @@ def test_an_embedding_gradient_is_indexed_slices_with_tf_fields():
     np.testing.assert_array_equal(fetched.values, want_values)
     np.testing.assert_array_equal(fetched.indices, [1, 2, 1, 0])
     np.testing.assert_array_equal(fetched.dense_shape, [4, 3])
+    assert fetched.indices.dtype == np.int32 and fetched.dense_shape.dtype == np.int32
 
 
 def test_two_lookups_give_one_indexed_slices_and_clipping_keeps_it():
@@ -84,8 +89,9 @@ def test_two_lookups_give_one_indexed_slices_and_clipping_keeps_it():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         got_g, got_norm, got_dense = sess.run([g, norm, dense])
-    pairs = sorted(zip(got_g.indices.tolist(), got_g.values.tolist()))  # lookups in any order
-    assert pairs == [(0, [1, 1]), (2, [1, 1]), (2, [3, 3])]
+    np.testing.assert_array_equal(got_g.indices, [0, 2, 2])  # the lookups in creation order
+    np.testing.assert_array_equal(got_g.values, [[1, 1], [1, 1], [3, 3]])
+    assert got_g.indices.dtype == np.int32
     np.testing.assert_allclose(got_norm, np.sqrt(22.0), rtol=1e-6)  # rows, not the summed row 2
     np.testing.assert_array_equal(got_dense, [[1, 1], [0, 0], [4, 4]])
 
@@ -190,3 +196,15 @@ def test_a_cell_runs_with_the_session_values_and_gets_its_parameters_back():
     assert list(after) == list(params)
     for n, p in after.items():  # the same Parameter objects, their values untouched
         assert p is params[n] and torch.equal(p, values[n]), n
+
+
+def test_int64_ids_give_int64_indices():
+    emb = tf.Variable(np.ones((3, 2), np.float32))
+    ids = tf.constant([[1, 2]], tf.int64)
+    (g,) = tf.gradients(tf.reduce_sum(tf.gather(emb, ids)), [emb])
+    assert g.indices.dtype is tf.int64 and g.indices.shape.as_list() == [2]
+    assert g.dense_shape.dtype is tf.int32  # TF's, whatever the ids' dtype
+    with tf.Session() as sess:
+        sess.run(emb.initializer)
+        got = sess.run(g)
+    assert got.indices.dtype == np.int64 and got.indices.tolist() == [1, 2]

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from rnnkit.compat.v1._kernels import max_kernel, min_kernel
+from rnnkit.compat.v1.dtypes import int64
 from rnnkit.compat.v1.ops import (
     IndexedSlices,
     RowGather,
@@ -64,17 +65,20 @@ def _row_gathers(nodes: list[_Node], x: _Node) -> list[RowGather]:
     their params (its gradient is then an IndexedSlices); else an empty list."""
     consumers = [n for n in nodes if any(i is x for i in n._inputs)]
     if all(isinstance(n, RowGather) and n.params is x and n.indices is not x for n in consumers):
-        return consumers  # type: ignore[return-value]
+        return sorted(consumers, key=lambda n: n._id)  # type: ignore[arg-type]  # TF's order
     return []
 
 
 def _row_indices(gathers: list[RowGather]) -> Tensor:
-    """The ids of the rows ``gathers`` read, one per lookup, in their order."""
-    if len(gathers) == 1:
-        return gathers[0].indices
-    indices = [n.indices for n in gathers]
-    return Tensor("concat_indices", indices[0].dtype, [None], indices,
-                  fn=lambda *vs: torch.cat([v.reshape(-1).long() for v in vs]))  # fmt: skip
+    """The ids of the rows ``gathers`` read as one vector, one per lookup in their order (TF's
+    ``IndexedSlices.indices``: the ids' dtype, int64 when the gathers' differ)."""
+    ids = [n.indices for n in gathers]
+    dtype = ids[0].dtype if all(i.dtype is ids[0].dtype for i in ids) else int64
+    sizes = [i.shape.num_elements() for i in ids]
+    total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+    to = dtype.torch
+    return Tensor("concat_indices" if len(ids) > 1 else "Reshape", dtype, [total], ids,
+                  fn=lambda *vs: torch.cat([v.reshape(-1).to(to) for v in vs]))  # fmt: skip
 
 
 class GradientsNode(StructNode):

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, infer_dtype, int64
+from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, infer_dtype, int32
 from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
 from rnnkit.compat.v1.tensor_shape import TensorShape
 
@@ -565,7 +565,7 @@ class IndexedSlices(Tensor):
     """A gradient made of rows, TensorFlow's ``tf.IndexedSlices``: the gradient of a tensor read
     only through :class:`RowGather` nodes. As a tensor it evaluates to the dense gradient (the
     rows summed per index; TF converts an IndexedSlices to that wherever a tensor is needed).
-    ``indices`` (a tensor of row ids, one per lookup) and ``value_parts`` (one tensor per gather,
+    ``indices`` (a vector of row ids, one per lookup) and ``value_parts`` (one tensor per gather,
     its rows in the gather's output layout; a repeated id's rows apart) are the sparse form:
     clipping maps the rows, the norms count each lookup's row, the optimizers whose sparse update
     differs update only the rows looked up, and ``Session.run`` fetches it as an
@@ -593,7 +593,7 @@ class IndexedSlices(Tensor):
             self._sparse_nodes["values"] = Tensor(
                 f"{self._op_name}/values",
                 self.dtype,
-                None if row is None else [None, *row],
+                None if row is None else [self.indices.shape.as_list()[0], *row],
                 [self, *self.value_parts],
                 fn=lambda d, *vs: torch.cat([v.reshape(-1, *d.shape[1:]) for v in vs]),
                 graph=self.graph,
@@ -602,14 +602,14 @@ class IndexedSlices(Tensor):
 
     @property
     def dense_shape(self) -> Tensor:
-        """The dense gradient's shape (int64, as in a fetched IndexedSlicesValue)."""
+        """The dense gradient's shape (int32, as TensorFlow gives a variable's)."""
         if "dense_shape" not in self._sparse_nodes:
             self._sparse_nodes["dense_shape"] = Tensor(
                 f"{self._op_name}/dense_shape",
-                int64,
+                int32,
                 [self.shape.ndims],
                 [self],
-                fn=lambda d: torch.tensor(tuple(d.shape), dtype=torch.int64),
+                fn=lambda d: torch.tensor(tuple(d.shape), dtype=torch.int32),
                 graph=self.graph,
             )
         return self._sparse_nodes["dense_shape"]
@@ -636,7 +636,7 @@ def indexed_slices_value(dense: np.ndarray, indices: Any, *parts: Any) -> Indexe
     return IndexedSlicesValue(
         values=np.concatenate(rows) if rows else np.zeros((0, *dense.shape[1:]), dense.dtype),
         indices=np.asarray(indices).reshape(-1),
-        dense_shape=np.asarray(dense.shape, dtype=np.int64),
+        dense_shape=np.asarray(dense.shape, dtype=np.int32),
     )
 
 
