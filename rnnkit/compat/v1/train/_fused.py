@@ -1,8 +1,14 @@
 """One-pass optimizer updates (numba), for large variables such as embeddings: the arithmetic of
 TensorFlow's ``ApplyAdam`` kernel in the variable's dtype, element by element, instead of a chain of
-torch ops that each read and write the whole matrix, split across numba's threads (the chapter's
-word2vec step, two 50000x150 matrices: 82 ms with torch ops, 34 ms in one pass, 14-19 ms on the
-2 threads of this VM)."""
+torch ops that each read and write the whole matrix (the chapter's word2vec step, two 50000x150
+matrices: 82 ms with torch ops, 34 ms in one pass, 14-19 ms split over the 2 threads of this VM).
+
+The pass is split over numba's threads only for variables of :data:`THREADED_ELEMENTS` or more and
+while torch computes on several threads (``Session.run`` lowers torch to one while other processes
+keep the cores busy). Below that, or on a busy machine, the threads only cost their meeting: a
+32768-element update took 12 us on one thread at a load of 5 on 2 cores, and a scheduler slice
+(12-16 ms) at the median on two. Each element is computed by the same formula on any number of
+threads, so both kernels give the same values."""
 
 from __future__ import annotations
 
@@ -14,15 +20,31 @@ from numba import njit, prange
 MIN_ELEMENTS = 1 << 14
 
 
+# ... and this many before its pass is split over numba's threads (measured at a load of 5 on 2
+# cores, one thread: 64K elements 19 us, 256K 51 us, 1M 175 us; two threads: 1M 126-163 us)
+THREADED_ELEMENTS = 1 << 20
+
+
+@njit(cache=True, fastmath=False, nogil=True)
+def _adam_at(i, var, m, v, g, alpha, b1, b2, eps):  # pragma: no cover - compiled
+    gi = g[i]
+    mi = m[i] + (gi - m[i]) * b1
+    vi = v[i] + (gi * gi - v[i]) * b2
+    m[i] = mi
+    v[i] = vi
+    var[i] = var[i] - (mi * alpha) / (np.sqrt(vi) + eps)
+
+
+@njit(cache=True, fastmath=False, nogil=True)
+def _adam_one(var, m, v, g, alpha, b1, b2, eps):  # pragma: no cover - compiled
+    for i in range(var.size):
+        _adam_at(i, var, m, v, g, alpha, b1, b2, eps)
+
+
 @njit(cache=True, fastmath=False, nogil=True, parallel=True)
-def _adam(var, m, v, g, alpha, b1, b2, eps):  # pragma: no cover - compiled
-    for i in prange(var.size):  # element-wise: the same values on any number of threads
-        gi = g[i]
-        mi = m[i] + (gi - m[i]) * b1
-        vi = v[i] + (gi * gi - v[i]) * b2
-        m[i] = mi
-        v[i] = vi
-        var[i] = var[i] - (mi * alpha) / (np.sqrt(vi) + eps)
+def _adam_threads(var, m, v, g, alpha, b1, b2, eps):  # pragma: no cover - compiled
+    for i in prange(var.size):
+        _adam_at(i, var, m, v, g, alpha, b1, b2, eps)
 
 
 def usable(*tensors: torch.Tensor) -> bool:
@@ -39,5 +61,7 @@ def adam(
     var: torch.Tensor, m: torch.Tensor, v: torch.Tensor, g: torch.Tensor, alpha, b1, b2, eps
 ) -> None:
     dt = var.numpy().dtype.type
-    _adam(var.view(-1).numpy(), m.view(-1).numpy(), v.view(-1).numpy(), g.reshape(-1).numpy(),
-          dt(alpha), dt(b1), dt(b2), dt(eps))  # fmt: skip
+    threaded = var.numel() >= THREADED_ELEMENTS and torch.get_num_threads() > 1
+    kernel = _adam_threads if threaded else _adam_one
+    flat = [t.view(-1).numpy() for t in (var, m, v)] + [g.reshape(-1).numpy()]
+    kernel(*flat, dt(alpha), dt(b1), dt(b2), dt(eps))
