@@ -17,7 +17,7 @@ if TYPE_CHECKING:
         RNNCell,
     )
     from rnnkit.fused import FusedRNN
-    from rnnkit.runners import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn
+    from rnnkit.runners import bidirectional_dynamic_rnn, dynamic_rnn, final_state, static_rnn
     from rnnkit.wrappers import (
         DropoutWrapper,
         MultiRNNCell,
@@ -92,6 +92,7 @@ __all__ = [
     "OutputProjectionWrapper",
     "static_rnn",
     "dynamic_rnn",
+    "final_state",
     "bidirectional_dynamic_rnn",
     "FusedRNN",
     "__version__",

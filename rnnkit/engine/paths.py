@@ -157,9 +157,11 @@ def final_route(layers: list[Any], x: Tensor, states: list[Any]) -> str | None:
     when they can. The loop keeps no step's intermediates, so a layer that records an autograd graph
     needs the full forward; dropout masks are drawn for the whole sequence, so an active
     DropoutWrapper does too. Every other call takes the loop, LSTM layers that torch's oneDNN LSTM
-    would run included: oneDNN's layer returns all steps' outputs, and with them the full forward
-    measured slower than the loop (B=10,000, T=28, I=28, H=150, no grad: 3.0-3.6 s against 2.0-2.4
-    s on the busy 2-core machine, docs/benchmarks.md)."""
+    would run included: oneDNN's layer returns all steps' outputs (168 MB at B=10,000, T=28,
+    H=150) and its workspace, and on the busy 2-core machine the two were level within the noise
+    there (a compat evaluation's first call 2.0-2.4 s against 2.1-3.3 s, later calls 0.68-1.45 s
+    against 0.92-1.37 s, docs/benchmarks.md), while oneDNN on blocks of rows, which would bound its
+    outputs, measured 2-3x slower (a weight reordering and a primitive per block)."""
     grad = torch.is_grad_enabled() or transformed()
     if transformed():
         return "a torch.func transform or forward-mode AD is active: the full forward runs"
