@@ -64,7 +64,7 @@ _mode = _Mode()  # set while a node runs for its final state only (see _offer_fi
 
 
 def _offer_final_state(node: Any, state: Any) -> None:
-    """Let a session run ``node`` (a core node whose ``run`` reads ``_mode.final_only``) for its
+    """Let a session run ``node`` (a core node whose ``run`` asks :func:`_final_only`) for its
     final ``state`` only: when the state's tensors are all a run reads of it."""
     fn = node._fn
 
@@ -76,6 +76,14 @@ def _offer_final_state(node: Any, state: Any) -> None:
             _mode.final_only = False
 
     node._partial = (tuple(_nest.flatten(state)), final_only)
+
+
+def _final_only() -> _py_bool:
+    """Whether the node being run was asked for its final state only (read once: anything the run
+    evaluates inside is asked nothing)."""
+    asked = _mode.final_only
+    _mode.final_only = False
+    return asked
 
 
 def _rnn_scope(cell: RNNCell, base: str) -> str:
@@ -244,7 +252,7 @@ def _steps_node(
         steps, seq = list(values[:T]), (values[T] if lengths is not None else None)
         x = torch.stack([s.to(dt.torch) for s in steps])  # (T, B, I)
         args = (cell._core, x, seq, states[0], dt.torch, True)
-        if _mode.final_only:  # no output read: the final state alone
+        if _final_only():  # no output read: the final state alone
             return None, rnnkit.runners.final_state(*args)
         outs, final = rnnkit.dynamic_rnn(*args)
         return list(outs.unbind(0)), final
@@ -335,7 +343,7 @@ def dynamic_rnn(
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
         seq = values[1] if lengths is not None else None
         args = (cell._core, values[0].to(dt.torch), seq, states[0], dt.torch, time_major)
-        if _mode.final_only:  # no output read: the final state alone
+        if _final_only():  # no output read: the final state alone
             return None, rnnkit.runners.final_state(*args)
         return rnnkit.dynamic_rnn(*args)
 
@@ -388,7 +396,7 @@ def bidirectional_dynamic_rnn(
 
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
         seq = values[1] if lengths is not None else None
-        if _mode.final_only:  # no output read: each direction's final state alone
+        if _final_only():  # no output read: each direction's final state alone
             return None, _bidirectional_final_states(
                 cell_fw._core, cell_bw._core, values[0].to(dt.torch), seq, states, dt, time_major
             )
