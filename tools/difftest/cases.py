@@ -282,6 +282,31 @@ CASES: dict[str, dict] = {
             op("nn.dynamic_rnn", R("c"), R("x"), initial_state=R("h")),
         ],
     ),
+    # assign_add/assign_sub: the update is not broadcast (build-time shape merge, run-time check)
+    "assign_add_rank_mismatch_refused": prog(
+        "array",
+        [var("w", [[1.0, 2.0], [3.0, 4.0]]), const("d", [1.0, 2.0])],
+        [op("assign_add", R("w"), R("d"))],
+        grad=[],
+    ),
+    "assign_sub_dim_mismatch_refused": prog(
+        "array",
+        [var("w", [[1.0, 2.0], [3.0, 4.0]]), const("d", [[1.0]])],
+        [op("assign_sub", R("w"), R("d"))],
+        grad=[],
+    ),
+    "assign_add_runtime_shape_refused": prog(
+        "array",
+        [var("w", [[1.0, 2.0], [3.0, 4.0]]), ph("d", [1.0, 2.0], shape=None)],
+        [op("assign_add", R("w"), R("d"))],
+        grad=[],
+    ),
+    "assign_add_same_shape": prog(
+        "array",
+        [var("w", [[1.0, 2.0], [3.0, 4.0]]), ph("d", [[0.5, 1.0], [1.5, 2.0]], shape=None)],
+        [op("assign_add", R("w"), R("d"))],
+        grad=[],
+    ),
 }
 
 SAVER_CASES: dict[str, dict] = {

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from rnnkit.compat.v1.dtypes import as_dtype, float32
+from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.init_ops import as_initializer, glorot_uniform_initializer
 from rnnkit.compat.v1.ops import (
     GraphKeys,
@@ -165,18 +166,51 @@ class _Assign(Tensor):
 
     _stateful = True
 
-    def __init__(self, name: str, ref: Variable, value: Tensor, update: Any) -> None:
+    def __init__(
+        self, name: str, ref: Variable, value: Tensor, update: Any, kind: str = "Assign"
+    ) -> None:
         super().__init__(name, ref.dtype, ref.shape, [value])
         self._ref = ref
         self._update = update
+        if update is not None:  # AssignAdd/AssignSub: both shapes merged, as TF's shape function
+            _merge_both(self._op_name, kind, ref.shape, value.shape)
 
     def _compute(self, sess: Any, values: list[Any]) -> Any:
         store = sess.variable_store
         with torch.no_grad():
             new = values[0].detach().to(self._ref.dtype.torch)
             if self._update is not None:  # FailedPreconditionError when uninitialized
-                new = self._update(store.read(self._ref), new)
+                old = store.read(self._ref)
+                if old.shape != new.shape:  # TF's kernel does not broadcast the update
+                    raise InvalidArgumentError(
+                        "Parameters and update must be the same size "
+                        f"(in op {self._op_name!r}: {list(old.shape)} and {list(new.shape)})"
+                    )
+                new = self._update(old, new)
             return store.assign(self._ref, new.clone(), self._op_name)
+
+
+def _shape_text(shape: TensorShape) -> str:
+    if shape.ndims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
+def _merge_both(node: str, op: str, a: TensorShape, b: TensorShape) -> None:
+    """TF's build-time check that two inputs have one shape (``MergeBothInputsShapeFn``)."""
+    if a.ndims is None or b.ndims is None:
+        return
+    where = (
+        f"for '{{{{node {node}}}}} = {op}' with input shapes: {_shape_text(a)}, {_shape_text(b)}."
+    )
+    if a.ndims != b.ndims:
+        raise ValueError(f"Shapes must be equal rank, but are {a.ndims} and {b.ndims} {where}")
+    for i, (x, y) in enumerate(zip(a.as_list(), b.as_list())):
+        if x is not None and y is not None and x != y:
+            raise ValueError(
+                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are "
+                f"{_shape_text(a)} and {_shape_text(b)}. {where}"
+            )
 
 
 def _check_ref(ref: Any, op: str) -> Variable:
@@ -204,14 +238,14 @@ def assign(
 def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
     ref = _check_ref(ref, "assign_add")
     return _Assign(
-        name or "AssignAdd", ref, convert_to_tensor(value, ref.dtype), lambda a, b: a + b
+        name or "AssignAdd", ref, convert_to_tensor(value, ref.dtype), torch.add, "AssignAdd"
     )
 
 
 def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
     ref = _check_ref(ref, "assign_sub")
     return _Assign(
-        name or "AssignSub", ref, convert_to_tensor(value, ref.dtype), lambda a, b: a - b
+        name or "AssignSub", ref, convert_to_tensor(value, ref.dtype), torch.sub, "AssignSub"
     )
 
 
