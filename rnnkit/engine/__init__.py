@@ -79,11 +79,7 @@ def small_call(
     (which returns every step's outputs) is left to the general path's final-state loop."""
     if small is None:
         return None
-    if final_only:
-        taken = small.takes(cell, inputs, time_major)
-        if taken is None or taken[2] is not None:
-            return None
-    return small.call(cell, inputs, time_major)
+    return small.call(cell, inputs, time_major, onednn_too=not final_only)
 
 
 def explain(

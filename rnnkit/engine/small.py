@@ -86,15 +86,16 @@ def records(x: Tensor, params: tuple) -> bool:
     return torch.is_grad_enabled() and (x.requires_grad or any([p.requires_grad for p in params]))
 
 
-def call(cell: Any, x: Any, time_major: bool) -> tuple[Tensor, Any] | None:
-    """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``."""
+def call(cell: Any, x: Any, time_major: bool, onednn_too: bool = True) -> tuple[Tensor, Any] | None:
+    """``dynamic_rnn(cell, x, time_major=time_major)`` when this path takes it, else ``None``
+    (also for a layer it would send to the oneDNN node when not ``onednn_too``)."""
     taken = takes(cell, x, time_major)
     if taken is None:
         return None
     kind, params, route = taken
     graph = records(x, params)
     if route is ONEDNN:
-        return _onednn_layer(cell, x, time_major, graph)
+        return _onednn_layer(cell, x, time_major, graph) if onednn_too else None
     spec = (kind, kind.config(cell), time_major, cell.num_units)
     if graph:
         out = _SmallFn.apply(spec, x, *params)
