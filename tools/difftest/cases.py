@@ -307,6 +307,54 @@ CASES: dict[str, dict] = {
         [op("assign_add", R("w"), R("d"))],
         grad=[],
     ),
+    # a fed sequence_length: past the last step or negative (clipped), of another batch (refused)
+    "dynamic_rnn_lengths_past_end_and_negative": prog(
+        "rnn",
+        [
+            ph("x", [[[1.0], [2.0], [3.0]], [[0.5], [-1.0], [2.0]], [[1.5], [0.5], [0.0]]]),
+            ph("n", [5, -1, 2], "same", "int32"),
+        ],
+        [
+            op("nn.rnn_cell.GRUCell", num_units=2, out="c"),
+            op("nn.dynamic_rnn", R("c"), R("x"), sequence_length=R("n"), dtype=D("float32")),
+        ],
+    ),
+    "static_rnn_lengths_past_end_and_negative": prog(
+        "rnn",
+        [
+            ph("x", [[[1.0], [2.0], [3.0]], [[0.5], [-1.0], [2.0]], [[1.5], [0.5], [0.0]]]),
+            ph("n", [4, -2, 1], "same", "int32"),
+        ],
+        [
+            op("nn.rnn_cell.BasicRNNCell", num_units=2, out="c"),
+            op("unstack", R("x"), axis=1, out="xs"),
+            op("nn.static_rnn", R("c"), R("xs"), sequence_length=R("n"), dtype=D("float32")),
+        ],
+    ),
+    "dynamic_rnn_lengths_of_another_batch_refused": prog(
+        "rnn",
+        [ph("x", [[[1.0], [2.0]], [[0.5], [-1.0]]]), ph("n", [1, 2, 2], [None], "int32")],
+        [
+            op("nn.rnn_cell.BasicRNNCell", num_units=2, out="c"),
+            op("nn.dynamic_rnn", R("c"), R("x"), sequence_length=R("n"), dtype=D("float32")),
+        ],
+    ),
+    "bidirectional_rnn_length_past_end_refused": prog(
+        "rnn",
+        [ph("x", [[[1.0], [2.0]], [[0.5], [-1.0]]]), ph("n", [3, 1], [None], "int32")],
+        [
+            op("nn.rnn_cell.GRUCell", num_units=2, out="c"),
+            op("nn.rnn_cell.GRUCell", num_units=2, out="d"),
+            op(
+                "nn.bidirectional_dynamic_rnn",
+                R("c"),
+                R("d"),
+                R("x"),
+                sequence_length=R("n"),
+                dtype=D("float32"),
+            ),
+        ],
+    ),
 }
 
 SAVER_CASES: dict[str, dict] = {

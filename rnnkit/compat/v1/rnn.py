@@ -30,6 +30,7 @@ from rnnkit import _nest
 from rnnkit._validation import check_bool, sequence_structure_error
 from rnnkit.compat.v1 import array_ops, math_ops
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
+from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, leaf
 from rnnkit.compat.v1.rnn_cell import (
     RNNCell,
@@ -168,6 +169,29 @@ def _lengths(sequence_length: Any) -> Tensor | None:
     return t
 
 
+def _fed_lengths(
+    seq: torch.Tensor | None, batch: int, steps: int, scope: str, clip: _py_bool = True
+) -> torch.Tensor | None:
+    """A run's ``sequence_length`` as TF1's RNNs read it: one length per row (TF's shape
+    assertion: InvalidArgumentError otherwise). A length past the last step runs every step and a
+    negative one runs none, so the unidirectional runners clip them to ``[0, steps]``; the
+    bidirectional one reverses each row within its length, which TF refuses outside that range."""
+    if seq is None:
+        return None
+    if seq.dim() != 1 or seq.shape[0] != batch:
+        raise InvalidArgumentError(
+            f"assertion failed: [Expected shape for Tensor {scope}/sequence_length:0 is ] [{batch}]"
+            f" [ but saw shape: ] {list(seq.shape)}"
+        )
+    if clip:
+        return seq.clamp(0, steps)
+    if bool((seq < 0).any()):
+        raise InvalidArgumentError(f"seq_lens({int(torch.argmin(seq))}) < 0")
+    if bool((seq > steps).any()):
+        raise InvalidArgumentError(f"seq_lens({int(torch.argmax(seq))}) > input.dims(1)")
+    return seq
+
+
 def _dim(x: Tensor, axis: int) -> int | None:
     return None if x.shape.ndims is None else x.shape.as_list()[axis]
 
@@ -251,6 +275,7 @@ def _steps_node(
         # steps as one (T, B, I) sequence, on the fused engine where the cell allows
         steps, seq = list(values[:T]), (values[T] if lengths is not None else None)
         x = torch.stack([s.to(dt.torch) for s in steps])  # (T, B, I)
+        seq = _fed_lengths(seq, x.shape[1], T, name)
         args = (cell._core, x, seq, states[0], dt.torch, True)
         if _final_only():  # no output read: the final state alone
             return None, rnnkit.runners.final_state(*args)
@@ -342,6 +367,8 @@ def dynamic_rnn(
 
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
         seq = values[1] if lengths is not None else None
+        steps, rows = values[0].shape[:2] if time_major else values[0].shape[1::-1]
+        seq = _fed_lengths(seq, rows, steps, scope or "rnn")
         args = (cell._core, values[0].to(dt.torch), seq, states[0], dt.torch, time_major)
         if _final_only():  # no output read: the final state alone
             return None, rnnkit.runners.final_state(*args)
@@ -396,6 +423,8 @@ def bidirectional_dynamic_rnn(
 
     def run(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
         seq = values[1] if lengths is not None else None
+        steps, rows = values[0].shape[:2] if time_major else values[0].shape[1::-1]
+        seq = _fed_lengths(seq, rows, steps, f"{scope or 'bidirectional_rnn'}/fw", clip=False)
         if _final_only():  # no output read: each direction's final state alone
             return None, _bidirectional_final_states(
                 cell_fw._core, cell_bw._core, values[0].to(dt.torch), seq, states, dt, time_major
