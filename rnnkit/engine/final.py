@@ -51,59 +51,91 @@ def blocks(B: int, gh: int, tmax: int) -> tuple[int, int]:
     return rows, steps
 
 
-class _Layer:
-    """One layer's weights as the kernels take them, prepared once per call, and its chunk step."""
+class _Step:
+    """One layer's chunk step: its weights as the kernels take them (prepared once per call from
+    the kind's ``config`` and ``weights``), and :meth:`run`. Each kind's record names its subclass
+    (``kinds.Kind.final_step``)."""
 
-    def __init__(self, k: int, cell: Any, width: int, dtype: np.dtype) -> None:
-        kind = kinds.of(cell)
-        self.k, self.kind, self.H = k, kind, cell.num_units
-        self.name = kind.name
-        p = [_np(getattr(cell, name)) for name in kind.params]
-        if kind.gate_blocks == 3:  # GRU: the input side of [r, u | c] in one product
-            self.wx, (self.wgh, self.wch) = cpu._gru_weights(p[0], p[1], width)
-            self.bx = np.concatenate([p[2], p[3]])
-            if kind is kinds.GRU_RESET_AFTER:
-                self.wh = np.concatenate([self.wgh, self.wch], 1)
-                self.brec = p[4]
-        else:
-            self.wx, self.wh = cpu._split_kernel(p[0], width)
-            self.bx = p[1]
-            if kind.lstm_state:
-                self.forget_bias = dtype.type(cell.forget_bias)
-                if kind is kinds.LSTM_PEEPHOLE:
-                    self.wi, self.wf, self.wo = p[2], p[3], p[4]
-                else:
-                    self.wi = self.wf = self.wo = np.zeros(self.H, dtype=dtype)
+    def __init__(self, k: int, cell: Any, width: int, x: Tensor) -> None:
+        self.k, self.H, self.kind = k, cell.num_units, kinds.of(cell)
+        self.config = self.kind.config(cell)
+        self.prepare([_np(w) for w in self.kind.weights(cell, x)], width)
         self.gh = self.wx.shape[1]
+
+    def prepare(self, weights: list[np.ndarray], width: int) -> None:  # pragma: no cover
+        raise NotImplementedError
 
     def run(self, xw: np.ndarray, state: list[np.ndarray], lens: np.ndarray, n: int) -> np.ndarray:
         """Steps ``[0, n)`` of a chunk from its projection ``xw (n, b, G*H)``, updating the rows'
-        ``state`` in place; returns the chunk's outputs ``(n, b, H)`` (scratch)."""
-        b, H, k = xw.shape[1], self.H, self.k
-        like = xw
-        cpu._plan_threads(b, H, self.gh)
-        if self.kind in (kinds.TANH, kinds.RELU):
-            tmp = cpu._scratch(f"final_tmp{k}", b, H, like=like)
-            K.rnn_forward(xw, self.bx, self.wh, state[0], lens, n, self.kind is kinds.RELU, tmp)
-            return xw  # the kernel turns the projection into the outputs
-        out = cpu._scratch(f"final_out{k}", n, b, H, like=like)
-        if self.kind.lstm_state:
-            cs = cpu._scratch(f"final_cs{k}", n, b, H, like=like)
-            tmp = cpu._scratch(f"final_tmp{k}", b, 4 * H, like=like)
-            c, h = state
-            K.lstm_forward(xw, self.bx, self.wh, c, h, cs, out, lens, n, self.forget_bias,
-                           self.wi, self.wf, self.wo, tmp)  # fmt: skip
-        elif self.kind is kinds.GRU:
-            K.gru_forward(
-                xw, self.bx, self.wgh, self.wch, state[0], out, lens, n,
-                cpu._scratch(f"final_tmp{k}", b, 2 * H, like=like),
-                cpu._scratch(f"final_rh{k}", b, H, like=like),
-                cpu._scratch(f"final_tmp1_{k}", b, H, like=like),
-            )  # fmt: skip
-        else:
-            hcs = cpu._scratch(f"final_hcs{k}", n, b, H, like=like)
-            tmp = cpu._scratch(f"final_tmp{k}", b, 3 * H, like=like)
-            K.grur_forward(xw, self.bx, self.wh, self.brec, state[0], hcs, out, lens, n, tmp)
+        ``state`` (views, the kernels' ``c, h`` or ``h``) in place; returns the chunk's outputs
+        ``(n, b, H)`` (scratch)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _buffer(self, name: str, *shape: int, like: np.ndarray) -> np.ndarray:
+        return cpu._scratch(f"final_{name}{self.k}", *shape, like=like)
+
+
+class RNNStep(_Step):
+    """tanh and relu layers (``config``: ``(relu,)``)."""
+
+    def prepare(self, weights: list[np.ndarray], width: int) -> None:
+        self.wx, self.wh = cpu._split_kernel(weights[0], width)
+        self.bx = weights[1]
+
+    def run(self, xw, state, lens, n):
+        tmp = self._buffer("tmp", xw.shape[1], self.H, like=xw)
+        K.rnn_forward(xw, self.bx, self.wh, state[0], lens, n, self.config[0], tmp)
+        return xw  # the kernel turns the projection into the outputs
+
+
+class LSTMStep(_Step):
+    """LSTM layers, with or without peepholes (zeros then: the kind's ``weights``)."""
+
+    def prepare(self, weights: list[np.ndarray], width: int) -> None:
+        self.wx, self.wh = cpu._split_kernel(weights[0], width)
+        self.bx, self.wi, self.wf, self.wo = weights[1:5]
+
+    def run(self, xw, state, lens, n):
+        b, H = xw.shape[1], self.H
+        out, cs = self._buffer("out", n, b, H, like=xw), self._buffer("cs", n, b, H, like=xw)
+        c, h = state
+        forget_bias = xw.dtype.type(self.config[0])
+        K.lstm_forward(xw, self.bx, self.wh, c, h, cs, out, lens, n, forget_bias, self.wi,
+                       self.wf, self.wo, self._buffer("tmp", b, 4 * H, like=xw))  # fmt: skip
+        return out
+
+
+class GRUStep(_Step):
+    """TF1's GRU layers (the reset gate before the candidate's product)."""
+
+    def prepare(self, weights: list[np.ndarray], width: int) -> None:
+        self.wx, (self.wgh, self.wch) = cpu._gru_weights(weights[0], weights[1], width)
+        self.bx = np.concatenate([weights[2], weights[3]])
+
+    def run(self, xw, state, lens, n):
+        b, H = xw.shape[1], self.H
+        out = self._buffer("out", n, b, H, like=xw)
+        K.gru_forward(
+            xw, self.bx, self.wgh, self.wch, state[0], out, lens, n,
+            self._buffer("tmp", b, 2 * H, like=xw), self._buffer("rh", b, H, like=xw),
+            self._buffer("tmp1_", b, H, like=xw),
+        )  # fmt: skip
+        return out
+
+
+class GRUResetAfterStep(GRUStep):
+    """GRU layers with ``reset_after=True`` (one recurrent product per step)."""
+
+    def prepare(self, weights: list[np.ndarray], width: int) -> None:
+        super().prepare(weights, width)
+        self.wh = np.concatenate([self.wgh, self.wch], 1)
+        self.brec = weights[4]
+
+    def run(self, xw, state, lens, n):
+        b, H = xw.shape[1], self.H
+        out, hcs = self._buffer("out", n, b, H, like=xw), self._buffer("hcs", n, b, H, like=xw)
+        tmp = self._buffer("tmp", b, 3 * H, like=xw)
+        K.grur_forward(xw, self.bx, self.wh, self.brec, state[0], hcs, out, lens, n, tmp)
         return out
 
 
@@ -132,7 +164,7 @@ def run_final(cells: list[Any], x: Tensor, states: list[Any], lengths: Tensor | 
     dtype = xn.dtype
     layers, width = [], x.shape[2]
     for k, cell in enumerate(cells):
-        layers.append(_Layer(k, cell, width, dtype))
+        layers.append(kinds.of(cell).final_step(k, cell, width, x))
         width = cell.num_units
     finals = []
     for layer, s in zip(layers, states):

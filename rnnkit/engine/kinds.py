@@ -22,7 +22,8 @@ What a record holds, and which path reads it:
 - ``onnx_op``/``onnx_attrs``: ONNX's operator for the kind; ``cudnn``: torch's fused RNN function
   (``torch._VF``) whose math is the kind's, None where there is none;
 - ``small``: whether the short dispatch (:mod:`rnnkit.engine.small`) runs it; ``onednn``: whether
-  its layers may run on torch's oneDNN LSTM (:mod:`rnnkit.engine.onednn`).
+  its layers may run on torch's oneDNN LSTM (:mod:`rnnkit.engine.onednn`);
+- ``final_step``: its chunk step in the final-state loop (:mod:`rnnkit.engine.final`).
 
 Adding a kind: a record here and its kernels (``docs/DESIGN.md``, "Adding a cell kind").
 
@@ -85,7 +86,7 @@ class Kind:
     __slots__ = (
         "name", "gate_blocks", "params", "zero_peepholes", "lstm_state", "config", "_function",
         "_operator", "_small", "_onnx_weights", "onnx_op", "onnx_attrs", "cudnn",
-        "_cudnn_weights", "onednn",
+        "_cudnn_weights", "onednn", "_final",
     )  # fmt: skip
 
     def __init__(
@@ -101,6 +102,7 @@ class Kind:
         onnx_op: str,
         onnx_attrs: dict[str, Any],
         onnx_weights: str,
+        final: str,
         zero_peepholes: bool = False,
         small: str | None = None,
         cudnn: str | None = None,
@@ -113,6 +115,7 @@ class Kind:
         self._small, self._onnx_weights = _code(small), _code(onnx_weights)
         self.onnx_op, self.onnx_attrs = onnx_op, onnx_attrs
         self.cudnn, self._cudnn_weights, self.onednn = cudnn, _code(cudnn_weights), onednn
+        self._final = _code(final)
 
     def __repr__(self) -> str:
         return f"<cell kind {self.name}>"
@@ -144,6 +147,12 @@ class Kind:
     def small_kernels(self) -> Any:
         """``(forward, backward)`` of the short dispatch (:mod:`rnnkit.engine.small`)."""
         return self._small.get() if self._small is not None else None
+
+    @property
+    def final_step(self) -> Any:
+        """The class of its chunk step in the final-state loop (:mod:`rnnkit.engine.final`):
+        ``final_step(k, cell, width, x)``."""
+        return self._final.get()
 
     def onnx_weights(self, cell: Any) -> tuple:
         """``(W, R, B, P or None)`` in ONNX's layout (:func:`rnnkit.engine.onnx.onnx_weights`)."""
@@ -195,36 +204,38 @@ TANH = Kind(
     config=lambda cell: (False,), function="autograd:RNNFunction", operator="library:rnn_layer",
     onnx_op="RNN", onnx_attrs={"activations": ["Tanh"]}, onnx_weights="onnx:rnn_weights",
     small="small:RNN_KERNELS", cudnn="rnn_tanh", cudnn_weights="cuda:rnn_weights",
+    final="final:RNNStep",
 )  # fmt: skip
 RELU = Kind(
     "relu", gate_blocks=1, params=("kernel", "bias"), lstm_state=False,
     config=lambda cell: (True,), function="autograd:RNNFunction", operator="library:rnn_layer",
     onnx_op="RNN", onnx_attrs={"activations": ["Relu"]}, onnx_weights="onnx:rnn_weights",
     small="small:RNN_KERNELS", cudnn="rnn_relu", cudnn_weights="cuda:rnn_weights",
+    final="final:RNNStep",
 )  # fmt: skip
 LSTM = Kind(
     "lstm", gate_blocks=4, params=("kernel", "bias"), zero_peepholes=True, lstm_state=True,
     config=_lstm_config(False), function="autograd:LSTMFunction", operator="library:lstm_layer",
     onnx_op="LSTM", onnx_attrs={}, onnx_weights="onnx:lstm_weights", small="small:LSTM_KERNELS",
-    cudnn="lstm", cudnn_weights="cuda:lstm_weights", onednn=True,
+    cudnn="lstm", cudnn_weights="cuda:lstm_weights", onednn=True, final="final:LSTMStep",
 )  # fmt: skip
 LSTM_PEEPHOLE = Kind(
     "lstm_peephole", gate_blocks=4, params=("kernel", "bias", *_PEEPHOLES), lstm_state=True,
     config=_lstm_config(True), function="autograd:LSTMFunction", operator="library:lstm_layer",
-    onnx_op="LSTM", onnx_attrs={}, onnx_weights="onnx:lstm_weights",
+    onnx_op="LSTM", onnx_attrs={}, onnx_weights="onnx:lstm_weights", final="final:LSTMStep",
 )  # fmt: skip
 GRU = Kind(
     "gru", gate_blocks=3, params=_GRU_PARAMS, lstm_state=False, config=_no_config,
     function="autograd:GRUFunction", operator="library:gru_layer", onnx_op="GRU",
     onnx_attrs={"linear_before_reset": 0}, onnx_weights="onnx:gru_weights",
-    small="small:GRU_KERNELS",
+    small="small:GRU_KERNELS", final="final:GRUStep",
 )  # fmt: skip
 GRU_RESET_AFTER = Kind(
     "gru_reset_after", gate_blocks=3, params=(*_GRU_PARAMS, "candidate_recurrent_bias"),
     lstm_state=False, config=_no_config, function="autograd:GRUResetAfterFunction",
     operator="library:grur_layer", onnx_op="GRU", onnx_attrs={"linear_before_reset": 1},
     onnx_weights="onnx:gru_weights", small="small:GRU_RESET_AFTER_KERNELS", cudnn="gru",
-    cudnn_weights="cuda:gru_reset_after_weights",
+    cudnn_weights="cuda:gru_reset_after_weights", final="final:GRUResetAfterStep",
 )  # fmt: skip
 
 KINDS = (TANH, RELU, LSTM, LSTM_PEEPHOLE, GRU, GRU_RESET_AFTER)
@@ -235,7 +246,7 @@ def load_code() -> None:
     missing), so that nothing is imported while ``torch.compile`` traces a call."""
     for kind in KINDS:
         for code in (kind._function, kind._operator, kind._small, kind._onnx_weights,
-                     kind._cudnn_weights):  # fmt: skip
+                     kind._cudnn_weights, kind._final):  # fmt: skip
             if code is not None:
                 try:
                     code.get()
