@@ -10,7 +10,9 @@ One program, one backend::
 prints one JSON line: median wall and process-CPU milliseconds per step (after ``--warmup`` steps),
 and the build time. ``compare`` runs every program under both backends in subprocesses, alternating
 rnnkit and TF ``--rounds`` times, and prints a table with the load average before and after (a
-shared machine moves wall times a lot; process CPU time much less)::
+shared machine moves wall times a lot; process CPU time much less). ``--baseline DIR`` adds a
+third backend: rnnkit imported from ``DIR`` (e.g. ``git archive`` of an older commit unpacked
+there), so a change is timed against TF and against the code before it in one run::
 
     python benchmarks/compat_programs.py compare --tf-python /root/tfvenv/bin/python
 
@@ -356,40 +358,48 @@ def run_one(program: str, backend: str, steps: int, warmup: int, profile: str | 
 
 def compare(args: argparse.Namespace) -> None:
     here = os.path.abspath(__file__)
+    base_env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    # (label, backend, python, environment): the baseline is rnnkit imported from another checkout
+    runs = [("rnnkit", "rnnkit", sys.executable, base_env)]
+    if args.baseline:
+        path = os.pathsep.join([os.path.abspath(args.baseline), os.environ.get("PYTHONPATH", "")])
+        runs.append(("baseline", "rnnkit", sys.executable, dict(base_env, PYTHONPATH=path)))
+    runs.append(("tf", "tf", args.tf_python, base_env))
     load0 = os.getloadavg()
     rows: dict[tuple[str, str], list[dict]] = {}
     for program in args.programs.split(","):
         for _ in range(args.rounds):
-            for backend, python in (("rnnkit", sys.executable), ("tf", args.tf_python)):
+            for label, backend, python, env in runs:
                 cmd = [python, here, "run", program, "--backend", backend, "--steps",
                        str(args.steps), "--warmup", str(args.warmup)]  # fmt: skip
-                env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
                 out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
                 if out.returncode != 0:
-                    print(f"{program} {backend} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
+                    print(f"{program} {label} failed:\n{out.stderr[-2000:]}", file=sys.stderr)
                     continue
-                rows.setdefault((program, backend), []).append(
+                rows.setdefault((program, label), []).append(
                     json.loads(out.stdout.strip().splitlines()[-1])
                 )
     load1 = os.getloadavg()
     print(
         f"load average before {load0[0]:.2f} / after {load1[0]:.2f} (1 min), {os.cpu_count()} cpus"
     )
-    print(
-        "| program | rnnkit wall ms | TF wall ms | wall ratio | rnnkit CPU ms | TF CPU ms | CPU ratio |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    labels = [label for label, *_ in runs]
+    head = ["program"]
+    for what in ("wall", "CPU"):
+        head += [f"{label} {what} ms" for label in labels]
+        head += [f"{label} / TF {what}" for label in labels[:-1]]
+    print("| " + " | ".join(head) + " |")
+    print("|" + " --- |" * len(head))
     for program in args.programs.split(","):
-        r, t = rows.get((program, "rnnkit"), []), rows.get((program, "tf"), [])
-        if not r or not t:
+        got = {label: rows.get((program, label), []) for label in labels}
+        if not all(got.values()):
             continue
-        rw = statistics.median(x["wall_ms"] for x in r)
-        tw = statistics.median(x["wall_ms"] for x in t)
-        rc = statistics.median(x["cpu_ms"] for x in r)
-        tc = statistics.median(x["cpu_ms"] for x in t)
-        print(
-            f"| {program} | {rw:.2f} | {tw:.2f} | {rw / tw:.2f} | {rc:.2f} | {tc:.2f} | {rc / tc:.2f} |"
-        )
+        cells = [program]
+        for key in ("wall_ms", "cpu_ms"):
+            med = {label: statistics.median(x[key] for x in got[label]) for label in labels}
+            cells += [f"{med[label]:.2f}" for label in labels]
+            cells += [f"{med[label] / med['tf']:.2f}" for label in labels[:-1]]
+        print("| " + " | ".join(cells) + " |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -407,6 +417,10 @@ def main(argv: list[str] | None = None) -> None:
     both.add_argument("--rounds", type=int, default=2)
     both.add_argument("--steps", type=int, default=30)
     both.add_argument("--warmup", type=int, default=5)
+    both.add_argument(
+        "--baseline",
+        help="a directory holding another rnnkit package (a checkout): timed as a third backend",
+    )
     args = parser.parse_args(argv)
     if args.cmd == "run":
         print(
