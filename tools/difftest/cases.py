@@ -412,4 +412,5 @@ SEEDED: dict[str, int] = {
     "basic_lstm_call_unknown_state_width": 31000268,
     "lstm_call_unknown_rank_state": 31000459,
     "gru_call_unknown_rank_state": 31001322,
+    "losses_sparse_ce_unknown_logits_rank_labels_not_squeezable": 32002820,
 }

@@ -124,8 +124,11 @@ def sparse_softmax_cross_entropy(
 ) -> Tensor:
     per_example = nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     if isinstance(logits, Tensor) and logits.shape.ndims is None:
-        # TF squeezes the labels by a rank difference known only at run time: shape unknown
-        per_example._shape = TensorShape(None)
+        # TF squeezes labels whose last dim may be 1 by a rank difference known only at run time
+        # (shape unknown); other labels keep their shape, which the loss then has
+        dims = convert_to_tensor(labels).shape
+        squeezable = not dims.ndims or dims.as_list()[-1] in (None, 1)
+        per_example._shape = TensorShape(None) if squeezable else dims
     return _reduce(
         per_example,
         weights,
