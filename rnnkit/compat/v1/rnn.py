@@ -30,6 +30,7 @@ from rnnkit import _nest
 from rnnkit._validation import check_bool, sequence_structure_error
 from rnnkit.compat.v1 import array_ops, math_ops
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
+from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, leaf
 from rnnkit.compat.v1.rnn_cell import (
@@ -149,17 +150,30 @@ def _initial_state(
     return _nest.pack_sequence_as(initial_state, leaves)  # graph tensors in the given structure
 
 
-def _lengths(sequence_length: Any) -> Tensor | None:
+def _lengths(sequence_length: Any, cast: _py_bool = True) -> Tensor | None:
+    """The graph's ``sequence_length``. With ``cast`` (dynamic_rnn, static_rnn) a float or bool
+    vector is cast to int32 as TF1 does there (a float length truncates toward zero, a bool is 0
+    or 1); without it (the bidirectional runners, whose backward pass is TF's ReverseSequence)
+    only int32 and int64 are taken, with ReverseSequence's TypeError."""
     if sequence_length is None:
         return None
     if isinstance(sequence_length, Tensor):  # int32 or int64, as TF takes both
         t = convert_to_tensor(sequence_length)
+    elif cast:
+        t = convert_to_tensor(sequence_length)
     else:
         t = convert_to_tensor(sequence_length, int32)
+    if cast and (t.dtype.is_floating or t.dtype is tf_bool):
+        t = math_ops.cast(t, int32)
     if not t.dtype.is_integer:
+        if not cast:
+            raise TypeError(
+                f"Value passed to parameter 'seq_lengths' has DataType {t.dtype.name} not in "
+                "list of allowed values: int32, int64"
+            )
         raise TypeError(
-            "Received an invalid value for argument `sequence_length`: expected an int32/int64 "
-            f"vector, got {t.dtype.name} ({t.name!r})."
+            "Received an invalid value for argument `sequence_length`: expected a numeric "
+            f"vector (TF casts it to int32), got {t.dtype.name} ({t.name!r})."
         )
     if t.shape.ndims not in (None, 1):
         raise ValueError(
@@ -412,7 +426,7 @@ def bidirectional_dynamic_rnn(
     batch = d1 if time_major else d0
     s_fw = _initial_state(cell_fw, initial_state_fw, dtype, "initial_state_fw", batch, dt)
     s_bw = _initial_state(cell_bw, initial_state_bw, dtype, "initial_state_bw", batch, dt)
-    lengths = _lengths(sequence_length)
+    lengths = _lengths(sequence_length, cast=False)
     if not (cell_fw._has_core() and cell_bw._has_core()):  # a user-written cell: loop nodes
         return user_cell_bidirectional(
             cell_fw, cell_bw, x, s_fw, s_bw, lengths, dt, time_major, scope or "bidirectional_rnn"
