@@ -3,6 +3,10 @@ split only for large variables while torch computes on several threads."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -50,3 +54,22 @@ def test_threads_only_for_large_variables_with_torch_threads(monkeypatch, n, thr
     finally:
         torch.set_num_threads(before)
     assert used == [expected]
+
+
+def test_first_threaded_update_keeps_torch_thread_count():
+    """numba's OpenMP layer sets the calling thread's count when it starts; the update puts torch's
+    back (a fresh process, so that this update is the one that starts it)."""
+    code = (
+        "import torch\n"
+        "torch.set_num_threads(3)\n"
+        "from rnnkit.compat.v1.train import _fused\n"
+        "var, m, v, g = (torch.zeros(1 << 20) for _ in range(4))\n"
+        "_fused.adam(var, m, v, g, 0.01, 0.1, 0.001, 1e-8)\n"
+        "print(torch.get_num_threads())\n"
+    )
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "3"

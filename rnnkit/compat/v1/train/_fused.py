@@ -62,6 +62,13 @@ def adam(
 ) -> None:
     dt = var.numpy().dtype.type
     threaded = var.numel() >= THREADED_ELEMENTS and torch.get_num_threads() > 1
-    kernel = _adam_threads if threaded else _adam_one
     flat = [t.view(-1).numpy() for t in (var, m, v)] + [g.reshape(-1).numpy()]
-    kernel(*flat, dt(alpha), dt(b1), dt(b2), dt(eps))
+    if not threaded:
+        _adam_one(*flat, dt(alpha), dt(b1), dt(b2), dt(eps))
+        return
+    torch_threads = torch.get_num_threads()
+    _adam_threads(*flat, dt(alpha), dt(b1), dt(b2), dt(eps))
+    if torch.get_num_threads() != torch_threads:
+        # numba's OpenMP layer, started by its first threaded call, sets the calling thread's
+        # OpenMP count (torch's) to numba's own: the user's choice is put back
+        torch.set_num_threads(torch_threads)
