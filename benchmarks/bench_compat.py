@@ -6,7 +6,9 @@ For each model, ``sess.run(training_op, feed_dict)`` (graph, feeds, ``tf.gradien
 Adam) and a plain step (``rnnkit.dynamic_rnn`` + ``torch.nn.Linear`` + ``cross_entropy`` +
 ``torch.optim.Adam``) are timed interleaved in one process, and the ratio of their medians is
 reported: absolute times on shared machines move 10-30% between runs, ratios measured side by side
-much less.
+much less. The plain step runs on the torch thread count ``Session.run`` picks at that moment
+(one thread while other processes leave less than a core free), so the ratio is the graph layer's
+cost alone.
 
 Models: ``chapter`` is the chapter's MNIST classifier (``BasicRNNCell(150)`` over 28 steps of 28,
 batch 150, ``tf.layers.dense(states, 10)``, Adam); ``lstm`` the same with ``BasicLSTMCell(150)``;
@@ -92,9 +94,16 @@ def measure(name: str, repeats: int) -> dict[str, Any]:
     compat, direct = _steps(name)
     for fn in (compat, direct, compat, direct):  # warm up (kernels, caches)
         fn()
+    from rnnkit.compat.v1._run_threads import run_threads
+
+    def direct_like_a_run() -> None:
+        # on the thread count Session.run would pick now, so that only the graph layer differs
+        with run_threads():
+            direct()
+
     times: dict[str, list[float]] = {"compat": [], "direct": []}
     for _ in range(repeats):
-        for key, fn in (("compat", compat), ("direct", direct)):
+        for key, fn in (("compat", compat), ("direct", direct_like_a_run)):
             t = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - t)
