@@ -1,4 +1,5 @@
-"""How many torch threads a ``Session.run`` computes on: one while other processes keep the cores busy.
+"""How many torch threads a ``Session.run`` computes on: one while other processes keep the cores
+busy.
 
 Torch's OpenMP team (its products, oneDNN's LSTM, large elementwise ops) has every thread meet at
 the end of each parallel region. When other processes leave less than one core free, the second
@@ -10,11 +11,11 @@ at load 10 on two cores, 32 us flat with one. A run therefore computes on one th
 
 Torch keeps the thread count per calling thread (OpenMP's setting is per thread; a new thread
 starts from the last one set, so one started inside a lowered run starts on one), so each Python
-thread that runs a session (queue runners included) lowers and restores its own: the first run that finds the machine busy lowers it, a run that finds
-cores free again puts it back, and the outermost run puts it back when it returns. On the 2-core
-VM this was measured on, sums, products, ``log_softmax`` and five Adam steps of LSTM models gave
-the same bits on one thread and on two; a BLAS that splits a product by thread count would differ
-in float32 rounding.
+thread that runs a session (queue runners included) lowers and restores its own: the first run
+that finds the machine busy lowers it, a run that finds cores free again puts it back, and the
+outermost run puts it back when it returns. On the 2-core VM this was measured on, sums, products,
+``log_softmax`` and five Adam steps of LSTM models gave the same bits on one thread and on two; a
+BLAS that splits a product by thread count would differ in float32 rounding.
 """
 
 from __future__ import annotations
