@@ -413,4 +413,5 @@ SEEDED: dict[str, int] = {
     "lstm_call_unknown_rank_state": 31000459,
     "gru_call_unknown_rank_state": 31001322,
     "losses_sparse_ce_unknown_logits_rank_labels_not_squeezable": 32002820,
+    "losses_sparse_ce_unknown_labels_rank_weights": 33004948,
 }

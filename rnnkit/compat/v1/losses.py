@@ -58,11 +58,16 @@ def _check_weights(losses: Tensor, w: Tensor) -> None:
 
 
 def _reduce(
-    per_example: Tensor, weights: Any, loss_collection: Any, reduction: Any = None
+    per_example: Tensor,
+    weights: Any,
+    loss_collection: Any,
+    reduction: Any = None,
+    weights_shape: TensorShape | None = None,
 ) -> Tensor:
     """TF's ``compute_weighted_loss``: the losses times ``weights``, then reduced as ``reduction``
     says (default ``weighted_sum_by_nonzero_weights``: the sum over the number of non-zero
-    weights, each broadcast to the losses' shape; 0 when there are none)."""
+    weights, each broadcast to the losses' shape; 0 when there are none). ``weights_shape``: the
+    weights' static shape as TF sees it after squeezing, where it differs from theirs."""
     kind = "weighted_sum_by_nonzero_weights" if reduction is None else reduction
     if kind not in _REDUCTIONS:
         raise ValueError(f"Invalid Reduction Key {reduction!r}: expected one of {_REDUCTIONS}.")
@@ -75,7 +80,8 @@ def _reduce(
     elif w is None:
         shape = per_example.shape
     else:
-        shape = math_ops._broadcast("weighted_loss", per_example.shape, w.shape)
+        w_shape = w.shape if weights_shape is None else weights_shape
+        shape = math_ops._broadcast("weighted_loss", per_example.shape, w_shape)
     inputs = [per_example] if w is None else [per_example, w]
 
     def fn(lv: torch.Tensor, wv: torch.Tensor | None = None) -> torch.Tensor:
@@ -123,18 +129,37 @@ def sparse_softmax_cross_entropy(
     reduction: Any = None,
 ) -> Tensor:
     per_example = nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    if isinstance(logits, Tensor) and logits.shape.ndims is None:
-        # TF squeezes labels whose last dim may be 1 by a rank difference known only at run time
-        # (shape unknown); other labels keep their shape, which the loss then has
-        dims = convert_to_tensor(labels).shape
-        squeezable = not dims.ndims or dims.as_list()[-1] in (None, 1)
-        per_example._shape = TensorShape(None) if squeezable else dims
-    return _reduce(
-        per_example,
-        weights,
-        loss_collection,
-        reduction,
-    )
+    lab, lo = convert_to_tensor(labels).shape, convert_to_tensor(logits).shape
+    if lab.ndims is None or lo.ndims is None:
+        # TF squeezes labels and logits whose last dim may be 1 by a rank difference known only at
+        # run time (their static shapes become unknown); the loss has the labels' shape, merged
+        # with the logits' batch where the logits are a matrix
+        lab, lo = _run_time_squeezed(lab), _run_time_squeezed(lo)
+        if lo.ndims == 2:
+            batch = lab.as_list()[0] if lab.ndims == 1 else None
+            per_example._shape = TensorShape([lo.as_list()[0] if batch is None else batch])
+        else:
+            per_example._shape = lab
+    return _reduce(per_example, weights, loss_collection, reduction, _weights_shape(lab, weights))
+
+
+def _run_time_squeezed(shape: TensorShape) -> TensorShape:
+    """The static shape of a tensor TF may squeeze at run time (``remove_squeezable_dimensions``
+    when a rank is unknown): unknown when its last dim may be 1, else its own."""
+    if not shape.ndims or shape.as_list()[-1] in (None, 1):
+        return TensorShape(None)
+    return shape
+
+
+def _weights_shape(labels: TensorShape, weights: Any) -> TensorShape | None:
+    """The static shape of ``weights`` after TF squeezes a last dim of 1 it has beyond the labels'
+    rank (by static ranks when both are known, else at run time); None for a Python number."""
+    if isinstance(weights, (int, float)) and not isinstance(weights, bool):
+        return None
+    w = convert_to_tensor(weights).shape
+    if labels.ndims is not None and w.ndims is not None:
+        return TensorShape(w.as_list()[:-1]) if w.ndims - labels.ndims == 1 else w
+    return TensorShape(None) if w.ndims is None or (w.ndims and w.as_list()[-1] in (None, 1)) else w
 
 
 def _labels_as(labels: Any, logits: Tensor) -> Tensor:
