@@ -188,8 +188,8 @@ def test_a_cell_runs_with_the_session_values_and_gets_its_parameters_back():
         for k in kernels:  # zero kernels: the outputs depend on the biases only
             sess.run(tf.assign(k, tf.zeros_like(k)))
         zero = sess.run(out, {x: xv, n: [4, 4]})
-        with pytest.raises(ValueError, match="sequence_length"):
-            sess.run(loss, {x: xv, n: [4, 9]})  # the run fails in the runner, parameters bound
+        with pytest.raises(tf.errors.InvalidArgumentError, match="seq_lens"):
+            sess.run(loss, {x: xv, n: [4, 9]})  # the run fails in the node, parameters bound
     assert np.isfinite(got[0]) and all(np.abs(g).sum() > 0 for g in got[1:])
     np.testing.assert_allclose(zero[0], zero[1], rtol=0, atol=1e-6)  # both directions alike
     after = dict(core.named_parameters())
