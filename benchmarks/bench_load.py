@@ -11,7 +11,8 @@ processes running beside it, then idle again, and prints one JSON line::
 ``ratio`` is the loaded median over the idle median (the faster of the two idle phases), measured in
 the same process, so it does not depend on how fast the machine is. Implementations:
 
-- ``rnnkit``: ``rnnkit.dynamic_rnn`` + ``torch.nn.Linear`` + ``torch.optim.Adam``;
+- ``rnnkit``: ``rnnkit.dynamic_rnn`` + ``torch.nn.Linear`` + ``torch.optim.Adam``, the step inside
+  ``rnnkit.adaptive_threads()`` (one torch thread while the machine is busy);
 - ``torch``: the same model with ``torch.nn.RNN``;
 - ``compat``: the TF1 graph on ``rnnkit.compat.v1`` (``Session.run`` of Adam's ``minimize``);
 - ``tf1``: the same graph on real TensorFlow's ``tf.compat.v1`` (run under an interpreter that has it).
@@ -46,11 +47,12 @@ def _step_rnnkit() -> Callable[[], None]:
     x, y = torch.randn(B, T, I), torch.randint(0, CLASSES, (B,))
 
     def step() -> None:
-        _, state = rnnkit.dynamic_rnn(cell, x)
-        loss = torch.nn.functional.cross_entropy(head(state), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        with rnnkit.adaptive_threads():
+            _, state = rnnkit.dynamic_rnn(cell, x)
+            loss = torch.nn.functional.cross_entropy(head(state), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
 
     return step
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         LSTMStateTuple,
         RNNCell,
     )
+    from rnnkit.engine.load import adaptive_threads
     from rnnkit.fused import FusedRNN
     from rnnkit.runners import bidirectional_dynamic_rnn, dynamic_rnn, final_state, static_rnn
     from rnnkit.wrappers import (
@@ -34,10 +35,11 @@ def _core() -> dict:
     """The public names of the core modules (imported on first use: they import torch, which the
     command line's ``--help`` and ``--version`` do without)."""
     from rnnkit import cells, fused, runners, wrappers
+    from rnnkit.engine import load
 
     return {
         name: getattr(module, name)
-        for module in (cells, fused, runners, wrappers)
+        for module in (cells, fused, runners, wrappers, load)
         for name in __all__
         if name != "__version__" and hasattr(module, name)
     }
@@ -95,5 +97,6 @@ __all__ = [
     "final_state",
     "bidirectional_dynamic_rnn",
     "FusedRNN",
+    "adaptive_threads",
     "__version__",
 ]

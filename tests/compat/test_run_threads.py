@@ -1,4 +1,4 @@
-"""Session.run computes on one torch thread while other processes keep the cores busy, puts torch's
+"""Session.run (rnnkit.engine.load.adaptive_threads) computes on one torch thread while other processes keep the cores busy, puts torch's
 setting back afterwards (errors and overlapping runs included), and computes the same values."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import rnnkit.compat.v1 as tf
-from rnnkit.compat.v1 import _run_threads
 from rnnkit.compat.v1.ops import Tensor
+from rnnkit.engine import load
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def _two_threads():
 
 
 def _spare(monkeypatch: pytest.MonkeyPatch, cores: float) -> None:
-    monkeypatch.setattr(_run_threads.load, "spare_cores", lambda: cores)
+    monkeypatch.setattr(load, "spare_cores", lambda: cores)
 
 
 def _probe() -> Tensor:
@@ -58,13 +58,13 @@ def test_setting_restored_after_an_error(monkeypatch):
 
 def test_nested_runs_restore_once(monkeypatch):
     _spare(monkeypatch, 0.0)
-    with _run_threads.run_threads():
+    with load.adaptive_threads():
         assert torch.get_num_threads() == 1
-        with _run_threads.run_threads():
+        with load.adaptive_threads():
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1  # the outer run is still in flight
         _spare(monkeypatch, 2.0)
-        with _run_threads.run_threads():  # cores free again: torch's setting comes back
+        with load.adaptive_threads():  # cores free again: torch's setting comes back
             assert torch.get_num_threads() == 2
     assert torch.get_num_threads() == 2
 
@@ -77,7 +77,7 @@ def test_each_python_thread_restores_its_own_setting(monkeypatch):
     inside, leave = threading.Event(), threading.Event()
 
     def worker() -> None:
-        with _run_threads.run_threads():
+        with load.adaptive_threads():
             seen["worker inside"] = torch.get_num_threads()
             inside.set()
             leave.wait(5)
@@ -86,7 +86,7 @@ def test_each_python_thread_restores_its_own_setting(monkeypatch):
     thread = threading.Thread(target=worker)
     thread.start()  # started outside any run: it starts on two threads
     inside.wait(5)
-    with _run_threads.run_threads():
+    with load.adaptive_threads():
         seen["main inside"] = torch.get_num_threads()
         leave.set()
         thread.join(5)
@@ -97,7 +97,7 @@ def test_each_python_thread_restores_its_own_setting(monkeypatch):
 def test_one_thread_leaves_a_user_setting_of_one_alone(monkeypatch):
     torch.set_num_threads(1)
     _spare(monkeypatch, 0.0)
-    with _run_threads.run_threads():
+    with load.adaptive_threads():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == 1
 

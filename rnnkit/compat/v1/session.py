@@ -3,7 +3,8 @@
 ``run(fetches, feed_dict)`` finds the nodes the fetches need (fed tensors cut the graph), orders them
 once per (fetches, fed keys) and caches that plan, then evaluates each node once. Plans that contain a
 ``GradientsNode`` run with torch autograd on; all others under ``torch.no_grad()``. While other
-processes leave less than one core free, a run computes on one torch thread (``_run_threads``).
+processes leave less than one core free, a run computes on one torch thread
+(:func:`rnnkit.engine.load.adaptive_threads`).
 Variables' values live in ``sess.variable_store``. How this fits with gradients, variables and cells: docs/DESIGN.md,
 "The mapping".
 """
@@ -18,7 +19,6 @@ import numpy as np
 import torch
 
 from rnnkit import _nest
-from rnnkit.compat.v1._run_threads import run_threads
 from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
 from rnnkit.compat.v1.gradients import GradientsNode
 from rnnkit.compat.v1.ops import (
@@ -37,6 +37,7 @@ from rnnkit.compat.v1.ops import (
     to_numpy,
 )
 from rnnkit.compat.v1.variable_store import VariableStore
+from rnnkit.engine import load
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
 
@@ -238,7 +239,7 @@ class Session:
             if len(self.graph._plans) > 512:  # fetches built anew in a loop: keep the cache small
                 self.graph._plans.clear()
             plan = self.graph._plans[key] = _Plan(leaves, frozenset(values))
-        with torch.set_grad_enabled(plan.needs_grad), run_threads():
+        with torch.set_grad_enabled(plan.needs_grad), load.adaptive_threads():
             vals = self._execute(plan, values)
         results = [None if k is None else _result(vals[k]) for k in plan.leaf_slots]
         return rebuild(iter(results))
