@@ -94,11 +94,11 @@ def measure(name: str, repeats: int) -> dict[str, Any]:
     compat, direct = _steps(name)
     for fn in (compat, direct, compat, direct):  # warm up (kernels, caches)
         fn()
-    from rnnkit.compat.v1._run_threads import run_threads
+    from rnnkit import adaptive_threads
 
     def direct_like_a_run() -> None:
         # on the thread count Session.run would pick now, so that only the graph layer differs
-        with run_threads():
+        with adaptive_threads():
             direct()
 
     times: dict[str, list[float]] = {"compat": [], "direct": []}
