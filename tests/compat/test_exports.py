@@ -75,6 +75,7 @@ INTERNAL = {
     "train.checkpoint_utils": {"CheckpointReader"},
     "train.input": {"FIFOQueue"},
     "train.meta_graph": {"MetaGraph"},
+    "tensor_shape": {"shape_text"},
     "variables": {"variables_by_name", "unique_variable_name"},
 }
 # modules of helpers only (no TensorFlow names)

@@ -17,6 +17,7 @@ import torch
 from rnnkit.compat.v1.dtypes import int32
 from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import Operation, Tensor, convert_to_tensor
+from rnnkit.compat.v1.tensor_shape import shape_text
 
 __all__ = ["slice_", "assert_rank"]
 
@@ -24,11 +25,6 @@ __all__ = ["slice_", "assert_rank"]
 def _static(t: Tensor) -> list[int] | None:
     const = getattr(t, "_const", None)
     return None if const is None else [int(v) for v in np.asarray(const).reshape(-1)]
-
-
-def _shape_text(t: Tensor) -> str:
-    dims = t.shape.as_list() if t.shape.ndims is not None else None
-    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
 def slice_(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:
@@ -45,13 +41,13 @@ def slice_(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tenso
         if t.shape.ndims not in (None, 1):
             raise ValueError(
                 f"Shape must be rank 1 but is rank {t.shape.ndims} for 'Slice' (op: 'Slice') with "
-                f"input shapes: {_shape_text(x)}, {_shape_text(b)}, {_shape_text(s)}."
+                f"input shapes: {shape_text(x.shape)}, {shape_text(b.shape)}, {shape_text(s.shape)}."
             )
     n = b.shape.as_list()[0] if b.shape.ndims == 1 else None
     if x.shape.ndims is not None and n is not None and n != x.shape.ndims:
         raise ValueError(
             f"Shape must be rank {n} but is rank {x.shape.ndims} for 'Slice' (op: 'Slice') with "
-            f"input shapes: {_shape_text(x)}, {_shape_text(b)}, {_shape_text(s)}."
+            f"input shapes: {shape_text(x.shape)}, {shape_text(b.shape)}, {shape_text(s.shape)}."
         )
     bv, sv = _static(b), _static(s)
     rank = x.shape.ndims if x.shape.ndims is not None else n

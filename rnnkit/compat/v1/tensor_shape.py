@@ -224,3 +224,11 @@ class TensorShape:
         if self._dims is None:
             return "TensorShape(None)"
         return f"TensorShape([{', '.join(repr(Dimension(d)) for d in self._dims)}])"
+
+
+def shape_text(shape: Any) -> str:
+    """A shape as TensorFlow's shape functions print it in their errors: ``[4,?]``, ``?`` for an
+    unknown rank (``shape``: a :class:`TensorShape` or anything it takes)."""
+    shape = TensorShape(shape)
+    dims = shape.as_list() if shape.ndims is not None else None
+    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from rnnkit.compat.v1.errors import FailedPreconditionError, InvalidArgumentError
+from rnnkit.compat.v1.tensor_shape import shape_text
 
 __all__ = ["VariableStore"]
 
@@ -82,10 +83,8 @@ class VariableStore:
                 f"{variable.dtype.name}, got {value.dtype}."
             )
         if not variable.shape.is_compatible_with(tuple(value.shape)):
-            lhs = ",".join("?" if d is None else str(d) for d in variable.shape.as_list())
-            rhs = ",".join(str(d) for d in value.shape)
             where = f"variable {variable._op_name!r}" + ("" if op is None else f", in op {op!r}")
             raise InvalidArgumentError(
                 "Assign requires shapes of both tensors to match. lhs shape= "
-                f"[{lhs}] rhs shape= [{rhs}] ({where})"
+                f"{shape_text(variable.shape)} rhs shape= {shape_text(list(value.shape))} ({where})"
             )

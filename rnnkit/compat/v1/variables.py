@@ -30,7 +30,7 @@ from rnnkit.compat.v1.ops import (
     shape_list,
     to_numpy,
 )
-from rnnkit.compat.v1.tensor_shape import TensorShape
+from rnnkit.compat.v1.tensor_shape import TensorShape, shape_text
 
 _py_bool = bool
 
@@ -190,26 +190,18 @@ class _Assign(Tensor):
             return store.assign(self._ref, new.clone(), self._op_name)
 
 
-def _shape_text(shape: TensorShape) -> str:
-    if shape.ndims is None:
-        return "?"
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
-
-
 def _merge_both(node: str, op: str, a: TensorShape, b: TensorShape) -> None:
     """TF's build-time check that two inputs have one shape (``MergeBothInputsShapeFn``)."""
     if a.ndims is None or b.ndims is None:
         return
-    where = (
-        f"for '{{{{node {node}}}}} = {op}' with input shapes: {_shape_text(a)}, {_shape_text(b)}."
-    )
+    where = f"for '{{{{node {node}}}}} = {op}' with input shapes: {shape_text(a)}, {shape_text(b)}."
     if a.ndims != b.ndims:
         raise ValueError(f"Shapes must be equal rank, but are {a.ndims} and {b.ndims} {where}")
     for i, (x, y) in enumerate(zip(a.as_list(), b.as_list())):
         if x is not None and y is not None and x != y:
             raise ValueError(
                 f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are "
-                f"{_shape_text(a)} and {_shape_text(b)}. {where}"
+                f"{shape_text(a)} and {shape_text(b)}. {where}"
             )
 
 
