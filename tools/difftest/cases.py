@@ -355,6 +355,21 @@ CASES: dict[str, dict] = {
             ),
         ],
     ),
+    # a cell called directly on a state of another width than its units: refused at build time
+    "gru_cell_call_state_width_refused": prog(
+        "rnn",
+        [ph("x", [[1.0, 2.0]]), ph("h", [[0.5, -0.5]])],
+        [op("nn.rnn_cell.GRUCell", num_units=3, out="c"), op("__call__", R("c"), R("x"), R("h"))],
+    ),
+    "basic_lstm_call_cell_state_width_refused": prog(
+        "rnn",
+        [ph("x", [[1.0, 2.0]]), ph("c0", [[0.5, -0.5]]), ph("h0", [[0.5, -0.5, 1.0]])],
+        [
+            op("nn.rnn_cell.BasicLSTMCell", num_units=3, out="c"),
+            op("nn.rnn_cell.LSTMStateTuple", R("c0"), R("h0"), out="s"),
+            op("__call__", R("c"), R("x"), R("s")),
+        ],
+    ),
 }
 
 SAVER_CASES: dict[str, dict] = {

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnkit.compat.v1 import math_ops
+from rnnkit.compat.v1.tensor_shape import TensorShape, shape_text
+
 Dims = list  # list[int | None]; None for an unknown rank
 
 
@@ -31,9 +34,21 @@ def concat1(a: Dims | None, b: Dims | None) -> Dims | None:
     return [_merge(a[0], b[0]), None if a[1] is None or b[1] is None else a[1] + b[1]]
 
 
-def matmul(a: Dims | None, n: int) -> Dims:
-    """``matmul(a, kernel)`` with a kernel of ``n`` columns."""
-    return [_rank2(a)[0], n]
+def matmul(a: Dims | None, rows: int | None, n: int) -> Dims:
+    """``matmul(a, kernel)`` with a kernel of ``rows`` x ``n`` (``rows`` None: not known here);
+    ``a``'s known width must be ``rows``, as TF's shape function requires at build time."""
+    a = _rank2(a)
+    if rows is not None and a[1] is not None and a[1] != rows:
+        raise ValueError(
+            f"Dimensions must be equal, but are {a[1]} and {rows} for 'MatMul' with input shapes: "
+            f"{shape_text(a)}, {shape_text([rows, n])}."
+        )
+    return [a[0], n]
+
+
+def _rows(x: Dims | None, units: int) -> int | None:
+    """A step kernel's rows: the input's depth plus the state's width it was built for."""
+    return None if x is None or x[-1] is None else x[-1] + units
 
 
 def split1(a: Dims | None, k: int) -> Dims:
@@ -48,36 +63,26 @@ def slice1(a: Dims | None, width: int) -> Dims:
 
 
 def bcast(a: Dims | None, b: Dims | None) -> Dims | None:
-    """The broadcast shape of an elementwise op on ``a`` and ``b``."""
-    if a is None or b is None:
-        return None
-    n = max(len(a), len(b))
-    a, b = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
-    out: Dims = []
-    for x, y in zip(a, b):
-        if x == 1:
-            out.append(y)
-        elif y == 1:
-            out.append(x)
-        else:
-            out.append(y if x is None else x)
-    return out
+    """The broadcast shape of an elementwise op on ``a`` and ``b`` (math_ops' rule, which refuses
+    known dims that differ and are not 1, as TF's shape function does)."""
+    shape = math_ops._broadcast("Mul", TensorShape(a), TensorShape(b))
+    return shape.as_list() if shape.ndims is not None else None
 
 
 def _basic_rnn(units: int, x: Dims | None, h: Dims | None) -> tuple[Any, Any]:
-    out = matmul(concat1(x, h), units)
+    out = matmul(concat1(x, h), _rows(x, units), units)
     return out, out
 
 
 def _gru(units: int, x: Dims | None, h: Dims | None) -> tuple[Any, Any]:
-    gate = split1(matmul(concat1(x, h), 2 * units), 2)  # r and u
-    candidate = matmul(concat1(x, bcast(gate, h)), units)
+    gate = split1(matmul(concat1(x, h), _rows(x, units), 2 * units), 2)  # r and u
+    candidate = matmul(concat1(x, bcast(gate, h)), _rows(x, units), units)
     new_h = bcast(bcast(gate, h), bcast(gate, candidate))
     return new_h, new_h
 
 
 def _basic_lstm(units: int, x: Dims | None, c: Dims | None, h: Dims | None) -> tuple[Any, Any]:
-    gate = split1(matmul(concat1(x, h), 4 * units), 4)  # i, j, f, o
+    gate = split1(matmul(concat1(x, h), _rows(x, units), 4 * units), 4)  # i, j, f, o
     new_c = bcast(bcast(c, gate), bcast(gate, gate))
     new_h = bcast(new_c, gate)
     return new_h, (new_c, new_h)
@@ -86,7 +91,8 @@ def _basic_lstm(units: int, x: Dims | None, c: Dims | None, h: Dims | None) -> t
 def _lstm(
     units: int, peepholes: bool, proj: int | None, x: Dims | None, c: Dims | None, m: Dims | None
 ) -> tuple[Any, Any]:
-    gate = split1(matmul(concat1(x, m), 4 * units), 4)  # i, j, f, o
+    width = units if proj is None else proj
+    gate = split1(matmul(concat1(x, m), _rows(x, width), 4 * units), 4)  # i, j, f, o
     if peepholes:
         diag = [units]
         forget = bcast(bcast(gate, bcast(diag, c)), c)
@@ -96,7 +102,7 @@ def _lstm(
         new_c = bcast(bcast(gate, c), bcast(gate, gate))
         new_m = bcast(gate, new_c)
     if proj is not None:
-        new_m = matmul(new_m, proj)
+        new_m = matmul(new_m, units, proj)
     return new_m, (new_c, new_m)
 
 
