@@ -40,6 +40,27 @@ def _write(path: Path, text: str) -> Path:
 
 
 # -- through the command, in a subprocess ---------------------------------------------------------
+@pytest.mark.slow  # two subprocesses
+def test_the_command_keeps_freed_memory_unless_told_not_to(tmp_path):
+    script = _write(
+        tmp_path / "mem.py",
+        """
+        import tensorflow as tf
+        from rnnkit.engine import memory
+
+        print("retaining", memory.retaining())
+        """,
+    )
+    kept = _tf1(script)
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.split() == ["retaining", str(1 << 30)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "rnnkit", "tf1", "--no-retain-memory", script.name]
+    released = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert released.returncode == 0, released.stderr
+    assert released.stdout.split() == ["retaining", "0"]
+
+
 @pytest.mark.slow  # a subprocess
 def test_a_script_runs_with_its_imports_argv_flags_and_exit_status(tmp_path):
     (tmp_path / "helper.py").write_text("WHO = 'helper next to the script'\n")
