@@ -56,7 +56,9 @@ def test_the_command_keeps_freed_memory_unless_told_not_to(tmp_path):
     assert kept.stdout.split() == ["retaining", str(1 << 30)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "rnnkit", "tf1", "--no-retain-memory", script.name]
-    released = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    released = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+    )
     assert released.returncode == 0, released.stderr
     assert released.stdout.split() == ["retaining", "0"]
 
