@@ -467,7 +467,7 @@ def rnn_backward(x, h0, kern, out, grad_out, grad_h, lengths, tmax, relu, need_x
     g = _Grads(need_x, need_w, x, Wx, H, H, dwx=dk[:I])
     dh = as_array(grad_h).copy()
     dwh = dk[I:]
-    wht = np.ascontiguousarray(Wh.T)
+    wht = np.asfortranarray(Wh.T)  # a view: the product reads it transposed
     tmp = _scratch("s0", B, H, like=dh)
     dg = None
     for t0, t1 in _chunks(tmax, B * H):
@@ -512,7 +512,7 @@ def lstm_backward(x, c0, h0, kern, wi, wf, wo, gates, cs, out, grad_out, grad_c,
     dh, dc = as_array(grad_h).copy(), as_array(grad_c).copy()
     dwh = dk[I:]
     dpeep = np.zeros((3, H), dtype=x.dtype)
-    wht = np.ascontiguousarray(Wh.T)
+    wht = np.asfortranarray(Wh.T)  # a view: the product reads it transposed
     tmp = _scratch("s0", B, H, like=dh)
     dg = None
     for t0, t1 in _chunks(tmax, B * 4 * H):
@@ -565,7 +565,7 @@ def gru_backward(x, h0, gk, ck, gates, out, grad_out, grad_h, lengths, tmax, nee
     dh = as_array(grad_h).copy()
     dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)  # kernels' gradients
     dwgh, dwch = dgk[I:], dck[I:]
-    wght, wcht = np.ascontiguousarray(Wgh.T), np.ascontiguousarray(Wch.T)
+    wght, wcht = np.asfortranarray(Wgh.T), np.asfortranarray(Wch.T)  # views
     dpc, dgu, drh, acc = (_scratch("s0", B, H, like=dh), _scratch("s1", B, 2 * H, like=dh),
                           _scratch("s2", B, H, like=dh), _scratch("s3", B, H, like=dh))  # fmt: skip
     dg = None
@@ -620,7 +620,7 @@ def grur_backward(x, h0, gk, ck, gates, hcs, out, grad_out, grad_h, lengths, tma
     dh = as_array(grad_h).copy()
     dwh = np.zeros_like(Wh) if need_w else None
     dbrec = np.zeros(H, dtype=x.dtype) if need_w else None
-    wht = np.ascontiguousarray(Wh.T)
+    wht = np.asfortranarray(Wh.T)  # a view: the product reads it transposed
     tmp = _scratch("s0", B, H, like=dh)
     dg = drec = None
     for t0, t1 in _chunks(tmax, B * 6 * H):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close, rng
@@ -157,3 +158,49 @@ def test_adam_one_pass_kernel_equals_the_torch_ops(monkeypatch):
 
     fused, plain = run(1), run(10**9)  # the kernel on, then off
     np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)  # float32 rounding
+
+
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threaded", [False, True])
+def test_rmsprop_one_pass_kernel_is_tf_arithmetic_element_by_element(
+    monkeypatch, centered, dtype, threaded
+):
+    """TF's ApplyRMSProp / ApplyCenteredRMSProp, each operation rounded to the dtype, with a
+    correctly rounded square root (as TF's: it equals this NumPy formula on 100,000 random float32
+    elements, where torch's float32 sqrt differs in the last bit on ~20% of them)."""
+    from rnnkit.compat.v1.train import _fused
+
+    monkeypatch.setattr(_fused, "THREADED_ELEMENTS", 1 if threaded else 1 << 40)
+    gen = rng(11)
+    n = 5000
+    var, mom, g = (gen.normal(size=n).astype(dtype) for _ in range(3))
+    ms, mg = gen.uniform(0.5, 2, size=n).astype(dtype), gen.normal(size=n).astype(dtype) * 0.1
+    d = np.dtype(dtype).type
+    rho1, momentum, lr, eps = d(1) - d(0.8), d(0.5), d(0.01), d(1e-10)
+    want_ms = ms + (g * g - ms) * rho1
+    want_mg = mg + (g - mg) * rho1 if centered else mg
+    denom = (want_ms - want_mg * want_mg) + eps if centered else want_ms + eps
+    want_mom = mom * momentum + (g * lr) / np.sqrt(denom)
+    want_var = var - want_mom
+    t = [torch.from_numpy(a.copy()) for a in (var, ms, mom, mg, g)]
+    _fused.rmsprop(t[0], t[1], t[2], t[3] if centered else None, t[4], rho1, momentum, lr, eps)
+    for got, want in zip(t[:4], (want_var, want_ms, want_mom, want_mg)):
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_rmsprop_takes_the_one_pass_kernel_for_large_variables(monkeypatch):
+    from rnnkit.compat.v1.train import _fused
+
+    calls = []
+    monkeypatch.setattr(_fused, "rmsprop", lambda *a: calls.append(a[0].shape))
+    tf.reset_default_graph()
+    w = tf.Variable(np.ones((256, 128), np.float32))  # 32768 elements: the kernel's
+    b = tf.Variable(np.ones(8, np.float32))  # below MIN_ELEMENTS: torch's ops
+    loss = tf.reduce_sum(tf.square(w)) + tf.reduce_sum(tf.square(b))
+    train = tf.train.RMSPropOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        assert calls == [(256, 128)]
+        np.testing.assert_array_less(sess.run(b), 1.0)  # the small one moved on torch's ops

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnkit.compat.v1.train import _fused
 from rnnkit.compat.v1.train.optimizer import Optimizer
 
 __all__ = ["RMSPropOptimizer"]
@@ -44,6 +45,11 @@ class RMSPropOptimizer(Optimizer):
         rho1, mo = float(dt(1) - dt(hyper["decay"])), s(var, hyper["momentum"])
         eps, lr = s(var, hyper["epsilon"]), s(var, hyper["learning_rate"])
         ms, mom = slots["rms"], slots["momentum"]
+        mg = slots["mg"] if self._centered else None
+        g = grad.contiguous()
+        if _fused.usable(var, ms, mom, g, *([mg] if self._centered else [])):
+            _fused.rmsprop(var, ms, mom, mg, g, rho1, mo, lr, eps)  # one pass, same formula
+            return
         ms.add_((grad.square() - ms) * rho1)  # ApplyRMSProp / ApplyCenteredRMSProp
         if self._centered:
             mg = slots["mg"]
