@@ -88,3 +88,20 @@ def test_rnn_weight_gradients_reach_the_variables_and_match_rnnkit(kind):
     ref = rnnkit.interop.tf1_variables(core, "rnn", grad=True)
     for v, g in zip(variables, got):
         close(g, ref[v.op.name], tol=1e-4)
+
+
+def test_gradients_of_gradients_are_second_derivatives():
+    tf.reset_default_graph()
+    w0 = np.array([1.0, 2.0, -0.5])
+    w = tf.Variable(w0)
+    y = tf.reduce_sum(tf.sin(w) * w)
+    g = tf.gradients(y, w)[0]  # cos(w) w + sin(w)
+    h = tf.gradients(tf.reduce_sum(g * g), w)[0]  # 2 g (2 cos(w) - sin(w) w)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        gv, hv = sess.run([g, h])
+        g_only = sess.run(g)  # the first gradient alone, in a run of its own
+    want_g = np.cos(w0) * w0 + np.sin(w0)
+    np.testing.assert_allclose(gv, want_g, rtol=1e-12)
+    np.testing.assert_allclose(g_only, want_g, rtol=1e-12)
+    np.testing.assert_allclose(hv, 2 * want_g * (2 * np.cos(w0) - np.sin(w0) * w0), rtol=1e-12)

@@ -558,9 +558,14 @@ def one_hot(
 
     def fn(v: torch.Tensor) -> torch.Tensor:
         v = v.long()
-        valid = (v >= 0) & (v < n)
-        out = torch.nn.functional.one_hot(torch.where(valid, v, 0), n).bool() & valid.unsqueeze(-1)
-        res = torch.where(out, torch.tensor(on, dtype=dt.torch), torch.tensor(off, dtype=dt.torch))
+        on_v, off_v = torch.tensor(on, dtype=dt.torch), torch.tensor(off, dtype=dt.torch)
+        # the off value everywhere, then the on value written at each index in range (one pass over
+        # the result: a vocabulary's one-hot labels are (batch * steps, V))
+        res = off_v.expand(*v.shape, n).clone(memory_format=torch.contiguous_format)
+        if n and v.numel():
+            valid = ((v >= 0) & (v < n)).unsqueeze(-1)
+            index = torch.where(valid, v.unsqueeze(-1), 0)
+            res.scatter_(-1, index, torch.where(valid, on_v, off_v).expand(index.shape))
         return res if axis in (None, -1) else res.movedim(-1, axis)
 
     return Tensor(name, dt, shp, [i], fn=fn)

@@ -97,6 +97,9 @@ class GradientsNode(StructNode):
         given = [g for g in grad_ys if g is not None]
         super().__init__(name, [*ys, *xs, *given, *rows], self._grad, get_default_graph())
         self.xs = xs
+        # set when a later tf.gradients differentiates through this node's results (second
+        # derivatives): torch then records the gradient computation itself
+        self.create_graph = False
         self._n = (len(ys), len(xs), len(given))
         self._has = [g is not None for g in grad_ys]
 
@@ -115,7 +118,10 @@ class GradientsNode(StructNode):
             grads.append(given.pop(0).to(y.dtype) if has else torch.ones_like(y))
         if not outs:
             return [torch.zeros_like(x) for x in xs]
-        got = torch.autograd.grad(outs, list(xs), grads, retain_graph=True, allow_unused=True)
+        got = torch.autograd.grad(
+            outs, list(xs), grads, retain_graph=True, allow_unused=True,
+            create_graph=self.create_graph and torch.is_grad_enabled(),
+        )  # fmt: skip
         return [torch.zeros_like(x) if g is None else g for x, g in zip(xs, got)]
 
 
@@ -149,6 +155,9 @@ def gradients(
         if len(gy) != len(ys_l):
             raise ValueError(f"Passed {len(gy)} grad_ys for {len(ys_l)} ys.")
     nodes = _ancestors(ys_l)  # every node ys depends on (ys included)
+    for n in nodes:  # gradients of gradients: the earlier ones record their own graph
+        if isinstance(n, GradientsNode):
+            n.create_graph = True
     reached = _differentiable_ancestors(ys_l)
     connected = [x for x in xs_l if id(x) in reached]
     if not connected:

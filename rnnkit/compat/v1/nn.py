@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rnnkit.compat.v1 import _xent
 from rnnkit.compat.v1.candidate_sampling import sampled_logits
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.dtypes import float32
@@ -236,6 +237,8 @@ def softmax_cross_entropy_with_logits_v2(
         # TF's kernel: the gradient to the logits is softmax - labels even when the labels do not
         # sum to 1 (-sum(labels * log_softmax) alone would give sum(labels) * softmax - labels);
         # the added term is zero in value and carries (1 - sum(labels)) * softmax
+        if _xent.takes(lv, yv):  # large (a vocabulary): TF's kernel, one pass over each row
+            return _xent.softmax_xent(lv, yv, a)
         logp = torch.log_softmax(lv, a)
         lse = torch.logsumexp(lv, a)
         c = (1 - yv.sum(a)).detach()
