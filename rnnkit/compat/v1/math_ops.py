@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnkit.compat.v1 import _matmul
 from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1._kernels import max_kernel, min_kernel
 from rnnkit.compat.v1.dtypes import as_dtype, float32, float64, int32, int64
@@ -390,9 +391,11 @@ def matmul(
         shape = TensorShape(batch + [m, n])
 
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return torch.matmul(
-            x.transpose(-1, -2) if transpose_a else x, y.transpose(-1, -2) if transpose_b else y
-        )
+        x = x.transpose(-1, -2) if transpose_a else x
+        y = y.transpose(-1, -2) if transpose_b else y
+        if _matmul.takes(x, y):  # a large float32 product (an output projection): oneDNN's
+            return _matmul.matmul(x, y)
+        return torch.matmul(x, y)
 
     return Tensor("MatMul", a.dtype, shape, [a, b], fn=fn)
 

@@ -1,0 +1,78 @@
+"""Large float32 ``tf.matmul`` products on oneDNN (``_matmul``): the same values and gradients as
+torch's product, transposed operands, second derivatives, and the fallback when oneDNN refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import rnnkit.compat.v1 as tf
+from rnnkit.compat.v1 import _matmul
+from tests.compat._helpers import rng
+
+
+@pytest.fixture(autouse=True)
+def fresh_graph(monkeypatch):
+    tf.reset_default_graph()
+    monkeypatch.setitem(_matmul._state, "ok", None)
+    yield
+    tf.reset_default_graph()
+
+
+def _run(a, b, transpose_b, min_macs, monkeypatch, second=False):
+    monkeypatch.setattr(_matmul, "MIN_MACS", min_macs)
+    tf.reset_default_graph()
+    A, B = tf.Variable(a), tf.Variable(b)
+    y = tf.matmul(A, B, transpose_b=transpose_b)
+    w = tf.constant(rng(2).normal(size=y.shape.as_list()).astype(np.float32))
+    loss = tf.reduce_sum(y * w)
+    ga, gb = tf.gradients(loss, [A, B])
+    fetches = [y, ga, gb]
+    if second:
+        fetches.append(tf.gradients(tf.reduce_sum(ga * ga), B)[0])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(fetches)
+
+
+@pytest.mark.parametrize("transpose_b", [False, True])
+def test_the_onednn_route_equals_torchs_product(monkeypatch, transpose_b):
+    if not _matmul._usable():
+        pytest.skip("torch without oneDNN")
+    gen = rng(4)
+    a = gen.normal(size=(60, 48)).astype(np.float32)
+    b = gen.normal(size=(70, 48) if transpose_b else (48, 70)).astype(np.float32)
+    calls = []
+    real = _matmul.matmul
+    monkeypatch.setattr(_matmul, "matmul", lambda x, y: calls.append(1) or real(x, y))
+    routed = _run(a, b, transpose_b, 1, monkeypatch, second=True)
+    assert calls
+    plain = _run(a, b, transpose_b, 1 << 60, monkeypatch, second=True)
+    assert len(calls) == 1
+    want = a @ (b.T if transpose_b else b)
+    np.testing.assert_allclose(routed[0], want, rtol=1e-4, atol=1e-4)
+    for got, ref in zip(routed, plain):
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    assert np.abs(routed[3]).max() > 0  # the second derivative through the route is not lost
+
+
+def test_small_products_and_other_dtypes_stay_on_torch():
+    big = torch.zeros(1024, 1024)
+    assert _matmul.takes(big, big) == _matmul._usable()
+    assert not _matmul.takes(big[:8], big[:, :8])
+    assert not _matmul.takes(big.double(), big.double())
+    assert not _matmul.takes(big[None], big[None])
+
+
+def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
+    def refuse(*args):
+        raise RuntimeError("could not create a primitive")
+
+    monkeypatch.setattr(_matmul, "_linear", refuse)
+    monkeypatch.setitem(_matmul._state, "ok", True)
+    x, y = torch.randn(5, 4), torch.randn(4, 3)
+    np.testing.assert_allclose(_matmul.matmul(x, y), x @ y, rtol=1e-6)
+    assert _matmul._state["ok"] is False and not _matmul.takes(
+        torch.zeros(1024, 1024), torch.zeros(1024, 1024)
+    )
