@@ -236,6 +236,11 @@ def test_renamed_and_shared_exports():
     with pytest.raises(tf.UnsupportedError):
         tf.nn.rnn_cell.LSTMBlockCell  # noqa: B018 - contrib.rnn only, as in TF
     assert tf.initializers.zeros is init_ops.zeros_initializer
+    # TF1's tf.initializers.global_variables() and friends are the initializer ops
+    assert tf.initializers.global_variables is tf.global_variables_initializer
+    assert tf.initializers.local_variables is tf.local_variables_initializer
+    assert tf.initializers.variables is tf.variables_initializer
+    assert tf.initializers.tables_initializer is tf.tables_initializer
     assert tf.keras.initializers.Initializer is init_ops.Initializer
     assert tf.contrib.learn.ModeKeys.TRAIN == "train"
     # one namespace object at two paths

@@ -139,7 +139,19 @@ _EXPORTS: dict[str, tuple[Any, ...]] = {
     "app": (_app,),
     "logging": (_logging,),
     "gfile": (_gfile,),
-    "initializers": ((_init, {n: f"{n}_initializer" for n in _INITIALIZERS}),),
+    "initializers": (
+        (_init, {n: f"{n}_initializer" for n in _INITIALIZERS}),
+        # TF1's tf.initializers.global_variables() and friends: the ops that run initializers
+        (
+            _vars,
+            {
+                "global_variables": "global_variables_initializer",
+                "local_variables": "local_variables_initializer",
+                "variables": "variables_initializer",
+            },
+        ),
+        (_resource_ops, ("tables_initializer",)),
+    ),
     "keras.datasets.mnist": (_mnist,),
     "keras.initializers": (
         (
