@@ -79,3 +79,19 @@ def ptb_fixture(name: str) -> tuple[dict, dict[str, np.ndarray]]:
     with np.load(PTB / name, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     return json.loads(str(arrays.pop("meta"))), arrays
+
+
+def weighted_value_and_grads(y, xs, second_wrt: int | None = None, seed: int = 2) -> list:
+    """Run ``[y, d(sum(y * w))/dx for x in xs]`` with fixed random weights ``w`` shaped like ``y``,
+    and with ``second_wrt=k`` also the gradient of ``sum(g0 * g0)`` (``g0`` the first of those
+    gradients) with respect to ``xs[k]``: a second derivative."""
+    w = tf.constant(
+        rng(seed).uniform(0.5, 2, size=y.shape.as_list()).astype(y.dtype.as_numpy_dtype)
+    )
+    grads = tf.gradients(tf.reduce_sum(y * w), xs)
+    fetches = [y, *grads]
+    if second_wrt is not None:
+        fetches.append(tf.gradients(tf.reduce_sum(grads[0] * grads[0]), xs[second_wrt])[0])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(fetches)

@@ -9,7 +9,7 @@ import torch
 
 import rnnkit.compat.v1 as tf
 from rnnkit.compat.v1 import _matmul
-from tests.compat._helpers import rng
+from tests.compat._helpers import rng, weighted_value_and_grads
 
 
 @pytest.fixture(autouse=True)
@@ -25,15 +25,7 @@ def _run(a, b, transpose_b, min_macs, monkeypatch, second=False):
     tf.reset_default_graph()
     A, B = tf.Variable(a), tf.Variable(b)
     y = tf.matmul(A, B, transpose_b=transpose_b)
-    w = tf.constant(rng(2).normal(size=y.shape.as_list()).astype(np.float32))
-    loss = tf.reduce_sum(y * w)
-    ga, gb = tf.gradients(loss, [A, B])
-    fetches = [y, ga, gb]
-    if second:
-        fetches.append(tf.gradients(tf.reduce_sum(ga * ga), B)[0])
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        return sess.run(fetches)
+    return weighted_value_and_grads(y, [A, B], second_wrt=1 if second else None)
 
 
 @pytest.mark.parametrize("transpose_b", [False, True])
