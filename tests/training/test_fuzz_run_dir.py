@@ -328,13 +328,21 @@ def test_fuzz_special_files_in_place_of_each(pristine: dict, tmp_path: Path, nam
 # --------------------------------------------------------------------------- the command line
 
 
+# The child's own peak RSS in KiB: VmHWM of its address space (ru_maxrss would carry the peak of the
+# test process, which survives fork and exec, so it grew with whatever the suite ran before).
 _WRAPPER = (
     "import os, resource, runpy, sys\n"
+    "def peak():\n"
+    "    try:\n"
+    "        with open('/proc/self/status') as f:\n"
+    "            return next(int(l.split()[1]) for l in f if l.startswith('VmHWM:'))\n"
+    "    except (OSError, StopIteration):\n"
+    "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
     "try:\n"
     "    runpy.run_module('rnnkit', run_name='__main__')\n"
     "finally:\n"
     "    with open(os.environ['RNNKIT_RSS_FILE'], 'w') as f:\n"
-    "        f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "        f.write(str(peak()))\n"
 )
 
 
