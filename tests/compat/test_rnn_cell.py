@@ -198,3 +198,21 @@ def test_user_written_cell_runs_in_static_and_dynamic_rnn():
     ry, (r0, r1) = rnnkit.dynamic_rnn(ref, torch.from_numpy(x))
     close(y, ry.detach())
     close(s1, r1.detach())
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_a_fed_state_of_another_batch_is_tfs_invalid_argument_error(kind):
+    x = tf.placeholder(tf.float32, [None, 3])
+    h = tf.placeholder(tf.float32, [None, 4])
+    if kind == "lstm":
+        c = tf.placeholder(tf.float32, [None, 4])
+        y, _ = tf.nn.rnn_cell.BasicLSTMCell(4)(x, tf.nn.rnn_cell.LSTMStateTuple(c, h))
+        feed = {c: np.ones((3, 4))}
+    else:
+        y, _ = tf.nn.rnn_cell.GRUCell(4)(x, h)
+        feed = {}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(y, {x: np.ones((3, 3)), h: np.ones((3, 4)), **feed}).shape == (3, 4)
+        with pytest.raises(tf.errors.InvalidArgumentError):  # TF: its concat's, at run time
+            sess.run(y, {x: np.ones((2, 3)), h: np.ones((3, 4)), **feed})

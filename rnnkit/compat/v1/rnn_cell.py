@@ -611,8 +611,12 @@ class RNNCell:
         )
 
         def step(values: Sequence[torch.Tensor], states: list[Any]) -> Any:
+            # the cell's math directly: the graph checked the step's shapes and dtypes when it was
+            # built, and a run-time mismatch (a fed batch) fails in the math as TF's
+            # InvalidArgumentError (run_kernel); the module call's checks cost a third of a small
+            # step (88 against 57 us for an LSTM of 40 units, batch 100)
             self._core.start_sequence()
-            return self._core(values[0], states[0])
+            return self._core.call(values[0], states[0])
 
         name = x.graph.unique_name(scope or self._tf_name)
         node = core_node(name, [self], [prefix], _width(x), x.dtype, [x], [state], step)
