@@ -429,4 +429,7 @@ SEEDED: dict[str, int] = {
     "gru_call_unknown_rank_state": 31001322,
     "losses_sparse_ce_unknown_logits_rank_labels_not_squeezable": 32002820,
     "losses_sparse_ce_unknown_labels_rank_weights": 33004948,
+    # TF's result with Grappler's arithmetic rewrites off (see tf_side.py): the graph's shape
+    "pow_scalar_by_matrix_exponent_keeps_the_broadcast_shape": 90002720,
+    "pow_rank2_by_rank3_exponent_broadcasts": 90007442,
 }

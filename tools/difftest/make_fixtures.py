@@ -20,10 +20,8 @@ import cases  # noqa: E402
 import interp  # noqa: E402
 import numpy as np  # noqa: E402
 import programs  # noqa: E402
-import tensorflow as tf_root  # noqa: E402
+from tf_side import tf, tf_root  # noqa: E402  (tf.compat.v1 as the tester's TF side runs it)
 
-tf = tf_root.compat.v1
-tf.disable_v2_behavior()
 OUT = os.path.join(HERE, "..", "..", "tests", "fixtures", "tf1_diff")
 
 

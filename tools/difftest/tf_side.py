@@ -20,6 +20,25 @@ tf = tf_root.compat.v1
 tf.disable_v2_behavior()
 tf_root.get_logger().setLevel("ERROR")
 
+# The reference is TF's graph semantics, so Grappler's arithmetic rewrites are off: they can change a
+# result against the graph's own static shape (pow(x, -0.5) of a scalar x and a [[-0.5]] constant,
+# with gradients in the graph, is rewritten to rsqrt(x) and returns shape [] where the graph says
+# [1, 1], or fails with InvalidArgumentError once x has a rank of its own).
+_Session = tf.Session
+
+
+def _session(*args, **kwargs):
+    from tensorflow.core.protobuf import rewriter_config_pb2
+
+    config = kwargs.pop("config", None) or tf.ConfigProto()
+    config.graph_options.rewrite_options.arithmetic_optimization = (
+        rewriter_config_pb2.RewriterConfig.OFF
+    )
+    return _Session(*args, config=config, **kwargs)
+
+
+tf.Session = _session
+
 
 def main() -> None:
     programs_path, out_prefix, workdir = sys.argv[1:4]
