@@ -12,10 +12,10 @@ It reads the machine's busy CPU time (``/proc/stat``) and this process's own (al
 call costs a clock read. Where ``/proc/stat`` cannot be read (not Linux), every core counts as free.
 
 :func:`adaptive_threads` applies the same reading to torch's own thread team, around a whole
-training step (``Session.run`` of ``rnnkit.compat.v1`` uses it for every run). Torch's OpenMP team (its products, oneDNN's LSTM, large elementwise ops) has every thread
-meet at the end of each parallel region; when other processes leave less than one core free, the
-second thread is often descheduled and the first waits a scheduler slice for it on every small op: a
-64x96x256 product measured 20 us median but 48 ms at the 90th percentile with two threads at load 10
+training step (``Session.run`` of ``rnnkit.compat.v1`` uses it for every run). Torch's OpenMP team
+(its products, oneDNN's LSTM, large elementwise ops) has every thread meet at the end of each
+parallel region; when other processes leave less than one core free, the second thread is often
+descheduled and the first waits a scheduler slice for it on every small op: a 64x96x256 product measured 20 us median but 48 ms at the 90th percentile with two threads at load 10
 on two cores, 32 us flat with one. So while :func:`spare_cores` reports less than
 :data:`FREE_CORES` left free by others, the body computes on one torch thread, and with torch's own
 setting otherwise. Torch keeps the thread count per calling thread (OpenMP's setting is per thread;

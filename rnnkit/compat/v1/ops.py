@@ -484,7 +484,16 @@ def _flatten_nodes(items: Any) -> list[_Node]:
 
 
 class StructNode(_Node):
-    """Evaluates to a Python structure of torch tensors; :func:`leaf` tensors pick its parts."""
+    """Evaluates to a Python structure of torch tensors; :func:`leaf` tensors pick its parts.
+
+    ``partial``: None, or ``(kept, fn)`` set by :meth:`offer_partial`: a cheaper kernel that still
+    computes the output tensors ``kept`` (an RNN's final state without its outputs); a session's
+    plan runs it when nothing else of the node is read."""
+
+    partial: tuple[tuple[_Node, ...], Callable[..., Any]] | None = None
+
+    def offer_partial(self, kept: Sequence[_Node], fn: Callable[..., Any]) -> None:
+        self.partial = (tuple(kept), fn)
 
     def __init__(
         self, name: str, inputs: Sequence[_Node], fn: Callable[..., Any], graph: Graph

@@ -11,9 +11,9 @@ Variables are named under the scope ``rnn`` (``bidirectional_rnn/fw``, ...); a s
 different cell in the same graph gets ``rnn_1`` instead of TensorFlow's "already exists" error.
 
 A run that reads only the final state of such a node (an evaluation fetching ``state``, or a
-classifier on it) runs ``rnnkit.final_state`` instead, which skips the outputs: the node offers that
-kernel to the session (``_partial``), and a session's plan takes it when no node it evaluates reads
-the outputs. The values are the same; a run that differentiates through the node records the full
+classifier on it) runs ``rnnkit.final_state`` instead, which skips the outputs: the node offers
+that kernel to the session (``StructNode.offer_partial``), and a session's plan takes it when no
+node it evaluates reads the outputs. The values are the same; a run that differentiates through the node records the full
 forward either way.
 """
 
@@ -32,7 +32,7 @@ from rnnkit.compat.v1 import array_ops, math_ops
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32, int32
 from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.errors import InvalidArgumentError
-from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, get_default_graph, leaf
+from rnnkit.compat.v1.ops import StructNode, Tensor, convert_to_tensor, get_default_graph, leaf
 from rnnkit.compat.v1.rnn_cell import (
     RNNCell,
     _check_cell,
@@ -65,7 +65,7 @@ class _Mode(threading.local):
 _mode = _Mode()  # set while a node runs for its final state only (see _offer_final_state)
 
 
-def _offer_final_state(node: Any, state: Any) -> None:
+def _offer_final_state(node: StructNode, state: Any) -> None:
     """Let a session run ``node`` (a core node whose ``run`` asks :func:`_final_only`) for its
     final ``state`` only: when the state's tensors are all a run reads of it."""
     fn = node._fn
@@ -77,7 +77,7 @@ def _offer_final_state(node: Any, state: Any) -> None:
         finally:
             _mode.final_only = False
 
-    node._partial = (tuple(_nest.flatten(state)), final_only)
+    node.offer_partial(_nest.flatten(state), final_only)
 
 
 def _final_only() -> _py_bool:

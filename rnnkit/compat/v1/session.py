@@ -4,9 +4,8 @@
 once per (fetches, fed keys) and caches that plan, then evaluates each node once. Plans that contain a
 ``GradientsNode`` run with torch autograd on; all others under ``torch.no_grad()``. While other
 processes leave less than one core free, a run computes on one torch thread
-(:func:`rnnkit.engine.load.adaptive_threads`).
-Variables' values live in ``sess.variable_store``. How this fits with gradients, variables and cells: docs/DESIGN.md,
-"The mapping".
+(:func:`rnnkit.engine.load.adaptive_threads`). Variables' values live in ``sess.variable_store``.
+How this fits with gradients, variables and cells: docs/DESIGN.md, "The mapping".
 """
 
 from __future__ import annotations
@@ -130,7 +129,7 @@ class _Plan:
 
 class _Partial:
     """A multi-output node as a run evaluates it when it reads only some of its outputs: the node's
-    own kernel swapped for the cheaper one it offers (its ``_partial``), under the node's name."""
+    own kernel swapped for the cheaper one it offers (its ``partial``), under the node's name."""
 
     __slots__ = ("name", "_fn", "_inputs")
 
@@ -142,10 +141,14 @@ class _Partial:
 
 
 def _partial_nodes(order: list[_Node], leaves: list[_Node], fed: frozenset) -> dict[int, _Partial]:
-    """The nodes of ``order`` that offer a cheaper kernel for some of their outputs (``_partial =
-    (the output tensors it still computes, the kernel)``, e.g. an RNN's final state without its
-    outputs) and whose readers in this run are all among those outputs: ``{id(node): stand-in}``."""
-    offers = {id(n): n for n in order if getattr(n, "_partial", None) is not None and n not in fed}
+    """The nodes of ``order`` that offer a cheaper kernel for some of their outputs
+    (``StructNode.partial``, e.g. an RNN's final state without its outputs) and whose readers in
+    this run are all among those outputs: ``{id(node): stand-in}``."""
+    offers = {
+        id(n): n
+        for n in order
+        if isinstance(n, StructNode) and n.partial is not None and n not in fed
+    }
     if not offers:
         return {}
     readers: dict[int, set[int]] = {k: set() for k in offers}
@@ -158,7 +161,7 @@ def _partial_nodes(order: list[_Node], leaves: list[_Node], fed: frozenset) -> d
     out = {}
     fetched = {id(n) for n in leaves}
     for k, n in offers.items():
-        kept, fn = n._partial
+        kept, fn = n.partial
         if k not in fetched and readers[k] <= {id(t) for t in kept}:
             out[k] = _Partial(n, fn)
     return out
