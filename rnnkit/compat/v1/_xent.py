@@ -21,6 +21,8 @@ import torch
 from numba import njit, prange, types
 from numba.extending import overload
 
+from rnnkit.compat.v1._kernels import run_numba
+
 __all__ = ["takes", "softmax_xent", "MIN_ELEMENTS"]
 
 # The fused kernel is used from this many logits up; below, the composite's few small ops cost less
@@ -155,13 +157,7 @@ class _Xent(torch.autograd.Function):
         loss = torch.empty(x.shape[0], dtype=x.dtype)
         bp = torch.empty_like(x)
         arrays = (x.numpy(), y.numpy(), loss.numpy(), bp.numpy())
-        threads = torch.get_num_threads()  # one while other processes keep the cores busy
-        if threads > 1 and x.shape[0] > 1:
-            _xent_threads(*arrays)
-            if torch.get_num_threads() != threads:  # numba's first threaded call sets OpenMP's
-                torch.set_num_threads(threads)  # count for the calling thread: put torch's back
-        else:
-            _xent_one(*arrays)
+        run_numba(_xent_one, _xent_threads, x.shape[0] > 1, *arrays)
         ctx.save_for_backward(logits, labels, bp)
         ctx.lead = logits.shape[:-1]
         return loss.reshape(ctx.lead)

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from numba import njit, prange
 
+from rnnkit.compat.v1._kernels import run_numba
+
 # A variable needs at least this many elements before the one-pass kernel pays for its call.
 MIN_ELEMENTS = 1 << 14
 
@@ -90,15 +92,7 @@ def usable(*tensors: torch.Tensor) -> bool:
 def _run(one, threads, var: torch.Tensor, arrays: list[torch.Tensor], scalars: tuple) -> None:
     """``one`` or ``threads`` (the same kernel, split over numba's threads) over flat views."""
     flat = [t.reshape(-1).numpy() for t in arrays]
-    if not (var.numel() >= THREADED_ELEMENTS and torch.get_num_threads() > 1):
-        one(*flat, *scalars)
-        return
-    torch_threads = torch.get_num_threads()
-    threads(*flat, *scalars)
-    if torch.get_num_threads() != torch_threads:
-        # numba's OpenMP layer, started by its first threaded call, sets the calling thread's
-        # OpenMP count (torch's) to numba's own: the user's choice is put back
-        torch.set_num_threads(torch_threads)
+    run_numba(one, threads, var.numel() >= THREADED_ELEMENTS, *flat, *scalars)
 
 
 def adam(

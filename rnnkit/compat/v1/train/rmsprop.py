@@ -47,12 +47,11 @@ class RMSPropOptimizer(Optimizer):
         ms, mom = slots["rms"], slots["momentum"]
         mg = slots["mg"] if self._centered else None
         g = grad.contiguous()
-        if _fused.usable(var, ms, mom, g, *([mg] if self._centered else [])):
+        if _fused.usable(var, ms, mom, g, *([] if mg is None else [mg])):
             _fused.rmsprop(var, ms, mom, mg, g, rho1, mo, lr, eps)  # one pass, same formula
             return
         ms.add_((grad.square() - ms) * rho1)  # ApplyRMSProp / ApplyCenteredRMSProp
-        if self._centered:
-            mg = slots["mg"]
+        if mg is not None:
             mg.add_((grad - mg) * rho1)
             denom = (ms - mg.square()) + eps
         else:
