@@ -15,7 +15,7 @@ from tests.compat._helpers import rng, weighted_value_and_grads
 @pytest.fixture(autouse=True)
 def fresh_graph(monkeypatch):
     tf.reset_default_graph()
-    monkeypatch.setitem(_matmul._state, "ok", None)
+    monkeypatch.setitem(_matmul._state, "refused", False)
     yield
     tf.reset_default_graph()
 
@@ -55,6 +55,8 @@ def test_small_products_and_other_dtypes_stay_on_torch():
     assert not _matmul.takes(big[:8], big[:, :8])
     assert not _matmul.takes(big.double(), big.double())
     assert not _matmul.takes(big[None], big[None])
+    with torch.backends.mkldnn.flags(enabled=False):  # the user's switch, read on each call
+        assert not _matmul.takes(big, big)
 
 
 def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
@@ -62,9 +64,8 @@ def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
         raise RuntimeError("could not create a primitive")
 
     monkeypatch.setattr(_matmul, "_linear", refuse)
-    monkeypatch.setitem(_matmul._state, "ok", True)
     x, y = torch.randn(5, 4), torch.randn(4, 3)
     np.testing.assert_allclose(_matmul.matmul(x, y), x @ y, rtol=1e-6)
-    assert _matmul._state["ok"] is False and not _matmul.takes(
+    assert _matmul._state["refused"] and not _matmul.takes(
         torch.zeros(1024, 1024), torch.zeros(1024, 1024)
     )

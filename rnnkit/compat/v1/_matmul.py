@@ -23,18 +23,19 @@ __all__ = ["takes", "matmul"]
 # they save; the whole chapter-size graphs stay on torch.mm, op for op as before).
 MIN_MACS = 1 << 27
 
-_state = {"ok": None}  # None: not tried yet; False: oneDNN refused once, torch.matmul from then on
+_state = {"refused": False}  # oneDNN refused a call: torch.matmul from then on
 _linear = getattr(torch._C._nn, "mkldnn_linear", None)
 
 
 def _usable() -> bool:
-    if _state["ok"] is None:
-        _state["ok"] = bool(
-            _linear is not None
-            and torch.backends.mkldnn.is_available()
-            and torch.backends.mkldnn.enabled
-        )
-    return bool(_state["ok"])
+    """oneDNN's matmul is there, enabled (``torch.backends.mkldnn``, read each call) and has not
+    refused a call."""
+    return (
+        _linear is not None
+        and not _state["refused"]
+        and torch.backends.mkldnn.is_available()
+        and bool(torch.backends.mkldnn.enabled)
+    )
 
 
 def takes(x: torch.Tensor, y: torch.Tensor) -> bool:
@@ -85,5 +86,5 @@ def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     try:
         return _MatMul.apply(x, y)
     except RuntimeError:
-        _state["ok"] = False
+        _state["refused"] = True
         return torch.matmul(x, y)

@@ -234,11 +234,11 @@ def softmax_cross_entropy_with_logits_v2(
     )
 
     def fn(lv: torch.Tensor, yv: torch.Tensor) -> torch.Tensor:
+        if _xent.takes(lv, yv):  # large (a vocabulary): TF's kernel, one pass over each row
+            return _xent.softmax_xent(lv, yv, a)
         # TF's kernel: the gradient to the logits is softmax - labels even when the labels do not
         # sum to 1 (-sum(labels * log_softmax) alone would give sum(labels) * softmax - labels);
         # the added term is zero in value and carries (1 - sum(labels)) * softmax
-        if _xent.takes(lv, yv):  # large (a vocabulary): TF's kernel, one pass over each row
-            return _xent.softmax_xent(lv, yv, a)
         logp = torch.log_softmax(lv, a)
         lse = torch.logsumexp(lv, a)
         c = (1 - yv.sum(a)).detach()
