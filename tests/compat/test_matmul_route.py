@@ -55,8 +55,12 @@ def test_small_products_and_other_dtypes_stay_on_torch():
     assert not _matmul.takes(big[:8], big[:, :8])
     assert not _matmul.takes(big.double(), big.double())
     assert not _matmul.takes(big[None], big[None])
-    with torch.backends.mkldnn.flags(enabled=False):  # the user's switch, read on each call
+    enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False  # the user's switch, read on each call
+    try:
         assert not _matmul.takes(big, big)
+    finally:
+        torch.backends.mkldnn.enabled = enabled
 
 
 def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
