@@ -79,6 +79,7 @@ class RNNFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, config, x, h0, kernel, bias, lengths, tmax):  # type: ignore[override]
+        ctx.set_materialize_grads(False)  # unread outputs: no zeros tensor (cpu._dout)
         (relu,) = config
         xn = _npc(x)
         out, h = cpu.rnn_forward(xn, _np(h0), _np(kernel), _np(bias), lengths, tmax, relu)
@@ -102,6 +103,7 @@ class LSTMFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, cfg, x, c0, h0, kernel, bias, wi, wf, wo, lengths, tmax):  # type: ignore[override]
+        ctx.set_materialize_grads(False)  # unread outputs: no zeros tensor (cpu._dout)
         forget_bias, peep = cfg
         xn = _npc(x)
         out, c, h, gates, cs = cpu.lstm_forward(
@@ -132,6 +134,7 @@ class GRUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, lengths, tmax):  # type: ignore[override]
+        ctx.set_materialize_grads(False)  # unread outputs: no zeros tensor (cpu._dout)
         xn = _npc(x)
         out, h, gates = cpu.gru_forward(
             xn, _np(h0), _np(gk), _np(ck), _np(gb), _np(cb), lengths, tmax, tmax
@@ -156,6 +159,7 @@ class GRUResetAfterFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, _cfg, x, h0, gk, ck, gb, cb, brec, lengths, tmax):  # type: ignore[override]
+        ctx.set_materialize_grads(False)  # unread outputs: no zeros tensor (cpu._dout)
         xn = _npc(x)
         out, h, gates, hcs = cpu.grur_forward(
             xn, _np(h0), _np(gk), _np(ck), _np(gb), _np(cb), _np(brec), lengths, tmax, tmax
@@ -279,6 +283,9 @@ class _NoGraph:
     def save_for_backward(self, *tensors: Tensor) -> None:
         pass
 
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
 
 def _applier(fn: type[torch.autograd.Function], graph: bool) -> Any:
     """``fn.apply`` when the call records a graph; else ``fn.forward`` with a throwaway ctx, which
@@ -344,6 +351,9 @@ class _SubCtx:
 
     def save_for_backward(self, *tensors: Tensor) -> None:
         self.saved_tensors = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass  # the pair's own node hands its parts materialized gradients
 
 
 def _unwrapped(backward: Any) -> Any:

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnkit.engine import gemm, load
 from rnnkit.engine import kernels as K
-from rnnkit.engine import load
 
 __all__ = [
     "as_array",
@@ -207,6 +207,7 @@ def output_buffer(shape: tuple[int, ...], dtype: np.dtype, pool_from: int = 0) -
 class _ScratchBuffers(threading.local):
     def __init__(self) -> None:
         self.bufs: dict[tuple[str, np.dtype], np.ndarray] = {}
+        self.zeros: dict[tuple[str, np.dtype], np.ndarray] = {}  # see _zeros: never written
 
 
 _SCRATCH = _ScratchBuffers()
@@ -233,10 +234,34 @@ def _scratch(name: str, *shape: int, like: np.ndarray) -> np.ndarray:
     return buf[:n].reshape(shape)
 
 
+def _zeros(*shape: int, like: np.ndarray) -> np.ndarray:
+    """A read-only-by-contract array of zeros (per thread, reused like :func:`_scratch`).
+
+    Stands for the gradient of outputs nothing read (a classifier that reads only the final state):
+    autograd would otherwise fill a fresh ``(T, B, H)`` tensor of zeros each step, measured at 0.57 ms
+    of a 9 ms training step (the TF1 chapter's MNIST RNN, one thread), mostly first page faults."""
+    n = math.prod(shape)
+    if n * like.itemsize > SCRATCH_KEEP_BYTES:
+        return np.zeros(shape, dtype=like.dtype)
+    key = ("zeros", like.dtype)
+    buf = _SCRATCH.zeros.get(key)
+    if buf is None or buf.size < n:
+        buf = np.zeros(max(n, 1), dtype=like.dtype)
+        _SCRATCH.zeros[key] = buf
+    return buf[:n].reshape(shape)
+
+
+def _state_grad(grad: torch.Tensor | None, like: np.ndarray) -> np.ndarray:
+    """A private copy of a final state's gradient (the kernels update it in place); zeros where
+    nothing read that state."""
+    return np.zeros(like.shape, dtype=like.dtype) if grad is None else as_array(grad).copy()
+
+
 def release_scratch() -> None:
     """Free this thread's scratch buffers (they are reallocated on the next fused call), and the
     pooled output buffers nothing references any more."""
     _SCRATCH.bufs.clear()
+    _SCRATCH.zeros.clear()
     with _big_lock:
         _big_pool[:] = [b for b in _big_pool if sys.getrefcount(b) > _FREE]
 
@@ -328,9 +353,12 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
     """``out = a @ b`` (or ``out += a @ b``) for the large products (input projection, input and
     weight gradients); ``out`` is C-contiguous, ``a``/``b`` may be transposed views.
 
-    Layers whose per-step product runs on one OpenBLAS thread use torch's matmul (its own BLAS and
-    thread pool, on zero-copy views): measured on the 2-core machine, S-size LSTM forward+backward
-    ~10% faster, mostly from the transposed weight-gradient product. Layers whose per-step product
+    Layers whose per-step product runs on one OpenBLAS thread use torch's thread pool, on zero-copy
+    views: oneDNN's matmul from :data:`gemm.MIN_MACS` multiply-adds (:mod:`rnnkit.engine.gemm`),
+    else torch's ``mm``. Measured on the 2-core machine: S-size LSTM forward+backward ~10% faster on
+    torch's mm than on one OpenBLAS thread, mostly from the transposed weight-gradient product; the
+    TF1 chapter's MNIST RNN training step (B=150, T=28, H=150) on one thread 6.5 -> 5.8 ms with
+    oneDNN's in place of torch's mm (alternating in one process). Layers whose per-step product
     uses several OpenBLAS threads keep OpenBLAS, as OpenBLAS's waiting threads and torch's pool
     contend for the cores (M-size LSTM forward+backward measured ~35% slower with torch's matmul)."""
     if a.shape[0] * a.shape[1] * b.shape[1] <= TINY_MACS:  # call overhead dominates: numpy
@@ -351,10 +379,7 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
         _step_threads()
         return
     f = torch.from_numpy
-    if accumulate:
-        f(out).addmm_(f(a), f(b))
-    else:
-        torch.mm(f(a), f(b), out=f(out))
+    gemm.mm_into(f(a), f(b), f(out), accumulate)
 
 
 # A fresh output of at least PREFAULT_BYTES is touched once (one write per page, on this thread) before
@@ -403,8 +428,11 @@ def _prev(h0: np.ndarray, hist: np.ndarray, t0: int, t1: int) -> np.ndarray:
     return hp
 
 
-def _dout(grad_out: torch.Tensor, t0: int, t1: int) -> np.ndarray:
-    """The output gradients of steps ``[t0, t1)``, C-contiguous (copied into scratch if needed)."""
+def _dout(grad_out: torch.Tensor | None, t0: int, t1: int, out: np.ndarray) -> np.ndarray:
+    """The output gradients of steps ``[t0, t1)``, C-contiguous (copied into scratch if needed);
+    zeros shaped like ``out`` where nothing read the outputs (``grad_out`` is None)."""
+    if grad_out is None:
+        return _zeros(t1 - t0, *out.shape[1:], like=out)
     g = as_array(grad_out)[t0:t1]  # numpy's slice: cheaper than a torch view per chunk
     if g.flags.c_contiguous:
         return g
@@ -465,7 +493,7 @@ def rnn_backward(x, h0, kern, out, grad_out, grad_h, lengths, tmax, relu, need_x
     Wx, Wh = _split_kernel(kern, I)
     dk = np.zeros(kern.shape, dtype=kern.dtype)  # the kernel's gradient: dW_x rows, then dW_h rows
     g = _Grads(need_x, need_w, x, Wx, H, H, dwx=dk[:I])
-    dh = as_array(grad_h).copy()
+    dh = _state_grad(grad_h, h0)
     dwh = dk[I:]
     wht = np.asfortranarray(Wh.T)  # a view: the product reads it transposed
     tmp = _scratch("s0", B, H, like=dh)
@@ -473,7 +501,7 @@ def rnn_backward(x, h0, kern, out, grad_out, grad_h, lengths, tmax, relu, need_x
     for t0, t1 in _chunks(tmax, B * H):
         if dg is None:
             dg = _scratch("dg", t1 - t0, B, H, like=dh)
-        K.rnn_backward(_dout(grad_out, t0, t1), out, wht, dh, lengths, t0, t1, relu, dg, tmp)
+        K.rnn_backward(_dout(grad_out, t0, t1, out), out, wht, dh, lengths, t0, t1, relu, dg, tmp)
         if need_w:
             _acc_prev(h0, out, t0, t1, dg[: t1 - t0].reshape(-1, H), dwh, g.first)
         g.add(t0, t1, dg)
@@ -509,7 +537,7 @@ def lstm_backward(x, c0, h0, kern, wi, wf, wo, gates, cs, out, grad_out, grad_c,
     Wx, Wh = _split_kernel(kern, I)
     dk = np.zeros(kern.shape, dtype=kern.dtype)  # the kernel's gradient: dW_x rows, then dW_h rows
     g = _Grads(need_x, need_w, x, Wx, 4 * H, H, dwx=dk[:I])
-    dh, dc = as_array(grad_h).copy(), as_array(grad_c).copy()
+    dh, dc = _state_grad(grad_h, h0), _state_grad(grad_c, c0)
     dwh = dk[I:]
     dpeep = np.zeros((3, H), dtype=x.dtype)
     wht = np.asfortranarray(Wh.T)  # a view: the product reads it transposed
@@ -519,7 +547,7 @@ def lstm_backward(x, c0, h0, kern, wi, wf, wo, gates, cs, out, grad_out, grad_c,
         if dg is None:
             dg = _scratch("dg", t1 - t0, B, 4 * H, like=dh)
         K.lstm_backward(
-            _dout(grad_out, t0, t1), gates, cs, c0, wht, dh, dc, lengths, t0, t1,
+            _dout(grad_out, t0, t1, out), gates, cs, c0, wht, dh, dc, lengths, t0, t1,
             wi, wf, wo, dg, tmp,
         )  # fmt: skip
         if need_w:
@@ -562,7 +590,7 @@ def gru_backward(x, h0, gk, ck, gates, out, grad_out, grad_h, lengths, tmax, nee
     I = x.shape[2]
     Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
     g = _Grads(need_x, need_w, x, Wx, 3 * H, H)
-    dh = as_array(grad_h).copy()
+    dh = _state_grad(grad_h, h0)
     dgk, dck = np.zeros(gk.shape, x.dtype), np.zeros(ck.shape, x.dtype)  # kernels' gradients
     dwgh, dwch = dgk[I:], dck[I:]
     wght, wcht = np.asfortranarray(Wgh.T), np.asfortranarray(Wch.T)  # views
@@ -573,7 +601,7 @@ def gru_backward(x, h0, gk, ck, gates, out, grad_out, grad_h, lengths, tmax, nee
         if dg is None:
             dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
         K.gru_backward(
-            _dout(grad_out, t0, t1), out, gates, h0, wght, wcht, dh, lengths, t0, t1,
+            _dout(grad_out, t0, t1, out), out, gates, h0, wght, wcht, dh, lengths, t0, t1,
             dg, dpc, dgu, drh, acc,
         )  # fmt: skip
         if need_w:
@@ -617,7 +645,7 @@ def grur_backward(x, h0, gk, ck, gates, hcs, out, grad_out, grad_h, lengths, tma
     Wx, (Wgh, Wch) = _gru_weights(gk, ck, I)
     Wh = np.concatenate([Wgh, Wch], 1)
     g = _Grads(need_x, need_w, x, Wx, 3 * H, H)
-    dh = as_array(grad_h).copy()
+    dh = _state_grad(grad_h, h0)
     dwh = np.zeros_like(Wh) if need_w else None
     dbrec = np.zeros(H, dtype=x.dtype) if need_w else None
     wht = np.asfortranarray(Wh.T)  # a view: the product reads it transposed
@@ -628,7 +656,19 @@ def grur_backward(x, h0, gk, ck, gates, hcs, out, grad_out, grad_h, lengths, tma
             dg = _scratch("dg", t1 - t0, B, 3 * H, like=dh)
             drec = _scratch("drec", t1 - t0, B, 3 * H, like=dh)
         K.grur_backward(
-            _dout(grad_out, t0, t1), out, gates, hcs, h0, wht, dh, lengths, t0, t1, dg, drec, tmp
+            _dout(grad_out, t0, t1, out),
+            out,
+            gates,
+            hcs,
+            h0,
+            wht,
+            dh,
+            lengths,
+            t0,
+            t1,
+            dg,
+            drec,
+            tmp,
         )
         if need_w:
             n = (t1 - t0) * B

@@ -1,5 +1,6 @@
-"""Large float32 ``tf.matmul`` products on oneDNN (``_matmul``): the same values and gradients as
-torch's product, transposed operands, second derivatives, and the fallback when oneDNN refuses."""
+"""Large float32 ``tf.matmul`` products on oneDNN (``_matmul`` over ``rnnkit.engine.gemm``): the same
+values and gradients as torch's product, transposed operands, second derivatives, and the fallback
+when oneDNN refuses."""
 
 from __future__ import annotations
 
@@ -9,19 +10,20 @@ import torch
 
 import rnnkit.compat.v1 as tf
 from rnnkit.compat.v1 import _matmul
+from rnnkit.engine import gemm
 from tests.compat._helpers import rng, weighted_value_and_grads
 
 
 @pytest.fixture(autouse=True)
 def fresh_graph(monkeypatch):
     tf.reset_default_graph()
-    monkeypatch.setitem(_matmul._state, "refused", False)
+    monkeypatch.setitem(gemm._state, "refused", False)
     yield
     tf.reset_default_graph()
 
 
 def _run(a, b, transpose_b, min_macs, monkeypatch, second=False):
-    monkeypatch.setattr(_matmul, "MIN_MACS", min_macs)
+    monkeypatch.setattr(gemm, "MIN_MACS", min_macs)
     tf.reset_default_graph()
     A, B = tf.Variable(a), tf.Variable(b)
     y = tf.matmul(A, B, transpose_b=transpose_b)
@@ -30,7 +32,7 @@ def _run(a, b, transpose_b, min_macs, monkeypatch, second=False):
 
 @pytest.mark.parametrize("transpose_b", [False, True])
 def test_the_onednn_route_equals_torchs_product(monkeypatch, transpose_b):
-    if not _matmul._usable():
+    if not gemm.usable():
         pytest.skip("torch without oneDNN")
     gen = rng(4)
     a = gen.normal(size=(60, 48)).astype(np.float32)
@@ -51,7 +53,7 @@ def test_the_onednn_route_equals_torchs_product(monkeypatch, transpose_b):
 
 def test_small_products_and_other_dtypes_stay_on_torch():
     big = torch.zeros(1024, 1024)
-    assert _matmul.takes(big, big) == _matmul._usable()
+    assert _matmul.takes(big, big) == gemm.usable()
     assert not _matmul.takes(big[:8], big[:, :8])
     assert not _matmul.takes(big.double(), big.double())
     assert not _matmul.takes(big[None], big[None])
@@ -67,9 +69,10 @@ def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
     def refuse(*args):
         raise RuntimeError("could not create a primitive")
 
-    monkeypatch.setattr(_matmul, "_linear", refuse)
+    monkeypatch.setattr(gemm, "_pointwise", refuse)
+    monkeypatch.setattr(gemm, "MIN_MACS", 1)
     x, y = torch.randn(5, 4), torch.randn(4, 3)
     np.testing.assert_allclose(_matmul.matmul(x, y), x @ y, rtol=1e-6)
-    assert _matmul._state["refused"] and not _matmul.takes(
+    assert gemm._state["refused"] and not _matmul.takes(
         torch.zeros(1024, 1024), torch.zeros(1024, 1024)
     )

@@ -563,3 +563,32 @@ def test_large_output_pool_is_bounded(monkeypatch):
     assert len({h.ctypes.data for h in held}) == 3  # live buffers are all kept, even over the cap
     cpu.release_scratch()
     assert len(cpu._big_pool) == 3  # only the referenced ones stay
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_unread_outputs_hand_backward_no_gradient(kind, dtype, general_path, monkeypatch):
+    """A loss of the final state alone: each layer's backward is handed no gradient of its outputs
+    (no ``(T, B, H)`` tensor of zeros per step) where nothing reads them, gives the plain loop's
+    gradients, and the zeros that stand for it stay zeros."""
+    seen = []
+    real = cpu._dout
+    monkeypatch.setattr(cpu, "_dout", lambda g, *args: seen.append(g is None) or real(g, *args))
+    cell = make_cell(kind, 6, 3, dtype)
+    x = torch.randn(2, 5, 3, dtype=dtype, requires_grad=True)
+    lengths = torch.tensor([5, 3])
+    params = [x, *cell.parameters()]
+
+    def grads(engine):
+        _, state = rnnkit.dynamic_rnn(cell, x, sequence_length=lengths, engine=engine)
+        loss = sum((s * s.detach().cos()).sum() for s in _nest.flatten(state))
+        return torch.autograd.grad(loss, params)
+
+    for _ in range(2):  # the second backward reads the zeros the first one left
+        got = grads("fused")
+    want = grads("loop")
+    assert seen and seen[0]  # the top layer's outputs (its backward runs first) are unread
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else {}
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, **tol)
+    assert all(not z.any() for z in cpu._SCRATCH.zeros.values())

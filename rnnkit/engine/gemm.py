@@ -1,0 +1,118 @@
+"""Float32 matrix products on oneDNN's matmul, where torch's own ``mm`` is the slower of the two.
+
+Why: on the AMD CPUs this was measured on (Zen 4/5, AVX-512), ``torch.mm`` runs about 95 GFLOP/s on
+one thread whatever the shape, while oneDNN's matmul primitive (``torch.ops.mkldnn._linear_pointwise``,
+the dense-tensor entry torch's own compiler uses for linear layers) runs 170-230. Medians on the
+2-core VM, microseconds, torch.mm -> oneDNN, one thread (two threads):
+
+- ``(4200, 28) @ (28, 150)``: 382 -> 216 (201 -> 136)
+- ``(150, 4050) @ (4050, 150)``: 1956 -> 1062 (1034 -> 688)
+- ``(128, 128) @ (128, 512)``: 156 -> 86 (86 -> 52)
+- ``(150, 150) @ (150, 10)``: 22 -> 15 (13 -> 15)
+- ``(32, 64) @ (64, 64)``: 3.8 -> 13.5 (4.1 -> 14.1)
+
+(the 4200-row products are a 28-step, batch-150 layer's input projection and its weight gradient,
+the 4050-row one its recurrent weight gradient). oneDNN's call costs about 12 us, so products of fewer
+than :data:`MIN_MACS` multiply-adds stay on ``torch.mm``. It reads strided operands (transposed views,
+row slices) as they are and returns a fresh dense result; a shape it has not seen builds a
+primitive once (0.3-0.5 ms), cached by oneDNN afterwards.
+
+Where oneDNN is missing, switched off (``torch.backends.mkldnn.enabled``, read on each call) or
+refuses a call, ``torch.mm`` runs, and after a refusal the route is not tried again.
+
+Example::
+
+    c = gemm.mm(a, b)                          # a @ b
+    gemm.mm_into(a, b, out, accumulate=True)   # out += a @ b
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["MIN_MACS", "usable", "takes", "mm", "mm_into"]
+
+# Products of at least this many multiply-adds go to oneDNN (about 2 us of torch.mm's work at 95
+# GFLOP/s per thread, where oneDNN's ~12 us call is paid back: see the table above).
+MIN_MACS = 1 << 21
+
+_state = {"refused": False}  # oneDNN refused a call: torch.mm from then on
+
+
+def _find_pointwise():
+    try:
+        return torch.ops.mkldnn._linear_pointwise
+    except (AttributeError, RuntimeError):  # a torch built without oneDNN
+        return None
+
+
+_pointwise = _find_pointwise()
+
+
+def usable() -> bool:
+    """oneDNN's matmul is there, enabled and has not refused a call."""
+    return (
+        _pointwise is not None
+        and not _state["refused"]
+        and torch.backends.mkldnn.is_available()
+        and bool(torch.backends.mkldnn.enabled)
+    )
+
+
+def _strided_like_blas(t: Tensor) -> bool:
+    """One of the two dimensions is unit-stride (a matrix, its transpose, or a slice of rows of
+    either): the layouts oneDNN takes; others (a column step) it refuses."""
+    return t.stride(1) == 1 or t.stride(0) == 1 or 1 in t.shape
+
+
+def takes(a: Tensor, b: Tensor) -> bool:
+    """Whether ``a @ b`` goes to oneDNN: 2-D float32 CPU tensors of at least :data:`MIN_MACS`
+    multiply-adds, each with a unit-stride dimension."""
+    return (
+        a.dim() == 2
+        and b.dim() == 2
+        and a.shape[1] == b.shape[0]
+        and a.shape[0] * a.shape[1] * b.shape[1] >= MIN_MACS
+        and a.dtype == torch.float32
+        and b.dtype == torch.float32
+        and a.device.type == "cpu"
+        and b.device.type == "cpu"
+        and _strided_like_blas(a)
+        and _strided_like_blas(b)
+        and usable()
+    )
+
+
+def _onednn(a: Tensor, b: Tensor) -> Tensor | None:
+    """``a @ b`` on oneDNN (``takes(a, b)`` holds), or None after a refusal (remembered)."""
+    try:
+        return _pointwise(a, b.t(), None, "none", [], "")
+    except RuntimeError:
+        _state["refused"] = True
+        return None
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b`` of two 2-D tensors (not recorded by autograd on the oneDNN route)."""
+    if takes(a, b):
+        c = _onednn(a, b)
+        if c is not None:
+            return c
+    return torch.mm(a, b)
+
+
+def mm_into(a: Tensor, b: Tensor, out: Tensor, accumulate: bool = False) -> None:
+    """``out = a @ b``, or ``out += a @ b`` when ``accumulate``; ``out`` dense, not requiring grad."""
+    if takes(a, b):
+        c = _onednn(a, b)
+        if c is not None:
+            if accumulate:
+                out.add_(c)
+            else:
+                out.copy_(c)
+            return
+    if accumulate:
+        out.addmm_(a, b)
+    else:
+        torch.mm(a, b, out=out)
