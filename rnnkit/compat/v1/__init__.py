@@ -89,7 +89,14 @@ from rnnkit.compat.v1.seq2seq import dense as _dense
 # math_ops names TensorFlow has as tf.NAME but not as tf.math.NAME
 _NOT_IN_TF_MATH = ("cast", "to_float", "to_int32", "to_int64", "matmul", "clip_by_value", "range_")
 _INITIALIZERS = ("zeros", "ones", "constant", "random_normal", "random_uniform", "truncated_normal")
-_INITIALIZERS += ("variance_scaling", "glorot_uniform", "glorot_normal")
+_INITIALIZERS += ("variance_scaling", "glorot_uniform", "glorot_normal", "orthogonal", "identity")
+_INITIALIZERS += (
+    "uniform_unit_scaling",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+)
 
 # The export table: namespace path ("" is tf itself) -> where its names come from. A module gives
 # every name in its ``__all__`` (the names of the namespace it mirrors); (module, names) gives some
@@ -158,6 +165,8 @@ _EXPORTS: dict[str, tuple[Any, ...]] = {
             _init,
             {n: f"{n}_initializer" for n in ("glorot_uniform", "glorot_normal", "zeros", "ones")},
         ),
+        (_init, {n: f"{n}_initializer" for n in ("he_normal", "he_uniform", "lecun_normal")}),
+        (_init, {n: f"{n}_initializer" for n in ("lecun_uniform", "orthogonal", "identity")}),
         (_init, ("Initializer",)),
     ),
     "contrib.rnn": (

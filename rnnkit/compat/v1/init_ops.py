@@ -26,6 +26,8 @@ __all__ = [
     "variance_scaling_initializer",
     "glorot_uniform_initializer",
     "glorot_normal_initializer",
+    "orthogonal_initializer",
+    "uniform_unit_scaling_initializer",
 ]
 
 
@@ -180,6 +182,15 @@ class variance_scaling_initializer(_Drawn):  # noqa: N801
         limit = math.sqrt(3.0 * scale)
         return (torch.rand(dims, generator=gen, dtype=dtype) * 2 - 1) * limit
 
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+            "dtype": (self.dtype or float32).name,
+        }
+
 
 def glorot_uniform_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
     """Uniform in ``+-sqrt(6 / (fan_in + fan_out))``: TensorFlow 1.x's default initializer."""
@@ -188,6 +199,92 @@ def glorot_uniform_initializer(seed: Any = None, dtype: Any = None) -> variance_
 
 def glorot_normal_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
     return variance_scaling_initializer(1.0, "fan_avg", "truncated_normal", seed, dtype)
+
+
+def he_normal_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
+    """``tf.initializers.he_normal``: truncated normal of variance ``2 / fan_in``."""
+    return variance_scaling_initializer(2.0, "fan_in", "truncated_normal", seed, dtype)
+
+
+def he_uniform_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
+    """``tf.initializers.he_uniform``: uniform in ``+-sqrt(6 / fan_in)``."""
+    return variance_scaling_initializer(2.0, "fan_in", "uniform", seed, dtype)
+
+
+def lecun_normal_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
+    """``tf.initializers.lecun_normal``: truncated normal of variance ``1 / fan_in``."""
+    return variance_scaling_initializer(1.0, "fan_in", "truncated_normal", seed, dtype)
+
+
+def lecun_uniform_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
+    """``tf.initializers.lecun_uniform``: uniform in ``+-sqrt(3 / fan_in)``."""
+    return variance_scaling_initializer(1.0, "fan_in", "uniform", seed, dtype)
+
+
+def _at_least_2d(dims: list[int]) -> None:
+    if len(dims) < 2:
+        raise ValueError(
+            "The tensor to initialize, specified by argument `shape` must be at least "
+            f"two-dimensional. Received shape={dims}"
+        )
+
+
+class orthogonal_initializer(_Drawn):  # noqa: N801
+    """A (semi-)orthogonal matrix times ``gain``: the Q of a QR decomposition of a standard normal
+    ``(max(rows, cols), min(rows, cols))`` draw, its columns' signs set by R's diagonal, transposed
+    when there are fewer rows than columns (rows: the product of all but the last dimension)."""
+
+    def __init__(self, gain: float = 1.0, seed: Any = None, dtype: Any = None) -> None:
+        self.gain, self.seed = float(gain), seed
+        self.dtype = None if dtype is None else as_dtype(dtype)
+
+    def _make(self, dims: list[int], dt: DType) -> Tensor:
+        _at_least_2d(dims)
+        return super()._make(dims, dt)
+
+    def _draw(self, gen, dims, dtype):
+        rows, cols = math.prod(dims[:-1]), dims[-1]
+        a = torch.randn(max(rows, cols), min(rows, cols), generator=gen, dtype=torch.float64)
+        q, r = torch.linalg.qr(a)
+        q = q * torch.sign(torch.diagonal(r))
+        if rows < cols:
+            q = q.t()
+        return (self.gain * q).reshape(dims).to(dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain, "seed": self.seed, "dtype": (self.dtype or float32).name}
+
+
+class identity_initializer(Initializer):  # noqa: N801
+    """``tf.initializers.identity``: ``gain`` times the identity (2-D shapes only)."""
+
+    def __init__(self, gain: float = 1.0, dtype: Any = None) -> None:
+        self.gain = float(gain)
+        self.dtype = None if dtype is None else as_dtype(dtype)
+
+    def _make(self, dims: list[int], dt: DType) -> Tensor:
+        if len(dims) != 2:
+            _at_least_2d([])  # TensorFlow's message for any shape that is not 2-D
+        return constant((self.gain * np.eye(*dims)).astype(dt._np), dtype=dt, name="Identity")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain, "dtype": (self.dtype or float32).name}
+
+
+class uniform_unit_scaling_initializer(_Drawn):  # noqa: N801
+    """Uniform in ``+-factor * sqrt(3 / input_size)``, ``input_size`` the product of all but the
+    last dimension (at least 1): TF 1.x's deprecated initializer, kept for the programs using it."""
+
+    def __init__(self, factor: float = 1.0, seed: Any = None, dtype: Any = None) -> None:
+        self.factor, self.seed = float(factor), seed
+        self.dtype = None if dtype is None else as_dtype(dtype)
+
+    def _draw(self, gen, dims, dtype):
+        limit = math.sqrt(3.0 / max(1.0, float(math.prod(dims[:-1])))) * self.factor
+        return (torch.rand(dims, generator=gen, dtype=dtype) * 2 - 1) * limit
+
+    def get_config(self) -> dict[str, Any]:
+        return {"factor": self.factor, "seed": self.seed, "dtype": (self.dtype or float32).name}
 
 
 def as_initializer(init: Any) -> Initializer | None:
