@@ -25,7 +25,7 @@ def _layouts():
     yield "b transposed", torch.randn(30, 20, generator=g), base[:25, :20].t()
     yield "both transposed", base[:20, :30].t(), base[30:55, :20].t()
     yield "row steps and column slices", base[::3, 5:25], base[40:80:2, :25]
-    yield "one row", torch.randn(1, 20, generator=g), torch.randn(20, 25, generator=g)
+    yield "two rows", torch.randn(2, 20, generator=g), torch.randn(20, 25, generator=g)
 
 
 @pytest.mark.parametrize("name", [n for n, _, _ in _layouts()])
@@ -55,6 +55,7 @@ def test_what_stays_on_torch(monkeypatch):
     assert not gemm.takes(a.double(), b.double())
     assert not gemm.takes(a[None], b[None])
     assert not gemm.takes(a, torch.randn(5, 6))
+    assert not gemm.takes(a[:1], b) and not gemm.takes(a, b[:, :1])  # matrix-vector: torch's gemv
     c = torch.randn(40, 40)[::2, ::3]  # no unit stride: oneDNN would refuse it
     assert not gemm.takes(c[:8, :4], b) and not gemm._state["refused"]
     torch.testing.assert_close(gemm.mm(c[:8, :4], b), c[:8, :4] @ b)
