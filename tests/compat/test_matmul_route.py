@@ -76,3 +76,30 @@ def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
     assert gemm._state["refused"] and not _matmul.takes(
         torch.zeros(1024, 1024), torch.zeros(1024, 1024)
     )
+
+
+@pytest.mark.parametrize("shape", [(12, 16), (3, 5, 16)])
+def test_dense_layers_take_the_route_with_the_same_values(monkeypatch, shape):
+    if not gemm.usable():
+        pytest.skip("torch without oneDNN")
+    x_value = rng(5).normal(size=shape).astype(np.float32)
+    calls = []
+    real = _matmul.matmul
+    monkeypatch.setattr(_matmul, "matmul", lambda x, y: calls.append(1) or real(x, y))
+
+    def run(min_macs):
+        monkeypatch.setattr(gemm, "MIN_MACS", min_macs)
+        tf.reset_default_graph()
+        tf.set_random_seed(3)
+        x = tf.Variable(x_value)
+        y = tf.layers.dense(x, 7, activation=tf.tanh)
+        return weighted_value_and_grads(y, [x, *tf.trainable_variables()[1:]])
+
+    routed = run(1)
+    assert len(calls) >= 1
+    n = len(calls)
+    plain = run(1 << 60)
+    assert len(calls) == n
+    assert routed[0].shape == shape[:-1] + (7,)
+    for got, ref in zip(routed, plain):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)

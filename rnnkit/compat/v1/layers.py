@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from rnnkit.compat.v1 import _matmul
 from rnnkit.compat.v1.init_ops import zeros_initializer
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from rnnkit.compat.v1.variables import get_variable, get_variable_scope, variable_scope
@@ -81,7 +82,12 @@ def _dense_product(x: Tensor, kernel: Tensor, bias: Tensor | None, units: int, o
     inputs_ = [x, kernel] + ([bias] if bias is not None else [])
 
     def fn(v: torch.Tensor, k: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
-        y = v @ k
+        rows = v.reshape(-1, v.shape[-1]) if v.dim() > 2 else v
+        if _matmul.takes(rows, k):  # a large float32 product (a vocabulary's logits): oneDNN's
+            y = _matmul.matmul(rows, k)
+            y = y.reshape(*v.shape[:-1], k.shape[1]) if v.dim() > 2 else y
+        else:
+            y = v @ k
         return y + b if b is not None else y
 
     return Tensor(op, x.dtype, shape, inputs_, fn=fn)
