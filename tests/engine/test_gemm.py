@@ -26,6 +26,13 @@ def _layouts():
     yield "both transposed", base[:20, :30].t(), base[30:55, :20].t()
     yield "row steps and column slices", base[::3, 5:25], base[40:80:2, :25]
     yield "two rows", torch.randn(2, 20, generator=g), torch.randn(20, 25, generator=g)
+    # broadcast gradients (a sum's): a zero stride on either side
+    yield "expanded rows", _expanded(g, (1, 20), (30, 20)), _expanded(g, (1, 25), (20, 25))
+    yield "expanded columns", _expanded(g, (30, 1), (30, 20)), _expanded(g, (20, 1), (20, 25))
+
+
+def _expanded(g, shape, to):
+    return torch.randn(*shape, generator=g).expand(*to)
 
 
 @pytest.mark.parametrize("name", [n for n, _, _ in _layouts()])
