@@ -201,24 +201,24 @@ def glorot_normal_initializer(seed: Any = None, dtype: Any = None) -> variance_s
     return variance_scaling_initializer(1.0, "fan_avg", "truncated_normal", seed, dtype)
 
 
-def he_normal_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
-    """``tf.initializers.he_normal``: truncated normal of variance ``2 / fan_in``."""
-    return variance_scaling_initializer(2.0, "fan_in", "truncated_normal", seed, dtype)
+def _on_fan_in(scale: float, distribution: str, name: str) -> Any:
+    """TF's fan-in variance-scaling presets (``tf.initializers.he_normal`` and its kin)."""
+
+    def make(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
+        return variance_scaling_initializer(scale, "fan_in", distribution, seed, dtype)
+
+    make.__name__ = make.__qualname__ = name
+    tf_name = name[: -len("_initializer")]
+    make.__doc__ = (
+        f"``tf.initializers.{tf_name}``: variance ``{scale:g} / fan_in``, {distribution}."
+    )
+    return make
 
 
-def he_uniform_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
-    """``tf.initializers.he_uniform``: uniform in ``+-sqrt(6 / fan_in)``."""
-    return variance_scaling_initializer(2.0, "fan_in", "uniform", seed, dtype)
-
-
-def lecun_normal_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
-    """``tf.initializers.lecun_normal``: truncated normal of variance ``1 / fan_in``."""
-    return variance_scaling_initializer(1.0, "fan_in", "truncated_normal", seed, dtype)
-
-
-def lecun_uniform_initializer(seed: Any = None, dtype: Any = None) -> variance_scaling_initializer:
-    """``tf.initializers.lecun_uniform``: uniform in ``+-sqrt(3 / fan_in)``."""
-    return variance_scaling_initializer(1.0, "fan_in", "uniform", seed, dtype)
+he_normal_initializer = _on_fan_in(2.0, "truncated_normal", "he_normal_initializer")
+he_uniform_initializer = _on_fan_in(2.0, "uniform", "he_uniform_initializer")
+lecun_normal_initializer = _on_fan_in(1.0, "truncated_normal", "lecun_normal_initializer")
+lecun_uniform_initializer = _on_fan_in(1.0, "uniform", "lecun_uniform_initializer")
 
 
 def _at_least_2d(dims: list[int]) -> None:
