@@ -1,9 +1,10 @@
 """Float32 matrix products on oneDNN's matmul, where torch's own ``mm`` is the slower of the two.
 
-Why: on the AMD CPUs this was measured on (Zen 4/5, AVX-512), ``torch.mm`` runs about 95 GFLOP/s on
-one thread whatever the shape, while oneDNN's matmul primitive (``torch.ops.mkldnn._linear_pointwise``,
-the dense-tensor entry torch's own compiler uses for linear layers) runs 170-230. Medians on the
-2-core VM, microseconds, torch.mm -> oneDNN, one thread (two threads):
+Why: on the AMD CPUs this was measured on (Zen 4/5, AVX-512), ``torch.mm`` runs about 95 GFLOP/s
+on one thread whatever the shape, while oneDNN's matmul primitive
+(``torch.ops.mkldnn._linear_pointwise``, the dense-tensor entry torch's own compiler uses for linear
+layers) runs 170-230. Medians on the 2-core VM, microseconds, torch.mm -> oneDNN, one thread (two
+threads):
 
 - ``(4200, 28) @ (28, 150)``: 382 -> 216 (201 -> 136)
 - ``(150, 4050) @ (4050, 150)``: 1956 -> 1062 (1034 -> 688)
@@ -11,11 +12,11 @@ the dense-tensor entry torch's own compiler uses for linear layers) runs 170-230
 - ``(150, 150) @ (150, 10)``: 22 -> 15 (13 -> 15)
 - ``(32, 64) @ (64, 64)``: 3.8 -> 13.5 (4.1 -> 14.1)
 
-(the 4200-row products are a 28-step, batch-150 layer's input projection and its weight gradient,
-the 4050-row one its recurrent weight gradient). oneDNN's call costs about 12 us, so products of fewer
-than :data:`MIN_MACS` multiply-adds stay on ``torch.mm``, as do operands that are not a dense matrix
-or the transpose of one (see :func:`_dense`). It returns a fresh dense result; a shape it has not
-seen builds a primitive once (0.3-0.5 ms), cached by oneDNN afterwards.
+(the 4200-row products are a 28-step, batch-150 layer's input projection and its weight
+gradient, the 4050-row one its recurrent weight gradient). oneDNN's call costs about 12 us, so
+products of fewer than :data:`MIN_MACS` multiply-adds stay on ``torch.mm``, as do operands that are
+not a dense matrix or the transpose of one (see :func:`_dense`). It returns a fresh dense result; a
+shape it has not seen builds a primitive once (0.3-0.5 ms), cached by oneDNN afterwards.
 
 Where oneDNN is missing, switched off (``torch.backends.mkldnn.enabled``, read on each call) or
 refuses a call, ``torch.mm`` runs, and after a refusal the route is not tried again.
@@ -109,7 +110,8 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 
 
 def mm_into(a: Tensor, b: Tensor, out: Tensor, accumulate: bool = False) -> None:
-    """``out = a @ b``, or ``out += a @ b`` when ``accumulate``; ``out`` dense, not requiring grad."""
+    """``out = a @ b``, or ``out += a @ b`` when ``accumulate`` (``out`` dense, not requiring
+    grad)."""
     if takes(a, b):
         c = _onednn(a, b)
         if c is not None:
