@@ -432,4 +432,5 @@ SEEDED: dict[str, int] = {
     # TF's result with Grappler's arithmetic rewrites off (see tf_side.py): the graph's shape
     "pow_scalar_by_matrix_exponent_keeps_the_broadcast_shape": 90002720,
     "pow_rank2_by_rank3_exponent_broadcasts": 90007442,
+    "where_unknown_rank_x_and_y_ignore_a_rank2_condition": 96000422,
 }

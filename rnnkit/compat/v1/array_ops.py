@@ -582,9 +582,10 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str = "Where") -> 
         raise ValueError(f"Shapes {a.shape} and {b.shape} are incompatible ('{name}': x and y).")
     shape = a.shape.merge_with(b.shape)
     cs = c.shape
-    if cs.ndims is not None and cs.ndims >= 2 and cs.is_compatible_with(shape):
-        shape = shape.merge_with(cs)  # a condition of x's shape tells its sizes too (TF's shape
-        # function merges it unless it is a scalar or a vector)
+    if cs.ndims is not None and cs.ndims >= 2 and shape.ndims is not None:
+        if cs.is_compatible_with(shape):
+            shape = shape.merge_with(cs)  # a condition of x's shape tells its sizes too (TF's shape
+            # function merges it unless it is a scalar or a vector, or x and y have unknown rank)
     if cs.ndims and shape.ndims is not None and not cs.is_compatible_with(shape):
         if not (cs.ndims == 1 and shape.ndims >= 1 and cs[:1].is_compatible_with(shape[:1])):
             raise ValueError(
