@@ -72,6 +72,11 @@ def test_what_stays_on_torch(monkeypatch):
         assert not gemm.takes(x, y)
         torch.testing.assert_close(gemm.mm(x, y), x @ y)
     assert not gemm._state["refused"]
+    # a large transposed left operand (copied by oneDNN) with few output columns
+    tall = torch.randn(1 << 14, 64)
+    assert not gemm.takes(tall.t(), torch.randn(1 << 14, 16))
+    assert gemm.takes(tall.t(), torch.randn(1 << 14, 64)) == gemm.usable()
+    assert gemm.takes(tall.t().contiguous(), torch.randn(1 << 14, 16)) == gemm.usable()
     monkeypatch.setattr(gemm, "MIN_MACS", 8 * 4 * 6 + 1)
     assert not gemm.takes(a, b)
     enabled = torch.backends.mkldnn.enabled
