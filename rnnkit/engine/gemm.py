@@ -13,8 +13,10 @@ threads):
 - ``(32, 64) @ (64, 64)``: 3.8 -> 13.5 (4.1 -> 14.1)
 
 (the 4200-row products are a 28-step, batch-150 layer's input projection and its weight
-gradient, the 4050-row one its recurrent weight gradient). oneDNN's call costs about 12 us, so
-products of fewer than :data:`MIN_MACS` multiply-adds stay on ``torch.mm``, as do operands that are
+gradient, the 4050-row one its recurrent weight gradient), measured in a process that keeps freed
+memory. oneDNN's call costs about 12 us, so products of fewer than :data:`MIN_MACS` multiply-adds
+stay on ``torch.mm``; and since it allocates on every call, so do products of fewer than
+:data:`FRESH_MIN_MACS` unless the process keeps freed memory (see there). So do operands that are
 not a dense matrix or the transpose of one (see :func:`_dense`). It returns a fresh dense result; a
 shape it has not seen builds a primitive once (0.3-0.5 ms), cached by oneDNN afterwards.
 
@@ -32,11 +34,25 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["MIN_MACS", "usable", "takes", "mm", "mm_into"]
+from rnnkit.engine.memory import retaining
+
+__all__ = ["MIN_MACS", "FRESH_MIN_MACS", "usable", "takes", "mm", "mm_into"]
 
 # Products of at least this many multiply-adds go to oneDNN (about 2 us of torch.mm's work at 95
 # GFLOP/s per thread, where oneDNN's ~12 us call is paid back: see the table above).
 MIN_MACS = 1 << 21
+
+# oneDNN allocates on every call (its result, a dense copy of a transposed left operand, its
+# scratchpad), where torch.mm writes into ``out`` with buffers it keeps. Once glibc has handed freed
+# memory back to the system, those allocations take their first page faults on every call: one
+# thread, us, oneDNN -> oneDNN after malloc_trim (torch.mm unchanged): (150, 4050) @ (4050, 150)
+# 1067 -> 1937 (mm 1934), (4200, 28) @ (28, 150) 217 -> 1038 (mm 385). Which state a process is in
+# depends on its allocation history: the TF1 chapter's step on one thread took 5.3-5.5 ms with
+# oneDNN's products and 6.3 without in one process, 7.2-7.4 against 6.3-6.5 in another. So products
+# from MIN_MACS go to oneDNN only while the process keeps freed memory
+# (``rnnkit.engine.retain_freed_memory``; ``python -m rnnkit tf1`` does), where the step took 5.54
+# against 6.33 ms; otherwise only from FRESH_MIN_MACS, where the faults are small next to the work.
+FRESH_MIN_MACS = 1 << 27
 
 _state = {"refused": False}  # oneDNN refused a call: torch.mm from then on
 
@@ -70,12 +86,13 @@ def _dense(t: Tensor) -> bool:
 
 def takes(a: Tensor, b: Tensor) -> bool:
     """Whether ``a @ b`` goes to oneDNN: 2-D float32 CPU tensors of at least :data:`MIN_MACS`
-    multiply-adds, not a matrix-vector product, each dense or the transpose of a dense one."""
+    multiply-adds (:data:`FRESH_MIN_MACS` while freed memory goes back to the system), not a
+    matrix-vector product, each dense or the transpose of a dense one."""
     return (
         a.dim() == 2
         and b.dim() == 2
         and a.shape[1] == b.shape[0]
-        and a.shape[0] * a.shape[1] * b.shape[1] >= MIN_MACS
+        and a.shape[0] * a.shape[1] * b.shape[1] >= (MIN_MACS if retaining() else FRESH_MIN_MACS)
         # A matrix-vector product stays on torch.mm, whose gemv reads the matrix once, where oneDNN
         # first copies it into its blocked layout: (1, 1024) @ (1024, 2048) took 104 us on torch.mm
         # and 242 on oneDNN (one thread); three rows already run faster on oneDNN (147 -> 120).

@@ -15,6 +15,7 @@ from rnnkit.engine import gemm
 def fresh_state(monkeypatch):
     monkeypatch.setitem(gemm._state, "refused", False)
     monkeypatch.setattr(gemm, "MIN_MACS", 1)
+    monkeypatch.setattr(gemm, "retaining", lambda: 1 << 30)  # as after retain_freed_memory()
 
 
 def _layouts():
@@ -106,3 +107,17 @@ def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
     gemm.mm_into(a, b, out, accumulate=True)
     torch.testing.assert_close(out, a @ b + 1)
     assert calls == [1] and gemm._state["refused"] and not gemm.takes(a, b)
+
+
+def test_without_retained_memory_only_large_products_take_onednn(monkeypatch):
+    """oneDNN allocates on every call; while freed memory goes back to the system those allocations
+    fault on every call, so only products of FRESH_MIN_MACS+ go there."""
+    monkeypatch.setattr(gemm, "MIN_MACS", 1 << 21)
+    a, b = torch.randn(256, 256), torch.randn(256, 256)  # 16.8M multiply-adds
+    monkeypatch.setattr(gemm, "retaining", lambda: 0)
+    assert not gemm.takes(a, b)
+    monkeypatch.setattr(gemm, "FRESH_MIN_MACS", 1 << 24)
+    assert gemm.takes(a, b) == gemm.usable()
+    monkeypatch.setattr(gemm, "FRESH_MIN_MACS", 1 << 27)
+    monkeypatch.setattr(gemm, "retaining", lambda: 1 << 30)
+    assert gemm.takes(a, b) == gemm.usable()
