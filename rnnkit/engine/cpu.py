@@ -354,13 +354,14 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
     weight gradients); ``out`` is C-contiguous, ``a``/``b`` may be transposed views.
 
     Layers whose per-step product runs on one OpenBLAS thread use torch's thread pool, on zero-copy
-    views: oneDNN's matmul from :data:`gemm.MIN_MACS` multiply-adds (:mod:`rnnkit.engine.gemm`),
-    else torch's ``mm``. Measured on the 2-core machine: S-size LSTM forward+backward ~10% faster on
+    views: oneDNN's matmul where :func:`gemm.takes` says so (:mod:`rnnkit.engine.gemm`), else
+    torch's ``mm``. Measured on the 2-core machine: S-size LSTM forward+backward ~10% faster on
     torch's mm than on one OpenBLAS thread, mostly from the transposed weight-gradient product; the
-    TF1 chapter's MNIST RNN training step (B=150, T=28, H=150) on one thread 6.5 -> 5.8 ms with
-    oneDNN's in place of torch's mm (alternating in one process). Layers whose per-step product
-    uses several OpenBLAS threads keep OpenBLAS, as OpenBLAS's waiting threads and torch's pool
-    contend for the cores (M-size LSTM forward+backward measured ~35% slower with torch's matmul)."""
+    TF1 chapter's MNIST RNN training step (B=150, T=28, H=150) on one thread 6.75 -> 5.68 ms with
+    oneDNN's in place of torch's mm (freed memory kept, alternating in one process). Layers whose
+    per-step product uses several OpenBLAS threads keep OpenBLAS, as OpenBLAS's waiting threads and
+    torch's pool contend for the cores (M-size LSTM forward+backward measured ~35% slower with
+    torch's matmul)."""
     if a.shape[0] * a.shape[1] * b.shape[1] <= TINY_MACS:  # call overhead dominates: numpy
         if accumulate:  # np.dot: ~0.7 us less per call than the matmul ufunc at seed size
             out += np.dot(a, b)
