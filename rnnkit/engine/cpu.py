@@ -223,14 +223,20 @@ def _scratch(name: str, *shape: int, like: np.ndarray) -> np.ndarray:
     forward+backward spent about a third of its time in them. Larger buffers are allocated per call
     (their page faults are small next to the work that fills them) so that little memory stays held.
     """
+    return _kept(_SCRATCH.bufs, name, shape, like.dtype, np.empty)
+
+
+def _kept(store: dict, name: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
+    """A ``shape`` view of this thread's buffer ``name`` in ``store``, made by ``make`` (np.empty or
+    np.zeros) and grown to the largest size seen; per call past SCRATCH_KEEP_BYTES."""
     n = math.prod(shape)
-    if n * like.itemsize > SCRATCH_KEEP_BYTES:
-        return np.empty(shape, dtype=like.dtype)
-    key = (name, like.dtype)
-    buf = _SCRATCH.bufs.get(key)
+    if n * np.dtype(dtype).itemsize > SCRATCH_KEEP_BYTES:
+        return make(shape, dtype=dtype)
+    key = (name, dtype)
+    buf = store.get(key)
     if buf is None or buf.size < n:
-        buf = np.empty(max(n, 1), dtype=like.dtype)
-        _SCRATCH.bufs[key] = buf
+        buf = make(max(n, 1), dtype=dtype)
+        store[key] = buf
     return buf[:n].reshape(shape)
 
 
@@ -240,15 +246,7 @@ def _zeros(*shape: int, like: np.ndarray) -> np.ndarray:
     Stands for the gradient of outputs nothing read (a classifier that reads only the final state):
     autograd would otherwise fill a fresh ``(T, B, H)`` tensor of zeros each step, measured at 0.57 ms
     of a 9 ms training step (the TF1 chapter's MNIST RNN, one thread), mostly first page faults."""
-    n = math.prod(shape)
-    if n * like.itemsize > SCRATCH_KEEP_BYTES:
-        return np.zeros(shape, dtype=like.dtype)
-    key = ("zeros", like.dtype)
-    buf = _SCRATCH.zeros.get(key)
-    if buf is None or buf.size < n:
-        buf = np.zeros(max(n, 1), dtype=like.dtype)
-        _SCRATCH.zeros[key] = buf
-    return buf[:n].reshape(shape)
+    return _kept(_SCRATCH.zeros, "zeros", shape, like.dtype, np.zeros)
 
 
 def _state_grad(grad: torch.Tensor | None, like: np.ndarray) -> np.ndarray:

@@ -15,8 +15,9 @@ call costs a clock read. Where ``/proc/stat`` cannot be read (not Linux), every 
 training step (``Session.run`` of ``rnnkit.compat.v1`` uses it for every run). Torch's OpenMP team
 (its products, oneDNN's LSTM, large elementwise ops) has every thread meet at the end of each
 parallel region; when other processes leave less than one core free, the second thread is often
-descheduled and the first waits a scheduler slice for it on every small op: a 64x96x256 product measured 20 us median but 48 ms at the 90th percentile with two threads at load 10
-on two cores, 32 us flat with one. So while :func:`spare_cores` reports less than
+descheduled and the first waits a scheduler slice for it on every small op: a 64x96x256 product
+measured 20 us median but 48 ms at the 90th percentile with two threads at load 10 on two cores, 32
+us flat with one. So while :func:`spare_cores` reports less than
 :data:`FREE_CORES` left free by others, the body computes on one torch thread, and with torch's own
 setting otherwise. Torch keeps the thread count per calling thread (OpenMP's setting is per thread;
 a new thread starts from the last one set), so each Python thread lowers and restores its own: the

@@ -13,8 +13,8 @@ different cell in the same graph gets ``rnn_1`` instead of TensorFlow's "already
 A run that reads only the final state of such a node (an evaluation fetching ``state``, or a
 classifier on it) runs ``rnnkit.final_state`` instead, which skips the outputs: the node offers
 that kernel to the session (``StructNode.offer_partial``), and a session's plan takes it when no
-node it evaluates reads the outputs. The values are the same; a run that differentiates through the node records the full
-forward either way.
+node it evaluates reads the outputs. The values are the same; a run that differentiates through the
+node records the full forward either way.
 """
 
 from __future__ import annotations

@@ -90,8 +90,9 @@ def usable(*tensors: torch.Tensor) -> bool:
 
 
 def _run(one, threads, var: torch.Tensor, arrays: list[torch.Tensor], scalars: tuple) -> None:
-    """``one`` or ``threads`` (the same kernel, split over numba's threads) over flat views."""
-    flat = [t.reshape(-1).numpy() for t in arrays]
+    """``one`` or ``threads`` (the same kernel, split over numba's threads) over flat views (the
+    kernels write the variable and its slots in place: ``view`` raises rather than copy)."""
+    flat = [t.view(-1).numpy() for t in arrays]
     run_numba(one, threads, var.numel() >= THREADED_ELEMENTS, *flat, *scalars)
 
 
