@@ -15,7 +15,7 @@ import torch
 
 from rnnkit.engine import gemm
 
-__all__ = ["takes", "matmul"]
+__all__ = ["takes", "matmul", "product"]
 
 
 def takes(x: torch.Tensor, y: torch.Tensor) -> bool:
@@ -49,3 +49,9 @@ class _MatMul(torch.autograd.Function):
 def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``x @ y`` (``takes(x, y)`` holds) as one autograd node."""
     return _MatMul.apply(x, y)
+
+
+def product(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``x @ y`` as ``tf.matmul`` and ``tf.layers.dense`` compute it: the oneDNN node where
+    :func:`takes` holds, else ``torch.matmul``."""
+    return matmul(x, y) if takes(x, y) else torch.matmul(x, y)

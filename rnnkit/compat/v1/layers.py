@@ -82,12 +82,10 @@ def _dense_product(x: Tensor, kernel: Tensor, bias: Tensor | None, units: int, o
     inputs_ = [x, kernel] + ([bias] if bias is not None else [])
 
     def fn(v: torch.Tensor, k: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
-        rows = v.reshape(-1, v.shape[-1]) if v.dim() > 2 else v
-        if _matmul.takes(rows, k):  # a large float32 product (a vocabulary's logits): oneDNN's
-            y = _matmul.matmul(rows, k)
-            y = y.reshape(*v.shape[:-1], k.shape[1]) if v.dim() > 2 else y
+        if v.dim() > 2:  # rows of any rank as one matrix, so a large product can take oneDNN
+            y = _matmul.product(v.reshape(-1, v.shape[-1]), k).reshape(*v.shape[:-1], k.shape[1])
         else:
-            y = v @ k
+            y = _matmul.product(v, k)
         return y + b if b is not None else y
 
     return Tensor(op, x.dtype, shape, inputs_, fn=fn)

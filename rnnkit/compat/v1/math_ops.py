@@ -393,9 +393,7 @@ def matmul(
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x = x.transpose(-1, -2) if transpose_a else x
         y = y.transpose(-1, -2) if transpose_b else y
-        if _matmul.takes(x, y):  # a large float32 product (an output projection): oneDNN's
-            return _matmul.matmul(x, y)
-        return torch.matmul(x, y)
+        return _matmul.product(x, y)  # a large float32 one (an output projection) on oneDNN
 
     return Tensor("MatMul", a.dtype, shape, [a, b], fn=fn)
 
