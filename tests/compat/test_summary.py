@@ -104,6 +104,64 @@ def test_histogram_of_one_value_and_of_none(tmp_path) -> None:
     assert _histogram_proto(np.zeros(0)).num == 0
 
 
+def _searched_counts(values: np.ndarray) -> np.ndarray:
+    """The bucket counts by binary search over TF's edges (``upper_bound``, as TF's kernel)."""
+    from rnnkit.compat.v1._histogram import EDGES
+
+    slot = np.minimum(np.searchsorted(EDGES, values, side="right"), EDGES.size - 1)
+    return np.bincount(slot, minlength=EDGES.size)
+
+
+def test_histogram_buckets_equal_a_binary_search_over_tfs_edges() -> None:
+    """The table lookup puts every value where a binary search over the edges does: the edges
+    themselves and their float neighbours, both signs, zeros, subnormals, DBL_MAX, float32 input."""
+    from rnnkit.compat.v1._histogram import EDGES
+    from rnnkit.compat.v1.summary import _histogram_proto
+
+    finite = EDGES[np.isfinite(EDGES)]
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [
+            finite,
+            np.nextafter(finite[1:-1], np.inf),
+            np.nextafter(finite[1:-1], -np.inf),
+            [0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300, 1e300, -1e300],
+            rng.standard_normal(20000) * 10.0 ** rng.uniform(-15, 22, 20000),
+        ]
+    )
+    values = values[np.isfinite(values)]
+    small = values[np.abs(values) < 3e38]
+    for v in (values, small.astype(np.float32)):
+        v64 = v.astype(np.float64)
+        want = _searched_counts(v64)
+        pb = _histogram_proto(v)
+        got = np.zeros(EDGES.size)
+        got[np.searchsorted(EDGES, list(pb.bucket_limit))] = list(pb.bucket)
+        np.testing.assert_array_equal(got, want)
+        assert (pb.min, pb.max, pb.num) == (v64.min(), v64.max(), v64.size)
+        # TF adds the values one after another, in order
+        assert pb.sum == sum(v64.tolist())
+        with np.errstate(over="ignore"):  # 1e300 squared: infinity on both sides
+            assert pb.sum_squares == sum((v64 * v64).tolist())
+
+
+def test_histogram_of_nan_or_infinity_raises_tfs_error() -> None:
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None])
+    with tf.name_scope("train"):
+        h = tf.summary.histogram("logits", x)
+    with tf.Session() as sess:
+        assert sess.run(h, {x: [1.0, 2.0]})
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match="^Nan in summary histogram for: train/logits$"
+        ):
+            sess.run(h, {x: [1.0, np.nan, np.inf]})
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match="^Infinity in Histogram for: train/logits$"
+        ):
+            sess.run(h, {x: [-np.inf, np.nan]})
+
+
 def test_bad_image_and_text_arguments() -> None:
     tf.reset_default_graph()
     with pytest.raises(ValueError, match="4-D with last dim 1, 3, or 4"):

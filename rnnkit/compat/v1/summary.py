@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.compat.v1 import _histogram
 from rnnkit.compat.v1.dtypes import string
 from rnnkit.compat.v1.ops import (
     GraphKeys,
@@ -50,43 +51,9 @@ def scalar(name: str, tensor: Any, collections: Any = None, family: Any = None) 
     return _summary_op(name, [x], fn, collections)
 
 
-def _default_bucket_limits() -> np.ndarray:
-    """TensorFlow's histogram bucket edges: ``+-1e-12 * 1.1**k`` up to 1e20, 0, and +-DBL_MAX."""
-    positive = []
-    v = 1.0e-12
-    while v < 1.0e20:
-        positive.append(v)
-        v *= 1.1
-    positive.append(np.finfo(np.float64).max)
-    return np.array([-x for x in reversed(positive)] + [0.0] + positive)
-
-
-_BUCKET_LIMITS = _default_bucket_limits()
-
-
-def _histogram_proto(values: np.ndarray) -> Any:
-    """TensorFlow's ``HistogramProto`` of ``values``: counts per default bucket, each run of empty
-    buckets written as one entry ending at the run's last edge."""
-    pb = _summary_pb2().HistogramProto()
-    v = values.astype(np.float64).ravel()
-    if v.size:
-        pb.min, pb.max = float(v.min()), float(v.max())
-    else:
-        pb.min, pb.max = float(_BUCKET_LIMITS[-1]), float(-_BUCKET_LIMITS[-1])
-    pb.num, pb.sum, pb.sum_squares = float(v.size), float(v.sum()), float((v * v).sum())
-    index = np.minimum(np.searchsorted(_BUCKET_LIMITS, v, side="right"), len(_BUCKET_LIMITS) - 1)
-    counts = np.bincount(index, minlength=len(_BUCKET_LIMITS)).astype(np.float64)
-    i, n = 0, len(counts)
-    while i < n:
-        end, count = _BUCKET_LIMITS[i], counts[i]
-        i += 1
-        if count <= 0.0:
-            while i < n and counts[i] <= 0.0:
-                end, count = _BUCKET_LIMITS[i], counts[i]
-                i += 1
-        pb.bucket_limit.append(float(end))
-        pb.bucket.append(float(count))
-    return pb
+def _histogram_proto(values: np.ndarray, name: str = "histogram") -> Any:
+    """TensorFlow's ``HistogramProto`` of ``values`` (see :mod:`._histogram`)."""
+    return _histogram.histogram(values, _summary_pb2().HistogramProto(), name)
 
 
 def _summary_op(name: str, inputs: list[Tensor], fn: Any, collections: Any) -> Tensor:
@@ -106,7 +73,7 @@ def histogram(name: str, values: Any, collections: Any = None, family: Any = Non
     summary_pb2 = _summary_pb2()
 
     def fn(tag: str, v: Any) -> bytes:
-        pb = _histogram_proto(v.detach().cpu().double().numpy())
+        pb = _histogram_proto(v.detach().cpu().numpy(), tag)
         return summary_pb2.Summary(
             value=[summary_pb2.Summary.Value(tag=tag, histo=pb)]
         ).SerializeToString()
