@@ -21,7 +21,7 @@ def fresh_graph():
     [
         (lambda: tf.estimator, "tf.estimator"),
         (lambda: tf.layers.conv2d, "tf.layers.conv2d"),
-        (lambda: tf.nn.conv2d, "tf.nn.conv2d"),
+        (lambda: tf.nn.conv3d, "tf.nn.conv3d"),
         (lambda: tf.contrib.rnn.LayerNormBasicLSTMCell, "tf.contrib.rnn.LayerNormBasicLSTMCell"),
         (lambda: tf.nn.rnn_cell.AttentionCellWrapper, "tf.nn.rnn_cell.AttentionCellWrapper"),
         (lambda: tf.nn.rnn_cell.LSTMCell(4, num_unit_shards=2), "num_unit_shards=2"),

@@ -14,7 +14,8 @@ Modules mirror TensorFlow's namespaces: ``ops`` (graphs, tensors, scopes), ``ses
 (``tf.logging``), ``gfile``, ``session_config`` (``tf.ConfigProto``), ``control_flow_ops``
 (``cond``, ``case``, ``while_loop``, ``TensorArray``, ``tuple``), ``functional_ops`` (``map_fn``,
 ``scan``, ``foldl``, ``foldr``), ``data`` (``tf.data``), ``metrics`` (``tf.metrics``), ``nest``
-(``tf.nest``), ``candidate_sampling`` (``tf.nn.sampled_softmax_loss``). Each module's ``__all__``
+(``tf.nest``), ``candidate_sampling`` (``tf.nn.sampled_softmax_loss``), ``conv_ops``
+(``tf.nn.conv2d``, ``conv1d``, ``max_pool``, ``avg_pool``). Each module's ``__all__``
 lists the TensorFlow names it provides at the namespace it mirrors; the export table ``_EXPORTS``
 below says which modules feed which namespace (``math_ops`` feeds ``tf`` and ``tf.math``), and
 ``tf``, its namespaces and ``SUPPORTED`` are built from it. Anything outside the subset raises
@@ -47,6 +48,7 @@ from rnnkit.compat.v1 import check_ops as _check
 from rnnkit.compat.v1 import contrib_layers as _contrib_layers
 from rnnkit.compat.v1 import contrib_slim as _contrib_slim
 from rnnkit.compat.v1 import control_flow_ops as _cf
+from rnnkit.compat.v1 import conv_ops as _conv
 from rnnkit.compat.v1 import data as _data
 from rnnkit.compat.v1 import device_lib as _device_lib_module
 from rnnkit.compat.v1 import dtypes as _dtypes
@@ -128,7 +130,7 @@ _EXPORTS: dict[str, tuple[Any, ...]] = {
     ),
     "errors": (_errors,),
     "math": ((_math, [n for n in _math.__all__ if n not in _NOT_IN_TF_MATH]),),
-    "nn": (_nn, _rnn, _sampling),
+    "nn": (_nn, _rnn, _sampling, _conv),
     "nn.rnn_cell": (_cells,),
     "nn.seq2seq": (_seq2seq,),  # TensorFlow 0.x's place of legacy_seq2seq
     "layers": (_layers, _dense),
