@@ -30,3 +30,16 @@ def test_arithmetic_with_scalars_lists_arrays_and_matmul_operator():
         close(g, r)
         assert g.dtype == np.float32
     assert run(tf.constant([3, 4]) / tf.constant([2, 2])).tolist() == [1.5, 2.0]  # int / int
+
+
+@pytest.mark.parametrize(
+    "fn", [tf.nn.relu, tf.tanh, tf.sigmoid, tf.exp, tf.square, tf.floor, tf.nn.relu6, tf.nn.elu]
+)
+def test_elementwise_ops_take_the_name_given(fn) -> None:
+    """As in TF: ``name=`` names the node (made unique under the scope); without it, the op type."""
+    x = tf.placeholder(tf.float32, [2])
+    with tf.name_scope("s"):
+        named, again, plain = fn(x, name="act"), fn(x, name="act"), fn(x)
+    op = plain.name.split("/")[1].split(":")[0]
+    assert (named.name, again.name, plain.name) == ("s/act:0", "s/act_1:0", f"s/{op}:0")
+    assert op[0].isupper()

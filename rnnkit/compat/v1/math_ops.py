@@ -157,14 +157,16 @@ def _binary(op: str, fn: Callable, x: Any, y: Any) -> Tensor:
     return Tensor(op, dtype, _broadcast(op, x.shape, y.shape), [x, y], fn=fn)
 
 
-def _unary(op: str, fn: Callable, x: Any, float_only: _py_bool = True) -> Tensor:
+def _unary(
+    op: str, fn: Callable, x: Any, float_only: _py_bool = True, name: str | None = None
+) -> Tensor:
     x = convert_to_tensor(x)
     if float_only and not x.dtype.is_floating:
         raise TypeError(
             f"Received an invalid value for `x` of '{op}': expected a float tensor, got "
             f"{x.dtype.name} ({x.name!r})."
         )
-    return Tensor(op, x.dtype, x.shape, [x], fn=fn)
+    return Tensor(name or op, x.dtype, x.shape, [x], fn=fn)
 
 
 def _reduce(
@@ -224,7 +226,7 @@ def _named(
     op: str, fn: Callable, float_only: _py_bool = True, no_grad: _py_bool = False
 ) -> Callable[..., Tensor]:
     def f(x: Any, name: str | None = None) -> Tensor:
-        out = _unary(op, fn, x, float_only)
+        out = _unary(op, fn, x, float_only, name)
         if no_grad:  # TensorFlow registers no gradient for it: tf.gradients gives None through it
             out._no_grad = True
         return out
