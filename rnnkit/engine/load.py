@@ -13,18 +13,20 @@ call costs a clock read. Where ``/proc/stat`` cannot be read (not Linux), every 
 
 :func:`adaptive_threads` applies the same reading to torch's own thread team, around a whole
 training step (``Session.run`` of ``rnnkit.compat.v1`` uses it for every run). Torch's OpenMP team
-(its products, oneDNN's LSTM, large elementwise ops) has every thread meet at the end of each
-parallel region; when other processes leave less than one core free, the second thread is often
-descheduled and the first waits a scheduler slice for it on every small op: a 64x96x256 product
-measured 20 us median but 48 ms at the 90th percentile with two threads at load 10 on two cores, 32
-us flat with one. So while :func:`spare_cores` reports less than
-:data:`FREE_CORES` left free by others, the body computes on one torch thread, and with torch's own
-setting otherwise. Torch keeps the thread count per calling thread (OpenMP's setting is per thread;
-a new thread starts from the last one set), so each Python thread lowers and restores its own: the
-first call that finds the machine busy lowers it, a call that finds cores free again puts it back,
-and the outermost call puts it back when it returns. On the 2-core VM this was measured on, sums,
-products, ``log_softmax`` and five Adam steps of LSTM models gave the same bits on one thread and on
-two; a BLAS that splits a product by thread count would differ in float32 rounding.
+(its products, oneDNN's LSTM, elementwise ops of 2,048 elements and more) has every thread meet at
+the end of each parallel region; a thread the scheduler puts aside for another process makes the
+others wait for it on every op: a 64x96x256 product measured 20 us median but 48 ms at the 90th
+percentile with two threads at load 10 on two cores, 32 us flat with one, and a ``tanh`` of 4,000
+elements 7 us idle but 20-640 us with two threads beside one busy process, 10 us with one. So the
+body computes on one torch thread per core that other processes leave free (:func:`spare_cores`,
+rounded down after adding :data:`SLACK`), at most torch's own setting: on two cores, one busy
+process beside a training step leaves it one thread (the chapter's compat step at load 1: 2.5x its
+idle time with two threads, 1.6x with one). Torch keeps the thread count per calling thread
+(OpenMP's setting is per thread; a new thread starts from the last one set), so each Python thread
+lowers and restores its own: a call sets the count the machine allows now, and the outermost call
+puts torch's setting back when it returns. On the 2-core VM this was measured on, sums, products,
+``log_softmax`` and five Adam steps of LSTM models gave the same bits on one thread and on two; a
+BLAS that splits a product by thread count would differ in float32 rounding.
 
 Example::
 
@@ -45,7 +47,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["INTERVAL", "FREE_CORES", "spare_cores", "cores", "adaptive_threads"]
+__all__ = ["INTERVAL", "SLACK", "spare_cores", "cores", "threads_for_step", "adaptive_threads"]
 
 INTERVAL = 0.25  # seconds between two readings of /proc/stat
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -94,30 +96,33 @@ def spare_cores() -> float:
     return spare
 
 
-FREE_CORES = 1.0  # below this many cores left free by other processes, one torch thread
+# a core counts as free when others leave at least 1 - SLACK of it (the rest of an idle machine's
+# daemons, a shell)
+SLACK = 0.25
 
 _threads = threading.local()  # per thread: calls in flight, and torch's count while lowered (or 0)
 
 
+def threads_for_step(own: int) -> int:
+    """Torch threads for a step now: one per core other processes leave free, at most ``own``."""
+    return max(1, min(own, int(spare_cores() + SLACK)))
+
+
 @contextmanager
 def adaptive_threads() -> Iterator[None]:
-    """Run the body on one torch thread while other processes leave less than :data:`FREE_CORES`
-    cores free, and on torch's own setting otherwise (see the module's notes); nests, and each
-    Python thread keeps its own setting."""
+    """Run the body on :func:`threads_for_step` torch threads (torch's own setting when the machine
+    is otherwise idle; see the module's notes); nests, and each Python thread keeps its own
+    setting."""
     import torch
 
     st = _threads
     if not hasattr(st, "depth"):  # this thread's first call
         st.depth, st.saved = 0, 0
-    busy = spare_cores() < FREE_CORES
-    if busy and not st.saved:
-        n = torch.get_num_threads()
-        if n > 1:
-            st.saved = n
-            torch.set_num_threads(1)
-    elif not busy and st.saved:
-        torch.set_num_threads(st.saved)
-        st.saved = 0
+    own = st.saved or torch.get_num_threads()
+    want = threads_for_step(own)
+    if want != torch.get_num_threads():
+        torch.set_num_threads(want)
+    st.saved = own if want != own else 0
     st.depth += 1
     try:
         yield

@@ -1,5 +1,6 @@
-"""Session.run (rnnkit.engine.load.adaptive_threads) computes on one torch thread while other processes keep the cores busy, puts torch's
-setting back afterwards (errors and overlapping runs included), and computes the same values."""
+"""Session.run (rnnkit.engine.load.adaptive_threads) computes on one torch thread per core other
+processes leave free, puts torch's setting back afterwards (errors and overlapping runs included),
+and computes the same values."""
 
 from __future__ import annotations
 
@@ -38,13 +39,26 @@ def _probe() -> Tensor:
     )
 
 
-@pytest.mark.parametrize(("spare", "inside"), [(0.0, 1), (0.9, 1), (1.0, 2), (2.0, 2)])
+@pytest.mark.parametrize(
+    ("spare", "inside"), [(0.0, 1), (0.9, 1), (1.0, 1), (1.7, 1), (1.8, 2), (2.0, 2)]
+)
 def test_thread_count_follows_free_cores(monkeypatch, spare, inside):
+    """One busy process on two cores (one core free) leaves a run one thread: its second would
+    wait for the scheduler at the end of every parallel op."""
     _spare(monkeypatch, spare)
     probe = _probe()
     with tf.Session() as sess:
         assert sess.run(probe) == inside
     assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize(("spare", "inside"), [(4.0, 4), (3.0, 3), (2.9, 3), (2.6, 2), (0.5, 1)])
+def test_more_threads_than_free_cores_are_cut_to_the_free_ones(monkeypatch, spare, inside):
+    torch.set_num_threads(4)
+    _spare(monkeypatch, spare)
+    with load.adaptive_threads():
+        assert torch.get_num_threads() == inside
+    assert torch.get_num_threads() == 4
 
 
 def test_setting_restored_after_an_error(monkeypatch):

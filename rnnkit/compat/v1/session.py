@@ -2,8 +2,8 @@
 
 ``run(fetches, feed_dict)`` finds the nodes the fetches need (fed tensors cut the graph), orders them
 once per (fetches, fed keys) and caches that plan, then evaluates each node once. Plans that contain a
-``GradientsNode`` run with torch autograd on; all others under ``torch.no_grad()``. While other
-processes leave less than one core free, a run computes on one torch thread
+``GradientsNode`` run with torch autograd on; all others under ``torch.no_grad()``. A run computes
+on one torch thread per core other processes leave free
 (:func:`rnnkit.engine.load.adaptive_threads`). Variables' values live in ``sess.variable_store``.
 How this fits with gradients, variables and cells: docs/DESIGN.md, "The mapping".
 """
