@@ -2,16 +2,16 @@
 
 The messages are the few a checkpoint uses, declared here field for field from TensorFlow's
 ``tensor_bundle.proto``, ``tensor_shape.proto``, ``tensor_slice.proto``, ``versions.proto`` and
-``checkpoint_state.proto``. They are built at import time in a private descriptor pool, so there is
-no generated code to keep in step with the protobuf runtime and no clash with TensorFlow's own
-registrations when both are loaded. The ``DataType`` enum fields are declared ``int32``: the same
-varint on the wire, and unknown values survive parsing so that they can be reported.
+``checkpoint_state.proto``, built by :func:`rnnkit._protos.message_classes`. The ``DataType`` enum
+fields are declared ``int32``: the same varint on the wire, and unknown values survive parsing so
+that they can be reported.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from rnnkit._protos import message_classes
 
 try:
     import ml_dtypes
@@ -20,15 +20,6 @@ try:
 except ImportError:  # pragma: no cover - ml_dtypes is a dependency
     _BFLOAT16 = None
 
-_F = descriptor_pb2.FieldDescriptorProto
-_FIELD_TYPES = {
-    "int32": _F.TYPE_INT32,
-    "int64": _F.TYPE_INT64,
-    "bool": _F.TYPE_BOOL,
-    "string": _F.TYPE_STRING,
-    "double": _F.TYPE_DOUBLE,
-    "fixed32": _F.TYPE_FIXED32,
-}
 _PACKAGE = "rnnkit.tf1"
 
 # message (outer before nested) -> [(field, number, type or message name, repeated, oneof index)]
@@ -71,44 +62,7 @@ _MESSAGES = {
 }
 
 
-def _build() -> dict[str, type]:
-    file = descriptor_pb2.FileDescriptorProto(
-        name="rnnkit/tf1_checkpoint.proto", package=_PACKAGE, syntax="proto3"
-    )
-    protos: dict[str, descriptor_pb2.DescriptorProto] = {}
-    for full in _MESSAGES:
-        outer, _, inner = full.partition(".")
-        if inner:
-            proto = protos[outer].nested_type.add(name=inner)
-        else:
-            proto = file.message_type.add(name=outer)
-        protos[full] = proto
-        for name, number, kind, repeated, oneof in _MESSAGES[full]:
-            field = proto.field.add(
-                name=name,
-                number=number,
-                label=_F.LABEL_REPEATED if repeated else _F.LABEL_OPTIONAL,
-            )
-            if kind in _FIELD_TYPES:
-                field.type = _FIELD_TYPES[kind]
-            else:
-                field.type, field.type_name = _F.TYPE_MESSAGE, f".{_PACKAGE}.{kind}"
-            if oneof is not None:
-                proto.oneof_decl.add(name="has_length")
-                field.oneof_index = oneof
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file)
-    get_class = getattr(message_factory, "GetMessageClass", None)  # protobuf >= 4.22
-    if get_class is None:  # pragma: no cover - older protobuf
-        get_class = message_factory.MessageFactory(pool).GetPrototype
-    return {
-        full: get_class(pool.FindMessageTypeByName(f"{_PACKAGE}.{full}"))
-        for full in _MESSAGES
-        if "." not in full
-    }
-
-
-_CLASSES = _build()
+_CLASSES = message_classes("rnnkit/tf1_checkpoint.proto", _PACKAGE, _MESSAGES)
 VersionDef = _CLASSES["VersionDef"]
 TensorShapeProto = _CLASSES["TensorShapeProto"]
 TensorSliceProto = _CLASSES["TensorSliceProto"]

@@ -33,7 +33,9 @@ def test_meta_graph_round_trip_moves_graph_and_collections():
         with tf.variable_scope("Model", initializer=tf.constant_initializer(0.05)):
             cost, train_op, lr, final = _small_lm()
         tf.add_to_collection("Train/cost", cost)
-        tf.add_to_collection("train_op", train_op)
+        # as in TF1, the optimizer put its op in the train_op collection (the PTB tutorial reads it)
+        assert tf.get_collection("train_op") == [train_op]
+        assert tf.GraphKeys.TRAIN_OP == "train_op"
         tf.add_to_collection("Train/final_c", final.c)
         names = [v.op.name for v in tf.global_variables()]
         meta = tf.train.export_meta_graph()

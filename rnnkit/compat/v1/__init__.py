@@ -81,6 +81,7 @@ from rnnkit.compat.v1 import strided_slice as _strided
 from rnnkit.compat.v1 import summary as _summary
 from rnnkit.compat.v1 import tensor_shape as _tensor_shape
 from rnnkit.compat.v1 import tf_logging as _logging
+from rnnkit.compat.v1 import tf_protos as _tf_protos
 from rnnkit.compat.v1 import train as _train
 from rnnkit.compat.v1 import variables as _vars
 from rnnkit.compat.v1._install import install, uninstall
@@ -254,6 +255,11 @@ def _paths(prefix: str, names: dict[str, Any]) -> list[str]:
 _TOP = _build()
 # served as the module tensorflow.python.client.device_lib by install()
 _device_lib = _Namespace("python.client.device_lib", **_names_of(_device_lib_module))
+# served as tensorflow.core.framework.variable_pb2 and tensorflow.core.protobuf.rewriter_config_pb2
+_variable_pb2 = _Namespace("core.framework.variable_pb2", **_tf_protos.VARIABLE_PB2)
+_rewriter_config_pb2 = _Namespace(
+    "core.protobuf.rewriter_config_pb2", **_tf_protos.REWRITER_CONFIG_PB2
+)
 
 __all__ = sorted([*_TOP, "SUPPORTED"])
 #: every TensorFlow name this layer resolves, dotted below ``tf`` (``nn.rnn_cell.LSTMCell``); the

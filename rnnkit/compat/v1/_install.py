@@ -74,6 +74,8 @@ _LOOKUP: dict[str, tuple[str, ...]] = {
     "python.util.nest": ("nest",),
     "python.ops.metrics": ("metrics",),
     "python.client.device_lib": ("_device_lib",),
+    "core.framework.variable_pb2": ("_variable_pb2",),
+    "core.protobuf.rewriter_config_pb2": ("_rewriter_config_pb2",),
     "contrib.rnn.python.ops.rnn_cell": ("contrib.rnn",),
     "contrib.rnn.python.ops.core_rnn_cell": ("contrib.rnn",),
     "contrib.legacy_seq2seq.python.ops.seq2seq": ("contrib.legacy_seq2seq",),

@@ -71,6 +71,7 @@ class GraphKeys:
     READY_OP = "ready_op"
     SAVERS = "savers"
     SAVEABLE_OBJECTS = "saveable_objects"  # read by the PTB tutorial (its cuDNN path fills it)
+    TRAIN_OP = "train_op"  # every Optimizer.apply_gradients op (the PTB tutorial reads it back)
 
 
 class Graph:

@@ -167,9 +167,13 @@ class Optimizer:
             if global_step is not None:
                 store.read(global_step).add_(1)
 
-        return Operation(
+        op = Operation(
             name or self._name, [*grads, *hyper_nodes, *row_nodes], effect=effect, graph=graph
         )
+        train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)  # as TF1's apply_gradients
+        if op not in train_ops:
+            train_ops.append(op)
+        return op
 
     def minimize(
         self,
