@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from torch.autograd import forward_ad as _forward_ad
 
 
 def _describe(value: Any) -> str:
@@ -351,6 +352,14 @@ def tracing(t: torch.Tensor) -> bool:
     """Whether ``t`` is being traced (torch.compile, torch.export, torch.onnx.export) rather than
     computed, so that its values cannot be read (fake tensors, or code run by the compiler)."""
     return _is_compiling() or type(t) not in (torch.Tensor, torch.nn.Parameter)
+
+
+_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)
+
+
+def transformed() -> bool:
+    """Whether forward-mode AD or a torch.func transform (vmap, grad, jvp) is active."""
+    return getattr(_forward_ad, "_current_level", -1) >= 0 or _functorch_active()
 
 
 def refuse_jit_trace(what: str) -> None:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1] / "rnnkit"
 
 # Lowest first: a module may import modules of its own level or below, never above.
 LEVELS: list[tuple[str, ...]] = [
-    ("rnnkit._validation", "rnnkit._nest"),
+    ("rnnkit._validation", "rnnkit._nest", "rnnkit._protos", "rnnkit.platform"),
     ("rnnkit.cells",),
     ("rnnkit.wrappers",),
     ("rnnkit.engine", "rnnkit.interop"),

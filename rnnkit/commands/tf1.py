@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.compat.v1 import _install
 
     if args.retain_memory:
-        from rnnkit.engine import memory
+        from rnnkit.platform import memory
 
         memory.retain_freed_memory()
     _install.install()

@@ -3,7 +3,8 @@
 around the numba kernels of ``kernels``; ``autograd`` runs it as autograd.Functions for eager calls and
 ``library`` as torch operators (``rnnkit::*_layer``) under ``torch.compile`` and ``torch.export``.
 ``onnx`` emits ONNX's own RNN/LSTM/GRU operators under ``torch.onnx.export``; ``cuda`` runs torch's
-cuDNN RNN; ``layers`` holds what they share; ``gemm`` runs large float32 products on oneDNN. ``kinds`` holds one record per cell kind (what every path
+cuDNN RNN; ``layers`` holds what they share (large float32 products run on
+:mod:`rnnkit.platform.gemm`). ``kinds`` holds one record per cell kind (what every path
 needs to know of it), ``paths`` the rules that choose the path of a call, ``plan`` applies them to a
 call without running it (``explain``).
 
@@ -29,7 +30,7 @@ from rnnkit.engine.layers import (
     rebuild_states,
     short_call_allowed,
 )
-from rnnkit.engine.memory import retain_freed_memory
+from rnnkit.platform.memory import retain_freed_memory
 
 try:
     from rnnkit.engine import autograd

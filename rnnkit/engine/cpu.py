@@ -40,8 +40,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.engine import gemm, load
 from rnnkit.engine import kernels as K
+from rnnkit.engine import load
+from rnnkit.platform import gemm
 
 __all__ = [
     "as_array",
@@ -352,7 +353,7 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
     weight gradients); ``out`` is C-contiguous, ``a``/``b`` may be transposed views.
 
     Layers whose per-step product runs on one OpenBLAS thread use torch's thread pool, on zero-copy
-    views: oneDNN's matmul where :func:`gemm.takes` says so (:mod:`rnnkit.engine.gemm`), else
+    views: oneDNN's matmul where :func:`gemm.takes` says so (:mod:`rnnkit.platform.gemm`), else
     torch's ``mm``. Measured on the 2-core machine: S-size LSTM forward+backward ~10% faster on
     torch's mm than on one OpenBLAS thread, mostly from the transposed weight-gradient product; the
     TF1 chapter's MNIST RNN training step (B=150, T=28, H=150) on one thread 6.75 -> 5.68 ms with

@@ -37,9 +37,10 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.autograd import forward_ad
 
-from rnnkit.engine import cpu, kinds, memory, onednn, team
+from rnnkit._validation import transformed
+from rnnkit.engine import cpu, kinds, onednn, team
+from rnnkit.platform import memory
 
 __all__ = [
     "layer_route",
@@ -59,13 +60,6 @@ __all__ = [
 ONEDNN = "onednn"  # torch's oneDNN LSTM (whole or halves: onednn_cut)
 HALVES = "halves"  # the engine's loop, two halves of the batch at once on torch's threads
 LOOP = "loop"  # the engine's loop, whole
-
-_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)
-
-
-def transformed() -> bool:
-    """Whether forward-mode AD or a torch.func transform (vmap, grad, jvp) is active."""
-    return getattr(forward_ad, "_current_level", -1) >= 0 or _functorch_active()
 
 
 def records(grad: bool, cell: Any, x: Tensor, state: Any) -> bool:
@@ -104,7 +98,7 @@ def fits(cell: Any, B: int, tmax: int, least: int) -> bool:
 # T*B*H ~ 2^19 on, where oneDNN's training run allocates enough fresh memory per call that this VM's
 # page faults dominate (halves fault on half as much each, at once); level or slower below it, for
 # forward-only runs and from a per-step product of 2^25. With freed memory kept
-# (rnnkit.engine.memory) the faults go and the whole layer is faster (M: 86 against 112 ms).
+# (rnnkit.platform.memory) the faults go and the whole layer is faster (M: 86 against 112 ms).
 ONEDNN_SPLIT_MIN_TBH = 1 << 19
 ONEDNN_SPLIT_MAX_STEP = 1 << 25
 

@@ -20,8 +20,9 @@ from torch import Tensor
 
 from rnnkit import engine as fused
 from rnnkit._validation import _is_compiling, as_lengths
-from rnnkit.engine import cpu, final, kinds, memory, onednn, paths, small
+from rnnkit.engine import cpu, final, kinds, onednn, paths, small
 from rnnkit.engine.layers import drops, flatten_states, layer_plan
+from rnnkit.platform import memory
 
 __all__ = ["choose", "Plan", "LayerPlan"]
 

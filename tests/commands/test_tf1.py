@@ -46,7 +46,7 @@ def test_the_command_keeps_freed_memory_unless_told_not_to(tmp_path):
         tmp_path / "mem.py",
         """
         import tensorflow as tf
-        from rnnkit.engine import memory
+        from rnnkit.platform import memory
 
         print("retaining", memory.retaining())
         """,

@@ -81,9 +81,10 @@ INTERNAL = {
 # modules of helpers only (no TensorFlow names)
 HELPER_MODULES = {"cell_shapes", "variable_store"}
 # modules whose names are served outside the tf namespaces: install() serves input_data as the
-# module tensorflow.examples.tutorials.mnist.input_data and device_lib as
-# tensorflow.python.client.device_lib (tf._device_lib)
-SERVED_AS_MODULES = {"input_data", "device_lib"}
+# module tensorflow.examples.tutorials.mnist.input_data, device_lib as
+# tensorflow.python.client.device_lib (tf._device_lib) and tf_protos's two tables as
+# tensorflow.core.framework.variable_pb2 and tensorflow.core.protobuf.rewriter_config_pb2
+SERVED_AS_MODULES = {"input_data", "device_lib", "tf_protos"}
 
 
 def _short(module: types.ModuleType) -> str:

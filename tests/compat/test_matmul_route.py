@@ -1,4 +1,4 @@
-"""Large float32 ``tf.matmul`` products on oneDNN (``_matmul`` over ``rnnkit.engine.gemm``): the same
+"""Large float32 ``tf.matmul`` products on oneDNN (``rnnkit.platform.gemm.product``): the same
 values and gradients as torch's product, transposed operands, second derivatives, and the fallback
 when oneDNN refuses."""
 
@@ -9,8 +9,7 @@ import pytest
 import torch
 
 import rnnkit.compat.v1 as tf
-from rnnkit.compat.v1 import _matmul
-from rnnkit.engine import gemm
+from rnnkit.platform import gemm
 from tests.compat._helpers import rng, weighted_value_and_grads
 
 
@@ -21,6 +20,14 @@ def fresh_graph(monkeypatch):
     monkeypatch.setattr(gemm, "retaining", lambda: 1 << 30)  # MIN_MACS applies
     yield
     tf.reset_default_graph()
+
+
+def _count_nodes(monkeypatch) -> list:
+    """A list that grows by one for each oneDNN node recorded."""
+    calls: list = []
+    real = gemm._Linear.apply
+    monkeypatch.setattr(gemm._Linear, "apply", lambda *a: calls.append(1) or real(*a))
+    return calls
 
 
 def _run(a, b, transpose_b, min_macs, monkeypatch, second=False):
@@ -38,9 +45,7 @@ def test_the_onednn_route_equals_torchs_product(monkeypatch, transpose_b):
     gen = rng(4)
     a = gen.normal(size=(60, 48)).astype(np.float32)
     b = gen.normal(size=(70, 48) if transpose_b else (48, 70)).astype(np.float32)
-    calls = []
-    real = _matmul.matmul
-    monkeypatch.setattr(_matmul, "matmul", lambda x, y: calls.append(1) or real(x, y))
+    calls = _count_nodes(monkeypatch)
     routed = _run(a, b, transpose_b, 1, monkeypatch, second=True)
     assert calls
     plain = _run(a, b, transpose_b, 1 << 60, monkeypatch, second=True)
@@ -54,14 +59,14 @@ def test_the_onednn_route_equals_torchs_product(monkeypatch, transpose_b):
 
 def test_small_products_and_other_dtypes_stay_on_torch():
     big = torch.zeros(1024, 1024)
-    assert _matmul.takes(big, big) == gemm.usable()
-    assert not _matmul.takes(big[:8], big[:, :8])
-    assert not _matmul.takes(big.double(), big.double())
-    assert not _matmul.takes(big[None], big[None])
+    assert gemm.takes(big, big) == gemm.usable()
+    assert not gemm.takes(big[:8], big[:, :8])
+    assert not gemm.takes(big.double(), big.double())
+    assert not gemm.takes(big[None], big[None])
     enabled = torch.backends.mkldnn.enabled
     torch.backends.mkldnn.enabled = False  # the user's switch, read on each call
     try:
-        assert not _matmul.takes(big, big)
+        assert not gemm.takes(big, big)
     finally:
         torch.backends.mkldnn.enabled = enabled
 
@@ -73,8 +78,8 @@ def test_a_refusal_falls_back_to_torch_for_good(monkeypatch):
     monkeypatch.setattr(gemm, "_pointwise", refuse)
     monkeypatch.setattr(gemm, "MIN_MACS", 1)
     x, y = torch.randn(5, 4), torch.randn(4, 3)
-    np.testing.assert_allclose(_matmul.matmul(x, y), x @ y, rtol=1e-6)
-    assert gemm._state["refused"] and not _matmul.takes(
+    np.testing.assert_allclose(gemm.product(x, y), x @ y, rtol=1e-6)
+    assert gemm._state["refused"] and not gemm.takes(
         torch.zeros(1024, 1024), torch.zeros(1024, 1024)
     )
 
@@ -84,9 +89,7 @@ def test_dense_layers_take_the_route_with_the_same_values(monkeypatch, shape):
     if not gemm.usable():
         pytest.skip("torch without oneDNN")
     x_value = rng(5).normal(size=shape).astype(np.float32)
-    calls = []
-    real = _matmul.matmul
-    monkeypatch.setattr(_matmul, "matmul", lambda x, y: calls.append(1) or real(x, y))
+    calls = _count_nodes(monkeypatch)
 
     def run(min_macs):
         monkeypatch.setattr(gemm, "MIN_MACS", min_macs)

@@ -1,4 +1,4 @@
-"""rnnkit.engine.gemm: oneDNN's matmul for float32 products from MIN_MACS multiply-adds: the same
+"""rnnkit.platform.gemm: oneDNN's matmul for float32 products from MIN_MACS multiply-adds: the same
 values as a float64 product for the layouts it takes (dense matrices, transposed views, row slices),
 accumulation, and torch's mm where oneDNN is off, refuses, or the product is small, a
 matrix-vector product, not float32 or has gaps between rows."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnkit.engine import gemm
+from rnnkit.platform import gemm
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +121,94 @@ def test_without_retained_memory_only_large_products_take_onednn(monkeypatch):
     monkeypatch.setattr(gemm, "FRESH_MIN_MACS", 1 << 27)
     monkeypatch.setattr(gemm, "retaining", lambda: 1 << 30)
     assert gemm.takes(a, b) == gemm.usable()
+
+
+def _count_nodes(monkeypatch) -> list:
+    calls: list = []
+    real = gemm._Linear.apply
+    monkeypatch.setattr(gemm._Linear, "apply", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def _cell_values_and_grads(cell, x, state):
+    import rnnkit
+
+    params = [p for p in cell.parameters()]
+    leaves = [x, *(state if isinstance(state, tuple) else (state,)), *params]
+    out, new_state = cell(x, state)
+    flat = [out, *rnnkit._nest.flatten(new_state)]
+    w = torch.Generator().manual_seed(7)
+    loss = sum((t * torch.randn(t.shape, generator=w)).sum() for t in flat)
+    grads = torch.autograd.grad(loss, leaves)
+    return [t.detach() for t in flat], list(grads)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "basic_lstm", "gru", "gru_reset_after", "proj"])
+def test_cells_gate_products_on_onednn_equal_torchs(monkeypatch, kind):
+    """A cell's gate product (``bias + [x, h] @ kernel``) on the oneDNN node gives torch's values
+    and gradients, the bias's included."""
+    if not gemm.usable():
+        pytest.skip("torch without oneDNN")
+    import rnnkit
+
+    torch.manual_seed(0)
+    make = {
+        "rnn": lambda: rnnkit.BasicRNNCell(6, input_size=5),
+        "lstm": lambda: rnnkit.LSTMCell(6, input_size=5),
+        "basic_lstm": lambda: rnnkit.BasicLSTMCell(6, input_size=5),
+        "gru": lambda: rnnkit.GRUCell(6, input_size=5),
+        "gru_reset_after": lambda: rnnkit.GRUCell(6, input_size=5, reset_after=True),
+        "proj": lambda: rnnkit.OutputProjectionWrapper(rnnkit.GRUCell(6, input_size=5), 4),
+    }[kind]
+    cell = make()
+    with torch.no_grad():
+        for p in cell.parameters():
+            p.uniform_(-0.5, 0.5)  # biases too
+    x = torch.randn(3, 5, requires_grad=True)
+    state = cell.zero_state(3, torch.float32)
+    state = rnnkit._nest.map_structure(lambda s: (s + 0.3).requires_grad_(), state)
+    calls = _count_nodes(monkeypatch)
+    routed = _cell_values_and_grads(cell, x, state)
+    assert calls, "the gate product did not take the oneDNN node"
+    monkeypatch.setattr(gemm, "MIN_MACS", 1 << 60)
+    n = len(calls)
+    plain = _cell_values_and_grads(cell, x, state)
+    assert len(calls) == n
+    for got, want in zip(routed[0] + routed[1], plain[0] + plain[1]):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_addmm_second_derivative_and_its_fallbacks(monkeypatch):
+    if not gemm.usable():
+        pytest.skip("torch without oneDNN")
+    calls = _count_nodes(monkeypatch)
+    x = torch.randn(4, 3, requires_grad=True)
+    w = torch.randn(3, 5, requires_grad=True)
+    b = torch.randn(5, requires_grad=True)
+    y = gemm.addmm(b, x, w)
+    assert len(calls) == 1
+    (gx,) = torch.autograd.grad(torch.tanh(y).sum(), x, create_graph=True)
+    (ggw,) = torch.autograd.grad(gx.pow(2).sum(), w)
+    y2 = torch.addmm(b, x, w)
+    (gx2,) = torch.autograd.grad(torch.tanh(y2).sum(), x, create_graph=True)
+    (ggw2,) = torch.autograd.grad(gx2.pow(2).sum(), w)
+    torch.testing.assert_close(ggw, ggw2, rtol=1e-5, atol=1e-6)
+    # not taken: a float64 bias, a 2-D bias, a tracer or compiler at work, a tensor subclass
+    gemm.addmm(b.double(), x.double(), w.double())
+    gemm.addmm(b.expand(4, 5), x, w)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    gemm.addmm(b, x, w)
+    gemm.product(x, w)
+    monkeypatch.undo()
+    calls = _count_nodes(monkeypatch)
+    monkeypatch.setitem(gemm._state, "refused", False)
+    monkeypatch.setattr(gemm, "MIN_MACS", 1)
+    monkeypatch.setattr(gemm, "retaining", lambda: 1 << 30)
+
+    class Sub(torch.Tensor):
+        pass
+
+    gemm.addmm(b, x.detach().as_subclass(Sub), w)
+    assert calls == []
+    gemm.addmm(b, x, w)
+    assert calls == [1]

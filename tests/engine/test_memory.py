@@ -1,4 +1,4 @@
-"""Keeping freed memory for reuse (rnnkit.engine.memory): opt-in, checked arguments, and what it
+"""Keeping freed memory for reuse (rnnkit.platform.memory): opt-in, checked arguments, and what it
 changes. The setting lasts for the whole process, so it is exercised in a child process."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from rnnkit.engine import memory
+from rnnkit.platform import memory
 
 
 @pytest.mark.parametrize("bad", [0, -5, 1 << 31])
@@ -24,7 +24,7 @@ def test_limit_of_another_type_is_refused(bad):
 
 
 def test_not_set_on_import():
-    code = "import rnnkit, rnnkit.engine.memory as m; print(m.retaining())"
+    code = "import rnnkit, rnnkit.platform.memory as m; print(m.retaining())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
 
@@ -34,7 +34,7 @@ def test_set_in_a_process_and_whole_lstm_layers_then(tmp_path):
     into halves (the halves' gain came from the page faults it removes)."""
     code = (
         "import torch, rnnkit\n"
-        "from rnnkit.engine import memory, paths, retain_freed_memory\n"
+        "from rnnkit.engine import paths, retain_freed_memory\nfrom rnnkit.platform import memory\n"
         "cell = rnnkit.BasicLSTMCell(256, input_size=128)\n"
         "x = torch.randn(200, 64, 128)\n"
         "before = paths.onednn_cut(cell, x, 200, True)\n"

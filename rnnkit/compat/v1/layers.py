@@ -9,10 +9,10 @@ from typing import Any
 
 import torch
 
-from rnnkit.compat.v1 import _matmul
 from rnnkit.compat.v1.init_ops import zeros_initializer
 from rnnkit.compat.v1.ops import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from rnnkit.compat.v1.variables import get_variable, get_variable_scope, variable_scope
+from rnnkit.platform import gemm
 
 __all__ = ["dense", "dropout"]
 
@@ -83,9 +83,9 @@ def _dense_product(x: Tensor, kernel: Tensor, bias: Tensor | None, units: int, o
 
     def fn(v: torch.Tensor, k: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
         if v.dim() > 2:  # rows of any rank as one matrix, so a large product can take oneDNN
-            y = _matmul.product(v.reshape(-1, v.shape[-1]), k).reshape(*v.shape[:-1], k.shape[1])
+            y = gemm.product(v.reshape(-1, v.shape[-1]), k).reshape(*v.shape[:-1], k.shape[1])
         else:
-            y = _matmul.product(v, k)
+            y = gemm.product(v, k)
         return y + b if b is not None else y
 
     return Tensor(op, x.dtype, shape, inputs_, fn=fn)

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnnkit.compat.v1 import _matmul
 from rnnkit.compat.v1 import gradients as _grad
 from rnnkit.compat.v1._kernels import max_kernel, min_kernel
 from rnnkit.compat.v1.dtypes import as_dtype, float32, float64, int32, int64
@@ -23,6 +22,7 @@ from rnnkit.compat.v1.dtypes import bool as tf_bool
 from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import Tensor, cast_tensor, convert_to_tensor
 from rnnkit.compat.v1.tensor_shape import TensorShape
+from rnnkit.platform import gemm
 
 __all__ = [
     "add",
@@ -395,7 +395,7 @@ def matmul(
     def fn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x = x.transpose(-1, -2) if transpose_a else x
         y = y.transpose(-1, -2) if transpose_b else y
-        return _matmul.product(x, y)  # a large float32 one (an output projection) on oneDNN
+        return gemm.product(x, y)  # a large float32 one (an output projection) on oneDNN
 
     return Tensor("MatMul", a.dtype, shape, [a, b], fn=fn)
 

@@ -34,9 +34,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rnnkit.engine.memory import retaining
+from rnnkit._validation import tracing, transformed
+from rnnkit.platform.memory import retaining
 
-__all__ = ["MIN_MACS", "FRESH_MIN_MACS", "usable", "takes", "mm", "mm_into"]
+__all__ = ["MIN_MACS", "FRESH_MIN_MACS", "usable", "takes", "mm", "mm_into", "product", "addmm"]
 
 # Products of at least this many multiply-adds go to oneDNN (about 2 us of torch.mm's work at 95
 # GFLOP/s per thread, where oneDNN's ~12 us call is paid back: see the table above).
@@ -117,10 +118,11 @@ def _costly_copy(a: Tensor, b: Tensor) -> bool:
     return not a.is_contiguous() and a.numel() >= (1 << 20) and b.shape[1] < 64
 
 
-def _onednn(a: Tensor, b: Tensor) -> Tensor | None:
-    """``a @ b`` on oneDNN (``takes(a, b)`` holds), or None after a refusal (remembered)."""
+def _onednn(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor | None:
+    """``a @ b`` (``+ bias``) on oneDNN (``takes(a, b)`` holds), or None after a refusal
+    (remembered)."""
     try:
-        return _pointwise(a, b.t(), None, "none", [], "")
+        return _pointwise(a, b.t(), bias, "none", [], "")
     except RuntimeError:
         _state["refused"] = True
         return None
@@ -150,3 +152,71 @@ def mm_into(a: Tensor, b: Tensor, out: Tensor, accumulate: bool = False) -> None
         out.addmm_(a, b)
     else:
         torch.mm(a, b, out=out)
+
+
+# ----------------------------------------------------------------------------- autograd entries
+# ``product`` (``tf.matmul``, ``tf.layers.dense``) and ``addmm`` (the cells' gate products) record
+# one autograd node whose forward and both gradients (``g @ y^T``, ``x^T @ g``) take the route above
+# where :func:`takes` holds: a language model's output projection, or the 20 x 400 x 800 gate product
+# of TensorFlow's small PTB model (one thread, us, torch -> oneDNN: forward 151 -> 73, input
+# gradient 151 -> 97, weight gradient 140 -> 77). Anything else, and any call while a tracer,
+# compiler, exporter, torch.func transform or tensor subclass is involved, runs torch's own op.
+
+
+class _Linear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, y: Tensor, bias: Tensor | None) -> Tensor:
+        ctx.save_for_backward(x, y)
+        ctx.has_bias = bias is not None
+        xd, yd = x.detach(), y.detach()
+        bd = None if bias is None else bias.detach()
+        out = _onednn(xd, yd, bd)
+        if out is None:  # oneDNN refused: torch's op, same values to rounding
+            out = torch.mm(xd, yd) if bd is None else torch.addmm(bd, xd, yd)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, y = ctx.saved_tensors
+        dx = dy = db = None
+        graph = torch.is_grad_enabled()  # a graph of the gradient is wanted: differentiable ops
+        if ctx.needs_input_grad[0]:
+            dx = grad @ y.t() if graph else mm(grad, y.detach().t())
+        if ctx.needs_input_grad[1]:
+            dy = x.t() @ grad if graph else mm(x.detach().t(), grad)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            db = grad.sum(0)
+        return dx, dy, db
+
+
+def _plain(*tensors: Tensor) -> bool:
+    """Plain tensors, and no tracer, compiler, exporter or torch.func transform at work: the oneDNN
+    node may be recorded (none of those knows it)."""
+    return (
+        not any(tracing(t) for t in tensors)
+        and not torch.jit.is_tracing()
+        and not torch.onnx.is_in_onnx_export()
+        and not transformed()
+    )
+
+
+def product(x: Tensor, y: Tensor) -> Tensor:
+    """``x @ y`` (any shapes ``torch.matmul`` takes), recorded by autograd: the oneDNN node where
+    :func:`takes` holds, else ``torch.matmul``."""
+    if takes(x, y) and _plain(x, y):
+        return _Linear.apply(x, y, None)
+    return torch.matmul(x, y)
+
+
+def addmm(bias: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """``bias + x @ y`` for a 1-D ``bias`` (``torch.addmm``), recorded by autograd, on the oneDNN
+    node where :func:`takes` holds."""
+    if (
+        bias.dim() == 1
+        and bias.dtype == torch.float32
+        and bias.is_contiguous()
+        and takes(x, y)
+        and _plain(bias, x, y)
+    ):
+        return _Linear.apply(x, y, bias)
+    return torch.addmm(bias, x, y)
