@@ -10,13 +10,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import CENSUS, census_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 @pytest.mark.parametrize("case", ["default", "large"])
 def test_adadelta_matches_tf_over_five_steps(case):
     import json

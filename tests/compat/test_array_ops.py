@@ -10,13 +10,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import census_fixture, close, run
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_elementwise_and_shape_ops():
     x_val = np.random.default_rng(3).normal(size=(2, 3, 4)).astype(np.float32)
     x = tf.placeholder(tf.float32, [None, 3, 4])

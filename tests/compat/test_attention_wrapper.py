@@ -10,13 +10,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import census_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 @pytest.mark.parametrize("case", ["dtype", "initial_state", "history"])
 def test_dynamic_rnn_over_attention_wrapper_matches_tf(case):
     ref = census_fixture("attention_dynamic_rnn")

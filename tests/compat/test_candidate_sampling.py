@@ -11,13 +11,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import census_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 @pytest.mark.parametrize("num_true", [1, 2])
 @pytest.mark.parametrize("hits", [True, False])
 def test_sampled_softmax_loss_with_given_samples_matches_tf(num_true, hits):

@@ -7,13 +7,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_assert_positive_refuses_a_non_integer_summarize():
     with pytest.raises(TypeError, match="argument `summarize`: expected None or an integer"):
         tf.assert_positive(tf.ones([2]), summarize="x")

@@ -10,13 +10,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import CENSUS, census_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_checkpoint_reader_and_list_variables_on_tf_checkpoint(tmp_path):
     ref = census_fixture("multi_shared")
     prefix = str(CENSUS / "multi_shared_ckpt" / "model")

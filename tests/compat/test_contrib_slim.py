@@ -3,17 +3,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import rnnkit.compat.v1 as tf
 from tests.compat._helpers import CENSUS
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
 
 
 def test_slim_analyze_vars_prints_as_tf_slim(capsys):

@@ -20,11 +20,6 @@ CASES = np.load(FIXTURES / "cases.npz", allow_pickle=False)
 ERRORS = json.loads((FIXTURES / "errors.json").read_text())
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-
-
 def _run_case(name):
     graph = tf.Graph()
     out = {}

@@ -18,13 +18,6 @@ from tests.compat._helpers import FIXTURES, close, close_to_scale, rng
 CONV = FIXTURES / "tf1_conv"
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def _fixture(name: str) -> dict[str, np.ndarray]:
     with np.load(CONV / f"{name}.npz", allow_pickle=False) as d:
         return {k: d[k] for k in d.files}

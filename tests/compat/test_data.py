@@ -21,11 +21,6 @@ META = json.loads((FIXTURES / "data.json").read_text())
 ERRORS = json.loads((FIXTURES / "errors.json").read_text())
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-
-
 def _shape(s):
     return None if s.ndims is None else s.as_list()
 

@@ -2,17 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-import rnnkit.compat.v1 as tf
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
 
 def test_device_lib_lists_the_cpu():
     from rnnkit.compat.v1._install import install, uninstall

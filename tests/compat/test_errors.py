@@ -9,13 +9,6 @@ import rnnkit
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 @pytest.mark.parametrize(
     "get, name",
     [

@@ -10,13 +10,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def _events(path):
     """Events of a TFRecord event file, each record's masked CRC32C checked."""
     import struct

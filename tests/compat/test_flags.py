@@ -12,13 +12,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import CENSUS
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_flags_app_logging_and_config_errors(monkeypatch):
     flags = tf.flags.FlagValues()
     tf.flags.DEFINE_integer("n", 1, "", flag_values=flags)

@@ -7,13 +7,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_gfile_errors_and_names_as_tensorflow(tmp_path):
     g = tf.gfile
     d, f = tmp_path / "d", tmp_path / "f"

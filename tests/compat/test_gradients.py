@@ -11,13 +11,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close, rng
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_gradients_of_a_dense_softmax_loss_match_torch():
     x = rng().normal(size=(5, 4)).astype(np.float32)
     labels = np.array([0, 2, 1, 2, 0], dtype=np.int32)

@@ -8,13 +8,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_mode_keys_and_keras_initializers():
     keys = tf.contrib.learn.ModeKeys
     assert (keys.TRAIN, keys.EVAL, keys.INFER) == ("train", "eval", "infer")

@@ -8,13 +8,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_queue_semantics_and_errors():
     q = tf.train.range_input_producer(3, num_epochs=2, shuffle=False)
     i = q.dequeue()

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 import rnnkit.compat.v1 as tf
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
 
 
 def test_old_names_and_import_paths():

@@ -8,13 +8,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_print_is_identity_and_writes_values(capfd):
     x = tf.constant([1, 2, 3, 4])
     y = tf.Print(x, [x, tf.constant(0.5)], "x=", first_n=2)

@@ -4,17 +4,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import rnnkit.compat.v1 as tf
 from tests.compat._helpers import census_fixture
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
 
 
 def test_softmax_cross_entropy_casts_int_onehot_labels():

@@ -9,13 +9,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close, run
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_arithmetic_with_scalars_lists_arrays_and_matmul_operator():
     a_val = np.array([[1.0, -2.0], [3.0, 4.0]], dtype=np.float32)
     a = tf.placeholder(tf.float32, [None, 2])

@@ -14,12 +14,9 @@ from tests.compat._helpers import rng, weighted_value_and_grads
 
 
 @pytest.fixture(autouse=True)
-def fresh_graph(monkeypatch):
-    tf.reset_default_graph()
+def onednn_route(monkeypatch):
     monkeypatch.setitem(gemm._state, "refused", False)
     monkeypatch.setattr(gemm, "retaining", lambda: 1 << 30)  # MIN_MACS applies
-    yield
-    tf.reset_default_graph()
 
 
 def _count_nodes(monkeypatch) -> list:

@@ -8,13 +8,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def _small_lm():
     data = tf.constant(np.arange(60, dtype=np.int32) % 7)
     x = tf.reshape(tf.strided_slice(data, [0], [24]), [4, 6])

@@ -10,13 +10,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import census_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_metrics_accuracy_and_mean_match_tf():
     ref = census_fixture("metrics")
     labels = tf.placeholder(tf.int64, [None])

@@ -9,13 +9,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import census_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_nest_matches_tf():
     import collections
 

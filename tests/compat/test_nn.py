@@ -13,13 +13,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close, close_to_scale, ptb_fixture, rng
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_xw_plus_b_matches_tensorflow():
     _, a = ptb_fixture("ops.npz")
     with tf.Session() as sess:

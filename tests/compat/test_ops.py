@@ -7,13 +7,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_reset_default_graph_separates_graphs():
     X = tf.placeholder(tf.float32, [1])
     tf.reset_default_graph()

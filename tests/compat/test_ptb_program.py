@@ -18,13 +18,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close_to_scale, ptb_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def queued_windows(ids, rows, width, scope=None):
     """The next ``(rows, width)`` window of ``ids`` laid out as ``rows`` lines, and the same window one
     id later: a ``range_input_producer`` queue says which window, ``tf.strided_slice`` cuts it."""

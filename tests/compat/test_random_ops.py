@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import rnnkit.compat.v1 as tf
 from tests.compat._helpers import run
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
 
 
 def test_random_normal_statistics_and_shape_objects():

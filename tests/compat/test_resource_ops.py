@@ -7,13 +7,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_container_and_tables_initializer():
     with tf.container("experiment0"):
         v = tf.Variable(2.0)

@@ -14,13 +14,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import census_fixture, close, fixture, load_all, rng, sync, variables
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_time_major_dynamic_rnn_with_fed_lengths_and_initial_state_matches_tensorflow():
     fx = fixture("rnn_dynamic_time_major_init")
     T, B, I = fx["inputs"].shape

@@ -13,13 +13,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import CENSUS, census_fixture, close, rng, sync
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_cell_call_and_zero_state_build_one_step():
     x = np.arange(6, dtype=np.float32).reshape(2, 3) / 6
     cell = tf.nn.rnn_cell.BasicLSTMCell(4)

@@ -19,13 +19,6 @@ from rnnkit.interop import read_tf1_checkpoint
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tf1_checkpoints"
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def rnn_adam_graph(B: int = 4, T: int = 5, I: int = 3):
     """The fixture's graph, transcribed from the TF script (only the import differs)."""
     RC = tf.nn.rnn_cell

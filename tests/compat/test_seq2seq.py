@@ -28,12 +28,6 @@ def ref():
         return {k: data[k] for k in data.files}
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-
-
 def part(ref, case, kind):
     prefix = f"{case}/{kind}/"
     return {k[len(prefix) :]: v for k, v in ref.items() if k.startswith(prefix)}

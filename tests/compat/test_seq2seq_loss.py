@@ -13,13 +13,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close_to_scale, ptb_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def _loss_inputs(a):
     B, T, _ = a["loss/logits"].shape
     L = tf.placeholder(tf.float32, list(a["loss/logits"].shape))

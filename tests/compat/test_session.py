@@ -11,13 +11,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_fetch_structures_ops_names_and_feeds_by_name():
     Point = collections.namedtuple("Point", "x y")
     a = tf.placeholder(tf.float32, [2], name="a")

@@ -9,13 +9,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_slice_as_tf():
     x = tf.constant(np.arange(24).reshape(2, 3, 4))
     a = tf.slice(x, [0, 1, 1], [-1, 2, 2])

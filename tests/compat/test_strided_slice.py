@@ -10,13 +10,6 @@ import rnnkit.compat.v1 as tf
 from tests.compat._helpers import ptb_fixture
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_strided_slice_matches_tensorflow():
     meta, a = ptb_fixture("ops.npz")
     x = tf.constant(a["slice/x"])

@@ -10,13 +10,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_supervisor_ends_cleanly_at_end_of_input_and_reraises_other_errors():
     q = tf.train.range_input_producer(2, num_epochs=1, shuffle=True, seed=3)
     i = q.dequeue()

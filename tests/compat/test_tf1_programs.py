@@ -5,19 +5,10 @@ programs that train (an RNN classifier, a legacy seq2seq model)."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close, fixture, load_all, rng, variables
-
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
 
 X0_BATCH = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 0, 1]])
 X1_BATCH = np.array([[9, 8, 7], [0, 0, 0], [6, 5, 4], [3, 2, 1]])

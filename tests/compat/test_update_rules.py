@@ -12,14 +12,6 @@ import torch
 import rnnkit.compat.v1 as tf
 from tests.compat._helpers import close, rng
 
-
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 W0 = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float64)
 TARGET = np.array([[1.0, 2.0], [-1.0, 0.5]], dtype=np.float64)
 

@@ -9,13 +9,6 @@ import pytest
 import rnnkit.compat.v1 as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def test_variables_live_per_session_and_random_ops_redraw_per_run():
     tf.set_random_seed(3)
     r = tf.random_uniform([3], minval=-1, maxval=1)

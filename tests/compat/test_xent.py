@@ -15,13 +15,6 @@ from tests.compat._helpers import rng, weighted_value_and_grads
 from tests.compat.test_diff_fixtures import META, _tf_result, interp
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
-    tf.reset_default_graph()
-
-
 def _loss_and_grads(x, z, axis, min_elements, monkeypatch, second=False):
     monkeypatch.setattr(_xent, "MIN_ELEMENTS", min_elements)
     tf.reset_default_graph()
