@@ -41,18 +41,11 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from tf_reference import tf, tf1  # noqa: E402
 
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-tf1.logging.set_verbosity(tf1.logging.ERROR)
 f32 = np.float32
 
 

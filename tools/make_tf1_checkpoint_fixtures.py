@@ -34,13 +34,10 @@ import shutil
 import sys
 import tempfile
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
+from tf_reference import tf, tf1  # noqa: E402
 
 import rnnkit  # noqa: E402
 from rnnkit.interop import (  # noqa: E402
@@ -49,9 +46,6 @@ from rnnkit.interop import (  # noqa: E402
     write_tf1_checkpoint,
 )
 
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-tf1.logging.set_verbosity(tf1.logging.ERROR)
 RC = tf1.nn.rnn_cell
 B, T, I = 4, 5, 3
 

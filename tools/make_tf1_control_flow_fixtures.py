@@ -21,25 +21,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from tf_reference import tf, tf1  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.compat import _programs as programs  # noqa: E402
-
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-tf1.logging.set_verbosity(tf1.logging.ERROR)
 
 
 def _shape(s):

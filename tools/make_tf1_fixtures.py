@@ -25,15 +25,8 @@ import sys
 import zlib
 
 # TensorFlow >= 2.16 ships Keras 3, which lacks the TF1 rnn_cell classes; tf-keras provides them.
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-tf1 = tf.compat.v1
-tf1.disable_v2_behavior()
-tf1.logging.set_verbosity(tf1.logging.ERROR)
+from tf_reference import tf, tf1  # noqa: E402
 
 DTYPE = np.float32
 ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}

@@ -193,6 +193,31 @@ def _inputs(x: Any, w: Any, node: str, op: str, names: tuple[str, str]) -> tuple
 # -- sizes -----------------------------------------------------------------------------------------
 
 
+def _window_checks(
+    op: _Node,
+    strides: list[int],
+    explicit: list[int],
+    spatial: tuple[int, int],
+    c: int,
+    dilations: list[int] | None = None,
+) -> list[tuple[int, int]]:
+    """TF's shape-function checks shared by convolution and pooling, in its order: positive spatial
+    strides, dilations of at least 1 (convolution), explicit padding nonnegative and only on the
+    spatial dimensions; returns the (before, after) padding of each of the four dimensions."""
+    for i in spatial:
+        if strides[i] < 1:
+            raise op.error(f"Stride must be > 0, but got {strides[i]}")
+    for i in spatial if dilations is not None else ():
+        if dilations[i] < 1:
+            raise op.error(f"Dilation rate must be >= 1, but got {dilations[i]}")
+    pairs = [tuple(explicit[2 * i : 2 * i + 2]) if explicit else (0, 0) for i in range(4)]
+    if any(v < 0 for v in explicit):
+        raise op.error("All elements of explicit_paddings must be nonnegative")
+    if any(pairs[0]) or any(pairs[c]):
+        raise op.error("Nonzero explicit padding in the batch or depth dimensions is not supported")
+    return pairs
+
+
 def _static_size(
     node: _Node, size: int | None, k: int | None, stride: int, kind: str, pads: tuple[int, int]
 ) -> int | None:
@@ -315,17 +340,7 @@ def _conv2d_parts(
     if ws.ndims is not None and ws.ndims != 4:
         raise op.error(f"Shape must be rank 4 but is rank {ws.ndims}")
     c, (h, w) = (1, (2, 3)) if fmt == "NCHW" else (3, (1, 2))
-    for i in (h, w):
-        if strides[i] < 1:
-            raise op.error(f"Stride must be > 0, but got {strides[i]}")
-    for i in (h, w):
-        if dilations[i] < 1:
-            raise op.error(f"Dilation rate must be >= 1, but got {dilations[i]}")
-    pairs = [tuple(explicit[2 * i : 2 * i + 2]) if explicit else (0, 0) for i in range(4)]
-    if any(v < 0 for v in explicit):
-        raise op.error("All elements of explicit_paddings must be nonnegative")
-    if any(pairs[0]) or any(pairs[c]):
-        raise op.error("Nonzero explicit padding in the batch or depth dimensions is not supported")
+    pairs = _window_checks(op, strides, explicit, (h, w), c, dilations)
     xd = None if xs.ndims is None else xs.as_list()[-4:]
     lead = [] if xs.ndims is None else xs.as_list()[:-4]
     wd = [None] * 4 if ws.ndims is None else ws.as_list()
@@ -547,14 +562,7 @@ def _pool(
     xs = x.shape
     if xs.ndims is not None and xs.ndims != 4:
         raise op.error(f"Shape must be rank 4 but is rank {xs.ndims}")
-    for i in (h, w):
-        if strides[i] < 1:
-            raise op.error(f"Stride must be > 0, but got {strides[i]}")
-    pairs = [tuple(explicit[2 * i : 2 * i + 2]) if explicit else (0, 0) for i in range(4)]
-    if any(v < 0 for v in explicit):
-        raise op.error("All elements of explicit_paddings must be nonnegative")
-    if any(pairs[0]) or any(pairs[c]):
-        raise op.error("Nonzero explicit padding in the batch or depth dimensions is not supported")
+    pairs = _window_checks(op, strides, explicit, (h, w), c)
     dims = [None] * 4 if xs.ndims is None else xs.as_list()
     # TensorFlow's shape: the spatial dimensions windowed, and for max pooling the depth too
     for i in (h, w, c) if is_max else (h, w):
