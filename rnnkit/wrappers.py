@@ -60,7 +60,8 @@ class MultiRNNCell(RNNCell):
     @property
     def input_size(self) -> int | None:
         """The first layer's input width; None until every layer is built."""
-        return self.cells[0].input_size if all(c.built for c in self.cells) else None
+        layers = self.cells._modules.values()  # (the ModuleList's own iteration is slower)
+        return self.cells[0].input_size if all(c.built for c in layers) else None
 
     def build(self, input_size: int, dtype: torch.dtype | None = None, device: Any = None) -> None:
         input_size = check_positive_int("input_size", input_size)
