@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import rnnkit.compat.v1 as tf
 
 
@@ -23,5 +25,21 @@ def test_old_names_and_import_paths():
 
         assert Dense is layers_core.Dense is tf.layers.Dense
         assert nest.flatten is tf.nest.flatten
+    finally:
+        uninstall()
+
+
+def test_the_debugger_module_imports_and_its_names_are_outside_the_subset():
+    """Programs import ``tensorflow.python.debug`` at the top and use it behind a flag: the import
+    works, and a use names what is missing."""
+    from rnnkit.compat.v1._install import install, uninstall
+    from rnnkit.compat.v1.errors import UnsupportedError
+
+    install()
+    try:
+        from tensorflow.python import debug as tf_debug
+
+        with pytest.raises(UnsupportedError, match="python.debug.LocalCLIDebugWrapperSession"):
+            _ = tf_debug.LocalCLIDebugWrapperSession
     finally:
         uninstall()

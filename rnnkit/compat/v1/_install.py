@@ -76,6 +76,9 @@ _LOOKUP: dict[str, tuple[str, ...]] = {
     "python.client.device_lib": ("_device_lib",),
     "core.framework.variable_pb2": ("_variable_pb2",),
     "core.protobuf.rewriter_config_pb2": ("_rewriter_config_pb2",),
+    # TensorFlow's debugger: programs import it at the top and use it behind a flag; the module
+    # imports, and each of its names is outside the subset when used
+    "python.debug": (),
     "contrib.rnn.python.ops.rnn_cell": ("contrib.rnn",),
     "contrib.rnn.python.ops.core_rnn_cell": ("contrib.rnn",),
     "contrib.legacy_seq2seq.python.ops.seq2seq": ("contrib.legacy_seq2seq",),
