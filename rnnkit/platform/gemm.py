@@ -213,6 +213,7 @@ def addmm(bias: Tensor, x: Tensor, y: Tensor) -> Tensor:
     node where :func:`takes` holds."""
     if (
         bias.dim() == 1
+        and bias.shape[0] == y.shape[-1]  # (else torch's addmm names the mismatch)
         and bias.dtype == torch.float32
         and bias.is_contiguous()
         and takes(x, y)

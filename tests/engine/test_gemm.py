@@ -196,19 +196,53 @@ def test_addmm_second_derivative_and_its_fallbacks(monkeypatch):
     # not taken: a float64 bias, a 2-D bias, a tracer or compiler at work, a tensor subclass
     gemm.addmm(b.double(), x.double(), w.double())
     gemm.addmm(b.expand(4, 5), x, w)
-    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
-    gemm.addmm(b, x, w)
-    gemm.product(x, w)
-    monkeypatch.undo()
-    calls = _count_nodes(monkeypatch)
-    monkeypatch.setitem(gemm._state, "refused", False)
-    monkeypatch.setattr(gemm, "MIN_MACS", 1)
-    monkeypatch.setattr(gemm, "retaining", lambda: 1 << 30)
+    with pytest.raises(RuntimeError):  # a bias of the wrong size: torch's own error, and the
+        gemm.addmm(b[:3], x, w)  # route stays usable
+    assert not gemm._state["refused"]
+    import rnnkit._validation as validation
+
+    with monkeypatch.context() as m:  # what tracing() reads for torch.compile and torch.export
+        m.setattr(validation, "_is_compiling", lambda: True)
+        gemm.addmm(b, x, w)
+        gemm.product(x, w)
+    with monkeypatch.context() as m:
+        m.setattr(torch.jit, "is_tracing", lambda: True)
+        gemm.addmm(b, x, w)
 
     class Sub(torch.Tensor):
         pass
 
     gemm.addmm(b, x.detach().as_subclass(Sub), w)
-    assert calls == []
+    assert len(calls) == 1  # the first call above only
     gemm.addmm(b, x, w)
-    assert calls == [1]
+    assert len(calls) == 2
+
+
+def test_cells_export_without_the_onednn_node(monkeypatch):
+    """With the route on for every size, ``torch.export`` of a cell step records torch's own ops
+    (the oneDNN node is eager-only) and the exported program computes the eager values."""
+    if not gemm.usable():
+        pytest.skip("torch without oneDNN")
+    import rnnkit
+
+    calls = _count_nodes(monkeypatch)
+    cell = rnnkit.BasicLSTMCell(6, input_size=5)
+
+    class Step(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = cell
+
+        def forward(self, x, c, h):
+            out, state = self.cell(x, rnnkit.LSTMStateTuple(c, h))
+            return out, state.c
+
+    args = (torch.randn(3, 5), torch.randn(3, 6), torch.randn(3, 6))
+    eager = Step()(*args)
+    assert calls  # the eager step took the node
+    n = len(calls)
+    ep = torch.export.export(Step(), args)
+    assert len(calls) == n
+    assert "mkldnn" not in str(ep.graph)
+    for got, want in zip(ep.module()(*args), eager):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
