@@ -192,3 +192,10 @@ def test_tags_follow_name_scopes_as_tf() -> None:
             pb.ParseFromString(sess.run(op))
             tags.append([v.tag for v in pb.value])
     assert tags == FIX["scoped_tags"]
+
+
+def test_histogram_of_a_bool_tensor_is_refused_as_tf_refuses_it() -> None:
+    with pytest.raises(
+        TypeError, match="^Value passed to parameter 'values' has DataType bool not in"
+    ):
+        tf.summary.histogram("h", tf.constant([True, False]))

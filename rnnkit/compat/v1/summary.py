@@ -67,9 +67,31 @@ def _summary_op(name: str, inputs: list[Tensor], fn: Any, collections: Any) -> T
     return op
 
 
+# the dtypes TensorFlow's HistogramSummary op takes, in its order
+_HISTOGRAM_TYPES = (
+    "float32",
+    "float64",
+    "int32",
+    "uint8",
+    "int16",
+    "int8",
+    "int64",
+    "bfloat16",
+    "uint16",
+    "float16",
+    "uint32",
+    "uint64",
+)
+
+
 def histogram(name: str, values: Any, collections: Any = None, family: Any = None) -> Tensor:
     """A summary op with TensorFlow's histogram of ``values`` (any shape, flattened)."""
     x = convert_to_tensor(values)
+    if x.dtype.name not in _HISTOGRAM_TYPES:
+        raise TypeError(
+            f"Value passed to parameter 'values' has DataType {x.dtype.name} not in list of "
+            f"allowed values: {', '.join(_HISTOGRAM_TYPES)}"
+        )
     summary_pb2 = _summary_pb2()
 
     def fn(tag: str, v: Any) -> bytes:
