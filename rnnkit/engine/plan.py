@@ -132,6 +132,8 @@ def _choose(
         return Plan(call, "loop", "engine='loop' asks for the plain loop")
     if T == 0 or B == 0:
         return Plan(call, "empty", f"T={T}, B={B}: zero outputs, no cell call")
+    if paths.one_step(engine, xt):
+        return Plan(call, "loop", "one time step: the plain loop (no recurrence to fuse)")
     probe = xt  # integer and bool inputs: converted by the runner (dtype, else the cell's)
     if not xt.is_floating_point():
         own = getattr(cell, "_param_dtype_device", lambda: (None, None))()[0]

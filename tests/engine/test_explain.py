@@ -229,3 +229,34 @@ def test_onnx_under_export(monkeypatch):
     with FakeTensorMode(allow_non_fake_inputs=True) as mode:
         plan = explain(cell, mode.from_tensor(torch.randn(2, 5, 3)))
     assert plan.path == "onnx" and plan.layers[0].reason == "ONNX GRU"
+
+
+def test_one_time_step_takes_the_plain_loop(ran):
+    """A one-step call (a sampling loop's) runs the plain loop unless the fused engine is asked for
+    or a tracer records it; the values are the engine's."""
+    cell = rnnkit.MultiRNNCell([rnnkit.GRUCell(6, input_size=4), rnnkit.GRUCell(5)])
+    x, lengths = torch.randn(2, 1, 4), torch.tensor([1, 0])
+    state = (torch.randn(2, 6), torch.randn(2, 5))
+    plan = _agrees(cell, x, ran, sequence_length=lengths, initial_state=state)
+    assert plan.path == "loop" and "one time step" in plan.reason
+    ran.clear()
+    y_fused, s_fused = rnnkit.dynamic_rnn(
+        cell, x, lengths, state, engine="fused"
+    )  # the engine, as asked
+    assert _taken(ran)[0] == "general"
+    y, s = rnnkit.dynamic_rnn(cell, x, lengths, state)
+    torch.testing.assert_close(y, y_fused, rtol=1e-6, atol=1e-6)
+    for a, b in zip(s, s_fused):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+    assert explain(cell, torch.randn(2, 2, 4), lengths, state).path == "general"
+
+
+def test_one_time_step_final_state_equals_the_engines():
+    cell = rnnkit.MultiRNNCell([rnnkit.GRUCell(6, input_size=4), rnnkit.GRUCell(5)])
+    x, lengths = torch.randn(2, 1, 4), torch.tensor([1, 0])
+    state = (torch.randn(2, 6), torch.randn(2, 5))
+    plan = explain(cell, x, lengths, state, final_only=True)
+    assert plan.path == "loop" and "one time step" in plan.reason
+    _, s_fused = rnnkit.dynamic_rnn(cell, x, lengths, state, engine="fused")
+    for a, b in zip(rnnkit.final_state(cell, x, lengths, state), s_fused):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
