@@ -37,7 +37,7 @@ INTERNAL = {
     },
     "data": {"Iterator_"},  # exported as tf.data.Iterator
     "device_lib": {"DeviceAttributes"},
-    "dtypes": {"infer_dtype"},
+    "dtypes": {"infer_dtype", "check_allowed"},
     "errors": {"Namespace", "unsupported"},
     "gradients": {"GradientsNode"},
     "init_ops": {"compute_fans", "as_initializer"},

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rnnkit.compat.v1.dtypes import float32
+from rnnkit.compat.v1.dtypes import check_allowed, float32
 from rnnkit.compat.v1.errors import InvalidArgumentError, UnimplementedError, unsupported
 from rnnkit.compat.v1.ops import Tensor, constant, get_default_graph
 from rnnkit.compat.v1.tensor_shape import TensorShape, shape_text
@@ -150,14 +150,6 @@ def _data_format(value: Any, op: str, choices: tuple[str, ...]) -> str:
             f"Attr 'data_format' of '{op}' Op passed string '{value}' not in: {listed}."
         )
     return value
-
-
-def _check_dtype(dtype: Any, param: str, allowed: tuple[str, ...]) -> None:
-    if dtype.name not in allowed:
-        raise TypeError(
-            f"Value passed to parameter '{param}' has DataType {dtype.name} not in list of "
-            f"allowed values: {', '.join(allowed)}"
-        )
 
 
 def _convert(value: Any, dtype: Any, node: str, arg: str) -> Tensor:
@@ -323,7 +315,7 @@ def _conv2d_parts(
     names: tuple[str, str],
 ) -> tuple[Any, Any]:
     """Conv2D's build-time checks, its static output shape and its kernel ``fn(x, filter)``."""
-    _check_dtype(dtype, "input", _CONV_TYPES)
+    check_allowed(dtype, "input", _CONV_TYPES)
     attrs = {
         "T": _DT.get(dtype.name, dtype.name),
         "data_format": fmt,
@@ -553,7 +545,7 @@ def _pool(
     node = get_default_graph().unique_name(base, mark_as_used=False)
     param = "input" if is_max else "value"
     x = _convert(value, None, node, param)
-    _check_dtype(x.dtype, param, _MAX_POOL_TYPES if is_max else _AVG_POOL_TYPES)
+    check_allowed(x.dtype, param, _MAX_POOL_TYPES if is_max else _AVG_POOL_TYPES)
     attrs = {"T": _DT.get(x.dtype.name, x.dtype.name), "data_format": fmt, "ksize": ksize}
     attrs.update({"padding": kind, "strides": strides})
     if is_max:

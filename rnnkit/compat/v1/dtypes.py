@@ -100,3 +100,13 @@ def infer_dtype(value: Any) -> DType:
     if arr.dtype.kind == "f":
         return float32
     raise TypeError(f"Cannot convert {value!r} (numpy dtype {arr.dtype}) to a tensor.")
+
+
+def check_allowed(dtype: DType, param: str, allowed: tuple[str, ...]) -> None:
+    """TensorFlow's ``TypeError`` for an op input of a dtype its kernels do not take (``allowed``:
+    dtype names, in the order TensorFlow lists them)."""
+    if dtype.name not in allowed:
+        raise TypeError(
+            f"Value passed to parameter '{param}' has DataType {dtype.name} not in list of "
+            f"allowed values: {', '.join(allowed)}"
+        )

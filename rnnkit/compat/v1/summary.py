@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.compat.v1 import _histogram
-from rnnkit.compat.v1.dtypes import string
+from rnnkit.compat.v1.dtypes import check_allowed, string
 from rnnkit.compat.v1.ops import (
     GraphKeys,
     Tensor,
@@ -87,11 +87,7 @@ _HISTOGRAM_TYPES = (
 def histogram(name: str, values: Any, collections: Any = None, family: Any = None) -> Tensor:
     """A summary op with TensorFlow's histogram of ``values`` (any shape, flattened)."""
     x = convert_to_tensor(values)
-    if x.dtype.name not in _HISTOGRAM_TYPES:
-        raise TypeError(
-            f"Value passed to parameter 'values' has DataType {x.dtype.name} not in list of "
-            f"allowed values: {', '.join(_HISTOGRAM_TYPES)}"
-        )
+    check_allowed(x.dtype, "values", _HISTOGRAM_TYPES)
     summary_pb2 = _summary_pb2()
 
     def fn(tag: str, v: Any) -> bytes:
