@@ -57,12 +57,6 @@ StateSize = Any  # int, LSTMStateTuple of ints, or a tuple of those
 State = Any  # a tensor (B, H), LSTMStateTuple of tensors, or a tuple of those
 
 
-def _addmm(bias: torch.Tensor, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """``bias + x @ w``, a cell's gate product: torch's ``addmm``, or oneDNN's where its matmul is
-    the faster (:func:`rnnkit.platform.gemm.addmm`)."""
-    return gemm.addmm(bias, x, w)
-
-
 class LSTMStateTuple(NamedTuple):
     """The state of an LSTM cell: memory ``c`` and hidden state ``h``, each ``(B, H)``."""
 
@@ -524,7 +518,7 @@ class BasicRNNCell(RNNCell):
         return {"kernel": ((input_size + H, H), "glorot"), "bias": ((H,), "zeros")}
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.activation(_addmm(self.bias, torch.cat([inputs, state], 1), self.kernel))
+        h = self.activation(gemm.addmm(self.bias, torch.cat([inputs, state], 1), self.kernel))
         return h, h
 
 
@@ -582,7 +576,7 @@ class BasicLSTMCell(_LSTMBase):
         self, inputs: torch.Tensor, state: LSTMStateTuple
     ) -> tuple[torch.Tensor, LSTMStateTuple]:
         c, h = state
-        gates = _addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
+        gates = gemm.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
         i, j, f, o = gates.chunk(4, 1)
         new_c = c * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * torch.tanh(j)
         new_h = torch.tanh(new_c) * torch.sigmoid(o)
@@ -629,7 +623,7 @@ class LSTMCell(_LSTMBase):
         self, inputs: torch.Tensor, state: LSTMStateTuple
     ) -> tuple[torch.Tensor, LSTMStateTuple]:
         c, h = state
-        gates = _addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
+        gates = gemm.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
         i, j, f, o = gates.chunk(4, 1)
         if self.use_peepholes:
             new_c = torch.sigmoid(f + self.forget_bias + self.w_f_diag * c) * c + torch.sigmoid(
@@ -697,16 +691,20 @@ class GRUCell(RNNCell):
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = state
-        gates = torch.sigmoid(_addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel))
+        gates = torch.sigmoid(
+            gemm.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel)
+        )
         r, u = gates.chunk(2, 1)
         if self.reset_after:
             I = self.input_size
-            cand_x = _addmm(self.candidate_bias, inputs, self.candidate_kernel[:I])
-            cand_h = _addmm(self.candidate_recurrent_bias, h, self.candidate_kernel[I:])
+            cand_x = gemm.addmm(self.candidate_bias, inputs, self.candidate_kernel[:I])
+            cand_h = gemm.addmm(self.candidate_recurrent_bias, h, self.candidate_kernel[I:])
             c = torch.tanh(cand_x + r * cand_h)
         else:
             c = torch.tanh(
-                _addmm(self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel)
+                gemm.addmm(
+                    self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel
+                )
             )
         new_h = u * h + (1 - u) * c
         return new_h, new_h

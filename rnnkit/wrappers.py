@@ -20,7 +20,8 @@ from rnnkit._validation import (
     invalid_type,
     invalid_value,
 )
-from rnnkit.cells import RNNCell, State, StateSize, _addmm, check_cell, is_lazy
+from rnnkit.cells import RNNCell, State, StateSize, check_cell, is_lazy
+from rnnkit.platform import gemm
 
 __all__ = ["MultiRNNCell", "DropoutWrapper", "ResidualWrapper", "OutputProjectionWrapper"]
 
@@ -291,4 +292,4 @@ class OutputProjectionWrapper(_Wrapper):
 
     def call(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         output, new_state = self.cell.call(inputs, state)
-        return _addmm(self.bias, output, self.kernel), new_state
+        return gemm.addmm(self.bias, output, self.kernel), new_state
