@@ -37,12 +37,13 @@ _POSITIVE = _positive_edges()
 EDGES = np.concatenate([-_POSITIVE[::-1], [0.0], _POSITIVE])
 
 _SHIFT = 48  # a float64's bits above this one: 11 exponent bits and 4 mantissa bits
+_MASK = (1 << (63 - _SHIFT)) - 1  # those bits without the sign: a cell's index
 
 
 def _cell_table(positive: np.ndarray) -> np.ndarray:
     """For each cell (a float64's magnitude shifted right by ``_SHIFT``), how many positive edges
     lie below the cell's smallest value."""
-    lowest = (np.arange(1 << (63 - _SHIFT), dtype=np.int64) << _SHIFT).view(np.float64)
+    lowest = (np.arange(_MASK + 1, dtype=np.int64) << _SHIFT).view(np.float64)
     return np.searchsorted(positive, lowest, side="left").astype(np.int32)
 
 
@@ -70,13 +71,12 @@ def _fill(values, bits, positive, table, counts, stats):  # pragma: no cover - c
             hi = x
         total += x
         squares += x * x
+        below = table[(bits[i] >> _SHIFT) & _MASK]  # positive edges below |x|'s cell
         if x > 0.0:
-            below = table[(bits[i] >> 48) & 0x7FFF]
             if below < n and positive[below] <= x:
                 below += 1
             slot = n + 1 + below  # the negatives, zero and the positive edges <= x
         elif x < 0.0:
-            below = table[(bits[i] >> 48) & 0x7FFF]
             if below < n and positive[below] < -x:
                 below += 1
             slot = n - below  # the negative edges <= x: those of magnitude >= |x|
