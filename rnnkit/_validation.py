@@ -362,6 +362,17 @@ def transformed() -> bool:
     return getattr(_forward_ad, "_current_level", -1) >= 0 or _functorch_active()
 
 
+def untraced(*tensors: torch.Tensor) -> bool:
+    """Plain tensors, and no tracer, compiler, exporter or torch.func transform at work: an op that
+    torch does not know (a custom autograd node computing on numpy or oneDNN) may be recorded."""
+    return (
+        not any(tracing(t) for t in tensors)
+        and not torch.jit.is_tracing()
+        and not torch.onnx.is_in_onnx_export()
+        and not transformed()
+    )
+
+
 def refuse_jit_trace(what: str) -> None:
     """Say plainly that ``torch.jit.trace`` cannot record ``what`` (it would freeze T, the built
     width and the lengths' checks into constants), and what to use instead."""

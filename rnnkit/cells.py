@@ -42,7 +42,7 @@ from rnnkit._validation import (
     refuse_jit_trace,
     to_tensor,
 )
-from rnnkit.platform import gemm
+from rnnkit.platform import gemm, pointwise
 
 __all__ = [
     "RNNCell",
@@ -577,9 +577,7 @@ class BasicLSTMCell(_LSTMBase):
     ) -> tuple[torch.Tensor, LSTMStateTuple]:
         c, h = state
         gates = gemm.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
-        i, j, f, o = gates.chunk(4, 1)
-        new_c = c * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * torch.tanh(j)
-        new_h = torch.tanh(new_c) * torch.sigmoid(o)
+        new_c, new_h = pointwise.lstm(gates, c, self.forget_bias)
         return new_h, LSTMStateTuple(new_c, new_h)
 
 
@@ -624,15 +622,14 @@ class LSTMCell(_LSTMBase):
     ) -> tuple[torch.Tensor, LSTMStateTuple]:
         c, h = state
         gates = gemm.addmm(self.bias, torch.cat([inputs, h], 1), self.kernel)  # (B, 4H)
-        i, j, f, o = gates.chunk(4, 1)
         if self.use_peepholes:
+            i, j, f, o = gates.chunk(4, 1)
             new_c = torch.sigmoid(f + self.forget_bias + self.w_f_diag * c) * c + torch.sigmoid(
                 i + self.w_i_diag * c
             ) * torch.tanh(j)
             new_h = torch.sigmoid(o + self.w_o_diag * new_c) * torch.tanh(new_c)
         else:
-            new_c = c * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * torch.tanh(j)
-            new_h = torch.tanh(new_c) * torch.sigmoid(o)
+            new_c, new_h = pointwise.lstm(gates, c, self.forget_bias)
         return new_h, LSTMStateTuple(new_c, new_h)
 
     def extra_repr(self) -> str:
@@ -691,22 +688,19 @@ class GRUCell(RNNCell):
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = state
-        gates = torch.sigmoid(
-            gemm.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel)
-        )
-        r, u = gates.chunk(2, 1)
+        gates = gemm.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel)
         if self.reset_after:
+            r, u = torch.sigmoid(gates).chunk(2, 1)
             I = self.input_size
             cand_x = gemm.addmm(self.candidate_bias, inputs, self.candidate_kernel[:I])
             cand_h = gemm.addmm(self.candidate_recurrent_bias, h, self.candidate_kernel[I:])
-            c = torch.tanh(cand_x + r * cand_h)
+            new_h = pointwise.gru_output(cand_x + r * cand_h, u, h)
         else:
-            c = torch.tanh(
-                gemm.addmm(
-                    self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel
-                )
+            rh, u = pointwise.gru_gates(gates, h)
+            candidate = torch.cat([inputs, rh], 1)
+            new_h = pointwise.gru_output(
+                gemm.addmm(self.candidate_bias, candidate, self.candidate_kernel), u, h
             )
-        new_h = u * h + (1 - u) * c
         return new_h, new_h
 
     def extra_repr(self) -> str:

@@ -19,86 +19,15 @@ updating the carried state gradients in place.
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-
-# float32 tanh as a rational function (Eigen's generic_fast_tanh_float, max error a few ulp): pure
-# arithmetic, so the elementwise loops vectorise; float64 keeps libm's tanh/exp for gradcheck accuracy.
-_CLAMP = np.float32(7.90531110763549805)
-_A = tuple(
-    np.float32(v)
-    for v in (
-        -2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
-        1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03,
-    )
-)  # fmt: skip
-_B = tuple(
-    np.float32(v)
-    for v in (
-        1.19825839466702e-06,
-        1.18534705686654e-04,
-        2.26843463243900e-03,
-        4.89352518554385e-03,
-    )
-)
-_A13, _A11, _A9, _A7, _A5, _A3, _A1 = _A
-_B6, _B4, _B2, _B0 = _B
-_HALF = np.float32(0.5)
-
-
-@njit
-def _tanh_rational(x):
-    x = _CLAMP if x > _CLAMP else x  # comparisons keep NaN
-    x = -_CLAMP if x < -_CLAMP else x
-    x2 = x * x
-    p = x2 * _A13 + _A11
-    p = x2 * p + _A9
-    p = x2 * p + _A7
-    p = x2 * p + _A5
-    p = x2 * p + _A3
-    p = x2 * p + _A1
-    q = x2 * _B6 + _B4
-    q = x2 * q + _B2
-    q = x2 * q + _B0
-    return x * p / q
-
-
-def _tanh(x):  # pragma: no cover - replaced by the overload below inside compiled code
-    return math.tanh(x)
-
-
-def _sigmoid(x):  # pragma: no cover
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-def _one(a):  # pragma: no cover
-    return 1
-
-
-@overload(_tanh)
-def _ol_tanh(x):
-    if x == types.float32:
-        return lambda x: _tanh_rational(x)
-    return lambda x: math.tanh(x)
-
-
-@overload(_sigmoid)
-def _ol_sigmoid(x):
-    if x == types.float32:
-        return lambda x: _HALF + _HALF * _tanh_rational(_HALF * x)
-    return lambda x: 1.0 / (1.0 + math.exp(-x))
-
-
-@overload(_one)
-def _ol_one(a):
-    dt = a.dtype
-    return lambda a: dt(1)  # 1 in the array's dtype, so float32 arithmetic stays float32
+from rnnkit.platform.compiled import JIT as _JIT
+from rnnkit.platform.compiled import one as _one
+from rnnkit.platform.compiled import sigmoid as _sigmoid
+from rnnkit.platform.compiled import tanh as _tanh
 
 
 @njit(**_JIT)

@@ -11,7 +11,7 @@ Layouts: ``x (T, B, I)`` and ``out (T, B, H)`` may be any strided views (the cal
 arrays with their first two axes swapped, and the gradient of a sum may have zero strides); parameters
 are C-contiguous, in the cell's own layout (``kernel (I + H, G*H)``). The initial state is zeros.
 Every row runs all T steps (no ``sequence_length``). The activations are the engine's
-(``kernels._tanh``/``_sigmoid``: float32 uses the same rational tanh as the general path), so small and
+(:mod:`rnnkit.platform.compiled`: float32 uses the same rational tanh as the general path), so small and
 general paths agree to rounding.
 
 Forward kernels also fill what backward needs (activated gates, cell states); backward kernels return
@@ -23,7 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from rnnkit.engine.kernels import _JIT, _one, _sigmoid, _tanh
+from rnnkit.platform.compiled import JIT as _JIT
+from rnnkit.platform.compiled import one as _one
+from rnnkit.platform.compiled import sigmoid as _sigmoid
+from rnnkit.platform.compiled import tanh as _tanh
 
 __all__ = [
     "rnn_forward",

@@ -34,7 +34,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rnnkit._validation import tracing, transformed
+from rnnkit._validation import untraced
 from rnnkit.platform.memory import retaining
 
 __all__ = ["MIN_MACS", "FRESH_MIN_MACS", "usable", "takes", "mm", "mm_into", "product", "addmm"]
@@ -189,21 +189,10 @@ class _Linear(torch.autograd.Function):
         return dx, dy, db
 
 
-def _plain(*tensors: Tensor) -> bool:
-    """Plain tensors, and no tracer, compiler, exporter or torch.func transform at work: the oneDNN
-    node may be recorded (none of those knows it)."""
-    return (
-        not any(tracing(t) for t in tensors)
-        and not torch.jit.is_tracing()
-        and not torch.onnx.is_in_onnx_export()
-        and not transformed()
-    )
-
-
 def product(x: Tensor, y: Tensor) -> Tensor:
     """``x @ y`` (any shapes ``torch.matmul`` takes), recorded by autograd: the oneDNN node where
     :func:`takes` holds, else ``torch.matmul``."""
-    if takes(x, y) and _plain(x, y):
+    if takes(x, y) and untraced(x, y):
         return _Linear.apply(x, y, None)
     return torch.matmul(x, y)
 
@@ -217,7 +206,7 @@ def addmm(bias: Tensor, x: Tensor, y: Tensor) -> Tensor:
         and bias.dtype == torch.float32
         and bias.is_contiguous()
         and takes(x, y)
-        and _plain(bias, x, y)
+        and untraced(bias, x, y)
     ):
         return _Linear.apply(x, y, bias)
     return torch.addmm(bias, x, y)
