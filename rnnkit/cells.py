@@ -688,19 +688,22 @@ class GRUCell(RNNCell):
 
     def call(self, inputs: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = state
-        gates = gemm.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel)
+        gates = torch.sigmoid(
+            gemm.addmm(self.gates_bias, torch.cat([inputs, h], 1), self.gates_kernel)
+        )
+        r, u = gates.chunk(2, 1)
         if self.reset_after:
-            r, u = torch.sigmoid(gates).chunk(2, 1)
             I = self.input_size
             cand_x = gemm.addmm(self.candidate_bias, inputs, self.candidate_kernel[:I])
             cand_h = gemm.addmm(self.candidate_recurrent_bias, h, self.candidate_kernel[I:])
-            new_h = pointwise.gru_output(cand_x + r * cand_h, u, h)
+            c = torch.tanh(cand_x + r * cand_h)
         else:
-            rh, u = pointwise.gru_gates(gates, h)
-            candidate = torch.cat([inputs, rh], 1)
-            new_h = pointwise.gru_output(
-                gemm.addmm(self.candidate_bias, candidate, self.candidate_kernel), u, h
+            c = torch.tanh(
+                gemm.addmm(
+                    self.candidate_bias, torch.cat([inputs, r * h], 1), self.candidate_kernel
+                )
             )
+        new_h = u * h + (1 - u) * c
         return new_h, new_h
 
     def extra_repr(self) -> str:

@@ -1,12 +1,16 @@
-r"""A cell step's elementwise part as one compiled kernel and one autograd node.
+r"""An LSTM step's elementwise part as one compiled kernel and one autograd node.
 
 Why: a cell called step by step (a decoder's loop, a sampler, a graph unrolled in Python, TF1's
 ``raw_rnn``) pays torch's per-op cost on every gate: the LSTM's ``chunk``, three sigmoids, two tanh,
 three products and two sums are a dozen small ops forward and as many autograd nodes backward, each
 costing more than its arithmetic at the sizes these loops run. Here the whole elementwise step is one
 numba kernel forward and one backward, the same arithmetic as the fused engine's step loops (its
-activations, :mod:`rnnkit.platform.compiled`). Forward plus backward of an 11-step LSTM chain, batch
-100, 40 units, one thread, 2.04 -> 1.49 ms; 20 rows of 200 units, 14.8 -> 13.2 ms.
+activations, :mod:`rnnkit.platform.compiled`). ``benchmarks/bench_cell_step.py`` (forward plus
+backward of a chain of cell calls, one thread, kernel against torch ops in one process): batch 100 of
+40 units over 11 steps 0.80x, one row of 128 units 0.82x, 128 rows of 128 units 0.90x, 20 rows of 200
+units 0.97x. A GRU's step, done the same way, needs two such nodes around its candidate's product,
+and their Python-level cost (entering the autograd function, wrapping arrays: about 12 us) outweighed
+its cheaper ops: 1.02-1.21x, so the GRU keeps torch's ops.
 
 :func:`lstm` runs the kernel where :func:`takes` holds (CPU float32/float64 tensors, nothing tracing,
 compiling, exporting or transforming them) and :func:`lstm_reference`, the same formula in torch ops,
@@ -29,15 +33,7 @@ from torch import Tensor
 from rnnkit._validation import untraced
 from rnnkit.platform.compiled import JIT, one, sigmoid, tanh
 
-__all__ = [
-    "takes",
-    "lstm",
-    "lstm_reference",
-    "gru_gates",
-    "gru_gates_reference",
-    "gru_output",
-    "gru_output_reference",
-]
+__all__ = ["takes", "lstm", "lstm_reference"]
 
 
 def lstm_reference(gates: Tensor, c: Tensor, forget_bias: float) -> tuple[Tensor, Tensor]:
@@ -49,60 +45,30 @@ def lstm_reference(gates: Tensor, c: Tensor, forget_bias: float) -> tuple[Tensor
     return new_c, new_h
 
 
-def takes(*tensors: Tensor) -> bool:
-    """Whether the compiled kernels run on ``tensors``: 2-D CPU tensors of one dtype, float32 or
-    float64, of the same number of rows, nothing tracing or transforming them (the callers check
-    the widths)."""
-    first = tensors[0]
+def takes(gates: Tensor, c: Tensor) -> bool:
+    """Whether :func:`lstm` runs the compiled kernel: 2-D CPU float32/float64 tensors of one dtype
+    and matching shapes (``gates (B, 4H)``, ``c (B, H)``), nothing tracing or transforming them."""
     return (
-        first.dtype in (torch.float32, torch.float64)
-        and all(
-            t.dim() == 2
-            and t.shape[0] == first.shape[0]
-            and t.dtype == first.dtype
-            and t.device.type == "cpu"
-            and t.layout == torch.strided
-            for t in tensors
-        )
-        and untraced(*tensors)
+        gates.dtype in (torch.float32, torch.float64)
+        and c.dtype == gates.dtype
+        and gates.dim() == 2
+        and c.dim() == 2
+        and gates.shape[0] == c.shape[0]
+        and gates.shape[1] == 4 * c.shape[1]
+        and gates.device.type == "cpu"
+        and c.device.type == "cpu"
+        and gates.layout == torch.strided
+        and c.layout == torch.strided
+        and untraced(gates, c)
     )
 
 
 def lstm(gates: Tensor, c: Tensor, forget_bias: float) -> tuple[Tensor, Tensor]:
     """``(new_c, new_h)`` of TF1's LSTM step (:func:`lstm_reference`), on the compiled kernel where
     :func:`takes` holds; recorded by autograd as one node."""
-    if takes(gates, c) and gates.shape[1] == 4 * c.shape[1]:
+    if takes(gates, c):
         return _LSTM.apply(gates, c, float(forget_bias))
     return lstm_reference(gates, c, forget_bias)
-
-
-def gru_gates_reference(gates: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
-    """TF1's GRU gates from the pre-activation ``gates (B, 2H)`` (order r, u) and the state
-    ``h (B, H)``: ``(r * h, u)``, in torch ops."""
-    r, u = torch.sigmoid(gates).chunk(2, 1)
-    return r * h, u
-
-
-def gru_gates(gates: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
-    """``(r * h, u)`` of TF1's GRU (:func:`gru_gates_reference`), on the compiled kernel where
-    :func:`takes` holds."""
-    if takes(gates, h) and gates.shape[1] == 2 * h.shape[1]:
-        return _GRUGates.apply(gates, h)
-    return gru_gates_reference(gates, h)
-
-
-def gru_output_reference(candidate: Tensor, u: Tensor, h: Tensor) -> Tensor:
-    """TF1's GRU output from the pre-activation ``candidate (B, H)``, the update gate ``u`` and the
-    state ``h``: ``u * h + (1 - u) * tanh(candidate)``, in torch ops."""
-    return u * h + (1 - u) * torch.tanh(candidate)
-
-
-def gru_output(candidate: Tensor, u: Tensor, h: Tensor) -> Tensor:
-    """TF1's GRU output (:func:`gru_output_reference`), on the compiled kernel where :func:`takes`
-    holds."""
-    if takes(candidate, u, h) and candidate.shape == u.shape == h.shape:
-        return _GRUOutput.apply(candidate, u, h)
-    return gru_output_reference(candidate, u, h)
 
 
 @njit(**JIT)
@@ -148,60 +114,6 @@ def _lstm_backward(acts, c, new_c, d_new_c, d_new_h, dg, dc):  # pragma: no cove
             d[H + k] = gc * i * (u - j * j)
             d[2 * H + k] = gc * cr[k] * f * (u - f)
             dcr[k] = gc * f
-
-
-@njit(**JIT)
-def _gru_gates_forward(g, h, r, u, rh):  # pragma: no cover - compiled
-    """``r``, ``u (B, H)``: the activated gates; ``rh (B, H)``: ``r * h``."""
-    B, H = h.shape
-    for b in range(B):
-        gr, hr, rr, ur, rhr = g[b], h[b], r[b], u[b], rh[b]
-        for k in range(H):
-            rr[k] = sigmoid(gr[k])
-        for k in range(H):
-            ur[k] = sigmoid(gr[H + k])
-        for k in range(H):
-            rhr[k] = rr[k] * hr[k]
-
-
-@njit(**JIT)
-def _gru_gates_backward(r, u, h, d_rh, d_u, dg, dh):  # pragma: no cover - compiled
-    B, H = h.shape
-    u1 = one(h)
-    for b in range(B):
-        rr, ur, d, hr, drh, du, dhr = r[b], u[b], dg[b], h[b], d_rh[b], d_u[b], dh[b]
-        for k in range(H):
-            d[k] = drh[k] * hr[k] * rr[k] * (u1 - rr[k])
-            dhr[k] = drh[k] * rr[k]
-        for k in range(H):
-            d[H + k] = du[k] * ur[k] * (u1 - ur[k])
-
-
-@njit(**JIT)
-def _gru_output_forward(cand, u, h, act, new_h):  # pragma: no cover - compiled
-    """``act (B, H)``: ``tanh(candidate)``; ``new_h = u * h + (1 - u) * act``."""
-    B, H = h.shape
-    u1 = one(h)
-    for b in range(B):
-        cr, ur, hr, ar, nr = cand[b], u[b], h[b], act[b], new_h[b]
-        for k in range(H):
-            ar[k] = tanh(cr[k])
-        for k in range(H):
-            nr[k] = ur[k] * hr[k] + (u1 - ur[k]) * ar[k]
-
-
-@njit(**JIT)
-def _gru_output_backward(act, u, h, d_new_h, dcand, du, dh):  # pragma: no cover - compiled
-    B, H = h.shape
-    u1 = one(h)
-    for b in range(B):
-        ar, ur, hr, dn = act[b], u[b], h[b], d_new_h[b]
-        dcr, dur, dhr = dcand[b], du[b], dh[b]
-        for k in range(H):
-            c = ar[k]
-            dcr[k] = dn[k] * (u1 - ur[k]) * (u1 - c * c)
-            dur[k] = dn[k] * (hr[k] - c)
-            dhr[k] = dn[k] * ur[k]
 
 
 def _array(t: Tensor) -> np.ndarray:
@@ -268,48 +180,3 @@ class _LSTM(torch.autograd.Function):
         dnc, dnh = _grad_array(d_new_c, cn), _grad_array(d_new_h, cn)
         _lstm_backward(a, cn, new_c.numpy(), dnc, dnh, dg, dc)
         return _outputs(ctx, dg, dc, None)
-
-
-class _GRUGates(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, gates: Tensor, h: Tensor):  # type: ignore[override]
-        ctx.set_materialize_grads(False)
-        g, hn = _array(gates), _array(h)
-        r, u, rh = np.empty_like(hn), np.empty_like(hn), np.empty_like(hn)
-        _gru_gates_forward(g, hn, r, u, rh)
-        u_t = torch.from_numpy(u)
-        ctx.save_for_backward(gates, h, torch.from_numpy(r), u_t)
-        return torch.from_numpy(rh), u_t
-
-    @staticmethod
-    def backward(ctx, d_rh: Tensor | None, d_u: Tensor | None):  # type: ignore[override]
-        gates, h, r, u = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            return _differentiable_backward(ctx, gru_gates_reference, (gates, h), (d_rh, d_u))
-        hn = _array(h)
-        dg, dh = np.empty(gates.shape, dtype=hn.dtype), np.empty_like(hn)
-        d_rh_n, d_u_n = _grad_array(d_rh, hn), _grad_array(d_u, hn)
-        _gru_gates_backward(r.numpy(), _array(u), hn, d_rh_n, d_u_n, dg, dh)
-        return _outputs(ctx, dg, None if d_rh is None else dh)  # h reaches u through no path
-
-
-class _GRUOutput(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, candidate: Tensor, u: Tensor, h: Tensor):  # type: ignore[override]
-        cn, un, hn = _array(candidate), _array(u), _array(h)
-        act, new_h = np.empty_like(cn), np.empty_like(cn)
-        _gru_output_forward(cn, un, hn, act, new_h)
-        ctx.save_for_backward(candidate, u, h, torch.from_numpy(act))
-        return torch.from_numpy(new_h)
-
-    @staticmethod
-    def backward(ctx, d_new_h: Tensor):  # type: ignore[override]
-        candidate, u, h, act = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            return _differentiable_backward(
-                ctx, gru_output_reference, (candidate, u, h), (d_new_h,)
-            )
-        a = act.numpy()
-        dcand, du, dh = np.empty_like(a), np.empty_like(a), np.empty_like(a)
-        _gru_output_backward(a, _array(u), _array(h), _array(d_new_h), dcand, du, dh)
-        return _outputs(ctx, dcand, du, dh)

@@ -1,8 +1,8 @@
-"""rnnkit.platform.pointwise: a cell step's elementwise part as one compiled kernel and one autograd
+"""rnnkit.platform.pointwise: an LSTM step's elementwise part as one compiled kernel and one autograd
 node. Its values and first and second derivatives are those of the torch-op twins (gradcheck in
 float64, rounding in float32), including for outputs nobody reads, strided inputs and inputs that
 need no gradient; where the kernel does not apply (other dtypes, devices, tracers, torch.func), the
-twin runs; and the cells' steps agree with their torch-op formulas."""
+twin runs; and the LSTM cells' steps agree with their torch-op formulas."""
 
 from __future__ import annotations
 
@@ -13,13 +13,7 @@ import rnnkit
 from rnnkit.platform import pointwise
 
 LSTM = (lambda g, c: pointwise.lstm(g, c, 1.0), lambda g, c: pointwise.lstm_reference(g, c, 1.0))
-GATES = (pointwise.gru_gates, pointwise.gru_gates_reference)
-OUTPUT = (pointwise.gru_output, pointwise.gru_output_reference)
-CASES = {  # name: (kernel entry, torch-op twin, input shapes for B=5, H=3)
-    "lstm": (*LSTM, [(5, 12), (5, 3)]),
-    "gru_gates": (*GATES, [(5, 6), (5, 3)]),
-    "gru_output": (*OUTPUT, [(5, 3), (5, 3), (5, 3)]),
-}
+CASES = {"lstm": (*LSTM, [(5, 12), (5, 3)])}  # name: (entry, torch-op twin, shapes for B=5, H=3)
 
 
 def _inputs(shapes, dtype=torch.float64, seed=0):
@@ -58,7 +52,7 @@ def test_values_and_gradients_equal_the_torch_ops(name, dtype):
         torch.testing.assert_close(x.grad, y.grad, **tol)
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru_gates"])
+@pytest.mark.parametrize("name", ["lstm"])
 @pytest.mark.parametrize("read", [0, 1])
 def test_one_output_read(name, read):
     entry, twin, shapes = CASES[name]
@@ -94,9 +88,8 @@ def test_without_grad_mode_nothing_is_recorded():
 
 def _spy(monkeypatch):
     calls = []
-    for name in ("_LSTM", "_GRUGates", "_GRUOutput"):
-        cls = getattr(pointwise, name)
-        monkeypatch.setattr(cls, "apply", lambda *a, _f=cls.apply: calls.append(1) or _f(*a))
+    cls = pointwise._LSTM
+    monkeypatch.setattr(cls, "apply", lambda *a, _f=cls.apply: calls.append(1) or _f(*a))
     return calls
 
 
@@ -156,12 +149,11 @@ def test_export_records_no_kernel():
     [
         lambda: rnnkit.BasicLSTMCell(6, forget_bias=0.5, input_size=4),
         lambda: rnnkit.LSTMCell(6, input_size=4),
-        lambda: rnnkit.GRUCell(6, input_size=4),
-        lambda: rnnkit.GRUCell(6, reset_after=True, input_size=4),
     ],
 )
 def test_cell_steps_equal_their_torch_op_formulas(monkeypatch, make):
     torch.manual_seed(0)
+    calls = _spy(monkeypatch)
     cell = make()
     x = torch.randn(5, 4)
     state = cell.zero_state(5)
@@ -173,8 +165,9 @@ def test_cell_steps_equal_their_torch_op_formulas(monkeypatch, make):
     out, new = cell(x, state)
     out.sum().backward()
     grads = [p.grad.clone() for p in cell.parameters()]
+    assert calls  # the kernel ran
     cell.zero_grad()
-    monkeypatch.setattr(pointwise, "takes", lambda *t: False)  # the torch ops alone
+    monkeypatch.setattr(pointwise, "takes", lambda g, c: False)  # the torch ops alone
     out2, new2 = cell(x, state)
     out2.sum().backward()
     torch.testing.assert_close(out, out2)
