@@ -73,12 +73,13 @@ def test_nan_and_large_logits_follow_the_composite(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-6)  # NaN where the composite is NaN
 
 
-def test_broadcast_labels_and_small_inputs_keep_the_composite():
+def test_broadcast_labels_and_mixed_dtypes_keep_the_composite():
     big = torch.zeros(300, 300)
     assert _xent.takes(big, big)
+    assert _xent.takes(big[:10, :3], big[:10, :3])  # few rows and classes: the kernel too
     assert not _xent.takes(big, torch.zeros(1, 300))  # broadcasting: torch's ops
-    assert not _xent.takes(big[:10], big[:10])  # small
     assert not _xent.takes(big, big.double())
+    assert not _xent.takes(big[:, :0], big[:, :0])  # no classes
 
 
 CASES = sorted(
@@ -102,7 +103,7 @@ def test_the_float32_exp_is_within_about_one_ulp():
 
     @njit
     def run(x, m, out, poly, bits):
-        _xent._exp_shifted(x, m, out, poly, bits)
+        _xent._exp_shifted(x, m, out, poly, bits, bits.view(np.float32))
 
     x = np.concatenate([np.linspace(-86.9, 0, 200001), [-87.5, -1e4, np.nan]]).astype(np.float32)
     out = np.empty_like(x)
