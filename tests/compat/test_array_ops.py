@@ -121,3 +121,17 @@ def test_fill_with_a_tensor_value():
     fed = tf.placeholder(tf.float32)
     with tf.Session() as s, pytest.raises(tf.errors.InvalidArgumentError, match="scalar"):
         s.run(tf.fill([2], fed), {fed: [1.0, 2.0]})
+
+
+@pytest.mark.parametrize(
+    "ids, axis", [(3, None), ([[-1, 2], [4, 9]], 0), ([[1, 2], [0, 3]], 1), ([[0, 3, 1]], -1)]
+)
+def test_one_hot_against_a_numpy_reference(ids, axis):
+    depth, on, off = 4, 7, -1
+    a = np.asarray(ids)
+    want = np.where(a[..., None] == np.arange(depth), on, off).astype(np.int32)  # out of range: off
+    if axis not in (None, -1):
+        want = np.moveaxis(want, -1, axis)
+    with tf.Session() as sess:
+        got = sess.run(tf.one_hot(ids, depth, on, off, axis=axis, dtype=tf.int32))
+    np.testing.assert_array_equal(got, want)

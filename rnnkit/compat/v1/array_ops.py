@@ -556,16 +556,22 @@ def one_hot(
         shp = i.shape.as_list()
         shp.insert(len(shp) if axis in (None, -1) else _axis("axis", axis, len(shp) + 1), n)
 
+    on_v, off_v = torch.tensor(on, dtype=dt.torch), torch.tensor(off, dtype=dt.torch)
+
     def fn(v: torch.Tensor) -> torch.Tensor:
         v = v.long()
-        on_v, off_v = torch.tensor(on, dtype=dt.torch), torch.tensor(off, dtype=dt.torch)
         # the off value everywhere, then the on value written at each index in range (one pass over
         # the result: a vocabulary's one-hot labels are (batch * steps, V))
         res = off_v.expand(*v.shape, n).clone(memory_format=torch.contiguous_format)
         if n and v.numel():
-            valid = ((v >= 0) & (v < n)).unsqueeze(-1)
-            index = torch.where(valid, v.unsqueeze(-1), 0)
-            res.scatter_(-1, index, torch.where(valid, on_v, off_v).expand(index.shape))
+            index = v.unsqueeze(-1)
+            lo, hi = torch.aminmax(v)
+            if lo < 0 or hi >= n:  # out of range: all off in that row
+                valid = ((v >= 0) & (v < n)).unsqueeze(-1)
+                index = torch.where(valid, index, 0)
+                res.scatter_(-1, index, torch.where(valid, on_v, off_v))
+            else:  # (a sampling loop's single id: the check costs less than the masks)
+                res.scatter_(-1, index, on_v.expand(index.shape))
         return res if axis in (None, -1) else res.movedim(-1, axis)
 
     return Tensor(name, dt, shp, [i], fn=fn)

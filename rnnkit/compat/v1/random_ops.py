@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from rnnkit.compat.v1.dtypes import DType, as_dtype, float32
+from rnnkit.compat.v1.errors import InvalidArgumentError
 from rnnkit.compat.v1.ops import Tensor, convert_to_tensor, shape_list
 
 __all__ = [
@@ -148,8 +149,20 @@ def multinomial(
     n = int(num_samples)
 
     def draw(gen: torch.Generator, v: torch.Tensor) -> torch.Tensor:
-        probs = torch.softmax(v.double(), -1)
-        return torch.multinomial(probs, n, replacement=True, generator=gen).to(dt.torch)
+        if v.dim() != 2:
+            raise InvalidArgumentError(f"logits should be a matrix, got shape {list(v.shape)}")
+        rows, classes = v.shape
+        if classes == 0:
+            raise InvalidArgumentError("num_classes should be positive, got 0")
+        # by the inverse of each row's distribution function: a uniform draw located among the
+        # running sums (torch.multinomial with replacement took 5.9 ms for one draw from each of
+        # 32 rows of 10,000 classes, this 0.5; 64 rows of 87: 113 -> 28 us)
+        cdf = torch.softmax(v.double(), -1).cumsum_(-1)
+        total = cdf[:, -1:]
+        u = torch.rand(rows, n, generator=gen, dtype=torch.float64).mul_(total)
+        ids = torch.searchsorted(cdf, u, right=True).clamp_(max=classes - 1)
+        # NaN logits, or all -inf (a NaN softmax): TF draws num_classes, which is no class
+        return ids.masked_fill_(total.isnan(), classes).to(dt.torch)
 
     batch = x.shape.as_list()[0] if x.shape.ndims else None
     return RandomTensor(name, dt, [batch, n], draw, seed, inputs=[x])

@@ -163,6 +163,11 @@ class TensorShape:
         return self._dims is not None and all(d is not None for d in self._dims)
 
     def is_compatible_with(self, other: Any) -> _py_bool:
+        if type(other) is tuple and self._dims is not None and all(type(d) is int for d in other):
+            # an array's shape (every fed value's): no TensorShape built
+            return len(other) == len(self._dims) and all(
+                a is None or a == b for a, b in zip(self._dims, other)
+            )
         other = other if isinstance(other, TensorShape) else TensorShape(other)
         if self._dims is None or other._dims is None:
             return True
