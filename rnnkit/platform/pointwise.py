@@ -15,7 +15,9 @@ its cheaper ops: 1.02-1.21x, so the GRU keeps torch's ops.
 :func:`lstm` runs the kernel where :func:`takes` holds (CPU float32/float64 tensors, nothing tracing,
 compiling, exporting or transforming them) and :func:`lstm_reference`, the same formula in torch ops,
 elsewhere. Under ``create_graph=True`` the node's backward is differentiable: it recomputes the step in
-torch ops and differentiates that.
+torch ops and differentiates that. Like the engine's, the kernels compile on their first call (about
+1.2 s, once per machine: numba keeps them on disk, and ``python -m rnnkit compile`` builds them ahead)
+and later processes load them on their first call (about 0.35 s here).
 
 Example::
 
