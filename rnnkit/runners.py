@@ -101,6 +101,8 @@ def _loop(
     """The plain unrolled loop: one cell call per step (the reference for every fast path). Without
     ``keep_outputs`` no step's output is kept or masked (the list comes back empty)."""
     cell.check_parameters(steps[0].dtype, steps[0].device)  # (the fused engine checks its own)
+    if lengths is not None and bool((lengths >= len(steps)).all()):
+        lengths = None  # every row runs every step: no step masks anything
     cell.start_sequence()
     outputs = []
     zeros = None

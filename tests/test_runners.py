@@ -219,6 +219,22 @@ def test_zero_length_rows_keep_initial_state_and_zero_outputs():
     assert not torch.equal(state[1], init[1])
 
 
+@pytest.mark.parametrize("T", [1, 5])
+def test_full_lengths_equal_no_lengths_in_the_plain_loop(T):
+    torch.manual_seed(0)
+    cell = rnnkit.MultiRNNCell([rnnkit.BasicLSTMCell(4), rnnkit.GRUCell(3)], input_size=2)
+    x = torch.randn(3, T, 2, requires_grad=True)
+    results = []
+    for lengths in ([T, T, T], None, [T, T - 1, T]):
+        out, state = rnnkit.dynamic_rnn(cell, x, sequence_length=lengths, engine="loop")
+        (grad,) = torch.autograd.grad(out.sum() + sum(s.sum() for s in _nest.flatten(state)), x)
+        results.append((out, _nest.flatten(state), grad))
+    (o1, s1, g1), (o2, s2, g2), (o3, _, _) = results
+    assert torch.equal(o1, o2) and torch.equal(g1, g2)
+    assert all(torch.equal(a, b) for a, b in zip(s1, s2))
+    assert torch.equal(o3[1, T - 1], torch.zeros(3))  # a shorter row is still masked
+
+
 def test_empty_time_and_batch():
     cell = rnnkit.BasicLSTMCell(3, input_size=2)
     out, state = rnnkit.dynamic_rnn(cell, torch.zeros(4, 0, 2))
