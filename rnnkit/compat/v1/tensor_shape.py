@@ -163,17 +163,16 @@ class TensorShape:
         return self._dims is not None and all(d is not None for d in self._dims)
 
     def is_compatible_with(self, other: Any) -> _py_bool:
-        if type(other) is tuple and self._dims is not None and all(type(d) is int for d in other):
-            # an array's shape (every fed value's): no TensorShape built
-            return len(other) == len(self._dims) and all(
-                a is None or a == b for a, b in zip(self._dims, other)
-            )
-        other = other if isinstance(other, TensorShape) else TensorShape(other)
-        if self._dims is None or other._dims is None:
+        if type(other) is tuple and all(type(d) is int and d >= 0 for d in other):
+            dims = other  # an array's shape (every fed value's): no TensorShape built (-1, which
+            # TensorShape reads as unknown, and bad sizes take that way)
+        else:
+            dims = (other if isinstance(other, TensorShape) else TensorShape(other))._dims
+        if self._dims is None or dims is None:
             return True
-        if len(self._dims) != len(other._dims):
+        if len(self._dims) != len(dims):
             return False
-        return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
+        return all(a is None or b is None or a == b for a, b in zip(self._dims, dims))
 
     def merge_with(self, other: Any) -> TensorShape:
         """The most specific shape compatible with both (ValueError if they conflict)."""
