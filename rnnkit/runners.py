@@ -212,7 +212,7 @@ def _run_time_major(
         # Empty outputs stay attached to the graph (of inputs and weights) so backward() works.
         anchor = x.sum() + sum(p.sum() for p in cell.parameters())
         return x.new_zeros(T, B, cell.output_size) + 0 * anchor, state
-    if engine != "loop" and not paths.one_step(engine, x):
+    if paths.tries_engine(engine, x):
         if fused_engine.supports(cell, x):
             return fused_engine.dynamic_rnn_fused(cell, x, lengths, state, state_checked=True)
         if engine == "fused" and x.dtype not in (torch.float32, torch.float64):
@@ -324,7 +324,7 @@ def final_state(
     state, lengths = _prepare(cell, x, initial_state, sequence_length, B, T)
     if T == 0 or B == 0:
         return state
-    if engine != "loop" and not paths.one_step(engine, x) and fused_engine.supports(cell, x):
+    if paths.tries_engine(engine, x) and fused_engine.supports(cell, x):
         return fused_engine.final_state_fused(cell, x, lengths, state, state_checked=True)
     if engine == "fused":
         return _run_time_major(cell, x, lengths, state, engine)[1]  # (raises its error)

@@ -50,6 +50,8 @@ __all__ = [
     "pairs",
     "final_route",
     "records",
+    "one_step",
+    "tries_engine",
     "transformed",
     "SPLIT_MIN_MACS",
     "PAIR_MIN_MACS",
@@ -69,6 +71,12 @@ def one_step(engine: str, x: Tensor) -> bool:
     checks) only costs. A sampling loop's two-layer GRU step of one row: 172 us fused, 141 on the
     loop. A traced call keeps the engine's operators, which take any length."""
     return engine == "auto" and x.shape[0] == 1 and not tracing(x)
+
+
+def tries_engine(engine: str, x: Tensor) -> bool:
+    """Whether a runner offers a call of time-major ``x`` to the engine: neither ``engine='loop'``
+    nor a one-step call (:func:`one_step`)."""
+    return engine != "loop" and not one_step(engine, x)
 
 
 def records(grad: bool, cell: Any, x: Tensor, state: Any) -> bool:
