@@ -144,9 +144,7 @@ def _differentiable_backward(ctx, reference, inputs: tuple, grads: tuple) -> tup
     tensors = [t for t, n in zip(inputs, needs) if n]
     if not tensors:
         return (None,) * len(ctx.needs_input_grad)
-    outs = reference(*inputs)
-    outs = outs if isinstance(outs, tuple) else (outs,)
-    pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
+    pairs = [(o, g) for o, g in zip(reference(*inputs), grads) if g is not None]
     found = iter(
         torch.autograd.grad(
             [o for o, _ in pairs], tensors, [g for _, g in pairs], create_graph=True,
