@@ -1,6 +1,7 @@
-"""An LSTM cell called step by step under autograd (a decoder's loop, TF1's ``raw_rnn``, a graph unrolled in
-Python): forward plus backward of a chain of cell calls, with the step's elementwise part on the
-compiled kernel (``rnnkit.platform.pointwise``) and as torch ops, alternating in one process.
+"""An LSTM cell called step by step under autograd (a decoder's loop, TF1's ``raw_rnn``, a graph
+unrolled in Python): forward plus backward of a chain of cell calls, with the step's elementwise
+part on the compiled kernel (``rnnkit.platform.pointwise``) and as torch ops, alternating in one
+process.
 
 Prints one line per configuration: the median milliseconds of each and their ratio (kernel / torch
 ops), with the load average before the run. Example::
@@ -20,17 +21,12 @@ import torch
 import rnnkit
 from rnnkit.platform import pointwise
 
-# (cell, batch, input width, units, steps): a small seq2seq decoder, TF's PTB model's layer, a
-# chatbot's decoder, one-row sampling
-CONFIGS = [
-    ("lstm", 100, 20, 40, 11),
-    ("lstm", 20, 200, 200, 20),
-    ("lstm", 128, 64, 128, 10),
-    ("lstm", 1, 64, 128, 20),
-]
+# (batch, input width, units, steps): a small seq2seq decoder, TF's PTB model's layer, a chatbot's
+# decoder, one-row sampling
+CONFIGS = [(100, 20, 40, 11), (20, 200, 200, 20), (128, 64, 128, 10), (1, 64, 128, 20)]
 
 
-def _chain(kind: str, B: int, I: int, H: int, T: int):
+def _chain(B: int, I: int, H: int, T: int):
     torch.manual_seed(0)
     cell = rnnkit.LSTMCell(H, input_size=I)
     xs = [torch.randn(B, I) for _ in range(T)]
@@ -66,8 +62,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     print(f"load average {os.getloadavg()[0]:.2f}, torch threads {torch.get_num_threads()}")
     takes = pointwise.takes
-    for kind, B, I, H, T in CONFIGS:
-        run = _chain(kind, B, I, H, T)
+    for B, I, H, T in CONFIGS:
+        run = _chain(B, I, H, T)
         kernel, ops = [], []
         for _ in range(args.rounds):
             for on, out in ((True, kernel), (False, ops)):
@@ -77,7 +73,7 @@ def main() -> None:
         pointwise.takes = takes
         k, o = statistics.median(kernel), statistics.median(ops)
         print(
-            f"{kind} B={B} I={I} H={H} T={T}: kernel {k:.3f} ms, torch ops {o:.3f} ms, {k / o:.2f}x"
+            f"lstm B={B} I={I} H={H} T={T}: kernel {k:.3f} ms, torch ops {o:.3f} ms, {k / o:.2f}x"
         )
 
 

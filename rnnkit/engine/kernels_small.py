@@ -11,8 +11,8 @@ Layouts: ``x (T, B, I)`` and ``out (T, B, H)`` may be any strided views (the cal
 arrays with their first two axes swapped, and the gradient of a sum may have zero strides); parameters
 are C-contiguous, in the cell's own layout (``kernel (I + H, G*H)``). The initial state is zeros.
 Every row runs all T steps (no ``sequence_length``). The activations are the engine's
-(:mod:`rnnkit.platform.compiled`: float32 uses the same rational tanh as the general path), so small and
-general paths agree to rounding.
+(:mod:`rnnkit.platform.compiled`: float32 uses the same rational tanh as the general path), so small
+and general paths agree to rounding.
 
 Forward kernels also fill what backward needs (activated gates, cell states); backward kernels return
 ``dx`` (when ``need_x``) and accumulate the parameter gradients into zeroed arrays.

@@ -1,4 +1,5 @@
-"""TensorFlow's ``SoftmaxCrossEntropyWithLogits`` kernel: the loss and its gradient to the logits (``softmax - labels``) in one pass over each row, as one autograd node.
+"""TensorFlow's ``SoftmaxCrossEntropyWithLogits`` kernel: the loss and its gradient to the logits
+(``softmax - labels``) in one pass over each row, as one autograd node.
 
 Why: over a vocabulary (a character or word language model's logits, ``(batch * steps, V)``) the
 composite of torch ops -- log-softmax, log-sum-exp, the labels' product and their backward -- reads
