@@ -43,8 +43,8 @@ import collections
 import json
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf, tf1
 
 f32 = np.float32
 

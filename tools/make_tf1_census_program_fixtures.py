@@ -15,8 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-from tf_reference import tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf1
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

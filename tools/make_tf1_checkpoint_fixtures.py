@@ -34,13 +34,13 @@ import shutil
 import sys
 import tempfile
 
-import ml_dtypes  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import ml_dtypes
+import numpy as np
+import torch
+from tf_reference import tf, tf1
 
-import rnnkit  # noqa: E402
-from rnnkit.interop import (  # noqa: E402
+import rnnkit
+from rnnkit.interop import (
     read_tf1_checkpoint,
     tf1_variables,
     write_tf1_checkpoint,

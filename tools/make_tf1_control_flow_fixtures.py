@@ -25,8 +25,8 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf, tf1
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

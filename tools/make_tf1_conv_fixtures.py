@@ -50,8 +50,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf, tf1
 
 f32 = np.float32
 

@@ -24,9 +24,8 @@ import os
 import sys
 import zlib
 
-# TensorFlow >= 2.16 ships Keras 3, which lacks the TF1 rnn_cell classes; tf-keras provides them.
-import numpy as np  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf, tf1
 
 DTYPE = np.float32
 ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}

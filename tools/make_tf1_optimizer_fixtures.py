@@ -20,9 +20,8 @@ import argparse
 import json
 from pathlib import Path
 
-# TensorFlow >= 2.16 ships Keras 3, which lacks the TF1 rnn_cell classes; tf-keras provides them.
-import numpy as np  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf, tf1
 
 N_STEPS = 5
 

@@ -26,8 +26,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf, tf1
 
 
 # -- the contrib sequence losses (TensorFlow 2 has none), over tf.compat.v1 ops ---------------------

@@ -25,8 +25,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-from tf_reference import tf, tf1  # noqa: E402
+import numpy as np
+from tf_reference import tf, tf1
 
 N_STEPS = 5
 CLIP_NORM = 0.25  # below every step's global norm: clipping is active throughout (asserted)

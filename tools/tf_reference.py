@@ -1,6 +1,8 @@
 """What the fixture generators share: real TensorFlow's ``tf.compat.v1`` in graph mode, with the
-legacy Keras cells and its logging quiet. They run outside rnnkit's environment, in a venv with
-``tensorflow`` and ``tf-keras``; ``from tf_reference import tf, tf1`` (tools/ is the script's folder).
+legacy Keras cells (TensorFlow 2.16 and later ship Keras 3, which lacks the TF1 ``rnn_cell``
+classes; tf-keras has them) and its logging quiet. They run outside rnnkit's environment, in a venv
+with ``tensorflow`` and ``tf-keras``; ``from tf_reference import tf, tf1`` (tools/ is the script's
+folder).
 """
 
 from __future__ import annotations
