@@ -51,13 +51,3 @@ def test_multinomial_seeds_shapes_and_bad_logits():
         free = tf.placeholder(tf.float32, [None, None])
         with pytest.raises(tf.errors.InvalidArgumentError, match="num_classes should be positive"):
             a.run(tf.multinomial(free, 1), {free: np.zeros((2, 0), np.float32)})
-
-
-def test_shape_compatibility_with_plain_tuples():
-    shape = tf.TensorShape([3, None])
-    assert shape.is_compatible_with((3, 5)) and not shape.is_compatible_with((4, 5))
-    assert not shape.is_compatible_with((3,))
-    assert shape.is_compatible_with((-1, 5))  # -1: an unknown size, as TensorShape reads it
-    assert tf.TensorShape(None).is_compatible_with((1, 2))
-    with pytest.raises(TypeError, match="non-negative integer or None, got -5"):
-        shape.is_compatible_with((-5, 1))
