@@ -10,7 +10,10 @@ backward is one product. Measured on the 2-core machine, ``(4000, 6000)`` float3
 (mean of the loss): 240-244 ms as torch ops, 64-67 ms here (load about 1). Few classes gain too:
 torch's ``log_softmax`` over a last axis of 10 took 111 us for 1,100 rows, and forward+backward of
 the composite 296 us against 191 here; 150 rows of 10 classes (an MNIST batch) 96 -> 58 us, 32 rows
-of 3 66 -> 42 (one thread, load about 1).
+of 3 66 -> 42 (one thread, load about 1). The row's maximum and sums vectorise (16 running maxima;
+sums in SIMD lanes) and the exponential's polynomial uses fused multiply-adds: ``(400, 10000)``,
+a word model's 20 x 20 batch over 10,000 words, 5.6 -> 3.6 ms forward+backward on two threads,
+``(4000, 6000)`` 29 -> 21 ms (load 0.6).
 
 Second derivatives: a backward that records a graph (``create_graph=True``, a ``tf.gradients`` of
 gradients) recomputes the gradient from the saved logits with differentiable torch ops, so higher
@@ -51,7 +54,9 @@ def _exp_shifted(xr, m, out, poly, bits, scale):  # pragma: no cover - replaced 
     raise NotImplementedError
 
 
-@overload(_exp_shifted)
+# Products and sums may contract into fused multiply-adds (the reduction's two steps then round
+# once): 10,000 values 2.6 -> 1.7 us, within the same bound of about one ulp (tested).
+@overload(_exp_shifted, jit_options={"fastmath": {"contract"}})
 def _ol_exp_shifted(xr, m, out, poly, bits, scale):
     if xr.dtype == types.float32:
 
@@ -77,27 +82,37 @@ def _ol_exp_shifted(xr, m, out, poly, bits, scale):
     return exp64
 
 
+@njit(cache=True, fastmath={"reassoc"}, nogil=True)
+def _sum(a):  # pragma: no cover - compiled
+    """``sum(a)`` in SIMD lanes of partial sums, as a vectorised reduction (Eigen's) takes it; the
+    order differs from a running sum's by rounding only. Summed one value after another, a row of
+    10,000 took 2.5 us where this takes 0.4."""
+    s = a[0] * 0
+    for k in range(a.shape[0]):
+        s += a[k]
+    return s
+
+
 @njit(cache=True, fastmath=False, nogil=True)
-def _sum8(a):  # pragma: no cover - compiled
-    """``sum(a)`` in eight interleaved partial sums (so it vectorises), as a vectorised sum does."""
+def _max(a, lanes):  # pragma: no cover - compiled
+    """``max(a)``; from 64 values as 16 running maxima over interleaved values (in ``lanes``,
+    scratch of a row's length), which the compiler vectorises (a single running maximum does not:
+    5.0 against 1.5 us for 10,000 values). A NaN after the first value is passed over here; its
+    row still comes out NaN through its exponential."""
     V = a.shape[0]
-    z = a[0] * 0
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = z
-    k = 0
-    while k + 8 <= V:
-        s0 += a[k]
-        s1 += a[k + 1]
-        s2 += a[k + 2]
-        s3 += a[k + 3]
-        s4 += a[k + 4]
-        s5 += a[k + 5]
-        s6 += a[k + 6]
-        s7 += a[k + 7]
-        k += 8
-    while k < V:
-        s0 += a[k]
-        k += 1
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    m = a[0]
+    full = V // 16 if V >= 64 else 0
+    if full:
+        lanes[:16] = a[:16]
+        for i in range(1, full):
+            for j in range(16):
+                v = a[i * 16 + j]
+                lanes[j] = v if v > lanes[j] else lanes[j]
+        for j in range(16):
+            m = lanes[j] if lanes[j] > m else m
+    for k in range(full * 16, V):
+        m = a[k] if a[k] > m else m
+    return m
 
 
 @njit(cache=True, fastmath=False, nogil=True)
@@ -106,17 +121,14 @@ def _xent_row(xr, yr, br, poly, bits, scale):  # pragma: no cover - compiled
     - y``: TF's ``XentEigenImpl`` in the inputs' dtype (``poly``/``bits``: scratch of the row's
     length, ``scale``: ``bits`` viewed as float32, made once per call). A NaN in the row makes it
     NaN, as in TF."""
-    V = xr.shape[0]
-    m = xr[0]
-    for k in range(1, V):
-        m = xr[k] if xr[k] > m else m
+    m = _max(xr, poly)
     _exp_shifted(xr, m, br, poly, bits, scale)
-    s = _sum8(br)
+    s = _sum(br)
     lse = np.log(s)
-    for k in range(V):  # each term of the loss, then the gradient
+    for k in range(xr.shape[0]):  # each term of the loss, then the gradient
         poly[k] = yr[k] * (lse - (xr[k] - m))
         br[k] = br[k] / s - yr[k]
-    return _sum8(poly)
+    return _sum(poly)
 
 
 @njit(cache=True, fastmath=False, nogil=True)
@@ -187,3 +199,4 @@ def softmax_xent(logits: torch.Tensor, labels: torch.Tensor, axis: int) -> torch
     if a != logits.dim() - 1:
         logits, labels = logits.movedim(a, -1), labels.movedim(a, -1)
     return _Xent.apply(logits, labels)
+

@@ -237,8 +237,17 @@ def global_norm(t_list: Sequence[Any], name: str = "global_norm") -> Tensor:
         ts[0].dtype,
         [],
         ts,
-        fn=lambda *vs: torch.sqrt(sum((v.double() ** 2).sum() for v in vs)).to(vs[0].dtype),
+        fn=lambda *vs: torch.sqrt(sum(_squares(v) for v in vs)).to(vs[0].dtype),
     )
+
+
+def _squares(v: torch.Tensor) -> torch.Tensor:
+    """``sum(v ** 2)`` as a float64 scalar: TF's ``L2Loss`` (times two) in float32 or float64,
+    whose sum torch takes pairwise, then added across tensors in float64. Converting a float32
+    gradient to float64 first made a copy twice its size: a language model's (200, 10000) softmax
+    weights took 3 ms of its training step where this takes 0.15."""
+    w = v if v.dtype in (torch.float32, torch.float64) else v.double()
+    return (w * w).sum().double()
 
 
 def clip_by_global_norm(
