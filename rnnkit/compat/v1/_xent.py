@@ -199,4 +199,3 @@ def softmax_xent(logits: torch.Tensor, labels: torch.Tensor, axis: int) -> torch
     if a != logits.dim() - 1:
         logits, labels = logits.movedim(a, -1), labels.movedim(a, -1)
     return _Xent.apply(logits, labels)
-
