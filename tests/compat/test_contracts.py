@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -53,7 +55,7 @@ def test_an_embedding_gradient_is_indexed_slices_with_tf_fields():
     assert isinstance(g, IndexedSlices)
     assert len(g.value_parts) == 1 and g.value_parts[0].shape.as_list() == [2, 2, 3]
     assert g.indices.dtype is tf.int32 and g.indices.shape.as_list() == [4]  # the ids, flat
-    node = g._inputs[0]  # the gradients node, which a run differentiates for
+    node = g.value_parts[0]._inputs[0]  # the gradients node, which a run differentiates for
     assert isinstance(node, GradientsNode) and list(node.xs) == [emb]
     values, indices, dense_shape, dense = g.values, g.indices, g.dense_shape, g * 1.0
     assert values.shape.as_list() == [4, 3] and dense_shape.dtype is tf.int32
@@ -94,6 +96,32 @@ def test_two_lookups_give_one_indexed_slices_and_clipping_keeps_it():
     assert got_g.indices.dtype == np.int32
     np.testing.assert_allclose(got_norm, np.sqrt(22.0), rtol=1e-6)  # rows, not the summed row 2
     np.testing.assert_array_equal(got_dense, [[1, 1], [0, 0], [4, 4]])
+
+
+def test_clipping_and_plain_gradient_descent_never_make_the_dense_embedding_gradient(monkeypatch):
+    grad_mod = importlib.import_module("rnnkit.compat.v1.gradients")
+
+    emb, ids, rows, loss = _embedding_loss()
+    w = tf.Variable(np.ones((3,), np.float32))
+    loss = loss + tf.reduce_sum(w * w)
+    grads, tvars = zip(*tf.train.GradientDescentOptimizer(0.5).compute_gradients(loss))
+    clipped, _ = tf.clip_by_global_norm(list(grads), 1.0)
+    step = tf.train.GradientDescentOptimizer(0.5).apply_gradients(zip(clipped, tvars))
+    dense = tf.convert_to_tensor(clipped[list(tvars).index(emb)])
+    summed = []
+    real = grad_mod._rows_summed
+    monkeypatch.setattr(grad_mod, "_rows_summed", lambda *a: summed.append(1) or real(*a))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before, want = sess.run([emb, dense])
+        assert summed == [1]  # the dense value, made where a run asks for it
+        summed.clear()
+        sess.run(step)
+        assert summed == []  # the update applied the rows themselves
+        after = sess.run(emb)
+    # lookups of ids 1, 2, 1, 0: row 1 gets the first and third lookups' rows, row 3 none
+    np.testing.assert_allclose(after, before - 0.5 * want, rtol=1e-6)
+    np.testing.assert_array_equal(after[3], before[3])
 
 
 def test_a_variable_read_otherwise_too_gets_a_dense_gradient():

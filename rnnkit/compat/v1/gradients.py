@@ -93,10 +93,13 @@ class GradientsNode(StructNode):
         xs: list[Tensor],
         grad_ys: list[Tensor | None],
         rows: list[Tensor] = (),  # type: ignore[assignment]
+        by_rows: Sequence[bool] = (),
     ) -> None:
         given = [g for g in grad_ys if g is not None]
         super().__init__(name, [*ys, *xs, *given, *rows], self._grad, get_default_graph())
         self.xs = xs
+        # xs whose gradient is made from the rows' (IndexedSlices): torch computes no dense one
+        self._by_rows = list(by_rows) or [False] * len(xs)
         # set when a later tf.gradients differentiates through this node's results (second
         # derivatives): torch then records the gradient computation itself
         self.create_graph = False
@@ -109,7 +112,8 @@ class GradientsNode(StructNode):
         given = list(values[ny + nx : ny + nx + ng])
         # rows gathered from an embedding (the outputs of its lookups): their gradients are the
         # values of TensorFlow's IndexedSlices gradient, one row per lookup, duplicates unsummed
-        xs = xs + values[ny + nx + ng :]
+        dense = [x for x, r in zip(xs, self._by_rows) if not r]
+        xs = tuple(dense) + values[ny + nx + ng :]
         outs, grads = [], []
         for y, has in zip(ys, self._has):
             if not (isinstance(y, torch.Tensor) and y.requires_grad):
@@ -117,12 +121,16 @@ class GradientsNode(StructNode):
             outs.append(y)
             grads.append(given.pop(0).to(y.dtype) if has else torch.ones_like(y))
         if not outs:
-            return [torch.zeros_like(x) for x in xs]
-        got = torch.autograd.grad(
-            outs, list(xs), grads, retain_graph=True, allow_unused=True,
-            create_graph=self.create_graph and torch.is_grad_enabled(),
-        )  # fmt: skip
-        return [torch.zeros_like(x) if g is None else g for x, g in zip(xs, got)]
+            got = [torch.zeros_like(x) for x in xs]
+        else:
+            got = torch.autograd.grad(
+                outs, list(xs), grads, retain_graph=True, allow_unused=True,
+                create_graph=self.create_graph and torch.is_grad_enabled(),
+            )  # fmt: skip
+            got = [torch.zeros_like(x) if g is None else g for x, g in zip(xs, got)]
+        # in the xs' positions (None where made from rows), then the rows'
+        it = iter(got)
+        return [None if r else next(it) for r in self._by_rows] + list(it)
 
 
 def gradients(
@@ -165,7 +173,8 @@ def gradients(
     lookups = {id(x): _row_gathers(nodes, x) for x in connected}
     indices = {id(x): _row_indices(ns) for x in connected if (ns := lookups[id(x)])}
     rows = [n for ns in lookups.values() for n in ns]
-    node = GradientsNode(get_default_graph().unique_name(name), ys_l, connected, gy, rows)
+    by_rows = [id(x) in indices for x in connected]
+    node = GradientsNode(get_default_graph().unique_name(name), ys_l, connected, gy, rows, by_rows)
     out: list[Tensor | None] = []
     for x in xs_l:
         if x not in connected:
@@ -177,11 +186,41 @@ def gradients(
                 leaf(node, (len(connected) + rows.index(n),), n.dtype, n.shape)
                 for n in lookups[id(x)]
             ]
-            kind = {"indices": indices[id(x)], "value_parts": parts}
-            out.append(leaf(node, path, x.dtype, x.shape, IndexedSlices, **kind))
+            out.append(_from_rows(node, x, indices[id(x)], parts))
         else:
             out.append(leaf(node, path, x.dtype, x.shape))
     return out
+
+
+def _from_rows(node: GradientsNode, x: Tensor, ids: Tensor, parts: list[Tensor]) -> IndexedSlices:
+    """``x``'s gradient as an IndexedSlices of the rows' gradients ``parts``, named as an output of
+    ``node``. Its dense value (the rows summed per id) is computed only where a run needs it: an
+    optimizer applying the rows, a clipping op and a norm read the rows alone, so a 10,000-word
+    embedding's step makes no dense gradient."""
+    index = node._n_outputs
+    node._n_outputs += 1
+    return IndexedSlices(
+        node.name,
+        x.dtype,
+        x.shape,
+        [x, ids, *parts],
+        fn=lambda xv, iv, *vs: _rows_summed(xv, iv, vs),
+        graph=node.graph,
+        unique=False,
+        index=index,
+        indices=ids,
+        value_parts=parts,
+        dense_like=x,
+    )
+
+
+def _rows_summed(
+    like: torch.Tensor, ids: torch.Tensor, parts: Sequence[torch.Tensor]
+) -> torch.Tensor:
+    """The dense gradient of rows ``parts`` (each in its lookup's layout) at ``ids``: zeros shaped as
+    ``like`` with each row added at its id (TF's conversion of an IndexedSlices to a tensor)."""
+    rows = torch.cat([p.reshape(-1, *like.shape[1:]) for p in parts])
+    return torch.zeros_like(like).index_add_(0, ids.reshape(-1).long(), rows.to(like.dtype))
 
 
 def _is_sparse(t: Any) -> bool:
@@ -195,30 +234,17 @@ def _map_rows(t: IndexedSlices, fn: Any, inputs: Sequence[Tensor], name: str) ->
     again with the same indices. Its dense value is the new rows summed per index (as TF's
     conversion of an IndexedSlices to a tensor sums them); the optimizers use that, restricted to
     the rows looked up where their sparse rule differs."""
-    parts = list(t.value_parts)
-    n = len(parts)
-
-    def values_fn(d: torch.Tensor, *vs: torch.Tensor) -> torch.Tensor:
-        rows = torch.cat([v.reshape(-1, *d.shape[1:]) for v in vs[:n]])
-        return fn(rows, *vs[n:])
-
-    row_shape = t.shape.as_list()[1:] if t.shape.ndims is not None else None
-    values = Tensor(
-        f"{name}/values",
-        t.dtype,
-        None if row_shape is None else [None, *row_shape],
-        [t, *parts, *inputs],
-        fn=values_fn,
-    )
+    values = t.rows_node(f"{name}/values", inputs, fn)
     rows = t.indices
     return IndexedSlices(
         name,
         t.dtype,
         t.shape,
-        [t, rows, values],
-        fn=lambda d, ix, v: torch.zeros_like(d).index_add_(0, ix.reshape(-1).long(), v.to(d.dtype)),
+        [t.dense_like, rows, values],
+        fn=lambda d, ix, v: _rows_summed(d, ix, [v]),
         indices=rows,
         value_parts=[values],
+        dense_like=t.dense_like,
     )
 
 

@@ -586,6 +586,7 @@ class IndexedSlices(Tensor):
         *args: Any,
         indices: Tensor,
         value_parts: Sequence[Tensor],
+        dense_like: Tensor | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -593,21 +594,47 @@ class IndexedSlices(Tensor):
             raise ValueError("Received an invalid value for argument `value_parts`: no rows.")
         self.indices = indices
         self.value_parts = tuple(value_parts)
+        # a tensor of the dense gradient's shape (the embedding itself): shapes read from it need
+        # no dense gradient
+        self.dense_like = self if dense_like is None else dense_like
         self._sparse_nodes: dict[str, Tensor] = {}
+
+    def rows_node(
+        self, name: str, inputs: Sequence[Tensor], fn: Callable[..., torch.Tensor]
+    ) -> Tensor:
+        """A node whose value is ``fn(rows, *inputs)``, ``rows`` the value parts as one ``(lookups,
+        *row shape)`` tensor. The row shape comes from the static shape where it is fully known,
+        else from the dense value (which the node then computes)."""
+        n = len(self.value_parts)
+        row = self.shape.as_list()[1:] if self.shape.ndims is not None else None
+        known = row is not None and None not in row
+
+        def rows(shape: Any, vs: Sequence[torch.Tensor]) -> torch.Tensor:
+            if len(vs) == 1:
+                return vs[0].reshape(-1, *shape)
+            return torch.cat([v.reshape(-1, *shape) for v in vs])
+
+        if known:
+            body = lambda *vs: fn(rows(row, vs[:n]), *vs[n:])  # noqa: E731
+            ins = [*self.value_parts, *inputs]
+        else:
+            body = lambda d, *vs: fn(rows(d.shape[1:], vs[:n]), *vs[n:])  # noqa: E731
+            ins = [self.dense_like, *self.value_parts, *inputs]
+        return Tensor(
+            name,
+            self.dtype,
+            None if row is None else [self.indices.shape.as_list()[0], *row],
+            ins,
+            fn=body,
+            graph=self.graph,
+        )
 
     @property
     def values(self) -> Tensor:
         """The rows as one ``(lookups, *row shape)`` tensor, in the order of ``indices``."""
         if "values" not in self._sparse_nodes:
-            row = self.shape.as_list()[1:] if self.shape.ndims is not None else None
-            self._sparse_nodes["values"] = Tensor(
-                f"{self._op_name}/values",
-                self.dtype,
-                None if row is None else [self.indices.shape.as_list()[0], *row],
-                [self, *self.value_parts],
-                fn=lambda d, *vs: torch.cat([v.reshape(-1, *d.shape[1:]) for v in vs]),
-                graph=self.graph,
-            )
+            node = self.rows_node(f"{self._op_name}/values", [], lambda r: r)
+            self._sparse_nodes["values"] = node
         return self._sparse_nodes["values"]
 
     @property
@@ -618,7 +645,7 @@ class IndexedSlices(Tensor):
                 f"{self._op_name}/dense_shape",
                 int32,
                 [self.shape.ndims],
-                [self],
+                [self.dense_like],
                 fn=lambda d: torch.tensor(tuple(d.shape), dtype=torch.int32),
                 graph=self.graph,
             )

@@ -11,7 +11,10 @@ Sparse gradients: when a variable reaches the loss only through ``embedding_look
 its gradient is an :class:`~rnnkit.compat.v1.ops.IndexedSlices`, and Momentum, RMSProp and Adadelta
 update only the rows looked up, as TensorFlow's ``SparseApply*`` kernels do (``_sparse_rows_matter``:
 the indices are evaluated with the gradient, the update applied to the dense gradient's rows).
-GradientDescent, Adam and Adagrad give the same values either way.
+GradientDescent applies the rows themselves, as TF's sparse rule does (``ScatterSub`` of each
+lookup's row times the learning rate; ``_applies_rows``), and no dense gradient is made: for a
+10,000-word embedding that is a fill, a scatter, a product and a subtraction over the whole table
+a step. Adam and Adagrad give the same values either way and take the dense gradient.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Optimizer:
 
     _slot_names: tuple[tuple[str, float], ...] = ()  # (TF slot name, initial value), in TF's order
     _sparse_rows_matter = False  # True where TF's SparseApply* differs from the dense update
+    _applies_rows = False  # True where ``_apply_rows`` applies an embedding's gradient row by row
 
     def __init__(self, use_locking: bool = False, name: str = "Optimizer") -> None:
         self._name = name
@@ -127,15 +131,20 @@ class Optimizer:
         keys = list(self._hyper)
         grads = [g for g, _ in live]
         variables = [v for _, v in live]
+        # an embedding's rows applied as rows (no dense gradient made) where the rule allows
+        by_rows = [self._applies_rows and isinstance(g, IndexedSlices) for g in grads]
+        grad_nodes = [
+            n for g, r in zip(grads, by_rows) for n in ((g.indices, g.values) if r else (g,))
+        ]
         rows_of = [
             g.indices if self._sparse_rows_matter and isinstance(g, IndexedSlices) else None
             for g in grads
         ]
         row_nodes = [r for r in rows_of if r is not None]
-        n_g, n_h = len(grads), len(hyper_nodes)
+        n_g, n_h = len(grad_nodes), len(hyper_nodes)
 
         def effect(sess: Any, values: list[Any]) -> None:
-            gv, hv = values[:n_g], iter(values[n_g : n_g + n_h])
+            gi, hv = iter(values[:n_g]), iter(values[n_g : n_g + n_h])
             rv = iter(values[n_g + n_h :])
             rows = [
                 None if r is None else torch.unique(next(rv).reshape(-1).long()) for r in rows_of
@@ -149,10 +158,14 @@ class Optimizer:
                 k: store.read(v) for k, v in self._non_slots.items() if store.is_initialized(v)
             }
             dense: list[tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]] = []
-            for grad, var, idx in zip(gv, variables, rows):
+            for var, idx, as_rows in zip(variables, rows, by_rows):
                 value = store.read(var)  # updated in place; FailedPreconditionError naming it
+                if as_rows:
+                    ids, vals = next(gi), next(gi)
+                    self._apply_rows(value, ids.reshape(-1).long(), vals.detach(), hyper)
+                    continue
                 slots = {s: self._slot_value(sess, var, s) for s, _ in self._slot_names}
-                g = grad.detach().to(value.dtype)
+                g = next(gi).detach().to(value.dtype)
                 if idx is None:
                     dense.append((value, g, slots))
                 else:  # TF's SparseApply*: only the rows looked up
@@ -168,7 +181,7 @@ class Optimizer:
                 store.read(global_step).add_(1)
 
         op = Operation(
-            name or self._name, [*grads, *hyper_nodes, *row_nodes], effect=effect, graph=graph
+            name or self._name, [*grad_nodes, *hyper_nodes, *row_nodes], effect=effect, graph=graph
         )
         train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)  # as TF1's apply_gradients
         if op not in train_ops:
@@ -248,6 +261,13 @@ class Optimizer:
         hyper: dict[str, float],
         state: dict[str, torch.Tensor],
     ) -> None:
+        raise NotImplementedError
+
+    def _apply_rows(
+        self, var: torch.Tensor, ids: torch.Tensor, rows: torch.Tensor, hyper: dict[str, float]
+    ) -> None:
+        """Apply an embedding's gradient given as its rows (one per lookup, ``ids`` theirs), in
+        place, where ``_applies_rows``."""
         raise NotImplementedError
 
     def _update_all(
