@@ -362,13 +362,29 @@ def transformed() -> bool:
     return getattr(_forward_ad, "_current_level", -1) >= 0 or _functorch_active()
 
 
+@functools.cache
+def _onnx_flags() -> Callable[[], bool]:
+    """``torch.onnx.is_in_onnx_export``, or the two flags it reads (its two imports on every call
+    cost about 1 us, paid by every step of a cell called directly); torch's own function where
+    they are not where this torch keeps them."""
+    try:
+        from torch.onnx._internal.exporter import _flags
+        from torch.onnx._internal.torchscript_exporter._globals import GLOBALS
+
+        if isinstance(_flags._is_onnx_exporting, bool) and isinstance(GLOBALS.in_onnx_export, bool):
+            return lambda: GLOBALS.in_onnx_export or _flags._is_onnx_exporting
+    except (ImportError, AttributeError):
+        pass
+    return torch.onnx.is_in_onnx_export
+
+
 def untraced(*tensors: torch.Tensor) -> bool:
     """Plain tensors, and no tracer, compiler, exporter or torch.func transform at work: an op that
     torch does not know (a custom autograd node computing on numpy or oneDNN) may be recorded."""
     return (
         not any(tracing(t) for t in tensors)
         and not torch.jit.is_tracing()
-        and not torch.onnx.is_in_onnx_export()
+        and not _onnx_flags()()
         and not transformed()
     )
 

@@ -357,3 +357,22 @@ def test_compat_unsupported_option_message_closes_its_parenthesis():
 
     with pytest.raises(Exception, match=re.escape("`LSTMCell(num_unit_shards=2)` is outside")):
         tf.nn.rnn_cell.LSTMCell(5, num_unit_shards=2)
+
+
+@pytest.mark.parametrize("flag", ["globals", "flags"])
+def test_an_onnx_export_in_progress_keeps_custom_nodes_out(monkeypatch, flag):
+    # untraced() reads the two flags torch.onnx.is_in_onnx_export reads; either one set means an
+    # export is recording, and rnnkit's numpy/oneDNN nodes must not be recorded
+    from torch.onnx._internal.exporter import _flags
+    from torch.onnx._internal.torchscript_exporter._globals import GLOBALS
+
+    from rnnkit._validation import untraced
+
+    t = torch.ones(2)
+    assert untraced(t)
+    if flag == "globals":
+        monkeypatch.setattr(GLOBALS, "in_onnx_export", True)
+    else:
+        monkeypatch.setattr(_flags, "_is_onnx_exporting", True)
+    assert torch.onnx.is_in_onnx_export()
+    assert not untraced(t)
