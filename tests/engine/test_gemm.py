@@ -246,3 +246,45 @@ def test_cells_export_without_the_onednn_node(monkeypatch):
     assert "mkldnn" not in str(ep.graph)
     for got, want in zip(ep.module()(*args), eager):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def _unrolled(w, b, h, xs):
+    for x in xs:  # a Python-unrolled recurrence sharing one weight
+        h = torch.tanh(gemm.addmm(b, torch.cat([x, h], 1), w))
+    return h
+
+
+def test_a_weight_used_at_every_step_gets_its_gradient_as_one_product(monkeypatch):
+    if not gemm.usable():
+        pytest.skip("torch without oneDNN")
+    g = torch.Generator().manual_seed(1)
+    w = (torch.randn(16, 12, generator=g) * 0.3).requires_grad_()
+    b = torch.randn(12, generator=g).requires_grad_()
+    h0 = torch.randn(5, 12, generator=g).requires_grad_()
+    xs = [torch.randn(5, 4, generator=g) for _ in range(7)]
+    out = _unrolled(w, b, h0, xs)
+    gy = torch.randn_like(out)
+    want = torch.autograd.grad(out, [w, b, h0], gy, retain_graph=True)
+    shapes = []
+    real_mm = gemm.mm
+    monkeypatch.setattr(
+        gemm, "mm", lambda a, c: shapes.append((*a.shape, c.shape[1])) or real_mm(a, c)
+    )
+    got = gemm.grad_summing_weights([out], [w, b, h0], [gy])
+    for a, c in zip(got, want):
+        torch.testing.assert_close(a, c, rtol=1e-5, atol=1e-6)
+    assert shapes.count((16, 35, 12)) == 1  # the weight's gradient: one (16, 7*5) @ (7*5, 12)
+    assert (16, 5, 12) not in shapes  # and no product per step
+    # a weight that is not a leaf passes its gradient on: those stay in the backward pass
+    v = torch.randn(16, 12, generator=g).requires_grad_()
+    out2 = _unrolled(v * 0.3, b, h0, xs)
+    want2 = torch.autograd.grad(out2, [v], gy, retain_graph=True)
+    got2 = gemm.grad_summing_weights([out2], [v], [gy])
+    torch.testing.assert_close(got2[0], want2[0], rtol=1e-5, atol=1e-6)
+    # another use of the weight by torch's own ops adds to the summed product
+    out3 = _unrolled(w, b, h0, xs) + (w.sum() * 0.1)
+    want3 = torch.autograd.grad(out3, [w], gy, retain_graph=True)
+    torch.testing.assert_close(gemm.grad_summing_weights([out3], [w], [gy])[0], want3[0])
+    # outside the call, the nodes compute their gradients themselves
+    assert gemm._summing(w) is None
+    torch.testing.assert_close(torch.autograd.grad(out, [w], gy)[0], want[0])

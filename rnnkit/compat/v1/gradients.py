@@ -26,6 +26,7 @@ from rnnkit.compat.v1.ops import (
     get_default_graph,
     leaf,
 )
+from rnnkit.platform import gemm
 
 __all__ = ["gradients", "clip_by_global_norm", "global_norm", "clip_by_norm"]
 
@@ -122,11 +123,13 @@ class GradientsNode(StructNode):
             grads.append(given.pop(0).to(y.dtype) if has else torch.ones_like(y))
         if not outs:
             got = [torch.zeros_like(x) for x in xs]
-        else:
+        elif self.create_graph and torch.is_grad_enabled():
             got = torch.autograd.grad(
-                outs, list(xs), grads, retain_graph=True, allow_unused=True,
-                create_graph=self.create_graph and torch.is_grad_enabled(),
-            )  # fmt: skip
+                outs, list(xs), grads, retain_graph=True, allow_unused=True, create_graph=True
+            )
+        else:  # a weight multiplied at every step of an unrolled graph: one product for its sum
+            got = gemm.grad_summing_weights(outs, list(xs), grads)
+        if outs:
             got = [torch.zeros_like(x) if g is None else g for x, g in zip(xs, got)]
         # in the xs' positions (None where made from rows), then the rows'
         it = iter(got)
