@@ -199,3 +199,54 @@ def test_histogram_of_a_bool_tensor_is_refused_as_tf_refuses_it() -> None:
         TypeError, match="^Value passed to parameter 'values' has DataType bool not in"
     ):
         tf.summary.histogram("h", tf.constant([True, False]))
+
+
+def test_the_event_file_is_made_by_the_first_event_as_in_tensorflow(tmp_path) -> None:
+    # TF 2.21's tf.compat.v1 FileWriter (checked): no file until an event is written; a writer
+    # made with a graph writes it at once; nothing is written after close(); reopen() starts a
+    # new file. A program that empties its log directory after making its writer keeps its
+    # summaries (DeepQA's "clean start" does that)
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [])
+    s = tf.summary.scalar("loss", x)
+    quiet = tmp_path / "quiet"
+    w = tf.summary.FileWriter(str(quiet))
+    w.flush()
+    w.close()
+    assert quiet.is_dir() and list(quiet.iterdir()) == []
+    logdir = tmp_path / "run"
+    w = tf.summary.FileWriter(str(logdir))
+    assert w.get_logdir() == str(logdir)
+    for f in logdir.iterdir():  # the program's own clean start
+        f.unlink()
+    with tf.Session() as sess:
+        w.add_summary(sess.run(s, {x: 1.5}), 3)
+        w.close()
+        w.add_summary(sess.run(s, {x: 9.0}), 4)  # after close: dropped
+    (event,) = [e for e in _events(logdir) if e.HasField("summary")]
+    assert event.step == 3 and event.summary.value[0].simple_value == 1.5
+    graph_dir = tmp_path / "graph"
+    tf.summary.FileWriter(str(graph_dir), graph=tf.get_default_graph())
+    assert len(list(graph_dir.iterdir())) == 1
+
+
+def test_reopen_writes_a_new_event_file(tmp_path) -> None:
+    tf.reset_default_graph()
+    s = tf.summary.scalar("loss", tf.constant(2.0))
+    w = tf.summary.FileWriter(str(tmp_path))
+    with tf.Session() as sess:
+        w.add_summary(sess.run(s), 1)
+        w.close()
+        w.reopen()
+        w.add_summary(sess.run(s), 2)
+        w.close()
+    files = sorted(tmp_path.iterdir())
+    steps = []
+    for f in files:
+        one = tmp_path / "one"
+        one.mkdir()
+        (one / f.name).write_bytes(f.read_bytes())
+        steps += [e.step for e in _events(one) if e.HasField("summary")]
+        (one / f.name).unlink()
+        one.rmdir()
+    assert 2 in steps  # the reopened writer's event is on disk

@@ -10,6 +10,7 @@ A summary op evaluates to a serialized ``Summary`` protocol buffer (bytes), as i
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -256,17 +257,38 @@ class FileWriter:
                     f"Received an invalid value for argument `{what}`: expected a tf.Graph "
                     f"(e.g. sess.graph), got {type(g).__name__}."
                 )
-        tbx = _tbx()
-        self._writer = tbx.FileWriter(
-            str(logdir),
-            max_queue=max_queue,
-            flush_secs=flush_secs,
-            filename_suffix="" if filename_suffix is None else str(filename_suffix),
-        )
+        _tbx()
         self.logdir = str(logdir)
+        os.makedirs(self.logdir, exist_ok=True)
+        # the event file is made by the first event, as TensorFlow's writer makes it: a program that
+        # empties its log directory after making the writer (a "clean start") keeps its summaries
+        self._options = {
+            "max_queue": max_queue,
+            "flush_secs": flush_secs,
+            "filename_suffix": "" if filename_suffix is None else str(filename_suffix),
+        }
+        self._writer: Any = None
+        self._closed = False
         g = graph if graph is not None else graph_def
         if g is not None:
             self.add_graph(g)
+
+    def _add(self, method: str, *args: Any) -> None:
+        """Write one event, making the event file first; nothing after ``close()`` (TF drops them)."""
+        if self._closed:
+            return
+        if self._writer is None:
+            self._writer = _tbx().FileWriter(self.logdir, **self._options)
+        getattr(self._writer, method)(*args)
+
+    def get_logdir(self) -> str:
+        return self.logdir
+
+    def reopen(self) -> None:
+        """After ``close()``: later events go to a new event file in the same directory."""
+        if self._closed:
+            self._closed = False
+            self._writer = None
 
     def add_summary(self, summary: Any, global_step: Any = None) -> None:
         pb = _summary_pb2().Summary()
@@ -276,7 +298,7 @@ class FileWriter:
             pb.ParseFromString(summary.item())
         else:
             pb = summary
-        self._writer.add_summary(pb, None if global_step is None else int(global_step))
+        self._add("add_summary", pb, None if global_step is None else int(global_step))
 
     def add_graph(self, graph: Any, global_step: Any = None) -> None:
         from tensorboardX.proto import graph_pb2, node_def_pb2, versions_pb2
@@ -296,13 +318,16 @@ class FileWriter:
         gd = graph_pb2.GraphDef(node=nodes, versions=versions_pb2.VersionDef(producer=22))
         from tensorboardX.proto import event_pb2
 
-        self._writer.add_event(event_pb2.Event(graph_def=gd.SerializeToString()))
+        self._add("add_event", event_pb2.Event(graph_def=gd.SerializeToString()))
 
     def flush(self) -> None:
-        self._writer.flush()
+        if self._writer is not None and not self._closed:
+            self._writer.flush()
 
     def close(self) -> None:
-        self._writer.close()
+        if self._writer is not None and not self._closed:
+            self._writer.close()
+        self._closed = True
 
     def __enter__(self) -> FileWriter:
         return self
