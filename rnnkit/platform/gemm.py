@@ -250,7 +250,7 @@ def _summing(y: Tensor) -> list[tuple[Tensor, Tensor]] | None:
 
 
 def grad_summing_weights(
-    outputs: Sequence[Tensor], inputs: Sequence[Tensor], grad_outputs: Sequence[Tensor]
+    outputs: Sequence[Tensor], inputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]
 ) -> list[Tensor | None]:
     """``torch.autograd.grad(outputs, inputs, grad_outputs, retain_graph=True,
     allow_unused=True)``, where the gradients to an input that is the right operand of this

@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -236,3 +238,23 @@ def test_int64_ids_give_int64_indices():
         sess.run(emb.initializer)
         got = sess.run(g)
     assert got.indices.dtype == np.int64 and got.indices.tolist() == [1, 2]
+
+
+def test_a_training_step_does_not_import_sympy():
+    # torch's gradient call imports its symbolic-shape module (and sympy: about 1.2 s, once per
+    # process) when handed gradient tensors; a scalar loss's gradient of one is left to torch
+    code = (
+        "import sys, numpy as np\n"
+        "import rnnkit.compat.v1 as tf\n"
+        "x = tf.Variable(np.ones((2, 3), np.float32))\n"
+        "loss = tf.reduce_mean(tf.tanh(tf.matmul(x, tf.ones((3, 4)))))\n"
+        "op = tf.train.AdamOptimizer(0.1).minimize(loss)\n"
+        "with tf.Session() as s:\n"
+        "    s.run(tf.global_variables_initializer())\n"
+        "    s.run(op)\n"
+        "    (g,) = s.run(tf.gradients(loss * 2.0, [x]))\n"
+        "assert g.shape == (2, 3) and np.isfinite(g).all()\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -120,7 +120,11 @@ class GradientsNode(StructNode):
             if not (isinstance(y, torch.Tensor) and y.requires_grad):
                 continue
             outs.append(y)
-            grads.append(given.pop(0).to(y.dtype) if has else torch.ones_like(y))
+            # a scalar's gradient of one is left to torch (None): given a tensor, torch's first
+            # gradient call in a process imports its symbolic-shape module, sympy with it (1.2 s)
+            grads.append(
+                given.pop(0).to(y.dtype) if has else None if y.numel() == 1 else torch.ones_like(y)
+            )
         if not outs:
             got = [torch.zeros_like(x) for x in xs]
         elif self.create_graph and torch.is_grad_enabled():
