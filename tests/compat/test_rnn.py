@@ -278,3 +278,25 @@ def test_raw_rnn_loop_fn_results_are_checked():
 
 def test_tf0_rnn_is_static_rnn():
     assert tf.nn.rnn is tf.nn.static_rnn
+
+
+def test_rows_kept_passes_the_new_rows_through_while_no_row_has_finished():
+    from rnnkit.compat.v1.array_ops import rows_kept
+
+    tf.reset_default_graph()
+    finished = tf.placeholder(tf.bool, [3])
+    old = tf.constant(np.full((3, 2), 7.0, np.float32))
+    x = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2))
+    new = x * 2.0
+    out = rows_kept(finished, old, new)
+    (g,) = tf.gradients(tf.reduce_sum(out * out), [x])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        none, g_none = sess.run([out, g], {finished: [False, False, False]})
+        some, g_some = sess.run([out, g], {finished: [False, True, False]})
+    np.testing.assert_array_equal(none, np.arange(6).reshape(3, 2) * 2.0)
+    np.testing.assert_array_equal(g_none, 8.0 * np.arange(6).reshape(3, 2))  # d(4 x^2)/dx
+    np.testing.assert_array_equal(some[1], [7.0, 7.0])
+    np.testing.assert_array_equal(some[[0, 2]], none[[0, 2]])
+    np.testing.assert_array_equal(g_some[1], [0.0, 0.0])  # a finished row's gradient stops
+    np.testing.assert_array_equal(g_some[[0, 2]], g_none[[0, 2]])

@@ -578,6 +578,16 @@ def one_hot(
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str = "Where") -> Tensor:
+    return _where(condition, x, y, name)
+
+
+def rows_kept(finished: Any, kept: Any, new: Any, name: str = "Where") -> Tensor:
+    """``where(finished, kept, new)`` for a vector ``finished`` of rows; ``new`` itself (no copy,
+    no node for autograd) in a run where no row has finished, as in a decoder's early steps."""
+    return _where(finished, kept, new, name, new_when_none=True)
+
+
+def _where(condition: Any, x: Any, y: Any, name: str, new_when_none: bool = False) -> Tensor:
     c = convert_to_tensor(condition, tf_bool)
     if x is None and y is None:
         return Tensor(name, int64, [None, c.shape.ndims], [c], fn=lambda v: torch.nonzero(v))
@@ -612,6 +622,8 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str = "Where") -> 
                     f"its shape, but received: {list(cv.shape)} vs. {list(av.shape)} ({name})"
                 )
             cv = cv.reshape(cv.shape + (1,) * (av.dim() - 1))
+        if new_when_none and not bool(cv.any()):
+            return bv
         return torch.where(cv, av, bv)
 
     return Tensor(name, a.dtype, shape, [c, a, b], fn=fn)

@@ -671,10 +671,10 @@ def raw_rnn(
             loop_state = loop_state if next_loop_state is None else next_loop_state
             # rows finished before this step emit zeros and keep their state
             flat_emit_now = [
-                array_ops.where(finished, z, e) for z, e in zip(zero_emit, flat_emit_now)
+                array_ops.rows_kept(finished, z, e) for z, e in zip(zero_emit, flat_emit_now)
             ]
             kept = [
-                array_ops.where(finished, old, convert_to_tensor(new))
+                array_ops.rows_kept(finished, old, convert_to_tensor(new))
                 for old, new in zip(_nest.flatten(state), _nest.flatten(next_state))
             ]
             tas = [ta.write(time, e) for ta, e in zip(tas, flat_emit_now)]
