@@ -22,6 +22,7 @@ summary = importlib.import_module("rnnkit.compat.v1.summary")
 # shared between the compat modules, or the types of what TF functions return.
 INTERNAL = {
     "_install": {"UnsupportedImport", "installed", "install", "uninstall", "qualname_of"},
+    "array_ops": {"rows_kept"},
     "candidate_sampling": {"sampled_logits"},
     "control_flow_ops": {
         "flatten",
