@@ -68,3 +68,20 @@ def test_output_projection_wrapper():
     hidden, _ = rnnkit.dynamic_rnn(inner, x)
     torch.testing.assert_close(out, hidden @ cell.kernel + cell.bias)
     assert set(dict(cell.named_parameters())) == {"cell.kernel", "cell.bias", "kernel", "bias"}
+
+
+def test_a_stacks_dtype_and_device_are_its_first_parameters_as_before():
+    from rnnkit.cells import RNNCell
+
+    stacks = [
+        rnnkit.MultiRNNCell([rnnkit.GRUCell(4), rnnkit.GRUCell(3)]),  # nothing built
+        rnnkit.MultiRNNCell([rnnkit.GRUCell(4), rnnkit.GRUCell(3, input_size=4)]),  # the 2nd built
+        rnnkit.MultiRNNCell([rnnkit.BasicRNNCell(2, input_size=5), rnnkit.GRUCell(3)]).double(),
+    ]
+    stacks[0].build(6)
+    for stack in stacks:
+        # the stack's own lookup and the generic one (parameters() in registration order) agree
+        assert stack._param_dtype_device() == RNNCell._param_dtype_device(stack)
+    assert stacks[1]._param_dtype_device()[0] == torch.float32
+    assert stacks[2]._param_dtype_device()[0] == torch.float64
+    assert rnnkit.MultiRNNCell([rnnkit.GRUCell(4)])._param_dtype_device() == (None, None)
