@@ -80,8 +80,9 @@ class MultiRNNCell(RNNCell):
         input_size = check_positive_int("input_size", input_size)
         if self.input_size is not None and input_size != self.input_size:
             raise self._rebuild_error(input_size)
+        layers = self._layers()
         width = input_size
-        for k, cell in enumerate(self.cells):
+        for k, cell in enumerate(layers):
             if cell.built and cell.input_size != width:
                 raise invalid_value(
                     f"cells[{k}]",
@@ -90,7 +91,7 @@ class MultiRNNCell(RNNCell):
                 )
             cell.build(width, dtype, device)
             width = cell.output_size
-        kinds = [c._param_dtype_device() for c in self._layers()]
+        kinds = [c._param_dtype_device() for c in layers]
         if any(kind != kinds[0] for kind in kinds):
             raise invalid_value(
                 "cells",

@@ -243,10 +243,8 @@ def _summing(y: Tensor) -> list[tuple[Tensor, Tensor]] | None:
     """The list collecting ``(x, grad)`` of ``y``'s products, while :func:`grad_summing_weights`
     differentiates for ``y``; else None."""
     table = getattr(_summing_state, "table", None)
-    if table is None:
-        return None
-    entry = table.get(id(y))
-    return entry[1] if entry is not None and entry[0] is y else None
+    # (keys are ids of inputs the call holds, so a live y with one of them is that input)
+    return None if table is None else table.get(id(y))
 
 
 def grad_summing_weights(
@@ -259,7 +257,9 @@ def grad_summing_weights(
     another order of its terms; None stays None for an input nothing reached. Only leaves (a
     model's weights) are summed so: a gradient passing through an input to others stays in the
     backward pass."""
-    table = {id(t): (t, []) for t in inputs if t.dim() == 2 and t.is_leaf}
+    table: dict[int, list[tuple[Tensor, Tensor]]] = {
+        id(t): [] for t in inputs if t.dim() == 2 and t.is_leaf
+    }
     outer = getattr(_summing_state, "table", None)
     _summing_state.table = table
     try:
@@ -269,8 +269,7 @@ def grad_summing_weights(
     finally:
         _summing_state.table = outer
     for k, t in enumerate(inputs):
-        entry = table.get(id(t))
-        pairs = entry[1] if entry is not None and entry[0] is t else None
+        pairs = table.get(id(t))
         if not pairs:
             continue
         xs = torch.cat([x for x, _ in pairs]) if len(pairs) > 1 else pairs[0][0]

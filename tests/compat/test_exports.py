@@ -51,6 +51,7 @@ INTERNAL = {
         "RowGather",
         "IndexedSlices",
         "sparse_parts",
+        "stacked_rows",
         "indexed_slices_value",
         "to_numpy",
         "shape_list",

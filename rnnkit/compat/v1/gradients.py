@@ -25,6 +25,7 @@ from rnnkit.compat.v1.ops import (
     convert_to_tensor,
     get_default_graph,
     leaf,
+    stacked_rows,
 )
 from rnnkit.platform import gemm
 
@@ -127,14 +128,14 @@ class GradientsNode(StructNode):
             )
         if not outs:
             got = [torch.zeros_like(x) for x in xs]
-        elif self.create_graph and torch.is_grad_enabled():
-            got = torch.autograd.grad(
-                outs, list(xs), grads, retain_graph=True, allow_unused=True, create_graph=True
-            )
-        else:  # a weight multiplied at every step of an unrolled graph: one product for its sum
-            got = gemm.grad_summing_weights(outs, list(xs), grads)
-        if outs:
-            got = [torch.zeros_like(x) if g is None else g for x, g in zip(xs, got)]
+        else:
+            if self.create_graph and torch.is_grad_enabled():
+                found = torch.autograd.grad(
+                    outs, list(xs), grads, retain_graph=True, allow_unused=True, create_graph=True
+                )
+            else:  # a weight multiplied at every step of an unrolled graph: one product for its sum
+                found = gemm.grad_summing_weights(outs, list(xs), grads)
+            got = [torch.zeros_like(x) if g is None else g for x, g in zip(xs, found)]
         # in the xs' positions (None where made from rows), then the rows'
         it = iter(got)
         return [None if r else next(it) for r in self._by_rows] + list(it)
@@ -226,7 +227,7 @@ def _rows_summed(
 ) -> torch.Tensor:
     """The dense gradient of rows ``parts`` (each in its lookup's layout) at ``ids``: zeros shaped as
     ``like`` with each row added at its id (TF's conversion of an IndexedSlices to a tensor)."""
-    rows = torch.cat([p.reshape(-1, *like.shape[1:]) for p in parts])
+    rows = stacked_rows(parts, like.shape[1:])
     return torch.zeros_like(like).index_add_(0, ids.reshape(-1).long(), rows.to(like.dtype))
 
 

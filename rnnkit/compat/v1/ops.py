@@ -608,17 +608,11 @@ class IndexedSlices(Tensor):
         n = len(self.value_parts)
         row = self.shape.as_list()[1:] if self.shape.ndims is not None else None
         known = row is not None and None not in row
-
-        def rows(shape: Any, vs: Sequence[torch.Tensor]) -> torch.Tensor:
-            if len(vs) == 1:
-                return vs[0].reshape(-1, *shape)
-            return torch.cat([v.reshape(-1, *shape) for v in vs])
-
         if known:
-            body = lambda *vs: fn(rows(row, vs[:n]), *vs[n:])  # noqa: E731
+            body = lambda *vs: fn(stacked_rows(vs[:n], row), *vs[n:])  # noqa: E731
             ins = [*self.value_parts, *inputs]
         else:
-            body = lambda d, *vs: fn(rows(d.shape[1:], vs[:n]), *vs[n:])  # noqa: E731
+            body = lambda d, *vs: fn(stacked_rows(vs[:n], d.shape[1:]), *vs[n:])  # noqa: E731
             ins = [self.dense_like, *self.value_parts, *inputs]
         return Tensor(
             name,
@@ -650,6 +644,14 @@ class IndexedSlices(Tensor):
                 graph=self.graph,
             )
         return self._sparse_nodes["dense_shape"]
+
+
+def stacked_rows(parts: Sequence[torch.Tensor], row_shape: Sequence[int]) -> torch.Tensor:
+    """An IndexedSlices' value parts (each in its lookup's layout) as one ``(lookups, *row_shape)``
+    tensor, in order; a single part is reshaped, not copied."""
+    if len(parts) == 1:
+        return parts[0].reshape(-1, *row_shape)
+    return torch.cat([p.reshape(-1, *row_shape) for p in parts])
 
 
 class IndexedSlicesValue(NamedTuple):
