@@ -86,6 +86,34 @@ def test_slicing_shape_range_gather_and_one_hot():
     close(got[5], [[0, 1, 0], [1, 0, 0], [0, 0, 0]])
 
 
+@pytest.mark.parametrize("dtype", [tf.int32, tf.int64])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_gather_takes_int32_and_int64_indices_and_names_one_out_of_range(dtype, axis):
+    params = np.arange(24, dtype=np.float32).reshape(4, 6)
+    P = tf.Variable(params)
+    ids = tf.placeholder(dtype, [None, 2])
+    picked = tf.gather(P, ids, axis=axis)
+    (grad,) = tf.gradients(tf.reduce_sum(picked * picked), [P])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        i = np.array([[3, 0], [1, 1]])
+        got, g = sess.run([picked, tf.convert_to_tensor(grad)], {ids: i})
+        close(got, np.take(params, i, axis=axis))
+        expected = np.zeros_like(params)
+        for k in i.reshape(-1):  # each lookup adds 2 * its row (column)
+            if axis == 0:
+                expected[k] += 2 * params[k]
+            else:
+                expected[:, k] += 2 * params[:, k]
+        close(g, expected)
+        n = params.shape[axis]
+        for bad, shown in (([[0, n]], n), ([[-1, 0]], -1)):
+            with pytest.raises(
+                tf.errors.InvalidArgumentError, match=rf"= {shown} is not in \[0, {n}\)"
+            ):
+                sess.run(picked, {ids: np.array(bad)})
+
+
 def test_reshape_refuses_non_integer_sizes_and_two_unknowns():
     x = tf.zeros([3, 4])
     n = tf.constant(3)

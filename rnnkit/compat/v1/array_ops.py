@@ -525,11 +525,16 @@ def gather(
 
     def fn(pv: torch.Tensor, iv: torch.Tensor) -> torch.Tensor:
         n = pv.shape[a]
-        if iv.numel() and (int(iv.min()) < 0 or int(iv.max()) >= n):
-            raise InvalidArgumentError(
-                f"indices[...] = {int(iv.max()) if int(iv.max()) >= n else int(iv.min())} is not in [0, {n}) ({name})."
-            )
-        out = torch.index_select(pv, a, iv.reshape(-1).long())
+        if iv.numel():
+            lo, hi = (int(v) for v in torch.aminmax(iv))  # one pass for both bounds
+            if lo < 0 or hi >= n:
+                raise InvalidArgumentError(
+                    f"indices[...] = {hi if hi >= n else lo} is not in [0, {n}) ({name})."
+                )
+        idx = iv.reshape(-1)
+        if idx.dtype not in (torch.int32, torch.int64):  # (torch's index_select takes these two)
+            idx = idx.long()
+        out = torch.index_select(pv, a, idx)
         return out.reshape(pv.shape[:a] + iv.shape + pv.shape[a + 1 :])
 
     # along the first axis: a RowGather, whose params get an IndexedSlices gradient
