@@ -1,5 +1,6 @@
 """The one-pass Adam update: the same values on one thread and split over numba's threads, and the
-split only for large variables while torch computes on several threads."""
+split only for large variables while torch computes on several threads; ``run_prange`` runs a kernel
+on one of numba's threads unless told to split, and keeps torch's thread count."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import os
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 import torch
 
+from rnnkit.compat.v1 import _kernels
 from rnnkit.compat.v1.train import _fused
 
 
@@ -26,8 +29,13 @@ def test_one_thread_and_threads_agree_exactly(dtype):
     a, b = _state(70_001, dtype), _state(70_001, dtype)
     dt = a[0].numpy().dtype.type
     scalars = (dt(0.01), dt(0.1), dt(0.001), dt(1e-8))
-    _fused._adam_one(*(t.numpy() for t in a), *scalars)
-    _fused._adam_threads(*(t.numpy() for t in b), *scalars)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        _kernels.run_prange(_fused._adam_kernel, False, *(t.numpy() for t in a), *scalars)
+        _kernels.run_prange(_fused._adam_kernel, True, *(t.numpy() for t in b), *scalars)
+    finally:
+        torch.set_num_threads(before)
     for x, y in zip(a[:3], b[:3]):
         np.testing.assert_array_equal(x.numpy(), y.numpy())
     # against the formula in float64
@@ -39,21 +47,37 @@ def test_one_thread_and_threads_agree_exactly(dtype):
 
 
 @pytest.mark.parametrize(
-    ("n", "threads", "expected"),
-    [(1 << 14, 2, "one"), ((1 << 20) - 1, 2, "one"), (1 << 20, 2, "threads"), (1 << 20, 1, "one")],
+    ("n", "split"), [(1 << 14, False), ((1 << 20) - 1, False), (1 << 20, True)]
 )
-def test_threads_only_for_large_variables_with_torch_threads(monkeypatch, n, threads, expected):
+def test_threads_only_for_large_variables(monkeypatch, n, split):
     used = []
-    monkeypatch.setattr(_fused, "_adam_one", lambda *a: used.append("one"))
-    monkeypatch.setattr(_fused, "_adam_threads", lambda *a: used.append("threads"))
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
+    monkeypatch.setattr(_fused, "run_prange", lambda kernel, s, *a: used.append(s))
+    var, m, v, g = (torch.zeros(n) for _ in range(4))
+    _fused.adam(var, m, v, g, 0.01, 0.1, 0.001, 1e-8)
+    _fused.rmsprop(var, m, v, None, g, 0.1, 0.0, 0.01, 1e-10)
+    assert used == [split, split]
+
+
+@numba.njit(parallel=True)
+def _threads_seen(out):  # pragma: no cover - compiled
+    for i in numba.prange(out.size):
+        out[i] = numba.get_num_threads()
+
+
+@pytest.mark.parametrize(
+    ("split", "torch_threads", "one"), [(False, 2, True), (True, 1, True), (True, 2, False)]
+)
+def test_run_prange_splits_only_when_told_and_torch_has_threads(split, torch_threads, one):
+    before, numba_before = torch.get_num_threads(), numba.get_num_threads()
+    torch.set_num_threads(torch_threads)
+    out = np.zeros(4, dtype=np.int64)
     try:
-        var, m, v, g = (torch.zeros(n) for _ in range(4))
-        _fused.adam(var, m, v, g, 0.01, 0.1, 0.001, 1e-8)
+        _kernels.run_prange(_threads_seen, split, out)
+        assert torch.get_num_threads() == torch_threads
     finally:
         torch.set_num_threads(before)
-    assert used == [expected]
+    assert (out == 1).all() if one else (out == numba_before).all()
+    assert numba.get_num_threads() == numba_before  # numba's own count put back
 
 
 def test_first_threaded_update_keeps_torch_thread_count():

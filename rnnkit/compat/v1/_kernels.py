@@ -5,8 +5,9 @@ Torch functions with TensorFlow's gradients where torch's differ: at a tie torch
 all of it to the first argument. ``math_ops`` (``tf.maximum``, ``tf.clip_by_value``) and
 ``gradients`` (``clip_by_norm``, ``clip_by_global_norm``) both need TF's rule.
 
-:func:`run_numba` calls a compiled kernel or its twin split over numba's threads (the one-pass
-optimizer updates, the cross-entropy kernel), keeping torch's thread count as it was.
+:func:`run_numba` calls a compiled kernel or its twin split over numba's threads (the cross-entropy
+kernel), :func:`run_prange` one ``prange`` kernel on numba's threads or on one of them (the one-pass
+optimizer updates); both keep torch's thread count as it was.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import torch
 
-__all__ = ["max_kernel", "min_kernel", "run_numba"]
+__all__ = ["max_kernel", "min_kernel", "run_numba", "run_prange"]
 
 
 def run_numba(
@@ -33,6 +35,25 @@ def run_numba(
     if torch.get_num_threads() != torch_threads:
         # numba's OpenMP layer, started by its first threaded call, sets the calling thread's
         # OpenMP count (torch's) to numba's own: the user's choice is put back
+        torch.set_num_threads(torch_threads)
+
+
+def run_prange(kernel: Callable[..., Any], split: bool, *args: Any) -> None:
+    """``kernel(*args)``, a ``prange`` kernel: split over numba's threads when ``split`` and torch
+    computes on several threads, else on one of them (numba's count for this thread lowered to one
+    around the call; about 2.5 us), where numba's ``prange`` lowering still gives its loop vector
+    instructions."""
+    torch_threads = torch.get_num_threads()
+    if split and torch_threads > 1:
+        kernel(*args)
+    else:
+        n = numba.get_num_threads()  # (starts numba's threading layer on the first call)
+        numba.set_num_threads(1)
+        try:
+            kernel(*args)
+        finally:
+            numba.set_num_threads(n)
+    if torch.get_num_threads() != torch_threads:  # (the layer's start, as in run_numba)
         torch.set_num_threads(torch_threads)
 
 
