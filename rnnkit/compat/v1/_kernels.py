@@ -12,6 +12,7 @@ optimizer updates); both keep torch's thread count as it was.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -28,33 +29,27 @@ def run_numba(
     threads (``Session.run`` lowers torch to one while other processes keep the cores busy), else
     ``one(*args)``, the same arithmetic on the calling thread."""
     torch_threads = torch.get_num_threads()
-    if not (split and torch_threads > 1):
-        one(*args)
-        return
-    threads(*args)
+    (threads if split and torch_threads > 1 else one)(*args)
     if torch.get_num_threads() != torch_threads:
-        # numba's OpenMP layer, started by its first threaded call, sets the calling thread's
-        # OpenMP count (torch's) to numba's own: the user's choice is put back
+        # numba's threading layer, started by its first call that needs it, sets the calling
+        # thread's OpenMP count (torch's) to numba's own: the user's choice is put back
         torch.set_num_threads(torch_threads)
 
 
 def run_prange(kernel: Callable[..., Any], split: bool, *args: Any) -> None:
-    """``kernel(*args)``, a ``prange`` kernel: split over numba's threads when ``split`` and torch
-    computes on several threads, else on one of them (numba's count for this thread lowered to one
-    around the call; about 2.5 us), where numba's ``prange`` lowering still gives its loop vector
-    instructions."""
-    torch_threads = torch.get_num_threads()
-    if split and torch_threads > 1:
+    """``kernel(*args)``, a ``prange`` kernel, as :func:`run_numba` decides: split over numba's
+    threads, or else on one of them (numba's count for this thread lowered to one around the call;
+    about 2.5 us), where numba's ``prange`` lowering still gives its loop vector instructions."""
+    run_numba(functools.partial(_on_one_thread, kernel), kernel, split, *args)
+
+
+def _on_one_thread(kernel: Callable[..., Any], *args: Any) -> None:
+    n = numba.get_num_threads()  # (starts numba's threading layer on the first call)
+    numba.set_num_threads(1)
+    try:
         kernel(*args)
-    else:
-        n = numba.get_num_threads()  # (starts numba's threading layer on the first call)
-        numba.set_num_threads(1)
-        try:
-            kernel(*args)
-        finally:
-            numba.set_num_threads(n)
-    if torch.get_num_threads() != torch_threads:  # (the layer's start, as in run_numba)
-        torch.set_num_threads(torch_threads)
+    finally:
+        numba.set_num_threads(n)
 
 
 def max_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
