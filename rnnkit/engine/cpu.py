@@ -360,14 +360,22 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
     oneDNN's in place of torch's mm (freed memory kept, alternating in one process). Layers whose
     per-step product uses several OpenBLAS threads keep OpenBLAS, as OpenBLAS's waiting threads and
     torch's pool contend for the cores (M-size LSTM forward+backward measured ~35% slower with
-    torch's matmul)."""
+    torch's matmul).
+
+    When torch itself computes on one thread (a busy machine: ``adaptive_threads``; or the user's
+    setting) there is no pool to use, and a product oneDNN does not take runs on OpenBLAS, whose one
+    thread runs these shapes about twice as fast as torch's ``mm`` (MKL's path for AMD CPUs): one
+    thread, us, ``mm`` -> OpenBLAS, ``(4200, 28) @ (28, 150)`` 378 -> 187, the transposed
+    ``(150, 4050) @ (4050, 150)`` 2027 -> 1089, ``(4200, 150) @ (150, 28)`` 529 -> 264. The MNIST
+    step above on one thread, alternating in one process: 7.75 -> 6.21 ms (1.03x faster where
+    ``OPENBLAS_CORETYPE=Haswell`` holds OpenBLAS to its AVX2 kernels)."""
     if a.shape[0] * a.shape[1] * b.shape[1] <= TINY_MACS:  # call overhead dominates: numpy
         if accumulate:  # np.dot: ~0.7 us less per call than the matmul ufunc at seed size
             out += np.dot(a, b)
         else:
             np.dot(a, b, out)
         return
-    if _paired or (_auto_threads if BIG_THREADS is None else BIG_THREADS) > 1:
+    if _paired or (_auto_threads if BIG_THREADS is None else BIG_THREADS) > 1 or _one_thread(a, b):
         a, b = _blas_ready(a), _blas_ready(b)
         if not accumulate and out.nbytes >= PREFAULT_BYTES:
             _touch(out)
@@ -380,6 +388,12 @@ def _tmm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
         return
     f = torch.from_numpy
     gemm.mm_into(f(a), f(b), f(out), accumulate)
+
+
+def _one_thread(a: np.ndarray, b: np.ndarray) -> bool:
+    """Torch computes on one thread and oneDNN would not take ``a @ b``: OpenBLAS's one thread is
+    the faster (see :func:`_tmm`)."""
+    return torch.get_num_threads() == 1 and not gemm.takes(torch.from_numpy(a), torch.from_numpy(b))
 
 
 # A fresh output of at least PREFAULT_BYTES is touched once (one write per page, on this thread) before

@@ -332,6 +332,40 @@ def test_respects_torch_threads(monkeypatch):
         rnnkit.dynamic_rnn(rnnkit.BasicRNNCell(3), torch.randn(2, 3, 2))
 
 
+def test_one_torch_thread_runs_large_products_on_openblas(monkeypatch):
+    """With torch on one thread, the large products oneDNN does not take (here: freed memory not
+    kept) run on OpenBLAS's gemm, plain, transposed and accumulating, with torch.mm's values; a
+    product oneDNN takes stays on gemm.mm_into."""
+    monkeypatch.setattr(cpu, "_auto_threads", 1)
+    calls = []
+    plain, acc = kernels.gemm, kernels.gemm_acc
+    monkeypatch.setattr(kernels, "gemm", lambda a, b, o: (calls.append("gemm"), plain(a, b, o)))
+    monkeypatch.setattr(
+        kernels, "gemm_acc", lambda a, b, o, s: (calls.append("acc"), acc(a, b, o, s))
+    )
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((300, 40)).astype(np.float32)
+    b = rng.standard_normal((40, 70)).astype(np.float32)
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        monkeypatch.setattr(cpu.gemm, "takes", lambda x, y: False)
+        for left in (a, np.ascontiguousarray(a.T).T):  # dense, and a transposed view
+            out = np.empty((300, 70), np.float32)
+            cpu._tmm(left, b, out)
+            cpu._tmm(left, b, out, accumulate=True)
+            want = 2 * (torch.from_numpy(a) @ torch.from_numpy(b))
+            torch.testing.assert_close(torch.from_numpy(out), want, rtol=1e-5, atol=1e-4)
+        assert calls == ["gemm", "acc", "gemm", "acc"]
+        monkeypatch.setattr(cpu.gemm, "takes", lambda x, y: True)
+        routed = []
+        monkeypatch.setattr(cpu.gemm, "mm_into", lambda *args: routed.append(len(args)))
+        cpu._tmm(a, b, np.empty((300, 70), np.float32))
+        assert routed and calls == ["gemm", "acc", "gemm", "acc"]
+    finally:
+        torch.set_num_threads(old)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_long_sequence_backward_in_chunks(monkeypatch, kind):
     """Chunked BPTT (bounded memory) gives the same gradients as one chunk, and as the loop."""
