@@ -24,9 +24,9 @@ process beside a training step leaves it one thread (the chapter's compat step a
 idle time with two threads, 1.6x with one). Torch keeps the thread count per calling thread
 (OpenMP's setting is per thread; a new thread starts from the last one set), so each Python thread
 lowers and restores its own: a call sets the count the machine allows now, and the outermost call
-puts torch's setting back when it returns. On the 2-core VM this was measured on, sums, products,
-``log_softmax`` and five Adam steps of LSTM models gave the same bits on one thread and on two; a
-BLAS that splits a product by thread count would differ in float32 rounding.
+puts torch's setting back when it returns. Values differ between one thread and two by float32
+rounding only: on one torch thread the engine's large products run on OpenBLAS rather than torch's
+``mm`` (``rnnkit.engine.cpu._tmm``), and a BLAS may split a product differently by thread count.
 
 Example::
 

@@ -158,10 +158,11 @@ def _train(monkeypatch: pytest.MonkeyPatch, spare: float) -> list[np.ndarray]:
 def test_busy_and_idle_runs_compute_the_same_values(monkeypatch):
     busy, idle = _train(monkeypatch, 0.0), _train(monkeypatch, 2.0)
     assert busy[4] < busy[0]  # the five steps trained
-    # bit for bit on the 2-core VM these were measured on; float32 rounding elsewhere (a BLAS may
-    # split a product differently on another number of threads)
+    # float32 rounding only: on one torch thread the engine's large products run on OpenBLAS, on two
+    # on torch's mm (and a BLAS may split a product differently by thread count); five Adam steps
+    # carry the last bits into the weights (1.4e-6 at most measured on the 2-core VM)
     for a, b in zip(busy, idle):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
 
 
 def test_first_run_of_a_thread_on_an_idle_machine(monkeypatch):
