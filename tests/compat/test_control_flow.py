@@ -162,6 +162,23 @@ def test_loop_value_outgrowing_its_invariant_at_run_time():
         sess.run(grow, {v: [1.0, 2.0]})
 
 
+def test_a_kernel_error_inside_a_loop_body_names_its_op():
+    # the body calls its nodes' kernels itself, as Session.run does: torch's error still becomes
+    # TensorFlow's, naming the op inside the loop
+    x, y = tf.placeholder(tf.float32, [None, None]), tf.placeholder(tf.float32, [None, None])
+    out = tf.while_loop(
+        lambda k, v: k < 2,
+        lambda k, v: (k + 1, tf.matmul(v, y)),
+        [0, x],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, None])],
+    )
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"\(in op 'while/MatMul'\)"):
+            sess.run(out, {x: np.ones((2, 3)), y: np.ones((4, 3))})
+        k, v = sess.run(out, {x: np.ones((2, 3)), y: np.ones((3, 3))})
+        assert k == 2 and np.allclose(v, 9.0)
+
+
 def test_gradients_taken_inside_a_loop_body():
     # gradient descent on x**2 written as a loop: each step differentiates inside the body
     def body(k, x):

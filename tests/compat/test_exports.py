@@ -47,6 +47,8 @@ INTERNAL = {
         "session_for",
         "StructNode",
         "run_kernel",
+        "kernel_only",
+        "kernel_error",
         "leaf",
         "RowGather",
         "IndexedSlices",

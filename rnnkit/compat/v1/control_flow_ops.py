@@ -32,6 +32,8 @@ from rnnkit.compat.v1.ops import (
     convert_to_tensor,
     get_default_graph,
     group,
+    kernel_error,
+    kernel_only,
     name_scope,
     run_kernel,
 )
@@ -228,7 +230,8 @@ class Body:
         for k, n in enumerate([*self.params, *captured, *order]):
             slot.setdefault(id(n), k)
         self._base = len(self.params) + len(captured)
-        self._steps = [(n._compute, [slot[id(i)] for i in n._inputs]) for n in order]
+        # (node, input slots, whether the run calls its kernel itself: Session.run's plan does too)
+        self._steps = [(n, [slot[id(i)] for i in n._inputs], kernel_only(n)) for n in order]
         self._out = [slot[id(o)] for o in self.outputs]
         # tf.gradients called inside the function: the slots it differentiates with respect to
         self._grad_slots = {
@@ -242,15 +245,27 @@ class Body:
     def run(self, sess: Any, param_values: Sequence[Any], captured_values: Sequence[Any]) -> list:
         vals = [*param_values, *captured_values]
         targets = self._grad_slots
-        if targets:
-            vals = [_requiring_grad(v) if k in targets else v for k, v in enumerate(vals)]
-            with torch.enable_grad():
-                for k, (compute, ins) in enumerate(self._steps, self._base):
-                    v = compute(sess, [vals[i] for i in ins])
-                    vals.append(_requiring_grad(v) if k in targets else v)
-        else:
-            for compute, ins in self._steps:
-                vals.append(compute(sess, [vals[i] for i in ins]))
+        step = None
+        try:
+            if targets:
+                vals = [_requiring_grad(v) if k in targets else v for k, v in enumerate(vals)]
+                with torch.enable_grad():
+                    for k, step in enumerate(self._steps, self._base):
+                        n, ins, direct = step
+                        args = [vals[i] for i in ins]
+                        v = n._fn(*args) if direct else n._compute(sess, args)
+                        vals.append(_requiring_grad(v) if k in targets else v)
+            else:
+                for step in self._steps:
+                    n, ins, direct = step
+                    args = [vals[i] for i in ins]
+                    vals.append(n._fn(*args) if direct else n._compute(sess, args))
+        except (RuntimeError, IndexError) as e:
+            # as run_kernel: torch's errors about a kernel's inputs become InvalidArgumentError
+            error = kernel_error(e, step[0]) if step is not None and step[2] else None
+            if error is None:
+                raise
+            raise error from None
         return [vals[i] for i in self._out]
 
 

@@ -513,6 +513,30 @@ class StructNode(_Node):
         return run_kernel(self.name, self._fn, values)
 
 
+_KERNEL_COMPUTES = (Tensor._compute, StructNode._compute)
+
+
+def kernel_only(n: _Node) -> bool:
+    """Whether ``n``'s value is ``n._fn(*input_values)``: its ``_compute`` is run_kernel's, so an
+    executor may call the kernel itself and turn torch's errors into TensorFlow's around its whole
+    loop (``Session.run``'s plan, a loop body), saving two Python calls a node."""
+    return (
+        type(n)._compute in _KERNEL_COMPUTES
+        and "_compute" not in vars(n)
+        and getattr(n, "_fn", None) is not None
+    )
+
+
+def kernel_error(e: BaseException, node: _Node) -> BaseException | None:
+    """TensorFlow's ``InvalidArgumentError`` naming ``node`` for torch's own error ``e`` about a
+    kernel's inputs (what :func:`run_kernel` raises); None for any other error (rnnkit's and TF's
+    error classes pass unchanged)."""
+    if type(e) not in (RuntimeError, IndexError):
+        return None
+    name = node._op_name if isinstance(node, Tensor) else node.name
+    return InvalidArgumentError(f"{e} (in op {name!r})")
+
+
 def run_kernel(name: str, fn: Callable[..., Any], values: list[Any]) -> Any:
     """``fn(*values)``; torch's own errors about its inputs (shapes that do not broadcast or
     multiply, sizes that do not match) become TensorFlow's run-time ``InvalidArgumentError``,

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rnnkit import _nest
-from rnnkit.compat.v1.errors import InvalidArgumentError, unsupported
+from rnnkit.compat.v1.errors import unsupported
 from rnnkit.compat.v1.gradients import GradientsNode
 from rnnkit.compat.v1.ops import (
     Graph,
@@ -31,6 +31,8 @@ from rnnkit.compat.v1.ops import (
     get_default_graph,
     get_default_session,
     indexed_slices_value,
+    kernel_error,
+    kernel_only,
     run_kernel,
     sparse_parts,
     to_numpy,
@@ -124,7 +126,7 @@ class _Plan:
                 self.initial[k] = const
             else:
                 node = partial.get(id(n), n)
-                self.steps.append((k, node, [slot[id(i)] for i in n._inputs], _direct(n)))
+                self.steps.append((k, node, [slot[id(i)] for i in n._inputs], kernel_only(n)))
 
 
 class _Partial:
@@ -274,11 +276,10 @@ class Session:
         except (RuntimeError, IndexError) as e:
             # torch's own errors about a kernel's inputs: TensorFlow's InvalidArgumentError naming
             # the op (rnnkit's and TF's error classes, and errors of other nodes, pass unchanged)
-            if step is None or not step[3] or type(e) not in (RuntimeError, IndexError):
+            error = kernel_error(e, step[1]) if step is not None and step[3] else None
+            if error is None:
                 raise
-            n = step[1]
-            name = n._op_name if isinstance(n, Tensor) else n.name
-            raise InvalidArgumentError(f"{e} (in op {name!r})") from None
+            raise error from None
         return vals
 
     def _feeds(self, feed_dict: dict | None) -> dict[_Node, Any]:
@@ -342,18 +343,6 @@ class Session:
                 seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
             gen = self._generators[node] = torch.Generator().manual_seed(seed)
         return gen
-
-
-_KERNEL_NODES = (Tensor._compute, StructNode._compute)
-
-
-def _direct(n: _Node) -> bool:
-    """Whether ``n``'s value is ``n._fn(*input_values)`` (its ``_compute`` is run_kernel's)."""
-    return (
-        type(n)._compute in _KERNEL_NODES
-        and "_compute" not in vars(n)
-        and getattr(n, "_fn", None) is not None
-    )
 
 
 def _requiring_grad(v: Any) -> Any:
