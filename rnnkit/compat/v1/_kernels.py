@@ -5,9 +5,9 @@ Torch functions with TensorFlow's gradients where torch's differ: at a tie torch
 all of it to the first argument. ``math_ops`` (``tf.maximum``, ``tf.clip_by_value``) and
 ``gradients`` (``clip_by_norm``, ``clip_by_global_norm``) both need TF's rule.
 
-:func:`run_numba` calls a compiled kernel or its twin split over numba's threads (the cross-entropy
-kernel), :func:`run_prange` one ``prange`` kernel on numba's threads or on one of them (the one-pass
-optimizer updates); both keep torch's thread count as it was.
+:func:`run_prange` runs one ``prange`` kernel on numba's threads or on one of them (the
+cross-entropy kernel, the one-pass optimizer updates), through :func:`run_numba`, which picks
+between a split kernel and a one-thread one; both keep torch's thread count as it was.
 """
 
 from __future__ import annotations

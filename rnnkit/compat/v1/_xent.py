@@ -27,7 +27,7 @@ import torch
 from numba import njit, prange, types
 from numba.extending import overload
 
-from rnnkit.compat.v1._kernels import run_numba
+from rnnkit.compat.v1._kernels import run_prange
 
 __all__ = ["takes", "softmax_xent", "MIN_ELEMENTS"]
 
@@ -131,16 +131,11 @@ def _xent_row(xr, yr, br, poly, bits, scale):  # pragma: no cover - compiled
     return _sum(poly)
 
 
-@njit(cache=True, fastmath=False, nogil=True)
-def _xent_one(x, y, loss, bp):  # pragma: no cover - compiled
-    poly, bits = np.empty(x.shape[1], x.dtype), np.empty(x.shape[1], np.int32)
-    scale = bits.view(np.float32)
-    for r in range(x.shape[0]):
-        loss[r] = _xent_row(x[r], y[r], bp[r], poly, bits, scale)
-
-
+# One prange loop for every call, split over numba's threads or on one of them (run_prange): on one
+# thread it ran 1.5-1.6x faster than a plain loop over the same rows, e.g. (1100, 10) 103 against
+# 165 us, (4000, 100) 566 against 842 (the plain loop's row function was not inlined the same way).
 @njit(cache=True, fastmath=False, nogil=True, parallel=True)
-def _xent_threads(x, y, loss, bp):  # pragma: no cover - compiled
+def _xent_kernel(x, y, loss, bp):  # pragma: no cover - compiled
     N, V = x.shape
     blocks = (N + 63) // 64  # rows in blocks of 64: one pair of scratch rows per block
     for blk in prange(blocks):
@@ -174,7 +169,7 @@ class _Xent(torch.autograd.Function):
         loss = torch.empty(x.shape[0], dtype=x.dtype)
         bp = torch.empty_like(x)
         arrays = (x.numpy(), y.numpy(), loss.numpy(), bp.numpy())
-        run_numba(_xent_one, _xent_threads, x.shape[0] > 1, *arrays)
+        run_prange(_xent_kernel, x.shape[0] > 1, *arrays)
         ctx.save_for_backward(logits, labels, bp)
         ctx.lead = logits.shape[:-1]
         return loss.reshape(ctx.lead)
