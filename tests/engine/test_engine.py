@@ -367,6 +367,30 @@ def test_one_torch_thread_runs_large_products_on_openblas(monkeypatch):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_one_torch_thread_layers_match_the_loop(monkeypatch, kind, general_path):
+    """Every kind on one torch thread (its large products on OpenBLAS, in chunks of steps so the
+    weight gradients accumulate) gives the loop's outputs and gradients."""
+    monkeypatch.setattr(cpu, "CHUNK_ELEMENTS", 2 * 6 * 3 * 5)
+    used = []
+    plain = kernels.gemm
+    monkeypatch.setattr(kernels, "gemm", lambda a, b, o: (used.append(a.shape), plain(a, b, o)))
+    cell = make_cell(kind, 6, 5)
+    x = torch.randn(40, 9, 5, dtype=torch.float64, requires_grad=True)
+    lengths = torch.tensor([40, 31, 40, 7, 40, 40, 12, 40, 3])
+    state = random_state(cell, 9, torch.float64)
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        fused = run_and_grad(cell, x, lengths, state, "fused", True)
+    finally:
+        torch.set_num_threads(old)
+    loop = run_and_grad(cell, x, lengths, state, "loop", True)
+    assert used  # the large products went to OpenBLAS
+    for a, b in zip(fused[0] + fused[1], loop[0] + loop[1]):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_long_sequence_backward_in_chunks(monkeypatch, kind):
     """Chunked BPTT (bounded memory) gives the same gradients as one chunk, and as the loop."""
     cell = make_cell(kind, 3, 2)
