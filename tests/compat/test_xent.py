@@ -112,3 +112,29 @@ def test_the_float32_exp_is_within_about_one_ulp():
     rel = np.abs(out[:-3] - want) / want
     assert rel.max() < 2.5e-7  # float32's ulp is 6e-8 to 1.2e-7 relative
     assert out[-3] == 0 and out[-2] == 0 and np.isnan(out[-1])
+
+
+@pytest.mark.parametrize("rows", [1, 3, 200])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_row_and_many_rows_on_either_thread_count(rows, threads):
+    """A single row (its own plain kernel) and several (the prange kernel, split or on one numba
+    thread) give TF's loss and backprop, and the same bits on one torch thread as on two."""
+    gen = rng(7)
+    x = torch.from_numpy((gen.normal(size=(rows, 50)) * 3).astype(np.float32))
+    z = torch.from_numpy(gen.uniform(0, 1, size=(rows, 50)).astype(np.float32))
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        xr = x.clone().requires_grad_()
+        loss = _xent.softmax_xent(xr, z, -1)
+        torch.set_num_threads(3 - threads)
+        other = _xent.softmax_xent(x, z, -1)
+    finally:
+        torch.set_num_threads(old)
+    x64, z64 = x.double().numpy(), z.double().numpy()
+    shifted = x64 - x64.max(-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(-1, keepdims=True))
+    np.testing.assert_allclose(loss.detach().numpy(), (z64 * (lse - shifted)).sum(-1), rtol=1e-5)
+    assert torch.equal(loss.detach(), other)
+    (grad,) = torch.autograd.grad(loss.sum(), [xr])
+    np.testing.assert_allclose(grad.numpy(), np.exp(shifted - lse) - z64, rtol=1e-5, atol=1e-6)
