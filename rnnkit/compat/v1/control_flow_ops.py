@@ -32,10 +32,11 @@ from rnnkit.compat.v1.ops import (
     convert_to_tensor,
     get_default_graph,
     group,
-    kernel_error,
     kernel_only,
     name_scope,
+    requiring_grad,
     run_kernel,
+    run_steps,
 )
 from rnnkit.compat.v1.tensor_shape import TensorShape
 from rnnkit.compat.v1.variables import Variable
@@ -230,8 +231,12 @@ class Body:
         for k, n in enumerate([*self.params, *captured, *order]):
             slot.setdefault(id(n), k)
         self._base = len(self.params) + len(captured)
-        # (node, input slots, whether the run calls its kernel itself: Session.run's plan does too)
-        self._steps = [(n, [slot[id(i)] for i in n._inputs], kernel_only(n)) for n in order]
+        # (slot, node, input slots, whether the run calls its kernel itself), as Session.run's plan
+        self._steps = [
+            (k, n, [slot[id(i)] for i in n._inputs], kernel_only(n))
+            for k, n in enumerate(order, self._base)
+        ]
+        self._unset = [None] * len(order)
         self._out = [slot[id(o)] for o in self.outputs]
         # tf.gradients called inside the function: the slots it differentiates with respect to
         self._grad_slots = {
@@ -243,36 +248,17 @@ class Body:
         }
 
     def run(self, sess: Any, param_values: Sequence[Any], captured_values: Sequence[Any]) -> list:
-        vals = [*param_values, *captured_values]
+        vals = [*param_values, *captured_values, *self._unset]
         targets = self._grad_slots
-        step = None
-        try:
-            if targets:
-                vals = [_requiring_grad(v) if k in targets else v for k, v in enumerate(vals)]
-                with torch.enable_grad():
-                    for k, step in enumerate(self._steps, self._base):
-                        n, ins, direct = step
-                        args = [vals[i] for i in ins]
-                        v = n._fn(*args) if direct else n._compute(sess, args)
-                        vals.append(_requiring_grad(v) if k in targets else v)
-            else:
-                for step in self._steps:
-                    n, ins, direct = step
-                    args = [vals[i] for i in ins]
-                    vals.append(n._fn(*args) if direct else n._compute(sess, args))
-        except (RuntimeError, IndexError) as e:
-            # as run_kernel: torch's errors about a kernel's inputs become InvalidArgumentError
-            error = kernel_error(e, step[0]) if step is not None and step[2] else None
-            if error is None:
-                raise
-            raise error from None
+        if targets:
+            for k in range(self._base):
+                if k in targets:
+                    vals[k] = requiring_grad(vals[k])
+            with torch.enable_grad():
+                run_steps(sess, self._steps, vals, targets)
+        else:
+            run_steps(sess, self._steps, vals, targets)
         return [vals[i] for i in self._out]
-
-
-def _requiring_grad(v: Any) -> Any:
-    if isinstance(v, torch.Tensor) and v.is_floating_point() and not v.requires_grad:
-        return v.detach().requires_grad_(True)
-    return v
 
 
 def trace(

@@ -517,9 +517,8 @@ _KERNEL_COMPUTES = (Tensor._compute, StructNode._compute)
 
 
 def kernel_only(n: _Node) -> bool:
-    """Whether ``n``'s value is ``n._fn(*input_values)``: its ``_compute`` is run_kernel's, so an
-    executor may call the kernel itself and turn torch's errors into TensorFlow's around its whole
-    loop (``Session.run``'s plan, a loop body), saving two Python calls a node."""
+    """Whether ``n``'s value is ``n._fn(*input_values)``: its ``_compute`` is run_kernel's, so
+    :func:`run_steps` may call the kernel itself, saving two Python calls a node."""
     return (
         type(n)._compute in _KERNEL_COMPUTES
         and "_compute" not in vars(n)
@@ -527,14 +526,44 @@ def kernel_only(n: _Node) -> bool:
     )
 
 
-def kernel_error(e: BaseException, node: _Node) -> BaseException | None:
-    """TensorFlow's ``InvalidArgumentError`` naming ``node`` for torch's own error ``e`` about a
-    kernel's inputs (what :func:`run_kernel` raises); None for any other error (rnnkit's and TF's
-    error classes pass unchanged)."""
-    if type(e) not in (RuntimeError, IndexError):
-        return None
-    name = node._op_name if isinstance(node, Tensor) else node.name
-    return InvalidArgumentError(f"{e} (in op {name!r})")
+def requiring_grad(v: Any) -> Any:
+    """A floating tensor as a leaf that records gradients (a value ``tf.gradients`` differentiates
+    with respect to); anything else unchanged."""
+    if isinstance(v, torch.Tensor) and v.is_floating_point() and not v.requires_grad:
+        return v.detach().requires_grad_(True)
+    return v
+
+
+def run_steps(
+    sess: Any,
+    steps: Sequence[tuple[int, _Node, list[int], bool]],
+    vals: list[Any],
+    targets: set[int],
+) -> None:
+    """An executor's loop (``Session.run``'s plan, a loop body): for each step ``(slot, node, input
+    slots, kernel_only(node))``, the node's value into ``vals[slot]``, as a gradient-recording leaf
+    where the slot is in ``targets``. Torch's own errors about a kernel's inputs become
+    TensorFlow's ``InvalidArgumentError`` naming the op, as :func:`run_kernel` does (rnnkit's and
+    TF's error classes, and errors of other nodes, pass unchanged)."""
+    step = None
+    try:
+        if targets:
+            for step in steps:
+                k, n, ins, direct = step
+                args = [vals[i] for i in ins]
+                v = n._fn(*args) if direct else n._compute(sess, args)
+                vals[k] = requiring_grad(v) if k in targets else v
+        else:
+            for step in steps:
+                k, n, ins, direct = step
+                args = [vals[i] for i in ins]
+                vals[k] = n._fn(*args) if direct else n._compute(sess, args)
+    except (RuntimeError, IndexError) as e:
+        if step is None or not step[3] or type(e) not in (RuntimeError, IndexError):
+            raise
+        n = step[1]
+        name = n._op_name if isinstance(n, Tensor) else n.name
+        raise InvalidArgumentError(f"{e} (in op {name!r})") from None
 
 
 def run_kernel(name: str, fn: Callable[..., Any], values: list[Any]) -> Any:

@@ -31,9 +31,10 @@ from rnnkit.compat.v1.ops import (
     get_default_graph,
     get_default_session,
     indexed_slices_value,
-    kernel_error,
     kernel_only,
+    requiring_grad,
     run_kernel,
+    run_steps,
     sparse_parts,
     to_numpy,
 )
@@ -258,28 +259,8 @@ class Session:
         for node, value in feeds.items():
             k = fed_slots.get(id(node))
             if k is not None:
-                vals[k] = _requiring_grad(value) if k in targets else value
-        sess = self
-        step = None
-        try:  # a node whose value is its kernel's: the kernel is called here, as run_kernel does
-            if targets:
-                for step in plan.steps:
-                    k, n, ins, direct = step
-                    args = [vals[i] for i in ins]
-                    v = n._fn(*args) if direct else n._compute(sess, args)
-                    vals[k] = _requiring_grad(v) if k in targets else v
-            else:
-                for step in plan.steps:
-                    k, n, ins, direct = step
-                    args = [vals[i] for i in ins]
-                    vals[k] = n._fn(*args) if direct else n._compute(sess, args)
-        except (RuntimeError, IndexError) as e:
-            # torch's own errors about a kernel's inputs: TensorFlow's InvalidArgumentError naming
-            # the op (rnnkit's and TF's error classes, and errors of other nodes, pass unchanged)
-            error = kernel_error(e, step[1]) if step is not None and step[3] else None
-            if error is None:
-                raise
-            raise error from None
+                vals[k] = requiring_grad(value) if k in targets else value
+        run_steps(self, plan.steps, vals, targets)
         return vals
 
     def _feeds(self, feed_dict: dict | None) -> dict[_Node, Any]:
@@ -343,12 +324,6 @@ class Session:
                 seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
             gen = self._generators[node] = torch.Generator().manual_seed(seed)
         return gen
-
-
-def _requiring_grad(v: Any) -> Any:
-    if isinstance(v, torch.Tensor) and v.is_floating_point() and not v.requires_grad:
-        return v.detach().requires_grad_(True)
-    return v
 
 
 def _result(value: Any) -> Any:
